@@ -1,0 +1,124 @@
+//! Signing in and out, the first administrator, and one's own password.
+
+use crate::error::AppError;
+use crate::model::Viewer;
+use leptos::prelude::*;
+
+#[cfg(feature = "ssr")]
+use crate::server::{self, db, passwords, respond, sessions, throttle};
+
+/// Who is signed in on this browser, if anyone.
+#[server(endpoint = "viewer")]
+pub async fn get_viewer() -> Result<Option<Viewer>, AppError> {
+    respond(server::current_user()).await
+}
+
+/// Whether Foghorn has no user yet, so the first visit may create the administrator.
+#[server(endpoint = "setup_needed")]
+pub async fn setup_needed() -> Result<bool, AppError> {
+    respond(async { Ok(!db::users::any_exist(&server::state()?.pool).await?) }).await
+}
+
+/// The one message for every failed sign-in: it does not tell which part was wrong.
+pub const SIGN_IN_FAILED: &str = "That email and password do not match an active account.";
+
+#[server(endpoint = "sign_in")]
+pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
+    respond(async move {
+        let state = server::state()?;
+        let session = server::session().await?;
+        let ip = server::client_ip();
+        let email = email.trim().to_lowercase();
+
+        match throttle::check(&state.pool, &email, &ip).await? {
+            throttle::Verdict::Refuse => {
+                tracing::warn!(target: "foghorn::audit", %email, %ip, "sign-in refused: too many failures");
+                return Err(AppError::TooManyRequests(
+                    "Too many failed sign-in attempts. Wait 15 minutes and try again.".into(),
+                ));
+            }
+            throttle::Verdict::Allow { delay } => {
+                if !delay.is_zero() {
+                    tokio::time::sleep(delay).await;
+                }
+            }
+        }
+
+        let user = db::users::find_by_email(&state.pool, &email).await?;
+        let matched = state.passwords.verify(&password, user.as_ref().map(|u| u.password_hash.as_str())).await;
+        let user = user.filter(|u| matched && u.active);
+        throttle::record(&state.pool, &email, &ip, user.is_some()).await?;
+        let Some(user) = user else {
+            tracing::warn!(target: "foghorn::audit", %email, %ip, "sign-in failed");
+            return Err(AppError::invalid("password", SIGN_IN_FAILED));
+        };
+
+        let return_to = sessions::take_return_to(&session).await?;
+        sessions::start(&session, &user).await?;
+        tracing::info!(target: "foghorn::audit", user_id = user.id, %ip, "signed in");
+        leptos_axum::redirect(&return_to);
+        Ok(())
+    })
+    .await
+}
+
+#[server(endpoint = "sign_out")]
+pub async fn sign_out() -> Result<(), AppError> {
+    respond(async {
+        let session = server::session().await?;
+        if let Some(user) = server::current_user().await? {
+            tracing::info!(target: "foghorn::audit", user_id = user.id, "signed out");
+        }
+        sessions::end(&session).await?;
+        leptos_axum::redirect("/login");
+        Ok(())
+    })
+    .await
+}
+
+/// Creates the first administrator — only while Foghorn has no user at all — and signs them in.
+#[server(endpoint = "create_first_admin")]
+pub async fn create_first_admin(
+    email: String,
+    display_name: String,
+    password: String,
+) -> Result<(), AppError> {
+    respond(async move {
+        let state = server::state()?;
+        if db::users::any_exist(&state.pool).await? {
+            return Err(AppError::Forbidden);
+        }
+        let email = crate::model::parse_email(&email)?;
+        let display_name = crate::model::parse_display_name(&display_name)?;
+        passwords::check_password_policy(&password)?;
+        let hash = state.passwords.hash(&password).await?;
+        let id = db::users::insert_first_admin(&state.pool, &email, &display_name, &hash).await?;
+        let user = db::users::find_by_id(&state.pool, id).await?.ok_or(AppError::Internal)?;
+        sessions::start(&server::session().await?, &user).await?;
+        tracing::info!(target: "foghorn::audit", user_id = id, "first administrator created");
+        leptos_axum::redirect("/");
+        Ok(())
+    })
+    .await
+}
+
+/// Changes the caller's own password; their other sessions end, this one stays.
+#[server(endpoint = "change_password")]
+pub async fn change_password(current_password: String, new_password: String) -> Result<(), AppError> {
+    respond(async move {
+        let state = server::state()?;
+        let me = server::signed_in_user().await?;
+        let user = db::users::find_by_id(&state.pool, me.id).await?.ok_or(AppError::Unauthenticated)?;
+        if !state.passwords.verify(&current_password, Some(&user.password_hash)).await {
+            return Err(AppError::invalid("current_password", "That is not your current password."));
+        }
+        passwords::check_password_policy(&new_password)
+            .map_err(|e| AppError::invalid("new_password", e.to_string()))?;
+        let hash = state.passwords.hash(&new_password).await?;
+        let epoch = db::users::set_password(&state.pool, me.id, &hash).await?;
+        sessions::refresh_epoch(&server::session().await?, epoch).await?;
+        tracing::info!(target: "foghorn::audit", user_id = me.id, "password changed; other sessions ended");
+        Ok(())
+    })
+    .await
+}

@@ -1,0 +1,7 @@
+//! Server functions: the public HTTP endpoints of the app (`/api/<name>`).
+//!
+//! Each one is thin: find the caller, ask the policy, call the data layer.
+//! Any client can call them, so none trusts the page that called it.
+
+pub mod admin;
+pub mod auth;

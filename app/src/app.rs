@@ -1,0 +1,69 @@
+//! The HTML shell and the route table.
+
+use crate::components::layout::AppLayout;
+use crate::pages::{
+    account::AccountPage, admin::AdminPage, dashboard::DashboardPage, errors::NotFound,
+    placeholder::ComingSoon, setup::SetupPage, sign_in::SignInPage,
+};
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::{
+    components::{ParentRoute, Route, Router, Routes},
+    path,
+};
+
+/// The document around the app. On the server it also sets the page's
+/// Content-Security-Policy with this response's nonce, which the hydration scripts carry.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    crate::server::csp::set_page_policy();
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <meta name="color-scheme" content="light dark" />
+                <AutoReload options=options.clone() />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    // Browser tests wait for this attribute: before it, clicks land on inert server HTML.
+    Effect::new(move |_| {
+        if let Some(root) = document().document_element() {
+            let _ = root.set_attribute("data-hydrated", "true");
+        }
+    });
+
+    view! {
+        <Stylesheet id="foghorn" href="/pkg/foghorn.css" />
+        <Title formatter=|page: String| {
+            if page.is_empty() { "Foghorn".to_owned() } else { format!("{page} · Foghorn") }
+        } />
+        <Router>
+            <Routes fallback=|| view! { <NotFound /> }>
+                <Route path=path!("/login") view=SignInPage />
+                <Route path=path!("/setup") view=SetupPage />
+                <ParentRoute path=path!("") view=AppLayout>
+                    <Route path=path!("") view=DashboardPage />
+                    <Route path=path!("/incidents") view=|| view! { <ComingSoon title="Incidents" /> } />
+                    <Route path=path!("/postmortems") view=|| view! { <ComingSoon title="Postmortems" /> } />
+                    <Route path=path!("/actions") view=|| view! { <ComingSoon title="Action items" /> } />
+                    <Route path=path!("/runbooks") view=|| view! { <ComingSoon title="Runbooks" /> } />
+                    <Route path=path!("/admin") view=AdminPage />
+                    <Route path=path!("/account") view=AccountPage />
+                </ParentRoute>
+            </Routes>
+        </Router>
+    }
+}

@@ -1,0 +1,7 @@
+//! Wire types shared by server and browser.
+
+mod user;
+mod org;
+
+pub use org::{Service, Team, TeamMember};
+pub use user::{Role, UserSummary, Viewer, parse_display_name, parse_email};

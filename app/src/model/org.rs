@@ -1,0 +1,26 @@
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TeamMember {
+    pub user_id: i64,
+    pub display_name: String,
+}
+
+/// A team owns services, incidents, postmortems and action items; its lead tracks the work.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Team {
+    pub id: i64,
+    pub name: String,
+    pub lead: Option<TeamMember>,
+    pub members: Vec<TeamMember>,
+}
+
+/// Something that can break: a component on the status page, owned by a team.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Service {
+    pub id: i64,
+    pub name: String,
+    pub description: String,
+    pub team_id: Option<i64>,
+    pub team_name: Option<String>,
+}

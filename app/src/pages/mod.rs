@@ -1,0 +1,9 @@
+//! Route components, by feature.
+
+pub mod account;
+pub mod admin;
+pub mod dashboard;
+pub mod errors;
+pub mod placeholder;
+pub mod setup;
+pub mod sign_in;

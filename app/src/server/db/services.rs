@@ -1,0 +1,80 @@
+use super::on_unique;
+use crate::error::AppError;
+use crate::model::Service;
+use sqlx::PgPool;
+
+/// A service as an admin submits it, validated.
+pub struct ServiceInput {
+    pub name: String,
+    pub description: String,
+    pub team_id: Option<i64>,
+}
+
+impl ServiceInput {
+    pub fn parse(name: &str, description: &str, team_id: &str) -> Result<Self, AppError> {
+        let name = name.trim();
+        if name.is_empty() {
+            return Err(AppError::invalid("name", "Enter a service name."));
+        }
+        if name.chars().count() > 80 {
+            return Err(AppError::invalid("name", "Use at most 80 characters."));
+        }
+        let description = description.trim();
+        if description.chars().count() > 2000 {
+            return Err(AppError::invalid("description", "Use at most 2000 characters."));
+        }
+        let team_id = match team_id.trim() {
+            "" => None,
+            id => Some(id.parse().map_err(|_| AppError::invalid("team_id", "Choose a team."))?),
+        };
+        Ok(Self { name: name.to_owned(), description: description.to_owned(), team_id })
+    }
+}
+
+fn on_write_error(err: sqlx::Error) -> AppError {
+    match &err {
+        sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
+            AppError::invalid("team_id", "Choose an existing team.")
+        }
+        _ => on_unique(err, "services_name_key", "name", "A service with this name already exists."),
+    }
+}
+
+pub async fn list(pool: &PgPool) -> Result<Vec<Service>, AppError> {
+    let rows: Vec<(i64, String, String, Option<i64>, Option<String>)> = sqlx::query_as(
+        "SELECT s.id, s.name, s.description, s.team_id, t.name
+           FROM services s LEFT JOIN teams t ON t.id = s.team_id
+          ORDER BY lower(s.name)",
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, name, description, team_id, team_name)| Service { id, name, description, team_id, team_name })
+        .collect())
+}
+
+pub async fn create(pool: &PgPool, input: &ServiceInput) -> Result<i64, AppError> {
+    sqlx::query_scalar("INSERT INTO services (name, description, team_id) VALUES ($1, $2, $3) RETURNING id")
+        .bind(&input.name)
+        .bind(&input.description)
+        .bind(input.team_id)
+        .fetch_one(pool)
+        .await
+        .map_err(on_write_error)
+}
+
+pub async fn update(pool: &PgPool, id: i64, input: &ServiceInput) -> Result<(), AppError> {
+    let updated = sqlx::query("UPDATE services SET name = $2, description = $3, team_id = $4 WHERE id = $1")
+        .bind(id)
+        .bind(&input.name)
+        .bind(&input.description)
+        .bind(input.team_id)
+        .execute(pool)
+        .await
+        .map_err(on_write_error)?;
+    if updated.rows_affected() == 0 {
+        return Err(AppError::NotFound("That service".into()));
+    }
+    Ok(())
+}

@@ -1,0 +1,119 @@
+use super::on_unique;
+use crate::error::AppError;
+use crate::model::{Team, TeamMember};
+use sqlx::PgPool;
+use std::collections::BTreeMap;
+
+pub fn parse_team_name(input: &str) -> Result<String, AppError> {
+    let name = input.trim();
+    if name.is_empty() {
+        return Err(AppError::invalid("name", "Enter a team name."));
+    }
+    if name.chars().count() > 80 {
+        return Err(AppError::invalid("name", "Use at most 80 characters."));
+    }
+    Ok(name.to_owned())
+}
+
+/// Every team with its lead and members, by name.
+pub async fn list(pool: &PgPool) -> Result<Vec<Team>, AppError> {
+    let teams: Vec<(i64, String, Option<i64>)> =
+        sqlx::query_as("SELECT id, name, lead_id FROM teams ORDER BY lower(name)")
+            .fetch_all(pool)
+            .await?;
+    let members: Vec<(i64, i64, String)> = sqlx::query_as(
+        "SELECT m.team_id, u.id, u.display_name
+           FROM team_members m JOIN users u ON u.id = m.user_id
+          ORDER BY lower(u.display_name)",
+    )
+    .fetch_all(pool)
+    .await?;
+    let mut by_team: BTreeMap<i64, Vec<TeamMember>> = BTreeMap::new();
+    for (team_id, user_id, display_name) in members {
+        by_team.entry(team_id).or_default().push(TeamMember { user_id, display_name });
+    }
+    Ok(teams
+        .into_iter()
+        .map(|(id, name, lead_id)| {
+            let members = by_team.remove(&id).unwrap_or_default();
+            let lead = lead_id.and_then(|lead| members.iter().find(|m| m.user_id == lead).cloned());
+            Team { id, name, lead, members }
+        })
+        .collect())
+}
+
+pub async fn create(pool: &PgPool, name: &str) -> Result<i64, AppError> {
+    sqlx::query_scalar("INSERT INTO teams (name) VALUES ($1) RETURNING id")
+        .bind(name)
+        .fetch_one(pool)
+        .await
+        .map_err(|e| on_unique(e, "teams_name_key", "name", "A team with this name already exists."))
+}
+
+async fn ensure_exists(tx: &mut sqlx::PgConnection, team_id: i64) -> Result<(), AppError> {
+    let found: Option<i64> = sqlx::query_scalar("SELECT id FROM teams WHERE id = $1 FOR UPDATE")
+        .bind(team_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+    found.map(|_| ()).ok_or_else(|| AppError::NotFound("That team".into()))
+}
+
+async fn ensure_user(tx: &mut sqlx::PgConnection, user_id: i64) -> Result<(), AppError> {
+    let found: Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE id = $1")
+        .bind(user_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+    found.map(|_| ()).ok_or_else(|| AppError::invalid("user_id", "Choose an existing user."))
+}
+
+pub async fn add_member(pool: &PgPool, team_id: i64, user_id: i64) -> Result<(), AppError> {
+    let mut tx = pool.begin().await?;
+    ensure_exists(&mut tx, team_id).await?;
+    ensure_user(&mut tx, user_id).await?;
+    sqlx::query("INSERT INTO team_members (team_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+        .bind(team_id)
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Removing the lead also leaves the team without a lead.
+pub async fn remove_member(pool: &PgPool, team_id: i64, user_id: i64) -> Result<(), AppError> {
+    let mut tx = pool.begin().await?;
+    ensure_exists(&mut tx, team_id).await?;
+    sqlx::query("DELETE FROM team_members WHERE team_id = $1 AND user_id = $2")
+        .bind(team_id)
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("UPDATE teams SET lead_id = NULL WHERE id = $1 AND lead_id = $2")
+        .bind(team_id)
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Sets (or clears) the lead; a lead is always a member, so they are added if needed.
+pub async fn set_lead(pool: &PgPool, team_id: i64, lead: Option<i64>) -> Result<(), AppError> {
+    let mut tx = pool.begin().await?;
+    ensure_exists(&mut tx, team_id).await?;
+    if let Some(user_id) = lead {
+        ensure_user(&mut tx, user_id).await?;
+        sqlx::query("INSERT INTO team_members (team_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+            .bind(team_id)
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    sqlx::query("UPDATE teams SET lead_id = $2 WHERE id = $1")
+        .bind(team_id)
+        .bind(lead)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,209 @@
+use super::on_unique;
+use crate::error::AppError;
+use crate::model::{Role, UserSummary, Viewer};
+use sqlx::{PgExecutor, PgPool};
+
+/// A user row. Deliberately not `Serialize`: the password hash never leaves the server.
+#[derive(sqlx::FromRow)]
+pub struct UserRecord {
+    pub id: i64,
+    pub email: String,
+    pub display_name: String,
+    pub password_hash: String,
+    pub role: String,
+    pub active: bool,
+    pub session_epoch: i32,
+}
+
+impl std::fmt::Debug for UserRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserRecord")
+            .field("id", &self.id)
+            .field("email", &self.email)
+            .field("role", &self.role)
+            .field("active", &self.active)
+            .field("password_hash", &"[redacted]")
+            .finish()
+    }
+}
+
+fn role_of(stored: &str) -> Role {
+    // The column has a CHECK constraint; an unknown value can only mean a newer schema,
+    // and the least privilege is the safe reading of it.
+    stored.parse().unwrap_or(Role::Viewer)
+}
+
+impl UserRecord {
+    pub fn role(&self) -> Role {
+        role_of(&self.role)
+    }
+
+    pub fn viewer(&self) -> Viewer {
+        Viewer {
+            id: self.id,
+            email: self.email.clone(),
+            display_name: self.display_name.clone(),
+            role: self.role(),
+        }
+    }
+}
+
+const COLUMNS: &str = "id, email, display_name, password_hash, role, active, session_epoch";
+
+pub async fn find_by_email(pool: &PgPool, email: &str) -> Result<Option<UserRecord>, AppError> {
+    Ok(sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE lower(email) = lower($1)"))
+        .bind(email)
+        .fetch_optional(pool)
+        .await?)
+}
+
+pub async fn find_by_id(pool: &PgPool, id: i64) -> Result<Option<UserRecord>, AppError> {
+    Ok(sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(pool)
+        .await?)
+}
+
+pub async fn any_exist(pool: &PgPool) -> Result<bool, AppError> {
+    Ok(sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM users)").fetch_one(pool).await?)
+}
+
+pub async fn insert(
+    db: impl PgExecutor<'_>,
+    email: &str,
+    display_name: &str,
+    role: Role,
+    password_hash: &str,
+) -> Result<i64, AppError> {
+    sqlx::query_scalar(
+        "INSERT INTO users (email, display_name, role, password_hash) VALUES ($1, $2, $3, $4) RETURNING id",
+    )
+    .bind(email)
+    .bind(display_name)
+    .bind(role.as_str())
+    .bind(password_hash)
+    .fetch_one(db)
+    .await
+    .map_err(|e| on_unique(e, "users_email_key", "email", "A user with this email already exists."))
+}
+
+/// Creates the first administrator, only while there are no users at all.
+/// The advisory lock makes two simultaneous first visits create one admin, not two.
+pub async fn insert_first_admin(
+    pool: &PgPool,
+    email: &str,
+    display_name: &str,
+    password_hash: &str,
+) -> Result<i64, AppError> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtext('foghorn.first_admin'))")
+        .execute(&mut *tx)
+        .await?;
+    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM users)")
+        .fetch_one(&mut *tx)
+        .await?;
+    if exists {
+        return Err(AppError::Conflict(
+            "Foghorn already has users: sign in, or ask an administrator for an account.".into(),
+        ));
+    }
+    let id = insert(&mut *tx, email, display_name, Role::Admin, password_hash).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+pub async fn list(pool: &PgPool) -> Result<Vec<UserSummary>, AppError> {
+    let rows: Vec<(i64, String, String, String, bool)> = sqlx::query_as(
+        "SELECT id, email, display_name, role, active FROM users ORDER BY active DESC, lower(display_name), id",
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, email, display_name, role, active)| UserSummary {
+            id,
+            email,
+            display_name,
+            role: role_of(&role),
+            active,
+        })
+        .collect())
+}
+
+/// Refuses a change that would leave no active administrator: nobody could manage Foghorn then.
+async fn ensure_other_active_admin(tx: &mut sqlx::PgConnection, user_id: i64) -> Result<(), AppError> {
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtext('foghorn.admins'))")
+        .execute(&mut *tx)
+        .await?;
+    let others: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM users WHERE role = 'admin' AND active AND id <> $1",
+    )
+    .bind(user_id)
+    .fetch_one(&mut *tx)
+    .await?;
+    if others == 0 {
+        return Err(AppError::Conflict(
+            "This is the last active administrator; make someone else an administrator first.".into(),
+        ));
+    }
+    Ok(())
+}
+
+pub async fn set_role(pool: &PgPool, user_id: i64, role: Role) -> Result<(), AppError> {
+    let mut tx = pool.begin().await?;
+    let current: Option<(String, bool)> =
+        sqlx::query_as("SELECT role, active FROM users WHERE id = $1 FOR UPDATE")
+            .bind(user_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let Some((current, active)) = current else { return Err(AppError::NotFound("That user".into())) };
+    if role_of(&current) == Role::Admin && role != Role::Admin && active {
+        ensure_other_active_admin(&mut tx, user_id).await?;
+    }
+    sqlx::query("UPDATE users SET role = $2, updated_at = now() WHERE id = $1")
+        .bind(user_id)
+        .bind(role.as_str())
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Deactivating also ends every session of the user (their epoch moves on).
+pub async fn set_active(pool: &PgPool, user_id: i64, active: bool) -> Result<(), AppError> {
+    let mut tx = pool.begin().await?;
+    let current: Option<(String, bool)> =
+        sqlx::query_as("SELECT role, active FROM users WHERE id = $1 FOR UPDATE")
+            .bind(user_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let Some((role, was_active)) = current else { return Err(AppError::NotFound("That user".into())) };
+    if !active && was_active && role_of(&role) == Role::Admin {
+        ensure_other_active_admin(&mut tx, user_id).await?;
+    }
+    sqlx::query(
+        "UPDATE users
+            SET active = $2,
+                session_epoch = session_epoch + CASE WHEN $2 THEN 0 ELSE 1 END,
+                updated_at = now()
+          WHERE id = $1",
+    )
+    .bind(user_id)
+    .bind(active)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Stores a new password hash and ends the user's sessions; returns the new epoch.
+pub async fn set_password(pool: &PgPool, user_id: i64, password_hash: &str) -> Result<i32, AppError> {
+    Ok(sqlx::query_scalar(
+        "UPDATE users SET password_hash = $2, session_epoch = session_epoch + 1, updated_at = now()
+          WHERE id = $1 RETURNING session_epoch",
+    )
+    .bind(user_id)
+    .bind(password_hash)
+    .fetch_one(pool)
+    .await?)
+}

@@ -1,0 +1,114 @@
+//! Server-only code: state, data layer, sessions, and the policy of who may do what.
+//!
+//! Server functions in [`crate::api`] stay thin: they fetch the caller with
+//! [`current_user`], ask [`policy`] whether the caller may act, and call [`db`].
+
+pub mod csp;
+pub mod db;
+pub mod passwords;
+pub mod policy;
+pub mod sessions;
+pub mod throttle;
+
+use crate::error::AppError;
+use crate::model::Viewer;
+use leptos::prelude::*;
+use sqlx::PgPool;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Settings that change how accounts and sessions behave.
+#[derive(Debug, Clone)]
+pub struct AuthSettings {
+    /// A session unused this long ends.
+    pub session_idle: Duration,
+    /// A session ends this long after sign-in, used or not.
+    pub session_absolute: Duration,
+    /// Use `X-Forwarded-For` for the client address (only behind a trusted proxy).
+    pub trust_proxy: bool,
+}
+
+impl Default for AuthSettings {
+    fn default() -> Self {
+        Self {
+            session_idle: Duration::from_secs(12 * 3600),
+            session_absolute: Duration::from_secs(12 * 3600),
+            trust_proxy: false,
+        }
+    }
+}
+
+/// Everything a request handler needs; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub pool: PgPool,
+    pub passwords: Arc<passwords::PasswordHasher>,
+    pub auth: Arc<AuthSettings>,
+}
+
+impl AppState {
+    pub fn new(pool: PgPool, auth: AuthSettings) -> Self {
+        Self::new_with_hasher(pool, auth, Arc::new(passwords::PasswordHasher::new()))
+    }
+
+    /// With a shared hasher (building one computes the dummy hash, which takes a moment).
+    pub fn new_with_hasher(pool: PgPool, auth: AuthSettings, passwords: Arc<passwords::PasswordHasher>) -> Self {
+        Self { pool, passwords, auth: Arc::new(auth) }
+    }
+}
+
+/// The signed-in user resolved for this request (by the server's session middleware),
+/// stored in the request's extensions. `None` when nobody is signed in.
+#[derive(Debug, Clone, Default)]
+pub struct CurrentUser(pub Option<Viewer>);
+
+/// The client's address, resolved once per request by the server's middleware.
+#[derive(Debug, Clone)]
+pub struct ClientIp(pub String);
+
+pub fn state() -> Result<AppState, AppError> {
+    use_context::<AppState>().ok_or_else(|| {
+        tracing::error!("AppState missing from the server-function context");
+        AppError::Internal
+    })
+}
+
+/// The caller, whoever they are (possibly nobody).
+pub async fn current_user() -> Result<Option<Viewer>, AppError> {
+    let parts = use_context::<http::request::Parts>().ok_or(AppError::Internal)?;
+    Ok(parts.extensions.get::<CurrentUser>().and_then(|c| c.0.clone()))
+}
+
+/// The caller, who must be signed in.
+pub async fn signed_in_user() -> Result<Viewer, AppError> {
+    current_user().await?.ok_or(AppError::Unauthenticated)
+}
+
+pub fn client_ip() -> String {
+    use_context::<http::request::Parts>()
+        .and_then(|p| p.extensions.get::<ClientIp>().map(|ip| ip.0.clone()))
+        .unwrap_or_else(|| "unknown".to_owned())
+}
+
+pub async fn session() -> Result<tower_sessions::Session, AppError> {
+    leptos_axum::extract::<tower_sessions::Session>().await.map_err(|err| {
+        tracing::error!(error = %err, "session layer missing");
+        AppError::Internal
+    })
+}
+
+/// Runs a server function's body and gives its error the right HTTP status,
+/// so API clients see 401/403/422… rather than a blanket 500.
+pub async fn respond<T>(
+    body: impl std::future::Future<Output = Result<T, AppError>>,
+) -> Result<T, AppError> {
+    let result = body.await;
+    if let Err(err) = &result {
+        if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+            if let Ok(status) = http::StatusCode::from_u16(err.status()) {
+                response.set_status(status);
+            }
+        }
+    }
+    result
+}

@@ -1,0 +1,42 @@
+//! Who may do what: the one place that answers it.
+//!
+//! Every server function that changes something asks [`authorize`] before it acts.
+//! Refusals are logged for the audit trail.
+
+use crate::error::AppError;
+use crate::model::{Role, Viewer};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Permission {
+    /// List, add, change the role of, deactivate and reactivate users.
+    ManageUsers,
+    /// Create teams, change their members and lead.
+    ManageTeams,
+    /// Create and edit services.
+    ManageServices,
+    /// Read teams and services (needed to fill forms elsewhere).
+    ReadDirectory,
+}
+
+/// Whether `role` grants `permission`.
+pub fn role_allows(role: Role, permission: Permission) -> bool {
+    use Permission::*;
+    match permission {
+        ManageUsers | ManageTeams | ManageServices => role == Role::Admin,
+        ReadDirectory => true,
+    }
+}
+
+/// The caller, if they are signed in and allowed to `permission`.
+pub fn authorize(user: Option<Viewer>, permission: Permission) -> Result<Viewer, AppError> {
+    let Some(user) = user else {
+        tracing::warn!(target: "foghorn::audit", ?permission, "refused: not signed in");
+        return Err(AppError::Unauthenticated);
+    };
+    if role_allows(user.role, permission) {
+        Ok(user)
+    } else {
+        tracing::warn!(target: "foghorn::audit", user_id = user.id, role = %user.role, ?permission, "refused: role lacks permission");
+        Err(AppError::Forbidden)
+    }
+}

@@ -1,0 +1,104 @@
+//! What a Foghorn session holds, and the rules that end it.
+//!
+//! The session id is replaced at sign-in (no fixation) and the session destroyed at
+//! sign-out. A session also ends when it is older than the absolute lifetime, when
+//! its user is deactivated, or when the user's `session_epoch` moves on (password
+//! changed, deactivated): every request re-reads the user, so that takes effect at once.
+
+use super::{AppState, db};
+use crate::error::AppError;
+use crate::model::Viewer;
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use tower_sessions::Session;
+
+const USER_KEY: &str = "user";
+const RETURN_TO_KEY: &str = "return_to";
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct SessionUser {
+    user_id: i64,
+    epoch: i32,
+    /// Unix seconds; the absolute lifetime counts from here.
+    signed_in_at: i64,
+    /// Unix seconds of the last write of this session, which pushed its idle expiry out.
+    #[serde(default)]
+    touched_at: i64,
+}
+
+/// How often activity is written back to extend the idle expiry: often enough to be
+/// accurate, rarely enough that reading pages does not mean a write per request.
+fn touch_interval(state: &AppState) -> i64 {
+    (state.auth.session_idle.as_secs() as i64 / 4).clamp(0, 60)
+}
+
+fn session_error(err: tower_sessions::session::Error) -> AppError {
+    tracing::error!(error = %err, "session store error");
+    AppError::Internal
+}
+
+/// Signs `user` in on this session, under a fresh session id.
+pub async fn start(session: &Session, user: &db::users::UserRecord) -> Result<(), AppError> {
+    session.cycle_id().await.map_err(session_error)?;
+    let now = OffsetDateTime::now_utc().unix_timestamp();
+    let record = SessionUser { user_id: user.id, epoch: user.session_epoch, signed_in_at: now, touched_at: now };
+    session.insert(USER_KEY, record).await.map_err(session_error)
+}
+
+/// Keeps this session valid after the user's epoch moved (their own password change).
+pub async fn refresh_epoch(session: &Session, epoch: i32) -> Result<(), AppError> {
+    if let Some(mut record) = session.get::<SessionUser>(USER_KEY).await.map_err(session_error)? {
+        record.epoch = epoch;
+        session.insert(USER_KEY, record).await.map_err(session_error)?;
+    }
+    Ok(())
+}
+
+/// Destroys the session: the cookie's id is worthless afterwards.
+pub async fn end(session: &Session) -> Result<(), AppError> {
+    session.flush().await.map_err(session_error)
+}
+
+/// The user this session belongs to, if it is still valid; ends it otherwise.
+pub async fn resolve(state: &AppState, session: &Session) -> Result<Option<Viewer>, AppError> {
+    let Some(mut record) = session.get::<SessionUser>(USER_KEY).await.map_err(session_error)? else {
+        return Ok(None);
+    };
+    let now = OffsetDateTime::now_utc().unix_timestamp();
+    let age = now - record.signed_in_at;
+    if age < 0 || age as u64 >= state.auth.session_absolute.as_secs() {
+        tracing::info!(target: "foghorn::audit", user_id = record.user_id, "session reached its absolute lifetime");
+        end(session).await?;
+        return Ok(None);
+    }
+    match db::users::find_by_id(&state.pool, record.user_id).await? {
+        Some(user) if user.active && user.session_epoch == record.epoch => {
+            if now - record.touched_at >= touch_interval(state) {
+                record.touched_at = now;
+                session.insert(USER_KEY, record).await.map_err(session_error)?;
+            }
+            Ok(Some(user.viewer()))
+        }
+        _ => {
+            tracing::info!(target: "foghorn::audit", user_id = record.user_id, "session ended: user deactivated or credentials changed");
+            end(session).await?;
+            Ok(None)
+        }
+    }
+}
+
+/// Remembers where a signed-out visitor was going, to send them there after sign-in.
+pub async fn remember_return_to(session: &Session, path: &str) -> Result<(), AppError> {
+    session.insert(RETURN_TO_KEY, path.to_owned()).await.map_err(session_error)
+}
+
+/// Where to go after sign-in: a remembered local path, or the dashboard.
+pub async fn take_return_to(session: &Session) -> Result<String, AppError> {
+    let path: Option<String> = session.remove(RETURN_TO_KEY).await.map_err(session_error)?;
+    Ok(path.filter(|p| is_local_path(p)).unwrap_or_else(|| "/".to_owned()))
+}
+
+/// Only same-site paths: never `//host` or `https://…` (no open redirect).
+fn is_local_path(path: &str) -> bool {
+    path.starts_with('/') && !path.starts_with("//") && !path.contains('\\')
+}

@@ -1,0 +1,109 @@
+//! Command line and environment configuration. Every flag has an environment variable;
+//! the README lists them.
+
+use clap::{Args, Parser, Subcommand};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(name = "foghorn", version, about = "Self-hosted incident management")]
+pub struct Cli {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+
+    /// Log filter, e.g. `info`, `debug`, `foghorn=debug,sqlx=warn`.
+    #[arg(long, env = "FOGHORN_LOG", default_value = "info", global = true)]
+    pub log: String,
+
+    /// Log format: `text` for people, `json` for log shippers.
+    #[arg(long, env = "FOGHORN_LOG_FORMAT", default_value = "text", global = true)]
+    pub log_format: LogFormat,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct DatabaseArgs {
+    /// PostgreSQL to use. When unset, Foghorn runs its own private PostgreSQL
+    /// cluster in the data directory.
+    #[arg(long, env = "DATABASE_URL", global = true)]
+    pub database_url: Option<String>,
+
+    /// Where Foghorn keeps its own files (the embedded database among them).
+    #[arg(long, env = "FOGHORN_DATA_DIR", default_value = "foghorn-data", global = true)]
+    pub data_dir: PathBuf,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Apply pending migrations and serve the web app (the default).
+    Serve(ServeArgs),
+    /// Manage users from the command line (first set-up, scripts).
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user; the password is read from standard input.
+    Add {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_parser = ["admin", "responder", "viewer"])]
+        role: String,
+    },
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "LEPTOS_SITE_ADDR", default_value = "127.0.0.1:3000")]
+    pub addr: SocketAddr,
+
+    /// The built site (wasm, JavaScript, CSS) to serve under `/pkg`.
+    #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
+    pub site_root: String,
+
+    /// Minutes of inactivity after which a session ends.
+    #[arg(long, env = "FOGHORN_SESSION_IDLE_MINUTES", default_value_t = 720)]
+    pub session_idle_minutes: u64,
+
+    /// Minutes after sign-in after which a session ends, used or not.
+    #[arg(long, env = "FOGHORN_SESSION_ABSOLUTE_MINUTES", default_value_t = 720)]
+    pub session_absolute_minutes: u64,
+
+    /// The URL people reach Foghorn at, e.g. `https://foghorn.example.com`.
+    #[arg(long, env = "FOGHORN_PUBLIC_URL")]
+    pub public_url: Option<String>,
+
+    /// Secure cookies and HSTS. Defaults to on when the public URL is `https://`.
+    #[arg(long, env = "FOGHORN_SECURE_COOKIES")]
+    pub secure_cookies: Option<bool>,
+
+    /// Trust `X-Forwarded-For` for the client address (only behind your own proxy).
+    #[arg(long, env = "FOGHORN_TRUST_PROXY", default_value_t = false)]
+    pub trust_proxy: bool,
+}
+
+impl ServeArgs {
+    /// `foghorn` with no subcommand serves, configured from the environment alone.
+    pub fn from_env() -> Result<Self, clap::Error> {
+        let command = <Self as Args>::augment_args(clap::Command::new("serve"));
+        let matches = command.try_get_matches_from(["serve"])?;
+        <Self as clap::FromArgMatches>::from_arg_matches(&matches)
+    }
+
+    pub fn secure(&self) -> bool {
+        self.secure_cookies
+            .unwrap_or_else(|| self.public_url.as_deref().is_some_and(|u| u.starts_with("https://")))
+    }
+}

@@ -1,0 +1,92 @@
+//! The Foghorn server: composition root of the web app.
+//!
+//! [`router`] builds the whole HTTP surface (pages, server functions, health,
+//! static files) behind the middleware every request passes through, so tests drive
+//! exactly what production serves.
+
+pub mod config;
+pub mod embedded_db;
+mod health;
+mod middleware;
+
+use app::server::{AppState, AuthSettings};
+use app::{App, shell};
+use axum::Router;
+use axum::routing::get;
+use leptos::prelude::*;
+use leptos_axum::{LeptosRoutes, generate_route_list};
+use sqlx::PgPool;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, SessionManagerLayer};
+use tower_sessions_sqlx_store::PostgresStore;
+
+/// How the server presents itself on the web.
+#[derive(Debug, Clone, Default)]
+pub struct WebSettings {
+    /// Mark cookies `Secure` (and name the session cookie `__Host-…`), send HSTS.
+    pub secure: bool,
+    /// The origin users reach Foghorn at (e.g. `https://foghorn.example.com`), accepted
+    /// for writes besides the request's own `Host`; needed behind a rewriting proxy.
+    pub public_origin: Option<String>,
+}
+
+/// The session cookie's name: `__Host-` prefixed when `Secure`, which browsers then
+/// bind to this exact host and path.
+pub fn session_cookie_name(secure: bool) -> &'static str {
+    if secure { "__Host-foghorn_session" } else { "foghorn_session" }
+}
+
+/// Applies Foghorn's schema and the session store's.
+pub async fn migrate(pool: &PgPool) -> Result<(), sqlx::Error> {
+    sqlx::migrate!("../migrations").run(pool).await?;
+    PostgresStore::new(pool.clone()).migrate().await?;
+    Ok(())
+}
+
+/// The session store, for the background task that deletes expired sessions.
+pub fn session_store(pool: &PgPool) -> PostgresStore {
+    PostgresStore::new(pool.clone())
+}
+
+/// Builds the complete application router.
+pub fn router(state: AppState, web: WebSettings, leptos_options: LeptosOptions) -> Router {
+    let idle = time::Duration::seconds(state.auth.session_idle.as_secs() as i64);
+    let sessions = SessionManagerLayer::new(session_store(&state.pool))
+        .with_name(session_cookie_name(web.secure))
+        .with_secure(web.secure)
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_path("/")
+        .with_expiry(Expiry::OnInactivity(idle));
+
+    let routes = generate_route_list(App);
+    let context_state = state.clone();
+    let pool = state.pool.clone();
+
+    Router::new()
+        .route("/healthz", get(move || health::healthz(pool.clone())))
+        .leptos_routes_with_context(
+            &leptos_options,
+            routes,
+            move || provide_context(context_state.clone()),
+            {
+                let options = leptos_options.clone();
+                move || shell(options.clone())
+            },
+        )
+        .fallback(leptos_axum::file_and_error_handler(shell))
+        .with_state(leptos_options)
+        // Innermost first: each layer below wraps everything above it.
+        .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::guard_pages))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::resolve_user))
+        .layer(sessions)
+        .layer(axum::middleware::from_fn_with_state(web.clone(), middleware::refuse_foreign_origin))
+        .layer(axum::middleware::from_fn_with_state(web, middleware::security_headers))
+        .layer(axum::middleware::from_fn(middleware::log_requests))
+}
+
+
+/// Convenience for tests and the binary: the state from a pool and auth settings.
+pub fn app_state(pool: PgPool, auth: AuthSettings) -> AppState {
+    AppState::new(pool, auth)
+}

@@ -1,0 +1,168 @@
+//! `foghorn`: serve the web app, or manage it from the command line.
+
+use app::model::{Role, parse_display_name, parse_email};
+use app::server::{AuthSettings, db, passwords};
+use clap::Parser;
+use foghorn::config::{Cli, Command, LogFormat, ServeArgs, UserCommand};
+use foghorn::embedded_db::EmbeddedPostgres;
+use foghorn::{WebSettings, app_state, migrate, router, session_store};
+use leptos::prelude::LeptosOptions;
+use sqlx::PgPool;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use std::io::Read;
+use std::process::ExitCode;
+use std::time::Duration;
+use tower_sessions::ExpiredDeletion;
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+fn init_logging(filter: &str, format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_new(filter)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().flatten_event(true).init(),
+    }
+}
+
+/// The database Foghorn talks to: the configured one, or its own embedded cluster.
+struct Database {
+    pool: PgPool,
+    embedded: Option<EmbeddedPostgres>,
+}
+
+impl Database {
+    async fn open(cli: &Cli) -> Result<Self, BoxError> {
+        let (options, embedded) = match &cli.database.database_url {
+            Some(url) => (url.parse::<PgConnectOptions>()?, None),
+            None => {
+                let embedded = EmbeddedPostgres::start(&cli.database.data_dir).await?;
+                (embedded.connect_options(), Some(embedded))
+            }
+        };
+        let pool = PgPoolOptions::new()
+            .max_connections(20)
+            .acquire_timeout(Duration::from_secs(5))
+            .connect_with(options)
+            .await;
+        match pool {
+            Ok(pool) => Ok(Database { pool, embedded }),
+            Err(err) => {
+                if let Some(embedded) = embedded {
+                    let _ = embedded.stop().await;
+                }
+                Err(format!("could not connect to the database: {err}").into())
+            }
+        }
+    }
+
+    async fn close(self) {
+        self.pool.close().await;
+        if let Some(embedded) = self.embedded {
+            if let Err(err) = embedded.stop().await {
+                tracing::error!(error = %err, "could not stop the embedded database");
+            }
+        }
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(&cli.log, cli.log_format);
+    let result = match &cli.command {
+        None => match ServeArgs::from_env() {
+            Ok(args) => serve(&cli, args).await,
+            Err(err) => Err(err.into()),
+        },
+        Some(Command::Serve(args)) => serve(&cli, args.clone()).await,
+        Some(Command::User(UserCommand::Add { email, name, role })) => add_user(&cli, email, name, role).await,
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("foghorn: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(cli: &Cli, args: ServeArgs) -> Result<(), BoxError> {
+    let database = Database::open(cli).await?;
+    let served = serve_with(&database.pool, &args).await;
+    database.close().await;
+    served
+}
+
+async fn serve_with(pool: &PgPool, args: &ServeArgs) -> Result<(), BoxError> {
+    migrate(pool).await?;
+
+    let auth = AuthSettings {
+        session_idle: Duration::from_secs(args.session_idle_minutes * 60),
+        session_absolute: Duration::from_secs(args.session_absolute_minutes * 60),
+        trust_proxy: args.trust_proxy,
+    };
+    let web = WebSettings { secure: args.secure(), public_origin: args.public_url.clone() };
+    let leptos_options = LeptosOptions::builder()
+        .output_name(std::env::var("LEPTOS_OUTPUT_NAME").unwrap_or_else(|_| "foghorn".to_owned()))
+        .site_root(args.site_root.clone())
+        .site_pkg_dir(std::env::var("LEPTOS_SITE_PKG_DIR").unwrap_or_else(|_| "pkg".to_owned()))
+        .site_addr(args.addr)
+        .env(leptos::config::Env::PROD)
+        .build();
+
+    let deletion = tokio::spawn(session_store(pool).continuously_delete_expired(Duration::from_secs(600)));
+    let app = router(app_state(pool.clone(), auth), web, leptos_options);
+    let listener = tokio::net::TcpListener::bind(args.addr).await?;
+    tracing::info!(addr = %listener.local_addr()?, "Foghorn is listening");
+    axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    deletion.abort();
+    tracing::info!("Foghorn stopped");
+    Ok(())
+}
+
+/// SIGINT or SIGTERM: stop accepting, let in-flight requests finish.
+async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        () = interrupt => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: draining in-flight requests");
+}
+
+async fn add_user(cli: &Cli, email: &str, name: &str, role: &str) -> Result<(), BoxError> {
+    let email = parse_email(email)?;
+    let name = parse_display_name(name)?;
+    let role: Role = role.parse()?;
+    let mut password = String::new();
+    std::io::stdin().read_to_string(&mut password)?;
+    // A trailing newline comes from `echo` or a terminal, not from the password.
+    let password = password.strip_suffix('\n').map(|p| p.strip_suffix('\r').unwrap_or(p)).unwrap_or(&password);
+    passwords::check_password_policy(password)?;
+
+    let database = Database::open(cli).await?;
+    let result = async {
+        migrate(&database.pool).await?;
+        let hash = passwords::PasswordHasher::new().hash(password).await?;
+        let id = db::users::insert(&database.pool, &email, &name, role, &hash).await?;
+        println!("created user {id}: {name} <{email}> ({role})");
+        Ok::<_, BoxError>(())
+    }
+    .await;
+    database.close().await;
+    result
+}

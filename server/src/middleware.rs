@@ -1,0 +1,183 @@
+//! What every request passes through: logging, security headers, the same-origin rule
+//! for writes, resolving the signed-in user, and sending signed-out visitors to sign-in.
+
+use crate::WebSettings;
+use app::server::{AppState, ClientIp, CurrentUser, db, sessions};
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use std::net::SocketAddr;
+use std::time::Instant;
+use tower_sessions::Session;
+
+/// One structured line per request: method, path, status, latency.
+pub async fn log_requests(req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = req.method().clone();
+    let path = req.uri().path().to_owned();
+    let response = next.run(req).await;
+    tracing::info!(
+        target: "foghorn::http",
+        %method,
+        %path,
+        status = response.status().as_u16(),
+        latency_ms = started.elapsed().as_secs_f64() * 1000.0,
+        "request"
+    );
+    response
+}
+
+/// Strict default Content-Security-Policy for anything that is not a rendered page
+/// (pages set their own, with the nonce of their hydration scripts).
+const DEFAULT_CSP: &str =
+    "default-src 'none'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
+
+pub async fn security_headers(State(web): State<WebSettings>, req: Request, next: Next) -> Response {
+    let mut response = next.run(req).await;
+    let headers = response.headers_mut();
+    headers
+        .entry(header::CONTENT_SECURITY_POLICY)
+        .or_insert(HeaderValue::from_static(DEFAULT_CSP));
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert("cross-origin-opener-policy", HeaderValue::from_static("same-origin"));
+    headers.insert(
+        "permissions-policy",
+        HeaderValue::from_static("camera=(), microphone=(), geolocation=()"),
+    );
+    if web.secure {
+        headers.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=63072000; includeSubDomains"),
+        );
+    }
+    response
+}
+
+fn is_safe_method(method: &Method) -> bool {
+    matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+/// `scheme://host[:port]` → `host[:port]`.
+fn origin_authority(origin: &str) -> Option<&str> {
+    origin.split_once("://").map(|(_, rest)| rest.trim_end_matches('/'))
+}
+
+/// Refuses state-changing requests sent from another site (CSRF defence in depth,
+/// on top of `SameSite=Lax` cookies). Requests without `Origin` (curl, scripts) pass:
+/// browsers always send it on cross-site writes.
+pub async fn refuse_foreign_origin(State(web): State<WebSettings>, req: Request, next: Next) -> Response {
+    if is_safe_method(req.method()) {
+        return next.run(req).await;
+    }
+    let headers = req.headers();
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+    let foreign = match headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()) {
+        Some(origin) => {
+            let same_host = origin_authority(origin).is_some_and(|a| Some(a) == host);
+            let public = web.public_origin.as_deref().is_some_and(|p| p.trim_end_matches('/') == origin);
+            !(same_host || public)
+        }
+        None => headers
+            .get("sec-fetch-site")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|site| site == "cross-site"),
+    };
+    if foreign {
+        tracing::warn!(
+            target: "foghorn::audit",
+            origin = ?req.headers().get(header::ORIGIN),
+            path = %req.uri().path(),
+            "refused: cross-origin write"
+        );
+        let body = serde_json::json!({
+            "error": "forbidden",
+            "message": "Cross-origin requests that change data are refused."
+        });
+        return (StatusCode::FORBIDDEN, axum::Json(body)).into_response();
+    }
+    next.run(req).await
+}
+
+fn client_ip(req: &Request, trust_proxy: bool) -> String {
+    if trust_proxy {
+        // The proxy appends the address it saw: the last entry is the one we can trust.
+        let forwarded = req
+            .headers()
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.rsplit(',').next())
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty());
+        if let Some(ip) = forwarded {
+            return ip;
+        }
+    }
+    req.extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(addr)| addr.ip().to_string())
+        .unwrap_or_else(|| "unknown".to_owned())
+}
+
+/// Resolves the session to a user (ending invalid sessions) and records the client
+/// address, for server functions and the page guard to read.
+pub async fn resolve_user(State(state): State<AppState>, session: Session, mut req: Request, next: Next) -> Response {
+    let ip = client_ip(&req, state.auth.trust_proxy);
+    let user = match sessions::resolve(&state, &session).await {
+        Ok(user) => user,
+        Err(_) => return StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    };
+    req.extensions_mut().insert(CurrentUser(user));
+    req.extensions_mut().insert(ClientIp(ip));
+    next.run(req).await
+}
+
+/// Paths anyone may fetch without signing in.
+fn is_public(path: &str) -> bool {
+    path.starts_with("/pkg/")
+        || path.starts_with("/api/")
+        || matches!(path, "/healthz" | "/favicon.ico" | "/robots.txt")
+}
+
+/// Sends signed-out visitors of a page to sign-in (and back afterwards), and the very
+/// first visitor to the first-administrator set-up.
+pub async fn guard_pages(State(state): State<AppState>, session: Session, req: Request, next: Next) -> Response {
+    let path = req.uri().path().to_owned();
+    if is_public(&path) {
+        return next.run(req).await;
+    }
+    let signed_in = req.extensions().get::<CurrentUser>().is_some_and(|u| u.0.is_some());
+    let has_users = || async {
+        db::users::any_exist(&state.pool).await.map_err(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
+    };
+    match path.as_str() {
+        "/setup" => match has_users().await {
+            Ok(true) => Redirect::to(if signed_in { "/" } else { "/login" }).into_response(),
+            Ok(false) => next.run(req).await,
+            Err(response) => response,
+        },
+        "/login" if signed_in => Redirect::to("/").into_response(),
+        "/login" => match has_users().await {
+            Ok(false) => Redirect::to("/setup").into_response(),
+            Ok(true) => next.run(req).await,
+            Err(response) => response,
+        },
+        _ if signed_in => next.run(req).await,
+        _ => match has_users().await {
+            Ok(false) => Redirect::to("/setup").into_response(),
+            Ok(true) => {
+                if req.method() == Method::GET {
+                    let target = req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/");
+                    if sessions::remember_return_to(&session, target).await.is_err() {
+                        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+                    }
+                }
+                Redirect::to("/login").into_response()
+            }
+            Err(response) => response,
+        },
+    }
+}
+

@@ -1,0 +1,149 @@
+//! Drives the real router (every middleware included) against a real, per-test
+//! PostgreSQL database created by `#[sqlx::test]`.
+#![allow(dead_code)]
+
+use app::model::Role;
+use app::server::{AppState, AuthSettings, db};
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, Request, StatusCode, header};
+use foghorn::WebSettings;
+use http_body_util::BodyExt;
+use leptos::prelude::LeptosOptions;
+use sqlx::PgPool;
+use std::sync::OnceLock;
+use std::time::Duration;
+use tower::ServiceExt;
+
+pub const PASSWORD: &str = "correct horse battery staple";
+
+pub struct TestApp {
+    pub router: Router,
+    pub pool: PgPool,
+    pub state: AppState,
+}
+
+pub struct TestResponse {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: String,
+}
+
+impl TestResponse {
+    /// The `name=value` of the session cookie this response set, if any.
+    pub fn session_cookie(&self) -> Option<String> {
+        self.headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|v| v.contains("foghorn_session="))
+            .map(|v| v.split(';').next().unwrap_or_default().to_owned())
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+}
+
+/// Argon2 is slow by design; one hasher (with its dummy hash) serves every test.
+fn shared_state(pool: PgPool, auth: AuthSettings) -> AppState {
+    static HASHER: OnceLock<std::sync::Arc<app::server::passwords::PasswordHasher>> = OnceLock::new();
+    AppState::new_with_hasher(pool, auth, HASHER.get_or_init(Default::default).clone())
+}
+
+pub fn test_auth() -> AuthSettings {
+    AuthSettings { trust_proxy: true, ..AuthSettings::default() }
+}
+
+impl TestApp {
+    pub async fn new(pool: PgPool) -> Self {
+        Self::with(pool, test_auth(), WebSettings::default()).await
+    }
+
+    pub async fn with(pool: PgPool, auth: AuthSettings, web: WebSettings) -> Self {
+        foghorn::migrate(&pool).await.expect("migrations apply");
+        let state = shared_state(pool.clone(), auth);
+        let options = LeptosOptions::builder().output_name("foghorn").site_root("target/site").build();
+        let router = foghorn::router(state.clone(), web, options);
+        TestApp { router, pool, state }
+    }
+
+    pub async fn send(&self, request: Request<Body>) -> TestResponse {
+        let response = self.router.clone().oneshot(request).await.expect("router answers");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.into_body().collect().await.expect("body").to_bytes();
+        TestResponse { status, headers, body: String::from_utf8_lossy(&bytes).into_owned() }
+    }
+
+    pub async fn get(&self, path: &str, cookie: Option<&str>) -> TestResponse {
+        let mut request = Request::get(path).header("x-forwarded-for", "192.0.2.1");
+        if let Some(cookie) = cookie {
+            request = request.header(header::COOKIE, cookie);
+        }
+        self.send(request.body(Body::empty()).unwrap()).await
+    }
+
+    /// Calls a server function the way a browser form does.
+    pub async fn call(&self, endpoint: &str, form: &[(&str, &str)], cookie: Option<&str>) -> TestResponse {
+        self.call_from("192.0.2.1", endpoint, form, cookie).await
+    }
+
+    pub async fn call_from(&self, ip: &str, endpoint: &str, form: &[(&str, &str)], cookie: Option<&str>) -> TestResponse {
+        let body = form
+            .iter()
+            .map(|(k, v)| format!("{}={}", urlencode(k), urlencode(v)))
+            .collect::<Vec<_>>()
+            .join("&");
+        let mut request = Request::post(format!("/api/{endpoint}"))
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::ACCEPT, "application/json")
+            .header("x-forwarded-for", ip);
+        if let Some(cookie) = cookie {
+            request = request.header(header::COOKIE, cookie);
+        }
+        self.send(request.body(Body::from(body)).unwrap()).await
+    }
+
+    pub async fn create_user(&self, email: &str, name: &str, role: Role) -> i64 {
+        let hash = self.state.passwords.hash(PASSWORD).await.unwrap();
+        db::users::insert(&self.pool, email, name, role, &hash).await.unwrap()
+    }
+
+    /// Signs in and returns the session cookie.
+    pub async fn sign_in(&self, email: &str, password: &str) -> String {
+        let response = self.call("sign_in", &[("email", email), ("password", password)], None).await;
+        assert!(response.status.is_success() || response.status.is_redirection(), "sign-in failed: {} {}", response.status, response.body);
+        response.session_cookie().expect("sign-in sets a session cookie")
+    }
+
+    /// Creates a user of `role` and signs them in; returns (user id, cookie).
+    pub async fn user_with_role(&self, role: Role) -> (i64, String) {
+        let email = format!("{}@example.com", role.as_str());
+        let id = self.create_user(&email, &format!("{} user", role.label()), role).await;
+        (id, self.sign_in(&email, PASSWORD).await)
+    }
+
+    /// Who the server thinks this cookie belongs to.
+    pub async fn viewer(&self, cookie: Option<&str>) -> serde_json::Value {
+        self.call("viewer", &[], cookie).await.json()
+    }
+}
+
+pub fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            b' ' => "+".to_owned(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+pub async fn sleep(ms: u64) {
+    tokio::time::sleep(Duration::from_millis(ms)).await;
+}
