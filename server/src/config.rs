@@ -12,7 +12,7 @@ pub struct Cli {
     pub database: DatabaseArgs,
 
     /// Log filter, e.g. `info`, `debug`, `foghorn=debug,sqlx=warn`.
-    #[arg(long, env = "FOGHORN_LOG", default_value = "info", global = true)]
+    #[arg(long, env = "FOGHORN_LOG", default_value = "info,sqlx=warn", global = true)]
     pub log: String,
 
     /// Log format: `text` for people, `json` for log shippers.

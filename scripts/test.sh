@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds Foghorn, and runs every test: integration tests
+# against PostgreSQL, then the browser tests in Chromium.
+#
+# Database: DATABASE_URL if set; else the PostgreSQL on 127.0.0.1:5432 if one answers
+# (user postgres, trust auth); else a private throwaway cluster under target/.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
+cd "$ROOT"
+
+ensure_apt chromium postgresql-client
+ensure_build_tools
+ensure_postgres_server
+
+# --- database -----------------------------------------------------------------
+PRIVATE_CLUSTER=""
+stop_private_cluster() {
+  if [ -n "$PRIVATE_CLUSTER" ]; then
+    run_pg "$PG_BIN/pg_ctl" -D "$PRIVATE_CLUSTER" -m fast -w stop >/dev/null || true
+  fi
+}
+trap stop_private_cluster EXIT
+
+run_pg() {
+  if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+if [ -z "${DATABASE_URL:-}" ]; then
+  if [ -z "${FOGHORN_TEST_PRIVATE_DB:-}" ] && psql "postgres://postgres@127.0.0.1:5432/postgres" -tAc 'SELECT 1' >/dev/null 2>&1; then
+    export DATABASE_URL="postgres://postgres@127.0.0.1:5432/postgres"
+  else
+    PG_BIN="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)"
+    PRIVATE_CLUSTER="$ROOT/target/test-pg"
+    say "starting a private PostgreSQL for the tests in $PRIVATE_CLUSTER"
+    rm -rf "$PRIVATE_CLUSTER"
+    mkdir -p "$PRIVATE_CLUSTER"
+    if [ "$(id -u)" -eq 0 ]; then chown postgres: "$PRIVATE_CLUSTER"; fi
+    chmod 700 "$PRIVATE_CLUSTER"
+    run_pg "$PG_BIN/initdb" -D "$PRIVATE_CLUSTER" -U postgres --auth=trust --no-locale -E UTF8 >/dev/null
+    run_pg "$PG_BIN/pg_ctl" -D "$PRIVATE_CLUSTER" -l "$PRIVATE_CLUSTER/server.log" -w \
+      -o "-c listen_addresses='' -c unix_socket_directories='$PRIVATE_CLUSTER' -c max_connections=200" start >/dev/null
+    export DATABASE_URL="postgres://postgres@/postgres?host=$PRIVATE_CLUSTER"
+  fi
+fi
+E2E_DATABASE_URL="$(echo "$DATABASE_URL" | sed -E 's#^(postgres(ql)?://[^/]*/)[^?]*#\1foghorn_e2e#')"
+
+# --- build ----------------------------------------------------------------------
+say "building Foghorn"
+cargo leptos build
+
+# cargo-leptos compiles debug builds with these set. `cargo test` must use the same:
+# otherwise it rebuilds every Leptos crate, and replaces the server binary with one
+# whose HTML no longer matches the browser bundle (hydration then fails).
+export RUSTFLAGS="--cfg erase_components"
+export LEPTOS_OUTPUT_NAME=foghorn
+
+# --- integration tests ------------------------------------------------------------
+say "integration tests (PostgreSQL)"
+cargo test -p app -p foghorn
+
+# --- browser tests -----------------------------------------------------------------
+say "browser tests (Chromium)"
+(
+  cd end2end
+  if ! node -e "process.exit(require('@playwright/test/package.json').version === require('./package.json').devDependencies['@playwright/test'] ? 0 : 1)" 2>/dev/null; then
+    npm ci --no-audit --no-fund --silent
+  fi
+)
+psql "$DATABASE_URL" -q -c 'DROP DATABASE IF EXISTS foghorn_e2e WITH (FORCE)' -c 'CREATE DATABASE foghorn_e2e' >/dev/null
+(
+  cd end2end
+  FOGHORN_E2E_DATABASE_URL="$E2E_DATABASE_URL" \
+  FOGHORN_BIN="$ROOT/target/debug/foghorn" \
+  LEPTOS_SITE_ROOT="$ROOT/target/site" \
+    npx playwright test
+)
+say "all tests passed"
