@@ -56,7 +56,9 @@ export LEPTOS_OUTPUT_NAME=foghorn
 
 # --- integration tests ------------------------------------------------------------
 say "integration tests (PostgreSQL)"
-cargo test -p app -p foghorn
+LOGS="$ROOT/target/test-logs"
+mkdir -p "$LOGS"
+cargo test -p app -p foghorn 2>&1 | tee "$LOGS/cargo.log"
 
 # --- browser tests -----------------------------------------------------------------
 say "browser tests (Chromium)"
@@ -72,6 +74,9 @@ psql "$DATABASE_URL" -q -c 'DROP DATABASE IF EXISTS foghorn_e2e WITH (FORCE)' -c
   FOGHORN_E2E_DATABASE_URL="$E2E_DATABASE_URL" \
   FOGHORN_BIN="$ROOT/target/debug/foghorn" \
   LEPTOS_SITE_ROOT="$ROOT/target/site" \
-    npx playwright test
+    npx playwright test 2>&1 | tee "$LOGS/playwright.log"
 )
-say "all tests passed"
+integration="$(sed -n 's/^test result: ok\. \([0-9]*\) passed.*/\1/p' "$LOGS/cargo.log" | awk '{s+=$1} END {print s+0}')"
+browser="$(sed -n 's/^ *\([0-9]*\) passed.*/\1/p' "$LOGS/playwright.log" | tail -1)"
+say "all tests passed: $integration integration, $browser in the browser"
+echo "$((integration + browser)) passed, 0 failed"

@@ -7,6 +7,7 @@
 pub mod config;
 pub mod embedded_db;
 mod health;
+pub mod live;
 mod middleware;
 
 use app::server::{AppState, AuthSettings};
@@ -49,7 +50,7 @@ pub fn session_store(pool: &PgPool) -> PostgresStore {
 }
 
 /// Builds the complete application router.
-pub fn router(state: AppState, web: WebSettings, leptos_options: LeptosOptions) -> Router {
+pub fn router(state: AppState, web: WebSettings, leptos_options: LeptosOptions, hub: live::Hub) -> Router {
     let idle = time::Duration::seconds(state.auth.session_idle.as_secs() as i64);
     let sessions = SessionManagerLayer::new(session_store(&state.pool))
         .with_name(session_cookie_name(web.secure))
@@ -65,6 +66,7 @@ pub fn router(state: AppState, web: WebSettings, leptos_options: LeptosOptions) 
 
     Router::new()
         .route("/healthz", get(move || health::healthz(pool.clone())))
+        .route("/api/live", get(live::stream).with_state((state.clone(), hub)))
         .leptos_routes_with_context(
             &leptos_options,
             routes,

@@ -113,11 +113,16 @@ async fn serve_with(pool: &PgPool, args: &ServeArgs) -> Result<(), BoxError> {
         .build();
 
     let deletion = tokio::spawn(session_store(pool).continuously_delete_expired(Duration::from_secs(600)));
-    let app = router(app_state(pool.clone(), auth), web, leptos_options);
+    let hub = foghorn::live::start(pool.clone()).await?;
+    let app = router(app_state(pool.clone(), auth), web, leptos_options, hub.clone());
     let listener = tokio::net::TcpListener::bind(args.addr).await?;
     tracing::info!(addr = %listener.local_addr()?, "Foghorn is listening");
     axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal())
+        .with_graceful_shutdown(async move {
+            shutdown_signal().await;
+            // Live streams never end on their own: end them so the drain can finish.
+            hub.close();
+        })
         .await?;
     deletion.abort();
     tracing::info!("Foghorn stopped");

@@ -5,6 +5,7 @@
 
 pub mod csp;
 pub mod db;
+pub mod markdown;
 pub mod passwords;
 pub mod policy;
 pub mod sessions;

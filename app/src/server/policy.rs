@@ -16,6 +16,10 @@ pub enum Permission {
     ManageServices,
     /// Read teams and services (needed to fill forms elsewhere).
     ReadDirectory,
+    /// Read incidents, their timelines and the dashboard.
+    ReadIncidents,
+    /// Declare incidents and work them: status, severity, roles, notes, edits.
+    RespondToIncidents,
 }
 
 /// Whether `role` grants `permission`.
@@ -23,7 +27,8 @@ pub fn role_allows(role: Role, permission: Permission) -> bool {
     use Permission::*;
     match permission {
         ManageUsers | ManageTeams | ManageServices => role == Role::Admin,
-        ReadDirectory => true,
+        RespondToIncidents => matches!(role, Role::Admin | Role::Responder),
+        ReadDirectory | ReadIncidents => true,
     }
 }
 

@@ -102,3 +102,16 @@ pub async fn take_return_to(session: &Session) -> Result<String, AppError> {
 fn is_local_path(path: &str) -> bool {
     path.starts_with('/') && !path.starts_with("//") && !path.contains('\\')
 }
+
+/// Whether a session that was valid when a live stream opened still is: not signed out
+/// (its record still in the store), not expired, its user still active and unchanged.
+pub async fn still_valid(state: &AppState, session: &Session) -> bool {
+    let Some(id) = session.id() else { return false };
+    let stored: Result<bool, sqlx::Error> = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM tower_sessions.session WHERE id = $1 AND expiry_date > now())",
+    )
+    .bind(id.to_string())
+    .fetch_one(&state.pool)
+    .await;
+    matches!(stored, Ok(true)) && matches!(resolve(state, session).await, Ok(Some(_)))
+}

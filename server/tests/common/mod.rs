@@ -21,6 +21,7 @@ pub struct TestApp {
     pub router: Router,
     pub pool: PgPool,
     pub state: AppState,
+    pub hub: foghorn::live::Hub,
 }
 
 pub struct TestResponse {
@@ -68,8 +69,9 @@ impl TestApp {
         foghorn::migrate(&pool).await.expect("migrations apply");
         let state = shared_state(pool.clone(), auth);
         let options = LeptosOptions::builder().output_name("foghorn").site_root("target/site").build();
-        let router = foghorn::router(state.clone(), web, options);
-        TestApp { router, pool, state }
+        let hub = foghorn::live::start(pool.clone()).await.expect("live listener starts");
+        let router = foghorn::router(state.clone(), web, options, hub.clone());
+        TestApp { router, pool, state, hub }
     }
 
     pub async fn send(&self, request: Request<Body>) -> TestResponse {

@@ -1,7 +1,9 @@
 //! Queries, grouped by the aggregate they serve. Multi-step writes are one transaction.
 
+pub mod incidents;
 pub mod services;
 pub mod teams;
+pub mod timeline;
 pub mod users;
 
 use crate::error::AppError;

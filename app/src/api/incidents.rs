@@ -1,0 +1,219 @@
+//! Declaring and working incidents. Reading is open to every signed-in person;
+//! every change needs the responder role (admins included), checked by the policy.
+
+use crate::error::AppError;
+use crate::model::*;
+use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
+use serde::{Deserialize, Serialize};
+
+#[cfg(feature = "ssr")]
+use crate::server::{
+    self,
+    db::{incidents, timeline},
+    policy::{Permission, authorize},
+    respond,
+};
+
+#[cfg(feature = "ssr")]
+async fn caller(permission: Permission) -> Result<(server::AppState, Viewer), AppError> {
+    let me = authorize(server::current_user().await?, permission)?;
+    Ok((server::state()?, me))
+}
+
+#[cfg(feature = "ssr")]
+fn parse_severity(s: &str) -> Result<Severity, AppError> {
+    s.parse().map_err(|m| AppError::invalid("severity", m))
+}
+
+/// What the declare form sends. Only the title and severity are required.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct Declaration {
+    pub title: String,
+    pub severity: String,
+    #[serde(default)]
+    pub summary: String,
+    #[serde(default)]
+    pub service_ids: Vec<i64>,
+    #[serde(default)]
+    pub team_id: Option<i64>,
+    /// Who takes point; `None` means the declarer does.
+    #[serde(default)]
+    pub point_user_id: Option<i64>,
+}
+
+/// Declares an incident; returns its number (`INC-<number>`).
+#[server(endpoint = "declare_incident", input = Json)]
+pub async fn declare_incident(declaration: Declaration) -> Result<i64, AppError> {
+    respond(async move {
+        let (state, me) = caller(Permission::RespondToIncidents).await?;
+        let severity = parse_severity(&declaration.severity)?;
+        let fields = incidents::IncidentFields::parse(
+            &declaration.title,
+            &declaration.summary,
+            declaration.team_id,
+            declaration.service_ids,
+        )?;
+        let point = declaration.point_user_id.unwrap_or(me.id);
+        let number = incidents::declare(&state.pool, &me, &fields, severity, Some(point), false).await?;
+        tracing::info!(target: "foghorn::audit", by = me.id, incident = number, %severity, "incident declared");
+        Ok(number)
+    })
+    .await
+}
+
+#[server(endpoint = "incident")]
+pub async fn get_incident(number: i64) -> Result<IncidentView, AppError> {
+    respond(async move {
+        let (state, me) = caller(Permission::ReadIncidents).await?;
+        let (incident, timeline, roles) = incidents::view(&state.pool, number).await?;
+        let can_respond = server::policy::role_allows(me.role, Permission::RespondToIncidents);
+        Ok(IncidentView { incident, timeline, roles, can_respond, viewer_id: me.id })
+    })
+    .await
+}
+
+#[server(endpoint = "dashboard")]
+pub async fn get_dashboard() -> Result<Dashboard, AppError> {
+    respond(async {
+        let (state, me) = caller(Permission::ReadIncidents).await?;
+        incidents::dashboard(&state.pool, me.id).await
+    })
+    .await
+}
+
+#[server(endpoint = "incidents", input = Json)]
+pub async fn list_incidents(filter: IncidentFilter) -> Result<IncidentPage, AppError> {
+    respond(async move {
+        let (state, _) = caller(Permission::ReadIncidents).await?;
+        incidents::history(&state.pool, &filter).await
+    })
+    .await
+}
+
+/// People who can hold a role (responders and admins).
+#[server(endpoint = "responders")]
+pub async fn list_responders() -> Result<Vec<Person>, AppError> {
+    respond(async {
+        let (state, _) = caller(Permission::ReadIncidents).await?;
+        incidents::people(&state.pool).await
+    })
+    .await
+}
+
+#[server(endpoint = "change_status")]
+pub async fn change_status(number: i64, status: String, resolution: String) -> Result<(), AppError> {
+    respond(async move {
+        let (state, me) = caller(Permission::RespondToIncidents).await?;
+        let status: Status = status.parse().map_err(|m| AppError::invalid("status", m))?;
+        incidents::change_status(&state.pool, &me, number, status, &resolution).await
+    })
+    .await
+}
+
+#[server(endpoint = "change_severity")]
+pub async fn change_severity(number: i64, severity: String) -> Result<(), AppError> {
+    respond(async move {
+        let (state, me) = caller(Permission::RespondToIncidents).await?;
+        incidents::change_severity(&state.pool, &me, number, parse_severity(&severity)?).await
+    })
+    .await
+}
+
+/// What the edit form sends; `version` is the incident version the editor started from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct IncidentEdit {
+    pub number: i64,
+    pub version: i32,
+    pub title: String,
+    #[serde(default)]
+    pub summary: String,
+    #[serde(default)]
+    pub team_id: Option<i64>,
+    #[serde(default)]
+    pub service_ids: Vec<i64>,
+}
+
+#[server(endpoint = "edit_incident", input = Json)]
+pub async fn edit_incident(edit: IncidentEdit) -> Result<(), AppError> {
+    respond(async move {
+        let (state, me) = caller(Permission::RespondToIncidents).await?;
+        let fields = incidents::IncidentFields::parse(&edit.title, &edit.summary, edit.team_id, edit.service_ids)?;
+        incidents::edit(&state.pool, &me, edit.number, edit.version, &fields).await
+    })
+    .await
+}
+
+/// Gives point or comms to `user_id` (the caller's own id: "take point").
+#[server(endpoint = "assign_role")]
+pub async fn assign_role(number: i64, role: String, user_id: i64) -> Result<(), AppError> {
+    respond(async move {
+        let (state, me) = caller(Permission::RespondToIncidents).await?;
+        let role: IncidentRole = role.parse().map_err(|m| AppError::invalid("role", m))?;
+        incidents::assign_role(&state.pool, &me, number, role, user_id).await
+    })
+    .await
+}
+
+#[server(endpoint = "join_incident")]
+pub async fn join_incident(number: i64) -> Result<(), AppError> {
+    respond(async move {
+        let (state, me) = caller(Permission::RespondToIncidents).await?;
+        incidents::join(&state.pool, &me, number).await
+    })
+    .await
+}
+
+/// Corrects a key timestamp. `value` is `YYYY-MM-DDTHH:MM` (or with seconds) in UTC;
+/// empty clears it.
+#[server(endpoint = "correct_timestamp")]
+pub async fn correct_timestamp(number: i64, milestone: String, value: String) -> Result<(), AppError> {
+    respond(async move {
+        let (state, me) = caller(Permission::RespondToIncidents).await?;
+        let milestone: Milestone = milestone.parse().map_err(|m| AppError::invalid("milestone", m))?;
+        let value = parse_utc_minute(&value)?;
+        incidents::correct_timestamp(&state.pool, &me, number, milestone, value).await
+    })
+    .await
+}
+
+#[cfg(feature = "ssr")]
+fn parse_utc_minute(value: &str) -> Result<Option<time::OffsetDateTime>, AppError> {
+    let value = value.trim().trim_end_matches('Z');
+    if value.is_empty() {
+        return Ok(None);
+    }
+    let minutes = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]");
+    let seconds = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]");
+    time::PrimitiveDateTime::parse(value, minutes)
+        .or_else(|_| time::PrimitiveDateTime::parse(value, seconds))
+        .map(|t| Some(t.assume_utc()))
+        .map_err(|_| AppError::invalid("value", "Use a UTC time like 2026-11-25T14:05."))
+}
+
+#[server(endpoint = "post_note")]
+pub async fn post_note(number: i64, body: String) -> Result<TimelineEntry, AppError> {
+    respond(async move {
+        let (state, me) = caller(Permission::RespondToIncidents).await?;
+        timeline::post_note(&state.pool, number, me.id, &body).await
+    })
+    .await
+}
+
+#[server(endpoint = "edit_note")]
+pub async fn edit_note(entry_id: i64, body: String) -> Result<(), AppError> {
+    respond(async move {
+        let (state, me) = caller(Permission::RespondToIncidents).await?;
+        timeline::edit_note(&state.pool, entry_id, me.id, &body).await
+    })
+    .await
+}
+
+#[server(endpoint = "set_key_event")]
+pub async fn set_key_event(entry_id: i64, key: bool) -> Result<(), AppError> {
+    respond(async move {
+        let (state, _) = caller(Permission::RespondToIncidents).await?;
+        timeline::set_key_event(&state.pool, entry_id, key).await
+    })
+    .await
+}

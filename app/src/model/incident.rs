@@ -1,0 +1,500 @@
+//! Incidents as both sides see them.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+use time::OffsetDateTime;
+
+/// How bad it is. SEV1 is the worst.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Severity {
+    Sev1,
+    Sev2,
+    Sev3,
+    Sev4,
+}
+
+impl Severity {
+    pub const ALL: [Severity; 4] = [Severity::Sev1, Severity::Sev2, Severity::Sev3, Severity::Sev4];
+
+    pub fn level(self) -> i16 {
+        self as i16 + 1
+    }
+
+    pub fn from_level(level: i16) -> Option<Self> {
+        Self::ALL.get(usize::try_from(level - 1).ok()?).copied()
+    }
+
+    pub fn label(self) -> &'static str {
+        ["SEV1", "SEV2", "SEV3", "SEV4"][self as usize]
+    }
+
+    /// The one-line meaning shown wherever a severity is chosen.
+    pub fn description(self) -> &'static str {
+        match self {
+            Severity::Sev1 => "Critical: customer-facing outage or data loss",
+            Severity::Sev2 => "Major: a key feature is broken or badly degraded for many customers",
+            Severity::Sev3 => "Minor: partial degradation, a workaround exists",
+            Severity::Sev4 => "Low: little customer impact; internal tooling or a cosmetic issue",
+        }
+    }
+
+    pub fn css_class(self) -> &'static str {
+        ["sev sev1", "sev sev2", "sev sev3", "sev sev4"][self as usize]
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.label())
+    }
+}
+
+impl FromStr for Severity {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let t = s.trim().to_ascii_uppercase();
+        let level = t.strip_prefix("SEV").unwrap_or(&t);
+        level
+            .parse::<i16>()
+            .ok()
+            .and_then(Severity::from_level)
+            .ok_or_else(|| format!("Unknown severity \"{}\": choose SEV1, SEV2, SEV3 or SEV4.", s.trim()))
+    }
+}
+
+/// Where the response stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Investigating,
+    Identified,
+    Monitoring,
+    Resolved,
+}
+
+impl Status {
+    pub const ALL: [Status; 4] = [Status::Investigating, Status::Identified, Status::Monitoring, Status::Resolved];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Investigating => "investigating",
+            Status::Identified => "identified",
+            Status::Monitoring => "monitoring",
+            Status::Resolved => "resolved",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Status::Investigating => "Investigating",
+            Status::Identified => "Identified",
+            Status::Monitoring => "Monitoring",
+            Status::Resolved => "Resolved",
+        }
+    }
+
+    pub fn is_active(self) -> bool {
+        self != Status::Resolved
+    }
+
+    /// Whether moving from `self` to `to` makes sense. Active statuses move freely
+    /// among themselves (a wrong diagnosis goes back to investigating); a resolved
+    /// incident can only be reopened, which starts investigating again.
+    pub fn can_move_to(self, to: Status) -> Result<(), String> {
+        if self == to {
+            return Err(format!("The incident is already {}.", to.as_str()));
+        }
+        if self == Status::Resolved && to != Status::Investigating {
+            return Err("A resolved incident can only be reopened (back to investigating).".into());
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Status {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Status::ALL
+            .into_iter()
+            .find(|st| st.as_str() == s.trim().to_ascii_lowercase())
+            .ok_or_else(|| format!("Unknown status \"{}\".", s.trim()))
+    }
+}
+
+/// A role someone holds in one incident.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum IncidentRole {
+    /// Directs the response (even without doing the work).
+    Point,
+    /// Keeps the company (and the public) informed.
+    Comms,
+    Participant,
+}
+
+impl IncidentRole {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IncidentRole::Point => "point",
+            IncidentRole::Comms => "comms",
+            IncidentRole::Participant => "participant",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            IncidentRole::Point => "Point",
+            IncidentRole::Comms => "Comms",
+            IncidentRole::Participant => "Participant",
+        }
+    }
+}
+
+impl FromStr for IncidentRole {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "point" => Ok(IncidentRole::Point),
+            "comms" => Ok(IncidentRole::Comms),
+            "participant" => Ok(IncidentRole::Participant),
+            other => Err(format!("Unknown incident role \"{other}\": choose point or comms.")),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Person {
+    pub id: i64,
+    pub display_name: String,
+}
+
+/// `INC-42` ⇄ 42.
+pub fn incident_ref(number: i64) -> String {
+    format!("INC-{number}")
+}
+
+pub fn parse_incident_ref(s: &str) -> Option<i64> {
+    let t = s.trim();
+    let digits = t.strip_prefix("INC-").or_else(|| t.strip_prefix("inc-")).unwrap_or(t);
+    digits.parse().ok().filter(|n: &i64| *n > 0)
+}
+
+/// One line of a list: the dashboard, history, search results.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IncidentSummary {
+    pub number: i64,
+    pub title: String,
+    pub severity: Severity,
+    pub status: Status,
+    pub is_drill: bool,
+    pub team_name: Option<String>,
+    pub point: Option<Person>,
+    pub comms: Option<Person>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub declared_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub resolved_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+}
+
+/// The key moments of an incident; metrics come from these.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Milestone {
+    Started,
+    Detected,
+    Declared,
+    Acknowledged,
+    Mitigated,
+    Resolved,
+}
+
+impl Milestone {
+    pub const ALL: [Milestone; 6] = [
+        Milestone::Started,
+        Milestone::Detected,
+        Milestone::Declared,
+        Milestone::Acknowledged,
+        Milestone::Mitigated,
+        Milestone::Resolved,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Milestone::Started => "started",
+            Milestone::Detected => "detected",
+            Milestone::Declared => "declared",
+            Milestone::Acknowledged => "acknowledged",
+            Milestone::Mitigated => "mitigated",
+            Milestone::Resolved => "resolved",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Milestone::Started => "Started",
+            Milestone::Detected => "Detected",
+            Milestone::Declared => "Declared",
+            Milestone::Acknowledged => "Acknowledged",
+            Milestone::Mitigated => "Mitigated",
+            Milestone::Resolved => "Resolved",
+        }
+    }
+}
+
+impl FromStr for Milestone {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Milestone::ALL
+            .into_iter()
+            .find(|m| m.as_str() == s.trim().to_ascii_lowercase())
+            .ok_or_else(|| format!("Unknown timestamp \"{}\".", s.trim()))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Timestamps {
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub started: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub detected: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub declared: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub acknowledged: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub mitigated: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub resolved: Option<OffsetDateTime>,
+}
+
+impl Timestamps {
+    pub fn get(&self, milestone: Milestone) -> Option<OffsetDateTime> {
+        match milestone {
+            Milestone::Started => self.started,
+            Milestone::Detected => self.detected,
+            Milestone::Declared => Some(self.declared),
+            Milestone::Acknowledged => self.acknowledged,
+            Milestone::Mitigated => self.mitigated,
+            Milestone::Resolved => self.resolved,
+        }
+    }
+
+    /// Where the clock starts for the response metrics: when it started, else when it
+    /// was detected, else when it was declared.
+    pub fn origin(&self) -> OffsetDateTime {
+        self.started.or(self.detected).unwrap_or(self.declared)
+    }
+
+    pub fn time_to_acknowledge(&self) -> Option<time::Duration> {
+        self.acknowledged.map(|t| t - self.origin())
+    }
+
+    pub fn time_to_mitigate(&self) -> Option<time::Duration> {
+        self.mitigated.map(|t| t - self.origin())
+    }
+
+    pub fn time_to_resolve(&self) -> Option<time::Duration> {
+        self.resolved.map(|t| t - self.origin())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ServiceRef {
+    pub id: i64,
+    pub name: String,
+}
+
+/// Everything the incident page header shows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IncidentDetail {
+    pub number: i64,
+    pub title: String,
+    pub summary: String,
+    pub severity: Severity,
+    pub status: Status,
+    pub is_drill: bool,
+    pub team_id: Option<i64>,
+    pub team_name: Option<String>,
+    pub services: Vec<ServiceRef>,
+    pub point: Option<Person>,
+    pub comms: Option<Person>,
+    pub participants: Vec<Person>,
+    pub resolution: String,
+    pub timestamps: Timestamps,
+    pub version: i32,
+    pub last_seq: i64,
+}
+
+/// A change of who holds a role, for the handoff history.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RoleAssignment {
+    pub role: IncidentRole,
+    pub person: Person,
+    pub assigned_by: Option<Person>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub started_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub ended_at: Option<OffsetDateTime>,
+}
+
+/// One entry of the live timeline. `seq` increases by one per entry within an
+/// incident; live streams resume from it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TimelineEntry {
+    pub id: i64,
+    pub incident_number: i64,
+    pub seq: i64,
+    pub kind: String,
+    pub author: Option<Person>,
+    /// Markdown source (notes) or a sentence (changes).
+    pub body: String,
+    /// `body` rendered and sanitized on the server.
+    pub body_html: String,
+    pub is_key_event: bool,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub edited_at: Option<OffsetDateTime>,
+}
+
+impl TimelineEntry {
+    pub fn kind_label(&self) -> &'static str {
+        match self.kind.as_str() {
+            "note" => "Note",
+            "declared" => "Declared",
+            "status_change" => "Status",
+            "severity_change" => "Severity",
+            "role_change" => "Role",
+            "edit" => "Edit",
+            "timestamp_correction" => "Timestamp",
+            _ => "Update",
+        }
+    }
+}
+
+/// The incident page: header, timeline, role history.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IncidentView {
+    pub incident: IncidentDetail,
+    pub timeline: Vec<TimelineEntry>,
+    pub roles: Vec<RoleAssignment>,
+    /// Whether the caller may change it (responders and admins).
+    pub can_respond: bool,
+    pub viewer_id: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct Dashboard {
+    pub active: Vec<IncidentSummary>,
+    pub mine: Vec<IncidentSummary>,
+    pub recently_resolved: Vec<IncidentSummary>,
+}
+
+/// Filters of the incident history. Empty strings mean "any".
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct IncidentFilter {
+    #[serde(default)]
+    pub status: String,
+    #[serde(default)]
+    pub severity: String,
+    #[serde(default)]
+    pub team_id: String,
+    #[serde(default)]
+    pub service_id: String,
+    /// `YYYY-MM-DD`, inclusive, UTC.
+    #[serde(default)]
+    pub from: String,
+    #[serde(default)]
+    pub to: String,
+    #[serde(default)]
+    pub q: String,
+    /// Opaque keyset cursor from the previous page.
+    #[serde(default)]
+    pub cursor: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IncidentPage {
+    pub items: Vec<IncidentSummary>,
+    pub next_cursor: Option<String>,
+}
+
+/// "3h 05m", "12m 40s": how long something took or has been going on.
+pub fn format_duration(d: time::Duration) -> String {
+    let secs = d.whole_seconds().max(0);
+    let (days, hours, minutes, seconds) = (secs / 86_400, secs / 3600 % 24, secs / 60 % 60, secs % 60);
+    if days > 0 {
+        format!("{days}d {hours}h {minutes:02}m")
+    } else if hours > 0 {
+        format!("{hours}h {minutes:02}m")
+    } else if minutes > 0 {
+        format!("{minutes}m {seconds:02}s")
+    } else {
+        format!("{seconds}s")
+    }
+}
+
+/// A timestamp as people read it, with its zone named: `2026-11-25 14:03:07 UTC`.
+pub fn format_time(t: OffsetDateTime) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}:{:02} UTC",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn severities_parse_and_order_worst_first() {
+        assert_eq!("sev1".parse::<Severity>(), Ok(Severity::Sev1));
+        assert_eq!("3".parse::<Severity>(), Ok(Severity::Sev3));
+        assert!("SEV5".parse::<Severity>().is_err());
+        assert!("critical".parse::<Severity>().is_err());
+        assert!(Severity::Sev1 < Severity::Sev4);
+        assert_eq!(Severity::from_level(2), Some(Severity::Sev2));
+    }
+
+    #[test]
+    fn resolved_incidents_only_reopen() {
+        assert!(Status::Resolved.can_move_to(Status::Monitoring).is_err());
+        assert!(Status::Resolved.can_move_to(Status::Investigating).is_ok());
+        assert!(Status::Identified.can_move_to(Status::Investigating).is_ok());
+        assert!(Status::Monitoring.can_move_to(Status::Monitoring).is_err());
+    }
+
+    #[test]
+    fn incident_refs_round_trip() {
+        assert_eq!(parse_incident_ref(&incident_ref(42)), Some(42));
+        assert_eq!(parse_incident_ref("inc-7"), Some(7));
+        assert_eq!(parse_incident_ref("INC-0"), None);
+        assert_eq!(parse_incident_ref("INC-x"), None);
+    }
+
+    #[test]
+    fn durations_read_like_a_clock() {
+        assert_eq!(format_duration(time::Duration::seconds(42)), "42s");
+        assert_eq!(format_duration(time::Duration::seconds(754)), "12m 34s");
+        assert_eq!(format_duration(time::Duration::seconds(3 * 3600 + 5 * 60)), "3h 05m");
+    }
+}

@@ -1,0 +1,189 @@
+//! The append-only timeline of an incident, and the live notification of each write.
+
+use crate::error::AppError;
+use crate::model::{Person, TimelineEntry};
+use crate::server::markdown;
+use sqlx::{PgConnection, PgPool};
+use time::OffsetDateTime;
+
+/// The channel every instance LISTENs on; the payload names the incident and sequence.
+pub const CHANNEL: &str = "foghorn_events";
+
+pub const MAX_NOTE_CHARS: usize = 20_000;
+
+#[derive(sqlx::FromRow)]
+struct EntryRow {
+    id: i64,
+    number: i64,
+    seq: i64,
+    kind: String,
+    author_id: Option<i64>,
+    author_name: Option<String>,
+    body: String,
+    is_key_event: bool,
+    created_at: OffsetDateTime,
+    edited_at: Option<OffsetDateTime>,
+}
+
+impl From<EntryRow> for TimelineEntry {
+    fn from(r: EntryRow) -> Self {
+        let body_html = markdown::render(&r.body);
+        TimelineEntry {
+            id: r.id,
+            incident_number: r.number,
+            seq: r.seq,
+            kind: r.kind,
+            author: r.author_id.zip(r.author_name).map(|(id, display_name)| Person { id, display_name }),
+            body: r.body,
+            body_html,
+            is_key_event: r.is_key_event,
+            created_at: r.created_at,
+            edited_at: r.edited_at,
+        }
+    }
+}
+
+const SELECT: &str = "SELECT e.id, i.number, e.seq, e.kind, e.author_id, u.display_name AS author_name,
+                             e.body, e.is_key_event, e.created_at, e.edited_at
+                        FROM timeline_entries e
+                        JOIN incidents i ON i.id = e.incident_id
+                        LEFT JOIN users u ON u.id = e.author_id";
+
+/// Tells every instance that `incident_id` changed; delivered when the transaction commits.
+/// `seq` is the new entry, or 0 when an existing entry was edited.
+pub async fn notify(tx: &mut PgConnection, incident_id: i64, seq: i64) -> Result<(), AppError> {
+    sqlx::query("SELECT pg_notify($1, $2)")
+        .bind(CHANNEL)
+        .bind(format!("{incident_id}:{seq}"))
+        .execute(&mut *tx)
+        .await?;
+    Ok(())
+}
+
+/// Appends an entry inside the caller's transaction (which holds the incident's row
+/// lock, so sequence order is commit order) and notifies live subscribers.
+pub async fn append(
+    tx: &mut PgConnection,
+    incident_id: i64,
+    kind: &str,
+    author_id: Option<i64>,
+    body: &str,
+) -> Result<i64, AppError> {
+    let seq: i64 = sqlx::query_scalar(
+        "UPDATE incidents SET last_seq = last_seq + 1, updated_at = now() WHERE id = $1 RETURNING last_seq",
+    )
+    .bind(incident_id)
+    .fetch_one(&mut *tx)
+    .await?;
+    sqlx::query("INSERT INTO timeline_entries (incident_id, seq, kind, author_id, body) VALUES ($1, $2, $3, $4, $5)")
+        .bind(incident_id)
+        .bind(seq)
+        .bind(kind)
+        .bind(author_id)
+        .bind(body)
+        .execute(&mut *tx)
+        .await?;
+    notify(tx, incident_id, seq).await?;
+    Ok(seq)
+}
+
+/// Entries of an incident with a sequence number above `after`, oldest first.
+pub async fn after(pool: &PgPool, incident_id: i64, after: i64) -> Result<Vec<TimelineEntry>, AppError> {
+    let rows: Vec<EntryRow> = sqlx::query_as(&format!("{SELECT} WHERE e.incident_id = $1 AND e.seq > $2 ORDER BY e.seq"))
+        .bind(incident_id)
+        .bind(after)
+        .fetch_all(pool)
+        .await?;
+    Ok(rows.into_iter().map(Into::into).collect())
+}
+
+pub async fn by_id(pool: &PgPool, entry_id: i64) -> Result<Option<TimelineEntry>, AppError> {
+    let row: Option<EntryRow> = sqlx::query_as(&format!("{SELECT} WHERE e.id = $1"))
+        .bind(entry_id)
+        .fetch_optional(pool)
+        .await?;
+    Ok(row.map(Into::into))
+}
+
+pub fn parse_note(body: &str) -> Result<String, AppError> {
+    let body = body.trim_end();
+    if body.trim().is_empty() {
+        return Err(AppError::invalid("body", "Write something before posting."));
+    }
+    if body.chars().count() > MAX_NOTE_CHARS {
+        return Err(AppError::invalid("body", format!("Notes are limited to {MAX_NOTE_CHARS} characters; split it in two.")));
+    }
+    Ok(body.to_owned())
+}
+
+/// Posts a note to the incident's timeline.
+pub async fn post_note(pool: &PgPool, number: i64, author_id: i64, body: &str) -> Result<TimelineEntry, AppError> {
+    let body = parse_note(body)?;
+    let mut tx = pool.begin().await?;
+    let incident = super::incidents::lock(&mut tx, number).await?;
+    let seq = append(&mut tx, incident.id, "note", Some(author_id), &body).await?;
+    tx.commit().await?;
+    let entries = after(pool, incident.id, seq - 1).await?;
+    entries.into_iter().next().ok_or(AppError::Internal)
+}
+
+/// Edits a note; only its author may. The previous text is kept as a revision.
+pub async fn edit_note(pool: &PgPool, entry_id: i64, editor_id: i64, body: &str) -> Result<(), AppError> {
+    let body = parse_note(body)?;
+    let mut tx = pool.begin().await?;
+    let entry: Option<(i64, String, Option<i64>, String)> = sqlx::query_as(
+        "SELECT incident_id, kind, author_id, body FROM timeline_entries WHERE id = $1 FOR UPDATE",
+    )
+    .bind(entry_id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some((incident_id, kind, author_id, old_body)) = entry else {
+        return Err(AppError::NotFound("That timeline entry".into()));
+    };
+    if kind != "note" {
+        return Err(AppError::invalid("body", "Only notes can be edited; changes are recorded as they happened."));
+    }
+    if author_id != Some(editor_id) {
+        return Err(AppError::Forbidden);
+    }
+    if old_body == body {
+        return Ok(());
+    }
+    sqlx::query("INSERT INTO timeline_entry_revisions (entry_id, body, edited_by) VALUES ($1, $2, $3)")
+        .bind(entry_id)
+        .bind(&old_body)
+        .bind(editor_id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("UPDATE timeline_entries SET body = $2, edited_at = now() WHERE id = $1")
+        .bind(entry_id)
+        .bind(&body)
+        .execute(&mut *tx)
+        .await?;
+    notify(&mut tx, incident_id, 0).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The earlier texts of an edited note, oldest first.
+pub async fn revisions(pool: &PgPool, entry_id: i64) -> Result<Vec<String>, AppError> {
+    Ok(sqlx::query_scalar("SELECT body FROM timeline_entry_revisions WHERE entry_id = $1 ORDER BY id")
+        .bind(entry_id)
+        .fetch_all(pool)
+        .await?)
+}
+
+/// Marks (or unmarks) an entry as a key event, which the postmortem imports.
+pub async fn set_key_event(pool: &PgPool, entry_id: i64, key: bool) -> Result<(), AppError> {
+    let mut tx = pool.begin().await?;
+    let incident_id: Option<i64> =
+        sqlx::query_scalar("UPDATE timeline_entries SET is_key_event = $2 WHERE id = $1 RETURNING incident_id")
+            .bind(entry_id)
+            .bind(key)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let incident_id = incident_id.ok_or_else(|| AppError::NotFound("That timeline entry".into()))?;
+    notify(&mut tx, incident_id, 0).await?;
+    tx.commit().await?;
+    Ok(())
+}
