@@ -3,6 +3,7 @@
 use crate::components::layout::AppLayout;
 use crate::pages::{
     account::AccountPage, admin::AdminPage, dashboard::DashboardPage, errors::NotFound,
+    incidents::{declare::DeclarePage, detail::IncidentPage, history::HistoryPage},
     placeholder::ComingSoon, setup::SetupPage, sign_in::SignInPage,
 };
 use leptos::prelude::*;
@@ -56,7 +57,9 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/setup") view=SetupPage />
                 <ParentRoute path=path!("") view=AppLayout>
                     <Route path=path!("") view=DashboardPage />
-                    <Route path=path!("/incidents") view=|| view! { <ComingSoon title="Incidents" /> } />
+                    <Route path=path!("/incidents") view=HistoryPage />
+                    <Route path=path!("/incidents/new") view=DeclarePage />
+                    <Route path=path!("/incidents/:id") view=IncidentPage />
                     <Route path=path!("/postmortems") view=|| view! { <ComingSoon title="Postmortems" /> } />
                     <Route path=path!("/actions") view=|| view! { <ComingSoon title="Action items" /> } />
                     <Route path=path!("/runbooks") view=|| view! { <ComingSoon title="Runbooks" /> } />

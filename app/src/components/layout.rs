@@ -39,6 +39,12 @@ pub fn AppLayout() -> impl IntoView {
                     })}
                 </Transition>
             </nav>
+            <Transition>
+                {move || Suspend::new(async move {
+                    matches!(viewer.await, Ok(Some(Viewer { role: Role::Admin | Role::Responder, .. })))
+                        .then(|| view! { <a class="button danger declare-button" href="/incidents/new">"Declare incident"</a> })
+                })}
+            </Transition>
             <div class="session">
                 <Transition>
                     {move || Suspend::new(async move {

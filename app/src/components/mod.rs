@@ -1,4 +1,6 @@
 //! Reusable pieces of the interface.
 
 pub mod form;
+pub mod incident;
+pub mod live;
 pub mod layout;

@@ -17,7 +17,7 @@ pub fn AccountPage() -> impl IntoView {
             <ActionForm action=action>
                 <Field label="Current password" name="current_password" kind="password" autocomplete="current-password" required=true error=error />
                 <Field label="New password" name="new_password" kind="password" autocomplete="new-password" required=true error=error />
-                <FormError error=error />
+                <FormError error=error inline=&["current_password", "new_password"] />
                 <Show when=done>
                     <p class="success" role="status">"Password changed."</p>
                 </Show>

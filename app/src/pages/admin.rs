@@ -137,7 +137,7 @@ fn UsersSection(
                     </select>
                 </div>
                 <Field label="Initial password" name="password" kind="password" autocomplete="new-password" required=true error=add_error id_prefix="new-user-" />
-                <FormError error=add_error />
+                <FormError error=add_error inline=&["email", "display_name", "password"] />
                 <button type="submit">"Add user"</button>
             </ActionForm>
         </section>
@@ -215,7 +215,7 @@ fn TeamsSection(
             <h3>"Create a team"</h3>
             <ActionForm action=create_team attr:class="grid-form">
                 <Field label="Team name" name="name" required=true error=create_error id_prefix="new-team-" />
-                <FormError error=create_error />
+                <FormError error=create_error inline=&["name"] />
                 <button type="submit">"Create team"</button>
             </ActionForm>
         </section>
@@ -272,7 +272,7 @@ fn ServicesSection(
                     <TeamSelect id="new-service-team_id".to_owned() teams=teams_for_new selected=None />
                 </div>
                 <Field label="Description" name="description" error=create_error id_prefix="new-service-" />
-                <FormError error=create_error />
+                <FormError error=create_error inline=&["name", "description"] />
                 <button type="submit">"Add service"</button>
             </ActionForm>
         </section>

@@ -4,6 +4,7 @@ pub mod account;
 pub mod admin;
 pub mod dashboard;
 pub mod errors;
+pub mod incidents;
 pub mod placeholder;
 pub mod setup;
 pub mod sign_in;

@@ -24,7 +24,7 @@ pub fn SetupPage() -> impl IntoView {
                                     <Field label="Name" name="display_name" autocomplete="name" required=true error=error />
                                     <Field label="Password" name="password" kind="password" autocomplete="new-password" required=true error=error />
                                     <p class="hint">"At least 8 characters; a long passphrase is best."</p>
-                                    <FormError error=error />
+                                    <FormError error=error inline=&["email", "display_name", "password"] />
                                     <button type="submit" disabled=move || action.pending().get()>"Create administrator"</button>
                                 </ActionForm>
                             }.into_any()

@@ -15,7 +15,7 @@ pub fn SignInPage() -> impl IntoView {
                 <ActionForm action=action>
                     <Field label="Email" name="email" kind="email" autocomplete="username" required=true error=error />
                     <Field label="Password" name="password" kind="password" autocomplete="current-password" required=true error=error />
-                    <FormError error=error />
+                    <FormError error=error inline=&["email", "password"] />
                     <button type="submit" disabled=move || action.pending().get()>"Sign in"</button>
                 </ActionForm>
             </section>

@@ -1,0 +1,127 @@
+//! `/incidents/new`: declaring takes seconds; only the title and severity are required.
+
+use crate::api::admin::{list_services, list_teams};
+use crate::api::incidents::{Declaration, DeclareIncident, list_responders};
+use crate::components::form::{FormError, last_error};
+use crate::error::AppError;
+use crate::model::{Severity, incident_ref};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_navigate;
+
+#[component]
+pub fn DeclarePage() -> impl IntoView {
+    let options = Resource::new(|| (), |_| async {
+        Ok::<_, AppError>((list_services().await?, list_teams().await?, list_responders().await?))
+    });
+    let action = ServerAction::<DeclareIncident>::new();
+    let error = last_error(action);
+    let field_error = move |field: &'static str| move || error.get().and_then(|e| e.for_field(field));
+
+    let title = RwSignal::new(String::new());
+    let severity = RwSignal::new(String::new());
+    let summary = RwSignal::new(String::new());
+    let services = RwSignal::new(Vec::<i64>::new());
+    let team = RwSignal::new(String::new());
+    let point = RwSignal::new(String::new());
+
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(number)) = action.value().get() {
+            navigate(&format!("/incidents/{}", incident_ref(number)), Default::default());
+        }
+    });
+
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        action.dispatch(DeclareIncident {
+            declaration: Declaration {
+                title: title.get_untracked(),
+                severity: severity.get_untracked(),
+                summary: summary.get_untracked(),
+                service_ids: services.get_untracked(),
+                team_id: team.get_untracked().parse().ok(),
+                point_user_id: point.get_untracked().parse().ok(),
+            },
+        });
+    };
+
+    view! {
+        <Title text="Declare incident" />
+        <h1>"Declare an incident"</h1>
+        <form class="card declare" on:submit=submit>
+            <div class="field">
+                <label for="title">"Title"</label>
+                <input id="title" name="title" required placeholder="What is broken, for whom?"
+                    bind:value=title autofocus />
+                {move || field_error("title")().map(|m| view! { <p class="field-error">{m}</p> })}
+            </div>
+            <fieldset class="field severities">
+                <legend>"Severity"</legend>
+                {Severity::ALL.into_iter().map(|s| {
+                    let id = format!("severity-{}", s.label());
+                    let label_for = id.clone();
+                    view! {
+                        <label class="severity-choice" for=label_for>
+                            <input type="radio" id=id name="severity" value=s.label()
+                                on:change=move |_| severity.set(s.label().to_owned()) />
+                            <span class=s.css_class()>{s.label()}</span>
+                            <span class="hint">{s.description()}</span>
+                        </label>
+                    }
+                }).collect_view()}
+                {move || field_error("severity")().map(|m| view! { <p class="field-error">{m}</p> })}
+            </fieldset>
+            <div class="field">
+                <label for="summary">"Summary (optional, markdown)"</label>
+                <textarea id="summary" name="summary" rows="4" bind:value=summary></textarea>
+                {move || field_error("summary")().map(|m| view! { <p class="field-error">{m}</p> })}
+            </div>
+            <Suspense>
+                {move || Suspend::new(async move {
+                    let (service_list, teams, people) = options.await.unwrap_or_default();
+                    view! {
+                        <fieldset class="field">
+                            <legend>"Affected services (optional)"</legend>
+                            {service_list.is_empty().then(|| view! { <p class="hint">"No services defined yet."</p> })}
+                            <div class="checks">
+                                {service_list.into_iter().map(|s| {
+                                    let id = format!("service-{}", s.id);
+                                    let label_for = id.clone();
+                                    let sid = s.id;
+                                    view! {
+                                        <label for=label_for>
+                                            <input type="checkbox" id=id on:change=move |ev| {
+                                                let on = event_target_checked(&ev);
+                                                services.update(|v| { v.retain(|x| *x != sid); if on { v.push(sid); } });
+                                            } />
+                                            " "{s.name}
+                                        </label>
+                                    }
+                                }).collect_view()}
+                            </div>
+                        </fieldset>
+                        <div class="row">
+                            <div class="field">
+                                <label for="team_id">"Owning team (optional)"</label>
+                                <select id="team_id" on:change=move |ev| team.set(event_target_value(&ev))>
+                                    <option value="">"Not set"</option>
+                                    {teams.into_iter().map(|t| view! { <option value=t.id>{t.name}</option> }).collect_view()}
+                                </select>
+                            </div>
+                            <div class="field">
+                                <label for="point">"Point"</label>
+                                <select id="point" on:change=move |ev| point.set(event_target_value(&ev))>
+                                    <option value="">"Me: I take point"</option>
+                                    {people.into_iter().map(|p| view! { <option value=p.id>{p.display_name}</option> }).collect_view()}
+                                </select>
+                            </div>
+                        </div>
+                    }
+                })}
+            </Suspense>
+            <FormError error=error inline=&["title", "severity", "summary"] />
+            <button type="submit" class="danger" disabled=move || action.pending().get()>"Declare incident"</button>
+        </form>
+    }
+}

@@ -1,0 +1,536 @@
+//! `/incidents/INC-N`: the one place an incident is worked, live for everyone.
+//!
+//! Drafts (the note composer, the edit form) live in the page, above the part that is
+//! re-rendered when the incident changes, so a live update never loses what someone
+//! is typing.
+
+use crate::api::admin::{list_services, list_teams};
+use crate::api::incidents::*;
+use crate::components::form::{FormError, last_error};
+use crate::components::incident::{Holder, SeverityBadge, StatusBadge};
+use crate::components::live::{LiveIndicator, use_live, use_now};
+use crate::error::AppError;
+use crate::model::*;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+
+#[component]
+pub fn IncidentPage() -> impl IntoView {
+    let params = use_params_map();
+    let number = Memo::new(move |_| params.read().get("id").and_then(|id| parse_incident_ref(&id)));
+    let refresh = RwSignal::new(0u32);
+    let view = Resource::new(
+        move || (number.get(), refresh.get()),
+        |(number, _)| async move {
+            match number {
+                Some(n) => get_incident(n).await,
+                None => Err(AppError::NotFound("That incident".into())),
+            }
+        },
+    );
+    let draft = RwSignal::new(String::new());
+    let edit_draft = EditDraft::default();
+
+    view! {
+        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match view.await {
+                    Ok(v) => view! { <IncidentScreen v refresh draft edit_draft /> }.into_any(),
+                    Err(err) => view! {
+                        <Title text="Incident" />
+                        <h1>"Incident"</h1>
+                        <p class="form-error" role="alert">{err.to_string()}</p>
+                    }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn IncidentScreen(v: IncidentView, refresh: RwSignal<u32>, draft: RwSignal<String>, edit_draft: EditDraft) -> impl IntoView {
+    let incident = v.incident.clone();
+    let number = incident.number;
+    let entries = RwSignal::new(v.timeline.clone());
+    let last_seq = StoredValue::new(incident.last_seq);
+    let live = use_live(format!("/api/live?incident={number}&after={}", incident.last_seq), move |name, data| {
+        match name {
+            "timeline" => {
+                let Ok(entry) = serde_json::from_str::<TimelineEntry>(&data) else { return };
+                if entry.seq <= last_seq.get_value() {
+                    return;
+                }
+                last_seq.set_value(entry.seq);
+                let is_note = entry.kind == "note";
+                entries.update(|list| list.push(entry));
+                // Notes only add to the timeline; any other entry changed the header.
+                if !is_note {
+                    refresh.update(|n| *n += 1);
+                }
+            }
+            "incident" => refresh.update(|n| *n += 1),
+            _ => {}
+        }
+    });
+    let now = use_now();
+    let can_respond = v.can_respond;
+    let ts = incident.timestamps.clone();
+    let declared = ts.declared;
+    let resolved = ts.resolved;
+
+    view! {
+        <Title text=format!("{} {}", incident_ref(number), incident.title) />
+        {incident.is_drill.then(|| view! {
+            <div class="drill-banner" role="note">"DRILL — this is a rehearsal, not a real incident"</div>
+        })}
+        <header class="incident-head">
+            <div class="page-head">
+                <h1><span class="ref">{incident_ref(number)}</span>" "{incident.title.clone()}</h1>
+                <LiveIndicator state=live />
+            </div>
+            <div class="badges">
+                <SeverityBadge severity=incident.severity />
+                <StatusBadge status=incident.status />
+                <span class="open-for">
+                    {move || match resolved {
+                        Some(r) => format!("Resolved after {}", format_duration(r - declared)),
+                        None => format!("Open for {}", format_duration(now.get() - declared)),
+                    }}
+                </span>
+                {incident.team_name.clone().map(|t| view! { <span class="team">"Team: "{t}</span> })}
+            </div>
+            <dl class="roles">
+                <div class:missing=incident.point.is_none()><dt>"Point"</dt><dd><Holder person=incident.point.clone() /></dd></div>
+                <div class:missing=incident.comms.is_none()><dt>"Comms"</dt><dd><Holder person=incident.comms.clone() /></dd></div>
+                <div>
+                    <dt>"Participants"</dt>
+                    <dd>{if incident.participants.is_empty() { "none".to_owned() } else {
+                        incident.participants.iter().map(|p| p.display_name.clone()).collect::<Vec<_>>().join(", ")
+                    }}</dd>
+                </div>
+            </dl>
+            {(!incident.services.is_empty()).then(|| view! {
+                <p class="services">"Affected: "{incident.services.iter().map(|s| s.name.clone()).collect::<Vec<_>>().join(", ")}</p>
+            })}
+            {(!incident.summary.is_empty()).then(|| view! { <p class="summary">{incident.summary.clone()}</p> })}
+            {(!incident.resolution.is_empty()).then(|| view! { <p class="resolution"><strong>"Resolution: "</strong>{incident.resolution.clone()}</p> })}
+        </header>
+
+        <div class="incident-grid">
+            <section class="timeline-col" aria-labelledby="timeline-heading">
+                <h2 id="timeline-heading">"Timeline"</h2>
+                {can_respond.then(|| view! { <Composer number draft /> })}
+                <Timeline entries can_respond viewer_id=v.viewer_id />
+            </section>
+            <aside class="side-col">
+                {can_respond.then(|| view! { <Controls incident=incident.clone() viewer_id=v.viewer_id /> })}
+                <Milestones timestamps=ts.clone() number can_respond />
+                <RoleHistory roles=v.roles.clone() />
+                {can_respond.then(|| view! { <EditDetails incident=incident.clone() draft=edit_draft /> })}
+            </aside>
+        </div>
+    }
+}
+
+#[component]
+fn Composer(number: i64, draft: RwSignal<String>) -> impl IntoView {
+    let post = ServerAction::<PostNote>::new();
+    let error = last_error(post);
+    // Clear the draft only once the server has the note.
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = post.value().get() {
+            draft.set(String::new());
+        }
+    });
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        post.dispatch(PostNote { number, body: draft.get_untracked() });
+    };
+    view! {
+        <form class="composer" on:submit=submit>
+            <label for="note">"Post to the timeline (markdown)"</label>
+            <textarea id="note" name="body" rows="3" bind:value=draft placeholder="What do we know? What are we trying?"></textarea>
+            <FormError error=error />
+            <button type="submit" disabled=move || post.pending().get()>"Post note"</button>
+        </form>
+    }
+}
+
+#[component]
+fn Timeline(entries: RwSignal<Vec<TimelineEntry>>, can_respond: bool, viewer_id: i64) -> impl IntoView {
+    let newest_first = RwSignal::new(true);
+    let set_key = ServerAction::<SetKeyEvent>::new();
+    let edit = ServerAction::<EditNote>::new();
+    let errors = Signal::derive(move || {
+        set_key.value().get().and_then(|r| r.err()).or_else(|| edit.value().get().and_then(|r| r.err()))
+    });
+    let editing = RwSignal::new(None::<i64>);
+    let edit_text = RwSignal::new(String::new());
+    let ordered = move || {
+        let mut list = entries.get();
+        if newest_first.get() {
+            list.reverse();
+        }
+        list
+    };
+    view! {
+        <div class="timeline-tools">
+            <button type="button" class="secondary small" on:click=move |_| newest_first.update(|n| *n = !*n)>
+                {move || if newest_first.get() { "Showing newest first" } else { "Showing oldest first" }}
+            </button>
+        </div>
+        <FormError error=errors />
+        <ol class="timeline" aria-live="polite">
+            <For each=ordered key=|e| (e.id, e.edited_at, e.is_key_event) let:entry>
+                {
+                    let id = entry.id;
+                    let own_note = entry.kind == "note" && entry.author.as_ref().is_some_and(|a| a.id == viewer_id);
+                    let key = entry.is_key_event;
+                    let body = entry.body.clone();
+                    view! {
+                        <li class=format!("entry kind-{}", entry.kind) class:key=key>
+                            <div class="meta">
+                                <span class="kind">{entry.kind_label()}</span>
+                                <span class="author">{entry.author.as_ref().map(|a| a.display_name.clone()).unwrap_or_else(|| "Foghorn".into())}</span>
+                                <time datetime=entry.created_at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()>
+                                    {format_time(entry.created_at)}
+                                </time>
+                                {entry.edited_at.map(|_| view! { <span class="edited">"edited"</span> })}
+                                {key.then(|| view! { <span class="key-tag">"★ key event"</span> })}
+                            </div>
+                            <Show when=move || editing.get() == Some(id)
+                                fallback=move || view! { <div class="body" inner_html=entry.body_html.clone()></div> }>
+                                <form class="edit-note" on:submit=move |ev: leptos::ev::SubmitEvent| {
+                                    ev.prevent_default();
+                                    edit.dispatch(EditNote { entry_id: id, body: edit_text.get_untracked() });
+                                    editing.set(None);
+                                }>
+                                    <label for=format!("edit-{id}")>"Edit note"</label>
+                                    <textarea id=format!("edit-{id}") rows="3" bind:value=edit_text></textarea>
+                                    <button type="submit" class="small">"Save"</button>
+                                    <button type="button" class="secondary small" on:click=move |_| editing.set(None)>"Cancel"</button>
+                                </form>
+                            </Show>
+                            {can_respond.then(|| view! {
+                                <div class="entry-actions">
+                                    <button type="button" class="link small"
+                                        on:click=move |_| { set_key.dispatch(SetKeyEvent { entry_id: id, key: !key }); }>
+                                        {if key { "Unmark key event" } else { "Mark key event" }}
+                                    </button>
+                                    {own_note.then(|| {
+                                        let body = body.clone();
+                                        view! {
+                                            <button type="button" class="link small"
+                                                on:click=move |_| { edit_text.set(body.clone()); editing.set(Some(id)); }>
+                                                "Edit"
+                                            </button>
+                                        }
+                                    })}
+                                </div>
+                            })}
+                        </li>
+                    }
+                }
+            </For>
+        </ol>
+    }
+}
+
+#[component]
+fn Controls(incident: IncidentDetail, viewer_id: i64) -> impl IntoView {
+    let number = incident.number;
+    let status_action = ServerAction::<ChangeStatus>::new();
+    let severity_action = ServerAction::<ChangeSeverity>::new();
+    let role_action = ServerAction::<AssignRole>::new();
+    let join_action = ServerAction::<JoinIncident>::new();
+    let people = Resource::new(|| (), |_| list_responders());
+    let status_error = last_error(status_action);
+    let severity_error = last_error(severity_action);
+    let role_error = Signal::derive(move || {
+        role_action.value().get().and_then(|r| r.err()).or_else(|| join_action.value().get().and_then(|r| r.err()))
+    });
+    let current = incident.status;
+    let next_statuses: Vec<Status> = Status::ALL.into_iter().filter(|s| current.can_move_to(*s).is_ok()).collect();
+    let holds_point = incident.point.as_ref().is_some_and(|p| p.id == viewer_id);
+    let holds_comms = incident.comms.as_ref().is_some_and(|p| p.id == viewer_id);
+    let participates = incident.participants.iter().any(|p| p.id == viewer_id) || holds_point || holds_comms;
+
+    view! {
+        <section class="card controls" aria-labelledby="respond-heading">
+            <h2 id="respond-heading">"Respond"</h2>
+            <div class="row">
+                {(!holds_point).then(|| view! {
+                    <ActionForm action=role_action attr:class="inline">
+                        <input type="hidden" name="number" value=number />
+                        <input type="hidden" name="role" value="point" />
+                        <input type="hidden" name="user_id" value=viewer_id />
+                        <button type="submit" class="secondary">"Take point"</button>
+                    </ActionForm>
+                })}
+                {(!holds_comms).then(|| view! {
+                    <ActionForm action=role_action attr:class="inline">
+                        <input type="hidden" name="number" value=number />
+                        <input type="hidden" name="role" value="comms" />
+                        <input type="hidden" name="user_id" value=viewer_id />
+                        <button type="submit" class="secondary">"Take comms"</button>
+                    </ActionForm>
+                })}
+                {(!participates).then(|| view! {
+                    <ActionForm action=join_action attr:class="inline">
+                        <input type="hidden" name="number" value=number />
+                        <button type="submit" class="secondary">"Join as participant"</button>
+                    </ActionForm>
+                })}
+            </div>
+            <ActionForm action=role_action attr:class="handoff">
+                <input type="hidden" name="number" value=number />
+                <div class="row">
+                    <div class="field">
+                        <label for="handoff-role">"Hand off"</label>
+                        <select id="handoff-role" name="role">
+                            <option value="point">"Point"</option>
+                            <option value="comms">"Comms"</option>
+                        </select>
+                    </div>
+                    <div class="field">
+                        <label for="handoff-user">"To"</label>
+                        <select id="handoff-user" name="user_id">
+                            <Suspense>
+                                {move || Suspend::new(async move {
+                                    people.await.unwrap_or_default().into_iter()
+                                        .map(|p| view! { <option value=p.id>{p.display_name}</option> })
+                                        .collect_view()
+                                })}
+                            </Suspense>
+                        </select>
+                    </div>
+                    <button type="submit" class="secondary">"Hand off"</button>
+                </div>
+            </ActionForm>
+            <FormError error=role_error />
+
+            <ActionForm action=status_action attr:class="status-form">
+                <input type="hidden" name="number" value=number />
+                <div class="field">
+                    <label for="status">"Status"</label>
+                    <select id="status" name="status">
+                        {next_statuses.into_iter().map(|s| view! {
+                            <option value=s.as_str()>{if current == Status::Resolved { "Reopen (investigating)" } else { s.label() }}</option>
+                        }).collect_view()}
+                    </select>
+                </div>
+                <div class="field">
+                    <label for="resolution">"Resolution summary (required to resolve)"</label>
+                    <textarea id="resolution" name="resolution" rows="2"></textarea>
+                    {move || status_error.get().and_then(|e| e.for_field("resolution")).map(|m| view! { <p class="field-error">{m}</p> })}
+                </div>
+                <FormError error=status_error inline=&["resolution"] />
+                <button type="submit">"Update status"</button>
+            </ActionForm>
+
+            <ActionForm action=severity_action attr:class="inline severity-form">
+                <input type="hidden" name="number" value=number />
+                <label for="severity">"Severity"</label>
+                <select id="severity" name="severity">
+                    {Severity::ALL.into_iter().map(|s| view! {
+                        <option value=s.label() selected=s == incident.severity>{format!("{} — {}", s.label(), s.description())}</option>
+                    }).collect_view()}
+                </select>
+                <button type="submit" class="secondary">"Change severity"</button>
+            </ActionForm>
+            <FormError error=severity_error />
+        </section>
+    }
+}
+
+#[component]
+fn Milestones(timestamps: Timestamps, number: i64, can_respond: bool) -> impl IntoView {
+    let correct = ServerAction::<CorrectTimestamp>::new();
+    let error = last_error(correct);
+    let metric = |d: Option<time::Duration>| d.map(format_duration).unwrap_or_else(|| "—".to_owned());
+    view! {
+        <section class="card" aria-labelledby="times-heading">
+            <h2 id="times-heading">"Key times"</h2>
+            <table class="list times">
+                <tbody>
+                    {Milestone::ALL.into_iter().map(|m| view! {
+                        <tr>
+                            <th scope="row">{m.label()}</th>
+                            <td>{timestamps.get(m).map(format_time).unwrap_or_else(|| "—".to_owned())}</td>
+                        </tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
+            <dl class="metrics">
+                <div><dt>"Time to acknowledge"</dt><dd>{metric(timestamps.time_to_acknowledge())}</dd></div>
+                <div><dt>"Time to mitigate"</dt><dd>{metric(timestamps.time_to_mitigate())}</dd></div>
+                <div><dt>"Time to resolve"</dt><dd>{metric(timestamps.time_to_resolve())}</dd></div>
+            </dl>
+            {can_respond.then(|| view! {
+                <ActionForm action=correct attr:class="correct-time">
+                    <input type="hidden" name="number" value=number />
+                    <div class="row">
+                        <div class="field">
+                            <label for="milestone">"Correct"</label>
+                            <select id="milestone" name="milestone">
+                                {Milestone::ALL.into_iter().map(|m| view! { <option value=m.as_str()>{m.label()}</option> }).collect_view()}
+                            </select>
+                        </div>
+                        <div class="field">
+                            <label for="milestone-value">"to (UTC)"</label>
+                            <input id="milestone-value" name="value" type="datetime-local" />
+                        </div>
+                        <button type="submit" class="secondary">"Correct time"</button>
+                    </div>
+                    <FormError error=error />
+                </ActionForm>
+            })}
+        </section>
+    }
+}
+
+#[component]
+fn RoleHistory(roles: Vec<RoleAssignment>) -> impl IntoView {
+    let roles: Vec<_> = roles.into_iter().filter(|r| r.role != IncidentRole::Participant).collect();
+    view! {
+        <section class="card" aria-labelledby="roles-heading">
+            <h2 id="roles-heading">"Who held which role"</h2>
+            {if roles.is_empty() {
+                view! { <p class="muted">"Nobody yet."</p> }.into_any()
+            } else {
+                view! {
+                    <ul class="role-history">
+                        {roles.into_iter().map(|r| view! {
+                            <li>
+                                <strong>{r.role.label()}</strong>": "{r.person.display_name}
+                                " from "{format_time(r.started_at)}
+                                {r.ended_at.map(|e| format!(" to {}", format_time(e)))}
+                            </li>
+                        }).collect_view()}
+                    </ul>
+                }.into_any()
+            }}
+        </section>
+    }
+}
+
+/// What someone is typing into the edit form, kept by the page across live refreshes.
+/// `version` stays the one the editor started from, so a save over someone else's
+/// change is refused instead of silently overwriting it.
+#[derive(Clone, Copy, Default)]
+pub struct EditDraft {
+    pub open: RwSignal<bool>,
+    pub edit: RwSignal<Option<IncidentEdit>>,
+}
+
+#[component]
+fn EditDetails(incident: IncidentDetail, draft: EditDraft) -> impl IntoView {
+    let action = ServerAction::<EditIncident>::new();
+    let error = last_error(action);
+    let options = Resource::new(|| (), |_| async { Ok::<_, AppError>((list_services().await?, list_teams().await?)) });
+    if draft.edit.get_untracked().is_none_or(|e| e.number != incident.number) {
+        draft.edit.set(Some(IncidentEdit {
+            number: incident.number,
+            version: incident.version,
+            title: incident.title.clone(),
+            summary: incident.summary.clone(),
+            team_id: incident.team_id,
+            service_ids: incident.services.iter().map(|s| s.id).collect(),
+        }));
+    }
+    let edit = draft.edit;
+    Effect::new(move |_| {
+        if let Some(Ok(())) = action.value().get() {
+            edit.set(None);
+            draft.open.set(false);
+        }
+    });
+    let field = move |get: fn(&IncidentEdit) -> String| move || edit.get().map(|e| get(&e)).unwrap_or_default();
+    let latest_version = incident.version;
+    let stale = move || edit.get().is_some_and(|e| e.version != latest_version);
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if let Some(e) = edit.get_untracked() {
+            action.dispatch(EditIncident { edit: e });
+        }
+    };
+    view! {
+        <section class="card edit-details">
+            <button type="button" class="secondary" aria-expanded=move || draft.open.get().to_string()
+                on:click=move |_| draft.open.update(|o| *o = !*o)>
+                "Edit title, summary, team and services"
+            </button>
+            <Show when=move || draft.open.get()>
+            <form on:submit=submit>
+                <div class="field">
+                    <label for="edit-title">"Title"</label>
+                    <input id="edit-title" prop:value=field(|e| e.title.clone())
+                        on:input=move |ev| edit.update(|e| if let Some(e) = e { e.title = event_target_value(&ev) }) />
+                    {move || error.get().and_then(|e| e.for_field("title")).map(|m| view! { <p class="field-error">{m}</p> })}
+                </div>
+                <div class="field">
+                    <label for="edit-summary">"Summary"</label>
+                    <textarea id="edit-summary" rows="4" prop:value=field(|e| e.summary.clone())
+                        on:input=move |ev| edit.update(|e| if let Some(e) = e { e.summary = event_target_value(&ev) })></textarea>
+                </div>
+                <Suspense>
+                    {move || Suspend::new(async move {
+                        let (service_list, teams) = options.await.unwrap_or_default();
+                        let team = move || edit.get().and_then(|e| e.team_id);
+                        view! {
+                            <div class="field">
+                                <label for="edit-team">"Owning team"</label>
+                                <select id="edit-team" on:change=move |ev| {
+                                    let value = event_target_value(&ev).parse().ok();
+                                    edit.update(|e| if let Some(e) = e { e.team_id = value });
+                                }>
+                                    <option value="" selected=move || team().is_none()>"Not set"</option>
+                                    {teams.into_iter().map(|t| {
+                                        let id = t.id;
+                                        view! { <option value=id selected=move || team() == Some(id)>{t.name}</option> }
+                                    }).collect_view()}
+                                </select>
+                            </div>
+                            <fieldset class="field">
+                                <legend>"Affected services"</legend>
+                                <div class="checks">
+                                    {service_list.into_iter().map(|s| {
+                                        let sid = s.id;
+                                        let id = format!("edit-service-{sid}");
+                                        let label_for = id.clone();
+                                        view! {
+                                            <label for=label_for>
+                                                <input type="checkbox" id=id
+                                                    prop:checked=move || edit.get().is_some_and(|e| e.service_ids.contains(&sid))
+                                                    on:change=move |ev| {
+                                                        let on = event_target_checked(&ev);
+                                                        edit.update(|e| if let Some(e) = e {
+                                                            e.service_ids.retain(|x| *x != sid);
+                                                            if on { e.service_ids.push(sid); }
+                                                        });
+                                                    } />
+                                                " "{s.name}
+                                            </label>
+                                        }
+                                    }).collect_view()}
+                                </div>
+                            </fieldset>
+                        }
+                    })}
+                </Suspense>
+                <FormError error=error inline=&["title"] />
+                <Show when=stale>
+                    <p class="notice-inline">
+                        "The incident changed since you started editing. "
+                        <button type="button" class="link" on:click=move |_| edit.update(|e| if let Some(e) = e { e.version = latest_version })>
+                            "Keep my text and save over the latest version"
+                        </button>
+                    </p>
+                </Show>
+                <button type="submit">"Save changes"</button>
+            </form>
+            </Show>
+        </section>
+    }
+}

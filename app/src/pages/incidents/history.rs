@@ -1,0 +1,139 @@
+//! `/incidents`: every incident, newest first, filtered and searched, a page at a time.
+
+use crate::api::admin::{list_services, list_teams};
+use crate::api::incidents::list_incidents;
+use crate::components::incident::IncidentTable;
+use crate::components::live::use_now;
+use crate::error::AppError;
+use crate::model::{IncidentFilter, Severity, Status};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::Form;
+use leptos_router::hooks::use_query_map;
+
+#[component]
+pub fn HistoryPage() -> impl IntoView {
+    let query = use_query_map();
+    let filter = Memo::new(move |_| {
+        let q = query.read();
+        let get = |k: &str| q.get(k).unwrap_or_default();
+        IncidentFilter {
+            status: get("status"),
+            severity: get("severity"),
+            team_id: get("team_id"),
+            service_id: get("service_id"),
+            from: get("from"),
+            to: get("to"),
+            q: get("q"),
+            cursor: get("cursor"),
+        }
+    });
+    let page = Resource::new(move || filter.get(), list_incidents);
+    let options = Resource::new(|| (), |_| async { Ok::<_, AppError>((list_teams().await?, list_services().await?)) });
+    let now = use_now();
+
+    view! {
+        <Title text="Incidents" />
+        <div class="page-head">
+            <h1>"Incidents"</h1>
+            <a class="button danger" href="/incidents/new">"Declare incident"</a>
+        </div>
+        <Form method="GET" action="" attr:class="card filters">
+            <div class="field">
+                <label for="q">"Search title and summary"</label>
+                <input id="q" name="q" type="search" prop:value=move || filter.get().q />
+            </div>
+            <div class="field">
+                <label for="f-status">"Status"</label>
+                <select id="f-status" name="status">
+                    <option value="">"Any"</option>
+                    <option value="active" selected=move || filter.get().status == "active">"Active"</option>
+                    {Status::ALL.into_iter().map(|s| view! {
+                        <option value=s.as_str() selected=move || filter.get().status == s.as_str()>{s.label()}</option>
+                    }).collect_view()}
+                </select>
+            </div>
+            <div class="field">
+                <label for="f-severity">"Severity"</label>
+                <select id="f-severity" name="severity">
+                    <option value="">"Any"</option>
+                    {Severity::ALL.into_iter().map(|s| view! {
+                        <option value=s.label() selected=move || filter.get().severity == s.label()>{s.label()}</option>
+                    }).collect_view()}
+                </select>
+            </div>
+            <Suspense>
+                {move || Suspend::new(async move {
+                    let (teams, services) = options.await.unwrap_or_default();
+                    view! {
+                        <div class="field">
+                            <label for="f-team">"Team"</label>
+                            <select id="f-team" name="team_id">
+                                <option value="">"Any"</option>
+                                {teams.into_iter().map(|t| {
+                                    let id = t.id.to_string();
+                                    let selected = id.clone();
+                                    view! { <option value=id selected=move || filter.get().team_id == selected>{t.name}</option> }
+                                }).collect_view()}
+                            </select>
+                        </div>
+                        <div class="field">
+                            <label for="f-service">"Service"</label>
+                            <select id="f-service" name="service_id">
+                                <option value="">"Any"</option>
+                                {services.into_iter().map(|s| {
+                                    let id = s.id.to_string();
+                                    let selected = id.clone();
+                                    view! { <option value=id selected=move || filter.get().service_id == selected>{s.name}</option> }
+                                }).collect_view()}
+                            </select>
+                        </div>
+                    }
+                })}
+            </Suspense>
+            <div class="field">
+                <label for="f-from">"Declared from"</label>
+                <input id="f-from" name="from" type="date" prop:value=move || filter.get().from />
+            </div>
+            <div class="field">
+                <label for="f-to">"to"</label>
+                <input id="f-to" name="to" type="date" prop:value=move || filter.get().to />
+            </div>
+            <button type="submit">"Filter"</button>
+        </Form>
+        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match page.await {
+                    Err(err) => view! { <p class="form-error" role="alert">{err.to_string()}</p> }.into_any(),
+                    Ok(p) if p.items.is_empty() => view! { <p class="muted">"No incidents match."</p> }.into_any(),
+                    Ok(p) => {
+                        let next = p.next_cursor.map(|cursor| {
+                            let mut f = filter.get_untracked();
+                            f.cursor = cursor;
+                            let params = [("q", f.q), ("status", f.status), ("severity", f.severity), ("team_id", f.team_id),
+                                ("service_id", f.service_id), ("from", f.from), ("to", f.to), ("cursor", f.cursor)];
+                            let query: Vec<String> = params.into_iter().filter(|(_, v)| !v.is_empty())
+                                .map(|(k, v)| format!("{k}={}", encode(&v))).collect();
+                            format!("/incidents?{}", query.join("&"))
+                        });
+                        view! {
+                            <section class="card">
+                                <IncidentTable incidents=p.items caption="Incidents" now />
+                                {next.map(|href| view! { <p><a href=href rel="next">"Older incidents →"</a></p> })}
+                            </section>
+                        }.into_any()
+                    }
+                }
+            })}
+        </Transition>
+    }
+}
+
+fn encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b':' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
