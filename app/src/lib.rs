@@ -5,6 +5,9 @@
 //! - [`pages`] and [`components`]: what people see.
 //! - [`server`] (SSR only): state, queries, sessions, the policy of who may do what.
 
+// Leptos views are deeply nested types; release builds (no type erasure) need room.
+#![recursion_limit = "512"]
+
 pub mod api;
 pub mod app;
 pub mod components;

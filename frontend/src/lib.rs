@@ -1,5 +1,8 @@
 //! The browser entry point: hydrates the server-rendered page into the live app.
 
+// Leptos views are deeply nested types; release builds (no type erasure) need room.
+#![recursion_limit = "512"]
+
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();

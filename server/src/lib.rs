@@ -4,6 +4,9 @@
 //! static files) behind the middleware every request passes through, so tests drive
 //! exactly what production serves.
 
+// Leptos views are deeply nested types; release builds (no type erasure) need room.
+#![recursion_limit = "512"]
+
 pub mod config;
 pub mod embedded_db;
 mod health;

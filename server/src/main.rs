@@ -1,5 +1,8 @@
 //! `foghorn`: serve the web app, or manage it from the command line.
 
+// Leptos views are deeply nested types; release builds (no type erasure) need room.
+#![recursion_limit = "512"]
+
 use app::model::{Role, parse_display_name, parse_email};
 use app::server::{AuthSettings, db, passwords};
 use clap::Parser;

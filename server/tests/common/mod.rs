@@ -111,6 +111,38 @@ impl TestApp {
         self.send(request.body(Body::from(body)).unwrap()).await
     }
 
+    /// Calls a server function that takes JSON (forms with lists).
+    pub async fn call_json(&self, endpoint: &str, body: serde_json::Value, cookie: Option<&str>) -> TestResponse {
+        let mut request = Request::post(format!("/api/{endpoint}"))
+            .header(header::CONTENT_TYPE, "application/json")
+            .header(header::ACCEPT, "application/json")
+            .header("x-forwarded-for", "192.0.2.1");
+        if let Some(cookie) = cookie {
+            request = request.header(header::COOKIE, cookie);
+        }
+        self.send(request.body(Body::from(body.to_string())).unwrap()).await
+    }
+
+    /// Declares an incident as the holder of `cookie`; returns its number.
+    pub async fn declare(&self, cookie: &str, title: &str, severity: &str) -> i64 {
+        let response = self
+            .call_json("declare_incident", serde_json::json!({ "declaration": { "title": title, "severity": severity } }), Some(cookie))
+            .await;
+        assert_eq!(response.status, StatusCode::OK, "declare: {}", response.body);
+        response.json().as_i64().expect("incident number")
+    }
+
+    /// The incident page's data, as the holder of `cookie` sees it.
+    pub async fn incident(&self, cookie: &str, number: i64) -> serde_json::Value {
+        let response = self.call("incident", &[("number", &number.to_string())], Some(cookie)).await;
+        assert_eq!(response.status, StatusCode::OK, "incident: {}", response.body);
+        response.json()
+    }
+
+    pub async fn last_seq(&self, number: i64) -> i64 {
+        sqlx::query_scalar("SELECT last_seq FROM incidents WHERE number = $1").bind(number).fetch_one(&self.pool).await.unwrap()
+    }
+
     pub async fn create_user(&self, email: &str, name: &str, role: Role) -> i64 {
         let hash = self.state.passwords.hash(PASSWORD).await.unwrap();
         db::users::insert(&self.pool, email, name, role, &hash).await.unwrap()

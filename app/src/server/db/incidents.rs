@@ -355,6 +355,7 @@ pub async fn correct_timestamp(
 
 #[derive(sqlx::FromRow)]
 struct SummaryRow {
+    id: i64,
     number: i64,
     title: String,
     severity: i16,
@@ -393,7 +394,7 @@ impl From<SummaryRow> for IncidentSummary {
 }
 
 const SUMMARY_SELECT: &str = "
-    SELECT i.number, i.title, i.severity, i.status, i.is_drill, t.name AS team_name,
+    SELECT i.id, i.number, i.title, i.severity, i.status, i.is_drill, t.name AS team_name,
            p.user_id AS point_id, pu.display_name AS point_name,
            c.user_id AS comms_id, cu.display_name AS comms_name,
            i.declared_at, i.resolved_at, i.updated_at
@@ -483,7 +484,7 @@ pub async fn history(pool: &PgPool, filter: &IncidentFilter) -> Result<IncidentP
     let q = filter.q.trim();
 
     let mut query = QueryBuilder::new(SUMMARY_SELECT);
-    query.push(", (SELECT i.id) AS id_for_cursor WHERE true");
+    query.push(" WHERE true");
     match status.as_deref() {
         Some("active") => {
             query.push(" AND i.status <> 'resolved'");
@@ -518,20 +519,14 @@ pub async fn history(pool: &PgPool, filter: &IncidentFilter) -> Result<IncidentP
     }
     query.push(" ORDER BY i.declared_at DESC, i.id DESC LIMIT ").push_bind(PAGE_SIZE + 1);
 
-    #[derive(sqlx::FromRow)]
-    struct Row {
-        #[sqlx(flatten)]
-        summary: SummaryRow,
-        id_for_cursor: i64,
-    }
-    let mut rows: Vec<Row> = query.build_query_as().fetch_all(pool).await?;
+    let mut rows: Vec<SummaryRow> = query.build_query_as().fetch_all(pool).await?;
     let next_cursor = if rows.len() as i64 > PAGE_SIZE {
         rows.truncate(PAGE_SIZE as usize);
-        rows.last().map(|r| format!("{}:{}", r.summary.declared_at.unix_timestamp_nanos(), r.id_for_cursor))
+        rows.last().map(|r| format!("{}:{}", r.declared_at.unix_timestamp_nanos(), r.id))
     } else {
         None
     };
-    Ok(IncidentPage { items: rows.into_iter().map(|r| r.summary.into()).collect(), next_cursor })
+    Ok(IncidentPage { items: rows.into_iter().map(Into::into).collect(), next_cursor })
 }
 
 /// The whole incident page.

@@ -1,0 +1,166 @@
+//! Live updates: a subscriber on one instance receives, in order and without gaps,
+//! what is written through another instance on the same database; a reconnecting
+//! subscriber gets exactly what it missed.
+
+mod common;
+
+use app::model::Role;
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use common::TestApp;
+use http_body_util::BodyExt;
+use sqlx::PgPool;
+use std::time::Duration;
+use tower::ServiceExt;
+
+/// Reads Server-Sent Events from a streaming response body.
+struct EventReader {
+    body: Body,
+    buffer: String,
+}
+
+#[derive(Debug)]
+struct Event {
+    name: String,
+    id: Option<String>,
+    data: String,
+}
+
+impl EventReader {
+    async fn next(&mut self) -> Option<Event> {
+        loop {
+            if let Some(end) = self.buffer.find("\n\n") {
+                let block: String = self.buffer.drain(..end + 2).collect();
+                let mut event = Event { name: "message".into(), id: None, data: String::new() };
+                let mut any = false;
+                for line in block.lines() {
+                    if let Some(v) = line.strip_prefix("event:") {
+                        event.name = v.trim().to_owned();
+                        any = true;
+                    } else if let Some(v) = line.strip_prefix("id:") {
+                        event.id = Some(v.trim().to_owned());
+                    } else if let Some(v) = line.strip_prefix("data:") {
+                        event.data.push_str(v.trim_start());
+                        any = true;
+                    }
+                }
+                if any {
+                    return Some(event);
+                }
+                continue; // a keep-alive comment
+            }
+            let frame = tokio::time::timeout(Duration::from_secs(10), self.body.frame()).await.ok()??.ok()?;
+            if let Ok(data) = frame.into_data() {
+                self.buffer.push_str(&String::from_utf8_lossy(&data));
+            }
+        }
+    }
+
+    /// The next `timeline` event's (seq, body), skipping other events.
+    async fn next_entry(&mut self) -> (i64, String) {
+        loop {
+            let event = self.next().await.expect("stream ended or timed out");
+            if event.name == "timeline" {
+                let entry: serde_json::Value = serde_json::from_str(&event.data).unwrap();
+                assert_eq!(event.id.as_deref(), Some(entry["seq"].to_string().as_str()), "the SSE id is the sequence");
+                return (entry["seq"].as_i64().unwrap(), entry["body"].as_str().unwrap().to_owned());
+            }
+        }
+    }
+}
+
+async fn subscribe(app: &TestApp, cookie: &str, path: &str, last_event_id: Option<i64>) -> (StatusCode, EventReader) {
+    let mut request = Request::get(path).header(header::COOKIE, cookie).header(header::ACCEPT, "text/event-stream");
+    if let Some(id) = last_event_id {
+        request = request.header("last-event-id", id.to_string());
+    }
+    let response = app.router.clone().oneshot(request.body(Body::empty()).unwrap()).await.unwrap();
+    let status = response.status();
+    (status, EventReader { body: response.into_body(), buffer: String::new() })
+}
+
+async fn post(app: &TestApp, cookie: &str, number: i64, body: &str) {
+    let response = app.call("post_note", &[("number", &number.to_string()), ("body", body)], Some(cookie)).await;
+    assert_eq!(response.status, StatusCode::OK, "{}", response.body);
+}
+
+#[sqlx::test(migrations = false)]
+async fn writes_through_one_instance_reach_subscribers_of_another_in_order(pool: PgPool) {
+    let first = TestApp::new(pool.clone()).await;
+    let second = TestApp::new(pool).await;
+    let (_, cookie) = first.user_with_role(Role::Responder).await;
+    let (_, viewer) = first.user_with_role(Role::Viewer).await;
+    let number = first.declare(&cookie, "Live test", "SEV2").await;
+    let after = first.last_seq(number).await;
+
+    let (status, mut events) = subscribe(&first, &viewer, &format!("/api/live?incident={number}&after={after}"), None).await;
+    assert_eq!(status, StatusCode::OK);
+
+    // Concurrent writers on the second instance.
+    let writes = (0..10).map(|i| {
+        let second = &second;
+        let cookie = cookie.clone();
+        async move { post(second, &cookie, number, &format!("note {i}")).await }
+    });
+    futures::future::join_all(writes).await;
+    second.call("change_status", &[("number", &number.to_string()), ("status", "identified"), ("resolution", "")], Some(&cookie)).await;
+
+    let mut seqs = Vec::new();
+    let mut bodies = Vec::new();
+    for _ in 0..11 {
+        let (seq, body) = events.next_entry().await;
+        seqs.push(seq);
+        bodies.push(body);
+    }
+    assert_eq!(seqs, ((after + 1)..=(after + 11)).collect::<Vec<_>>(), "in order, no gaps, no repeats");
+    let mut notes: Vec<_> = bodies[..10].to_vec();
+    notes.sort();
+    assert_eq!(notes, (0..10).map(|i| format!("note {i}")).collect::<Vec<_>>());
+    assert!(bodies[10].contains("changed the status from investigating to identified"));
+}
+
+#[sqlx::test(migrations = false)]
+async fn a_reconnecting_subscriber_gets_exactly_what_it_missed(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let (_, cookie) = app.user_with_role(Role::Responder).await;
+    let number = app.declare(&cookie, "Reconnect test", "SEV3").await;
+    let after = app.last_seq(number).await;
+    let path = format!("/api/live?incident={number}&after={after}");
+
+    let (_, mut events) = subscribe(&app, &cookie, &path, None).await;
+    post(&app, &cookie, number, "seen 1").await;
+    post(&app, &cookie, number, "seen 2").await;
+    assert_eq!(events.next_entry().await.1, "seen 1");
+    let (last_seen, body) = events.next_entry().await;
+    assert_eq!(body, "seen 2");
+    drop(events); // the connection drops
+
+    for i in 1..=3 {
+        post(&app, &cookie, number, &format!("missed {i}")).await;
+    }
+    // The browser reconnects with the same URL and Last-Event-ID.
+    let (_, mut events) = subscribe(&app, &cookie, &path, Some(last_seen)).await;
+    for i in 1..=3 {
+        let (seq, body) = events.next_entry().await;
+        assert_eq!((seq, body), (last_seen + i, format!("missed {i}")));
+    }
+    post(&app, &cookie, number, "live again").await;
+    assert_eq!(events.next_entry().await, (last_seen + 4, "live again".to_owned()), "no duplicates, then live");
+}
+
+#[sqlx::test(migrations = false)]
+async fn dashboards_hear_about_any_incident(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let (_, cookie) = app.user_with_role(Role::Responder).await;
+    let (_, mut events) = subscribe(&app, &cookie, "/api/live", None).await;
+    app.declare(&cookie, "New one", "SEV1").await;
+    let event = events.next().await.expect("an event");
+    assert_eq!(event.name, "incidents");
+}
+
+#[sqlx::test(migrations = false)]
+async fn streams_are_for_signed_in_people(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let response = app.get("/api/live", None).await;
+    assert_eq!(response.status, StatusCode::UNAUTHORIZED);
+}
