@@ -62,7 +62,11 @@ impl Hub {
 /// Connects the LISTEN connection (returning once it listens, so no write after
 /// start-up goes unheard) and spawns the task that fans notifications out.
 pub async fn start(pool: PgPool) -> Result<Hub, sqlx::Error> {
-    let mut listener = PgListener::connect_with(&pool).await?;
+    // Its own connection, outside the pool: LISTEN holds it for the process's life.
+    let own = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .connect_lazy_with(pool.connect_options().as_ref().clone());
+    let mut listener = PgListener::connect_with(&own).await?;
     listener.listen(db::timeline::CHANNEL).await?;
     let (sender, _) = broadcast::channel(1024);
     let hub = Hub { sender: sender.clone(), closing: tokio::sync::watch::Sender::new(false) };
@@ -133,16 +137,20 @@ fn entry_event(entry: &TimelineEntry) -> Event {
 }
 
 impl Subscriber {
-    /// Queues the entries after the last one sent, from the database.
-    async fn catch_up(&mut self) -> Result<(), ()> {
+    /// Queues the entries after the last one sent, from the database. After missed
+    /// notifications (`resync`), also tells the page to reload what it shows, since
+    /// edits that add no entry may have been missed too.
+    async fn catch_up(&mut self, resync: bool) -> Result<(), ()> {
         if let Some((incident_id, last)) = self.incident.as_mut() {
             let entries = db::timeline::after(&self.state.pool, *incident_id, *last).await.map_err(|_| ())?;
             for entry in entries {
                 *last = entry.seq;
                 self.pending.push_back(entry_event(&entry));
             }
-            self.pending.push_back(Event::default().event("incident").data("{}"));
-        } else {
+            if resync {
+                self.pending.push_back(Event::default().event("incident").data("{}"));
+            }
+        } else if resync {
             self.pending.push_back(Event::default().event("incidents").data("{}"));
         }
         Ok(())
@@ -150,14 +158,14 @@ impl Subscriber {
 
     async fn apply(&mut self, change: Change) -> Result<(), ()> {
         match (change, self.incident) {
-            (Change::Resync, _) => self.catch_up().await,
+            (Change::Resync, _) => self.catch_up(true).await,
             (Change::Entry(entry, incident_id), Some((mine, last))) if incident_id == mine => {
                 if entry.seq == last + 1 {
                     self.incident = Some((mine, entry.seq));
                     self.pending.push_back(entry_event(&entry));
                     Ok(())
                 } else if entry.seq > last + 1 {
-                    self.catch_up().await
+                    self.catch_up(false).await
                 } else {
                     Ok(())
                 }
@@ -240,7 +248,7 @@ pub async fn stream(
     check.reset();
     let closing = hub.closing.subscribe();
     let mut subscriber = Subscriber { state, session, changes, incident, pending: VecDeque::new(), check, closing };
-    if subscriber.incident.is_some() && subscriber.catch_up().await.is_err() {
+    if subscriber.incident.is_some() && subscriber.catch_up(false).await.is_err() {
         return StatusCode::SERVICE_UNAVAILABLE.into_response();
     }
     let events = stream::unfold(subscriber, Subscriber::next);

@@ -164,3 +164,17 @@ async fn streams_are_for_signed_in_people(pool: PgPool) {
     let response = app.get("/api/live", None).await;
     assert_eq!(response.status, StatusCode::UNAUTHORIZED);
 }
+
+#[sqlx::test(migrations = false)]
+async fn an_up_to_date_page_is_sent_nothing_until_something_happens(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let (_, cookie) = app.user_with_role(Role::Responder).await;
+    let number = app.declare(&cookie, "Quiet", "SEV4").await;
+    let after = app.last_seq(number).await;
+    let (_, mut events) = subscribe(&app, &cookie, &format!("/api/live?incident={number}&after={after}"), None).await;
+    post(&app, &cookie, number, "first news").await;
+    // Anything sent before the note would make the page reload for nothing (or forever).
+    let first = events.next().await.expect("an event");
+    assert_eq!(first.name, "timeline");
+    assert!(first.data.contains("first news"));
+}

@@ -1,0 +1,78 @@
+import { expect, test } from '@playwright/test';
+import { RESPONDER, VIEWER, hydrated, signIn } from './helpers';
+
+test('a responder works an incident while a viewer watches it live, read-only', async ({ browser }) => {
+  const responder = await (await browser.newContext()).newPage();
+  const viewer = await (await browser.newContext()).newPage();
+  await signIn(responder, RESPONDER);
+  await signIn(viewer, VIEWER);
+
+  // The viewer watches the dashboard; a page reload would clear this marker.
+  await viewer.evaluate(() => ((window as any).__stillTheSamePage = true));
+  await expect(viewer.getByText('Live', { exact: true })).toBeVisible();
+  await expect(viewer.getByRole('link', { name: 'Declare incident' })).toHaveCount(0);
+
+  await responder.getByRole('link', { name: 'Declare incident' }).click();
+  await hydrated(responder);
+  await responder.getByLabel('Title').fill('Checkout is failing');
+  await responder.locator('#severity-SEV2').check();
+  await responder.getByRole('button', { name: 'Declare incident' }).click();
+  await expect(responder).toHaveURL(/\/incidents\/INC-\d+$/);
+  await expect(responder.getByRole('heading', { level: 1 })).toContainText('Checkout is failing');
+
+  // The new incident appears on the viewer's dashboard without a reload.
+  const row = viewer.getByRole('link', { name: /Checkout is failing/ }).first();
+  await expect(row).toBeVisible();
+  expect(await viewer.evaluate(() => (window as any).__stillTheSamePage)).toBe(true);
+
+  await row.click();
+  await expect(viewer).toHaveURL(responder.url());
+  await expect(viewer.getByText('Live', { exact: true })).toBeVisible();
+  await viewer.evaluate(() => ((window as any).__stillTheSamePage = true));
+  await expect(viewer.locator('.roles')).toContainText('⚠ Unassigned');
+
+  // Read-only: no control to change anything.
+  for (const name of ['Take point', 'Take comms', 'Hand off', 'Update status', 'Change severity', 'Post note', 'Correct time']) {
+    await expect(viewer.getByRole('button', { name })).toHaveCount(0);
+  }
+  await expect(viewer.getByRole('textbox')).toHaveCount(0);
+
+  // The responder takes comms and posts a note…
+  await responder.getByRole('button', { name: 'Take comms' }).click();
+  await expect(responder.locator('.roles')).not.toContainText('Unassigned');
+  await responder.getByLabel('Post to the timeline (markdown)').fill('Rolled back **deploy 42**');
+  await responder.getByRole('button', { name: 'Post note' }).click();
+  await expect(responder.getByLabel('Post to the timeline (markdown)')).toHaveValue('');
+
+  // …and the viewer sees both arrive, without reloading.
+  await expect(viewer.locator('.roles')).toContainText(RESPONDER.name);
+  await expect(viewer.locator('.roles')).not.toContainText('Unassigned');
+  await expect(viewer.locator('.timeline')).toContainText(`${RESPONDER.name} took comms`);
+  await expect(viewer.locator('.timeline strong', { hasText: 'deploy 42' })).toBeVisible();
+  expect(await viewer.evaluate(() => (window as any).__stillTheSamePage)).toBe(true);
+});
+
+test('resolving asks for a resolution, and bad input is named next to the field', async ({ page }) => {
+  await signIn(page, RESPONDER);
+  await page.goto('/incidents/new');
+  await hydrated(page);
+  await page.getByRole('button', { name: 'Declare incident' }).last().click();
+  // Native validation stops an empty title; a blank one gets our message.
+  await page.getByLabel('Title').fill('   ');
+  await page.locator('#severity-SEV4').check();
+  await page.getByRole('button', { name: 'Declare incident' }).last().click();
+  await expect(page.getByText('Give the incident a title')).toBeVisible();
+
+  await page.getByLabel('Title').fill('Stale cache on status widget');
+  await page.getByRole('button', { name: 'Declare incident' }).last().click();
+  await expect(page).toHaveURL(/\/incidents\/INC-\d+$/);
+  await hydrated(page);
+
+  await page.getByLabel('Status', { exact: true }).selectOption('resolved');
+  await page.getByRole('button', { name: 'Update status' }).click();
+  await expect(page.getByText('Say in a sentence how it was resolved.')).toBeVisible();
+  await page.getByLabel('Resolution summary (required to resolve)').fill('Purged the CDN cache');
+  await page.getByRole('button', { name: 'Update status' }).click();
+  await expect(page.locator('.badges')).toContainText('Resolved');
+  await expect(page.locator('.timeline')).toContainText('resolved the incident: Purged the CDN cache');
+});

@@ -1,0 +1,402 @@
+//! `foghorn-bench`: measures Foghorn against a bare axum + sqlx ceiling on the same
+//! machine and database, and prints a table. Run it through `scripts/bench.sh`.
+//!
+//! It seeds a realistic database (100 000 incidents, 1 000 000 timeline entries,
+//! 50 active incidents), starts `foghorn serve` and, in this process, a bare handler
+//! running the same queries without pages, sessions or middleware; then drives both
+//! with `wrk` and measures live fan-out with many SSE subscribers.
+
+use app::model::{Role, Viewer};
+use app::server::db;
+use axum::extract::{Path, State};
+use axum::routing::{get, post};
+use sqlx::PgPool;
+use sqlx::postgres::PgPoolOptions;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpStream;
+
+const PASSWORD: &str = "benchmark passphrase";
+const INCIDENTS: i64 = 100_000;
+const ENTRIES_PER_INCIDENT: i64 = 10;
+const ACTIVE: i64 = 50;
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+struct Args {
+    foghorn: String,
+    database_url: String,
+    subscribers: usize,
+    posts: usize,
+    duration: String,
+    connections: usize,
+}
+
+fn args() -> Args {
+    let mut a = Args {
+        foghorn: "target/release/foghorn".into(),
+        database_url: std::env::var("DATABASE_URL").unwrap_or_default(),
+        subscribers: 1000,
+        posts: 100,
+        duration: "10s".into(),
+        connections: 64,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let value = it.next().unwrap_or_default();
+        match flag.as_str() {
+            "--foghorn" => a.foghorn = value,
+            "--database-url" => a.database_url = value,
+            "--subscribers" => a.subscribers = value.parse().expect("--subscribers N"),
+            "--posts" => a.posts = value.parse().expect("--posts N"),
+            "--duration" => a.duration = value,
+            "--connections" => a.connections = value.parse().expect("--connections N"),
+            other => panic!("unknown flag {other}"),
+        }
+    }
+    a
+}
+
+#[tokio::main]
+async fn main() -> Result<(), BoxError> {
+    let args = args();
+    let pool = PgPoolOptions::new().max_connections(20).connect(&args.database_url).await?;
+    foghorn::migrate(&pool).await?;
+    let user = seed(&pool).await?;
+    let active: i64 = sqlx::query_scalar("SELECT max(number) FROM incidents WHERE status <> 'resolved'").fetch_one(&pool).await?;
+
+    let foghorn_port = free_port();
+    let mut server = Command::new(&args.foghorn)
+        .env("DATABASE_URL", &args.database_url)
+        .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{foghorn_port}"))
+        .env("FOGHORN_LOG", "warn")
+        .stdout(Stdio::null())
+        .spawn()?;
+    let result = run(&args, &pool, &user, active, foghorn_port, &server).await;
+    let _ = server.kill();
+    let _ = server.wait();
+    let rows = result?;
+
+    println!();
+    println!("| measurement | Foghorn | bare axum + sqlx | ratio |");
+    println!("| --- | ---: | ---: | ---: |");
+    for row in rows {
+        println!("{row}");
+    }
+    Ok(())
+}
+
+async fn run(args: &Args, pool: &PgPool, user: &Viewer, active: i64, port: u16, server: &Child) -> Result<Vec<String>, BoxError> {
+    wait_healthy(port).await?;
+    let cookie = sign_in(port, &user.email).await?;
+    let bare_port = free_port();
+    tokio::spawn(bare_server(pool.clone(), user.clone(), bare_port));
+    wait_healthy(bare_port).await?;
+
+    let mut rows = Vec::new();
+    let c = args.connections;
+    let page = |name: &str, ours: &Wrk, bare: &Wrk| {
+        vec![
+            format!("| {name}: throughput at {c} connections | {:.0} req/s | {:.0} req/s | {:.0} % |", ours.rps, bare.rps, 100.0 * ours.rps / bare.rps),
+            format!("| {name}: p50 latency | {:.2} ms | {:.2} ms | {:.1}× |", ours.p50, bare.p50, ours.p50 / bare.p50),
+            format!("| {name}: p99 latency | {:.2} ms | {:.2} ms | {:.1}× |", ours.p99, bare.p99, ours.p99 / bare.p99),
+        ]
+    };
+
+    eprintln!("dashboard…");
+    let ours = wrk(&format!("http://127.0.0.1:{port}/"), &cookie, None, c, &args.duration)?;
+    let bare = wrk(&format!("http://127.0.0.1:{bare_port}/dashboard"), "", None, c, &args.duration)?;
+    rows.extend(page("dashboard page", &ours, &bare));
+
+    eprintln!("incident page…");
+    let ours = wrk(&format!("http://127.0.0.1:{port}/incidents/INC-{active}"), &cookie, None, c, &args.duration)?;
+    let bare = wrk(&format!("http://127.0.0.1:{bare_port}/incident/{active}"), "", None, c, &args.duration)?;
+    rows.extend(page("incident page", &ours, &bare));
+
+    eprintln!("timeline posts…");
+    let script = std::env::temp_dir().join("foghorn-bench-post.lua");
+    std::fs::write(
+        &script,
+        format!(
+            "wrk.method = \"POST\"\nwrk.body = \"number={active}&body=benchmark+note\"\n\
+             wrk.headers[\"Content-Type\"] = \"application/x-www-form-urlencoded\"\n\
+             wrk.headers[\"Accept\"] = \"application/json\"\n"
+        ),
+    )?;
+    let ours = wrk(&format!("http://127.0.0.1:{port}/api/post_note"), &cookie, Some(&script), 16, &args.duration)?;
+    let bare = wrk(&format!("http://127.0.0.1:{bare_port}/post/{active}"), "", Some(&script), 16, &args.duration)?;
+    rows.push(format!(
+        "| timeline posts at 16 connections | {:.0} posts/s | {:.0} posts/s | {:.0} % |",
+        ours.rps, bare.rps, 100.0 * ours.rps / bare.rps
+    ));
+
+    eprintln!("live fan-out to {} subscribers…", args.subscribers);
+    let fanout = fanout(port, &cookie, active, args.subscribers, args.posts, server.id()).await?;
+    rows.push(format!(
+        "| post-to-screen p50, {} live subscribers | {:.2} ms | | |",
+        args.subscribers, fanout.p50
+    ));
+    rows.push(format!(
+        "| post-to-screen p99, {} live subscribers | {:.2} ms | | |",
+        args.subscribers, fanout.p99
+    ));
+    rows.push(format!("| server memory per idle live subscriber | {:.1} KiB | | |", fanout.kib_per_subscriber));
+    Ok(rows)
+}
+
+/// Seeds once: 100 000 incidents (the newest 50 active), 10 entries each.
+async fn seed(pool: &PgPool) -> Result<Viewer, BoxError> {
+    let email = "bench@example.com";
+    if db::users::find_by_email(pool, email).await?.is_none() {
+        let hash = app::server::passwords::PasswordHasher::new().hash(PASSWORD).await?;
+        db::users::insert(pool, email, "Bench Responder", Role::Responder, &hash).await?;
+    }
+    let user = db::users::find_by_email(pool, email).await?.ok_or("bench user")?.viewer();
+    let existing: i64 = sqlx::query_scalar("SELECT count(*) FROM incidents").fetch_one(pool).await?;
+    if existing < INCIDENTS {
+        eprintln!("seeding {INCIDENTS} incidents and {} timeline entries…", INCIDENTS * ENTRIES_PER_INCIDENT);
+        let started = Instant::now();
+        let mut tx = pool.begin().await?;
+        sqlx::query("TRUNCATE incidents CASCADE").execute(&mut *tx).await?;
+        sqlx::query(
+            "INSERT INTO incidents (title, summary, severity, status, declared_at, resolved_at, last_seq, declared_by)
+             SELECT (ARRAY['Database failover','Checkout errors','DNS resolution failing','Queue backlog','Latency spike'])[1 + g % 5] || ' ' || g,
+                    'Customers see errors; we are investigating the ' || (ARRAY['database','payment provider','resolver','consumer','cache'])[1 + g % 5],
+                    1 + g % 4,
+                    CASE WHEN g > $1 - $2 THEN 'investigating' ELSE 'resolved' END,
+                    now() - make_interval(mins => ($1 - g) * 7 + 5),
+                    CASE WHEN g > $1 - $2 THEN NULL ELSE now() - make_interval(mins => ($1 - g) * 7) END,
+                    $3, $4
+               FROM generate_series(1, $1) g",
+        )
+        .bind(INCIDENTS)
+        .bind(ACTIVE)
+        .bind(ENTRIES_PER_INCIDENT)
+        .bind(user.id)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO timeline_entries (incident_id, seq, kind, author_id, body, created_at)
+             SELECT i.id, s, 'note', $1, 'Checked the dashboards; **step ' || s || '** of the runbook done.',
+                    i.declared_at + make_interval(mins => s)
+               FROM incidents i, generate_series(1, $2) s",
+        )
+        .bind(user.id)
+        .bind(ENTRIES_PER_INCIDENT)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO incident_roles (incident_id, role, user_id, assigned_by)
+             SELECT id, 'point', $1, $1 FROM incidents WHERE status <> 'resolved'",
+        )
+        .bind(user.id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        sqlx::query("ANALYZE").execute(pool).await?;
+        eprintln!("seeded in {:.0?}", started.elapsed());
+    }
+    Ok(user)
+}
+
+/// The ceiling: the same queries, answered as JSON, with nothing else around them.
+async fn bare_server(pool: PgPool, user: Viewer, port: u16) {
+    let state = Arc::new((pool, user));
+    let app = axum::Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route(
+            "/dashboard",
+            get(|State(s): State<Arc<(PgPool, Viewer)>>| async move {
+                axum::Json(db::incidents::dashboard(&s.0, s.1.id).await.ok())
+            }),
+        )
+        .route(
+            "/incident/{number}",
+            get(|State(s): State<Arc<(PgPool, Viewer)>>, Path(n): Path<i64>| async move {
+                axum::Json(db::incidents::view(&s.0, n).await.ok().map(|(d, t, _)| (d, t)))
+            }),
+        )
+        .route(
+            "/post/{number}",
+            post(|State(s): State<Arc<(PgPool, Viewer)>>, Path(n): Path<i64>| async move {
+                axum::Json(db::timeline::post_note(&s.0, n, s.1.id, "benchmark note").await.ok())
+            }),
+        )
+        .with_state(state);
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.expect("bind bare server");
+    axum::serve(listener, app).await.expect("bare server");
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+async fn http(port: u16, request: String) -> Result<String, BoxError> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).await?;
+    stream.write_all(request.as_bytes()).await?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await?;
+    Ok(response)
+}
+
+async fn wait_healthy(port: u16) -> Result<(), BoxError> {
+    for _ in 0..300 {
+        let request = format!("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+        if let Ok(response) = http(port, request).await {
+            if response.starts_with("HTTP/1.1 200") {
+                return Ok(());
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    Err("server did not become healthy".into())
+}
+
+async fn sign_in(port: u16, email: &str) -> Result<String, BoxError> {
+    let body = format!("email={}&password={}", email.replace('@', "%40"), PASSWORD.replace(' ', "+"));
+    let request = format!(
+        "POST /api/sign_in HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nAccept: application/json\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let response = http(port, request).await?;
+    response
+        .lines()
+        .find_map(|l| l.strip_prefix("set-cookie: ").or_else(|| l.strip_prefix("Set-Cookie: ")))
+        .map(|c| c.split(';').next().unwrap_or_default().to_owned())
+        .ok_or_else(|| format!("sign-in failed: {response}").into())
+}
+
+struct Wrk {
+    rps: f64,
+    p50: f64,
+    p99: f64,
+}
+
+/// Runs wrk and reads requests/s and the latency percentiles (in ms) from its report.
+fn wrk(url: &str, cookie: &str, script: Option<&std::path::Path>, connections: usize, duration: &str) -> Result<Wrk, BoxError> {
+    let mut command = Command::new("wrk");
+    command.args(["-t2", &format!("-c{connections}"), &format!("-d{duration}"), "--latency"]);
+    if !cookie.is_empty() {
+        command.args(["-H", &format!("Cookie: {cookie}")]);
+    }
+    if let Some(script) = script {
+        command.arg("-s").arg(script);
+    }
+    let output = command.arg(url).output()?;
+    let report = String::from_utf8_lossy(&output.stdout).into_owned();
+    if report.contains("Non-2xx") {
+        return Err(format!("{url} answered errors:\n{report}").into());
+    }
+    let value = |prefix: &str| -> Option<String> {
+        report.lines().find_map(|l| l.trim().strip_prefix(prefix).map(|v| v.trim().to_owned()))
+    };
+    let ms = |v: String| -> f64 {
+        let (number, unit) = v.split_at(v.find(|c: char| c.is_alphabetic()).unwrap_or(v.len()));
+        let n: f64 = number.parse().unwrap_or(f64::NAN);
+        match unit {
+            "us" => n / 1000.0,
+            "ms" => n,
+            "s" => n * 1000.0,
+            _ => f64::NAN,
+        }
+    };
+    Ok(Wrk {
+        rps: value("Requests/sec:").and_then(|v| v.parse().ok()).ok_or_else(|| format!("no wrk report:\n{report}"))?,
+        p50: value("50%").map(ms).unwrap_or(f64::NAN),
+        p99: value("99%").map(ms).unwrap_or(f64::NAN),
+    })
+}
+
+fn rss_kib(pid: u32) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)?.parse().ok()))
+        .unwrap_or(f64::NAN)
+}
+
+struct Fanout {
+    p50: f64,
+    p99: f64,
+    kib_per_subscriber: f64,
+}
+
+/// Opens `subscribers` live streams on one incident, posts `posts` notes one after
+/// another, and measures how long each note takes to reach each subscriber.
+async fn fanout(port: u16, cookie: &str, number: i64, subscribers: usize, posts: usize, pid: u32) -> Result<Fanout, BoxError> {
+    let epoch = Instant::now();
+    let rss_before = rss_kib(pid);
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<f64>();
+    let mut ready = Vec::new();
+    for _ in 0..subscribers {
+        let mut stream = TcpStream::connect(("127.0.0.1", port)).await?;
+        let request = format!(
+            "GET /api/live?incident={number}&after=999999999 HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: {cookie}\r\nAccept: text/event-stream\r\n\r\n"
+        );
+        stream.write_all(request.as_bytes()).await?;
+        let tx = tx.clone();
+        let (ready_tx, ready_rx) = tokio::sync::oneshot::channel::<()>();
+        ready.push(ready_rx);
+        tokio::spawn(async move {
+            let mut lines = BufReader::new(stream).lines();
+            let mut ready_tx = Some(ready_tx);
+            while let Ok(Some(line)) = lines.next_line().await {
+                if line.is_empty() {
+                    if let Some(r) = ready_tx.take() {
+                        let _ = r.send(());
+                    }
+                }
+                // The note's text carries when it was sent, in µs since `epoch`.
+                if let Some(rest) = line.split("fanout-probe-").nth(1) {
+                    if let Some(sent) = rest.split(|c: char| !c.is_ascii_digit()).next().and_then(|v| v.parse::<u128>().ok()) {
+                        let now = epoch.elapsed().as_micros();
+                        let _ = tx.send((now.saturating_sub(sent)) as f64 / 1000.0);
+                    }
+                }
+            }
+        });
+    }
+    drop(tx);
+    // Wait until every stream has answered its headers.
+    for r in ready {
+        let _ = tokio::time::timeout(Duration::from_secs(30), r).await;
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let rss_after = rss_kib(pid);
+
+    let mut latencies = Vec::with_capacity(subscribers * posts);
+    for _ in 0..posts {
+        let sent = epoch.elapsed().as_micros();
+        let body = format!("number={number}&body=fanout-probe-{sent}");
+        let request = format!(
+            "POST /api/post_note HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nCookie: {cookie}\r\nAccept: application/json\r\n\
+             Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        http(port, request).await?;
+        // Collect this post's deliveries before the next one.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let mut got = 0;
+        while got < subscribers && Instant::now() < deadline {
+            match tokio::time::timeout(Duration::from_millis(500), rx.recv()).await {
+                Ok(Some(ms)) => {
+                    latencies.push(ms);
+                    got += 1;
+                }
+                _ => continue,
+            }
+        }
+        if got < subscribers {
+            return Err(format!("only {got} of {subscribers} subscribers received a post").into());
+        }
+    }
+    latencies.sort_by(|a, b| a.total_cmp(b));
+    let pct = |p: f64| latencies[((latencies.len() as f64 - 1.0) * p).round() as usize];
+    Ok(Fanout {
+        p50: pct(0.50),
+        p99: pct(0.99),
+        kib_per_subscriber: (rss_after - rss_before) / subscribers as f64,
+    })
+}
