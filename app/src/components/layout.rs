@@ -23,8 +23,7 @@ pub fn AppLayout() -> impl IntoView {
         <a class="skip-link" href="#main">"Skip to content"</a>
         <header class="topbar">
             <A href="/" attr:class="brand">
-                <span aria-hidden="true">"📯"</span>
-                " Foghorn"
+                "Foghorn"
             </A>
             <nav aria-label="Main">
                 <A href="/" exact=true>"Dashboard"</A>
