@@ -11,7 +11,8 @@ cd "$ROOT"
 
 ensure_apt wrk postgresql-client
 say "building (release)"
-cargo build --release -p foghorn --bin foghorn --bin foghorn-bench
+# The same value cargo-leptos builds with, so the two builds share their artifacts.
+LEPTOS_OUTPUT_NAME=foghorn cargo build --release -p foghorn --bin foghorn --bin foghorn-bench
 
 if [ -z "${BENCH_DATABASE_URL:-}" ]; then
   BENCH_DATABASE_URL="postgres://postgres@127.0.0.1:5432/foghorn_bench"

@@ -364,3 +364,27 @@ async fn the_dashboard_orders_active_by_severity_then_age(pool: PgPool) {
     assert_eq!(numbers(&dashboard["mine"]), [new_sev2, sev3], "where I hold point");
     assert_eq!(numbers(&dashboard["recently_resolved"]), [done]);
 }
+
+#[sqlx::test(migrations = false)]
+async fn a_very_long_timeline_loads_its_latest_entries(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let (_, cookie) = app.user_with_role(Role::Responder).await;
+    let number = app.declare(&cookie, "Chatty bot", "SEV4").await;
+    let seq = app.last_seq(number).await;
+    sqlx::query(
+        "WITH i AS (UPDATE incidents SET last_seq = last_seq + 1200 WHERE number = $1 RETURNING id)
+         INSERT INTO timeline_entries (incident_id, seq, kind, body)
+         SELECT i.id, $2 + g, 'note', 'bot line ' || g FROM i, generate_series(1, 1200) g",
+    )
+    .bind(number)
+    .bind(seq)
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    let view = app.incident(&cookie, number).await;
+    let timeline = view["timeline"].as_array().unwrap();
+    assert_eq!(timeline.len(), 1000);
+    assert_eq!(view["timeline_total"], seq + 1200);
+    assert_eq!(timeline.last().unwrap()["body"], "bot line 1200", "the newest are kept");
+    assert_eq!(timeline.first().unwrap()["seq"], seq + 201, "oldest first, contiguous");
+}

@@ -178,3 +178,25 @@ async fn an_up_to_date_page_is_sent_nothing_until_something_happens(pool: PgPool
     assert_eq!(first.name, "timeline");
     assert!(first.data.contains("first news"));
 }
+
+#[sqlx::test(migrations = false)]
+async fn a_stream_ends_when_its_session_ends(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let (_, cookie) = app.user_with_role(Role::Viewer).await;
+    let (status, mut events) = subscribe(&app, &cookie, "/api/live", None).await;
+    assert_eq!(status, StatusCode::OK);
+    app.call("sign_out", &[], Some(&cookie)).await;
+
+    // The stream re-checks its session every 15 s; it must then end by itself.
+    let ended = tokio::time::timeout(Duration::from_secs(25), async {
+        loop {
+            match events.body.frame().await {
+                None => return true,
+                Some(Err(_)) => return true,
+                Some(Ok(_)) => continue,
+            }
+        }
+    })
+    .await;
+    assert_eq!(ended, Ok(true), "the stream of a signed-out session closes");
+}

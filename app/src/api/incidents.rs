@@ -66,9 +66,9 @@ pub async fn declare_incident(declaration: Declaration) -> Result<i64, AppError>
 pub async fn get_incident(number: i64) -> Result<IncidentView, AppError> {
     respond(async move {
         let (state, me) = caller(Permission::ReadIncidents).await?;
-        let (incident, timeline, roles) = incidents::view(&state.pool, number).await?;
+        let (incident, (timeline, timeline_total), roles) = incidents::view(&state.pool, number).await?;
         let can_respond = server::policy::role_allows(me.role, Permission::RespondToIncidents);
-        Ok(IncidentView { incident, timeline, roles, can_respond, viewer_id: me.id })
+        Ok(IncidentView { incident, timeline, timeline_total, roles, can_respond, viewer_id: me.id })
     })
     .await
 }

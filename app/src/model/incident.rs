@@ -389,7 +389,10 @@ impl TimelineEntry {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct IncidentView {
     pub incident: IncidentDetail,
+    /// The latest entries (all of them unless the timeline is very long).
     pub timeline: Vec<TimelineEntry>,
+    /// How many entries the timeline has in all.
+    pub timeline_total: i64,
     pub roles: Vec<RoleAssignment>,
     /// Whether the caller may change it (responders and admins).
     pub can_respond: bool,

@@ -65,6 +65,7 @@ async fn main() -> Result<(), BoxError> {
     let pool = PgPoolOptions::new().max_connections(20).connect(&args.database_url).await?;
     foghorn::migrate(&pool).await?;
     let user = seed(&pool).await?;
+    // Pages are measured on one active incident, posts and live fan-out on another.
     let active: i64 = sqlx::query_scalar("SELECT max(number) FROM incidents WHERE status <> 'resolved'").fetch_one(&pool).await?;
 
     let foghorn_port = free_port();
@@ -116,24 +117,25 @@ async fn run(args: &Args, pool: &PgPool, user: &Viewer, active: i64, port: u16, 
     rows.extend(page("incident page", &ours, &bare));
 
     eprintln!("timeline posts…");
+    let busy = active - 1;
     let script = std::env::temp_dir().join("foghorn-bench-post.lua");
     std::fs::write(
         &script,
         format!(
-            "wrk.method = \"POST\"\nwrk.body = \"number={active}&body=benchmark+note\"\n\
+            "wrk.method = \"POST\"\nwrk.body = \"number={busy}&body=benchmark+note\"\n\
              wrk.headers[\"Content-Type\"] = \"application/x-www-form-urlencoded\"\n\
              wrk.headers[\"Accept\"] = \"application/json\"\n"
         ),
     )?;
     let ours = wrk(&format!("http://127.0.0.1:{port}/api/post_note"), &cookie, Some(&script), 16, &args.duration)?;
-    let bare = wrk(&format!("http://127.0.0.1:{bare_port}/post/{active}"), "", Some(&script), 16, &args.duration)?;
+    let bare = wrk(&format!("http://127.0.0.1:{bare_port}/post/{busy}"), "", Some(&script), 16, &args.duration)?;
     rows.push(format!(
         "| timeline posts at 16 connections | {:.0} posts/s | {:.0} posts/s | {:.0} % |",
         ours.rps, bare.rps, 100.0 * ours.rps / bare.rps
     ));
 
     eprintln!("live fan-out to {} subscribers…", args.subscribers);
-    let fanout = fanout(port, &cookie, active, args.subscribers, args.posts, server.id()).await?;
+    let fanout = fanout(pool, port, &cookie, busy, args.subscribers, args.posts, server.id()).await?;
     rows.push(format!(
         "| post-to-screen p50, {} live subscribers | {:.2} ms | | |",
         args.subscribers, fanout.p50
@@ -154,6 +156,9 @@ async fn seed(pool: &PgPool) -> Result<Viewer, BoxError> {
         db::users::insert(pool, email, "Bench Responder", Role::Responder, &hash).await?;
     }
     let user = db::users::find_by_email(pool, email).await?.ok_or("bench user")?.viewer();
+    // Undo the notes earlier runs posted, so every run measures the same data.
+    sqlx::query("DELETE FROM timeline_entries WHERE seq > $1").bind(ENTRIES_PER_INCIDENT).execute(pool).await?;
+    sqlx::query("UPDATE incidents SET last_seq = $1 WHERE last_seq > $1").bind(ENTRIES_PER_INCIDENT).execute(pool).await?;
     let existing: i64 = sqlx::query_scalar("SELECT count(*) FROM incidents").fetch_one(pool).await?;
     if existing < INCIDENTS {
         eprintln!("seeding {INCIDENTS} incidents and {} timeline entries…", INCIDENTS * ENTRIES_PER_INCIDENT);
@@ -166,8 +171,8 @@ async fn seed(pool: &PgPool) -> Result<Viewer, BoxError> {
                     'Customers see errors; we are investigating the ' || (ARRAY['database','payment provider','resolver','consumer','cache'])[1 + g % 5],
                     1 + g % 4,
                     CASE WHEN g > $1 - $2 THEN 'investigating' ELSE 'resolved' END,
-                    now() - make_interval(mins => ($1 - g) * 7 + 5),
-                    CASE WHEN g > $1 - $2 THEN NULL ELSE now() - make_interval(mins => ($1 - g) * 7) END,
+                    now() - make_interval(mins => (($1 - g) * 7 + 5)::int),
+                    CASE WHEN g > $1 - $2 THEN NULL ELSE now() - make_interval(mins => (($1 - g) * 7)::int) END,
                     $3, $4
                FROM generate_series(1, $1) g",
         )
@@ -180,7 +185,7 @@ async fn seed(pool: &PgPool) -> Result<Viewer, BoxError> {
         sqlx::query(
             "INSERT INTO timeline_entries (incident_id, seq, kind, author_id, body, created_at)
              SELECT i.id, s, 'note', $1, 'Checked the dashboards; **step ' || s || '** of the runbook done.',
-                    i.declared_at + make_interval(mins => s)
+                    i.declared_at + make_interval(mins => s::int)
                FROM incidents i, generate_series(1, $2) s",
         )
         .bind(user.id)
@@ -215,7 +220,7 @@ async fn bare_server(pool: PgPool, user: Viewer, port: u16) {
         .route(
             "/incident/{number}",
             get(|State(s): State<Arc<(PgPool, Viewer)>>, Path(n): Path<i64>| async move {
-                axum::Json(db::incidents::view(&s.0, n).await.ok().map(|(d, t, _)| (d, t)))
+                axum::Json(db::incidents::view(&s.0, n).await.ok().map(|(d, (t, _), _)| (d, t)))
             }),
         )
         .route(
@@ -325,15 +330,16 @@ struct Fanout {
 
 /// Opens `subscribers` live streams on one incident, posts `posts` notes one after
 /// another, and measures how long each note takes to reach each subscriber.
-async fn fanout(port: u16, cookie: &str, number: i64, subscribers: usize, posts: usize, pid: u32) -> Result<Fanout, BoxError> {
+async fn fanout(pool: &PgPool, port: u16, cookie: &str, number: i64, subscribers: usize, posts: usize, pid: u32) -> Result<Fanout, BoxError> {
     let epoch = Instant::now();
+    let after: i64 = sqlx::query_scalar("SELECT last_seq FROM incidents WHERE number = $1").bind(number).fetch_one(pool).await?;
     let rss_before = rss_kib(pid);
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<f64>();
     let mut ready = Vec::new();
     for _ in 0..subscribers {
         let mut stream = TcpStream::connect(("127.0.0.1", port)).await?;
         let request = format!(
-            "GET /api/live?incident={number}&after=999999999 HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: {cookie}\r\nAccept: text/event-stream\r\n\r\n"
+            "GET /api/live?incident={number}&after={after} HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: {cookie}\r\nAccept: text/event-stream\r\n\r\n"
         );
         stream.write_all(request.as_bytes()).await?;
         let tx = tx.clone();

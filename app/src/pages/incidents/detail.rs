@@ -122,6 +122,9 @@ fn IncidentScreen(v: IncidentView, refresh: RwSignal<u32>, draft: RwSignal<Strin
                 <h2 id="timeline-heading">"Timeline"</h2>
                 {can_respond.then(|| view! { <Composer number draft /> })}
                 <Timeline entries can_respond viewer_id=v.viewer_id />
+                {(v.timeline_total > v.timeline.len() as i64).then(|| view! {
+                    <p class="muted">{format!("Showing the latest {} of {} entries.", v.timeline.len(), v.timeline_total)}</p>
+                })}
             </section>
             <aside class="side-col">
                 {can_respond.then(|| view! { <Controls incident=incident.clone() viewer_id=v.viewer_id /> })}
@@ -428,7 +431,6 @@ pub struct EditDraft {
 fn EditDetails(incident: IncidentDetail, draft: EditDraft) -> impl IntoView {
     let action = ServerAction::<EditIncident>::new();
     let error = last_error(action);
-    let options = Resource::new(|| (), |_| async { Ok::<_, AppError>((list_services().await?, list_teams().await?)) });
     if draft.edit.get_untracked().is_none_or(|e| e.number != incident.number) {
         draft.edit.set(Some(IncidentEdit {
             number: incident.number,
@@ -476,6 +478,8 @@ fn EditDetails(incident: IncidentDetail, draft: EditDraft) -> impl IntoView {
                 </div>
                 <Suspense>
                     {move || Suspend::new(async move {
+                        // Loaded when the form opens, not with every page view.
+                        let options = async { Ok::<_, AppError>((list_services().await?, list_teams().await?)) };
                         let (service_list, teams) = options.await.unwrap_or_default();
                         let team = move || edit.get().and_then(|e| e.team_id);
                         view! {

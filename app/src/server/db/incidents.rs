@@ -529,8 +529,16 @@ pub async fn history(pool: &PgPool, filter: &IncidentFilter) -> Result<IncidentP
     Ok(IncidentPage { items: rows.into_iter().map(Into::into).collect(), next_cursor })
 }
 
-/// The whole incident page.
-pub async fn view(pool: &PgPool, number: i64) -> Result<(IncidentDetail, Vec<TimelineEntry>, Vec<RoleAssignment>), AppError> {
+/// How many timeline entries the incident page loads; older ones stay in the database
+/// (a bot posting every second must not make the page unusable).
+pub const TIMELINE_PAGE: i64 = 1000;
+
+/// The whole incident page: header, the latest timeline entries (and how many there
+/// are in all), role history.
+pub async fn view(
+    pool: &PgPool,
+    number: i64,
+) -> Result<(IncidentDetail, (Vec<TimelineEntry>, i64), Vec<RoleAssignment>), AppError> {
     #[derive(sqlx::FromRow)]
     struct Row {
         id: i64,
@@ -632,7 +640,7 @@ pub async fn view(pool: &PgPool, number: i64) -> Result<(IncidentDetail, Vec<Tim
         version: row.version,
         last_seq: row.last_seq,
     };
-    let timeline = timeline::after(pool, row.id, 0).await?;
+    let timeline = timeline::latest(pool, row.id, TIMELINE_PAGE).await?;
     Ok((detail, timeline, roles))
 }
 
