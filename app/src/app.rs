@@ -40,6 +40,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    crate::components::time::provide_local_times();
     // Browser tests wait for this attribute: before it, clicks land on inert server HTML.
     Effect::new(move |_| {
         if let Some(root) = document().document_element() {

@@ -3,7 +3,8 @@ import { RESPONDER, VIEWER, hydrated, signIn } from './helpers';
 
 test('a responder works an incident while a viewer watches it live, read-only', async ({ browser }) => {
   const responder = await (await browser.newContext()).newPage();
-  const viewer = await (await browser.newContext()).newPage();
+  // The viewer reads times in their own zone, named.
+  const viewer = await (await browser.newContext({ timezoneId: 'Asia/Tokyo' })).newPage();
   await signIn(responder, RESPONDER);
   await signIn(viewer, VIEWER);
 
@@ -50,6 +51,12 @@ test('a responder works an incident while a viewer watches it live, read-only', 
   await expect(viewer.locator('.timeline')).toContainText(`${RESPONDER.name} took comms`);
   await expect(viewer.locator('.timeline strong', { hasText: 'deploy 42' })).toBeVisible();
   expect(await viewer.evaluate(() => (window as any).__stillTheSamePage)).toBe(true);
+  await expect(viewer.locator('.timeline time').first()).toContainText('Asia/Tokyo');
+  const utc = await responder.locator('.timeline time').first().getAttribute('datetime');
+  const shown = await viewer.locator('.timeline time').first().textContent();
+  // Same instant, nine hours ahead.
+  const expected = new Date(Date.parse(utc!) + 9 * 3600_000).toISOString().slice(0, 19).replace('T', ' ');
+  expect(shown).toContain(expected);
 });
 
 test('resolving asks for a resolution, and bad input is named next to the field', async ({ page }) => {

@@ -3,4 +3,5 @@
 pub mod form;
 pub mod incident;
 pub mod live;
+pub mod time;
 pub mod layout;

@@ -116,6 +116,11 @@ async fn run(args: &Args, pool: &PgPool, user: &Viewer, active: i64, port: u16, 
     let bare = wrk(&format!("http://127.0.0.1:{bare_port}/incident/{active}"), "", None, c, &args.duration)?;
     rows.extend(page("incident page", &ours, &bare));
 
+    eprintln!("incident history search…");
+    let ours = wrk(&format!("http://127.0.0.1:{port}/incidents?q=checkout"), &cookie, None, c, &args.duration)?;
+    let bare = wrk(&format!("http://127.0.0.1:{bare_port}/history"), "", None, c, &args.duration)?;
+    rows.extend(page("history search page", &ours, &bare));
+
     eprintln!("timeline posts…");
     let busy = active - 1;
     let script = std::env::temp_dir().join("foghorn-bench-post.lua");
@@ -221,6 +226,13 @@ async fn bare_server(pool: PgPool, user: Viewer, port: u16) {
             "/incident/{number}",
             get(|State(s): State<Arc<(PgPool, Viewer)>>, Path(n): Path<i64>| async move {
                 axum::Json(db::incidents::view(&s.0, n).await.ok().map(|(d, (t, _), _)| (d, t)))
+            }),
+        )
+        .route(
+            "/history",
+            get(|State(s): State<Arc<(PgPool, Viewer)>>| async move {
+                let filter = app::model::IncidentFilter { q: "checkout".into(), ..Default::default() };
+                axum::Json(db::incidents::history(&s.0, &filter).await.ok())
             }),
         )
         .route(

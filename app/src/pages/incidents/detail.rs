@@ -9,6 +9,7 @@ use crate::api::incidents::*;
 use crate::components::form::{FormError, last_error};
 use crate::components::incident::{Holder, SeverityBadge, StatusBadge};
 use crate::components::live::{LiveIndicator, use_live, use_now};
+use crate::components::time::Time;
 use crate::error::AppError;
 use crate::model::*;
 use leptos::prelude::*;
@@ -196,9 +197,7 @@ fn Timeline(entries: RwSignal<Vec<TimelineEntry>>, can_respond: bool, viewer_id:
                             <div class="meta">
                                 <span class="kind">{entry.kind_label()}</span>
                                 <span class="author">{entry.author.as_ref().map(|a| a.display_name.clone()).unwrap_or_else(|| "Foghorn".into())}</span>
-                                <time datetime=entry.created_at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()>
-                                    {format_time(entry.created_at)}
-                                </time>
+                                <Time at=entry.created_at />
                                 {entry.edited_at.map(|_| view! { <span class="edited">"edited"</span> })}
                                 {key.then(|| view! { <span class="key-tag">"★ key event"</span> })}
                             </div>
@@ -360,7 +359,10 @@ fn Milestones(timestamps: Timestamps, number: i64, can_respond: bool) -> impl In
                     {Milestone::ALL.into_iter().map(|m| view! {
                         <tr>
                             <th scope="row">{m.label()}</th>
-                            <td>{timestamps.get(m).map(format_time).unwrap_or_else(|| "—".to_owned())}</td>
+                            <td>{match timestamps.get(m) {
+                                Some(at) => view! { <Time at /> }.into_any(),
+                                None => "—".into_any(),
+                            }}</td>
                         </tr>
                     }).collect_view()}
                 </tbody>
@@ -407,8 +409,8 @@ fn RoleHistory(roles: Vec<RoleAssignment>) -> impl IntoView {
                         {roles.into_iter().map(|r| view! {
                             <li>
                                 <strong>{r.role.label()}</strong>": "{r.person.display_name}
-                                " from "{format_time(r.started_at)}
-                                {r.ended_at.map(|e| format!(" to {}", format_time(e)))}
+                                " from "<Time at=r.started_at />
+                                {r.ended_at.map(|at| view! { " to "<Time at /> })}
                             </li>
                         }).collect_view()}
                     </ul>
