@@ -23,6 +23,15 @@ pub fn Holder(person: Option<Person>) -> impl IntoView {
     }
 }
 
+/// A role in a list: the warning matters only while the incident is active.
+#[component]
+fn RoleCell(person: Option<Person>, active: bool) -> impl IntoView {
+    match (person, active) {
+        (None, false) => view! { <span class="muted">"—"</span> }.into_any(),
+        (person, _) => view! { <Holder person /> }.into_any(),
+    }
+}
+
 /// A table of incidents, for the dashboard and the history.
 #[component]
 pub fn IncidentTable(
@@ -60,13 +69,49 @@ pub fn IncidentTable(
                             <td><SeverityBadge severity=i.severity /></td>
                             <td><StatusBadge status=i.status /></td>
                             <td>{move || format_duration(resolved.unwrap_or_else(|| now.get()) - declared)}</td>
-                            <td><Holder person=i.point.clone() /></td>
-                            <td><Holder person=i.comms.clone() /></td>
+                            <td><RoleCell person=i.point.clone() active=i.status.is_active() /></td>
+                            <td><RoleCell person=i.comms.clone() active=i.status.is_active() /></td>
                             <td>{move || format!("{} ago", format_duration(now.get() - updated))}</td>
                         </tr>
                     }
                 }).collect_view()}
             </tbody>
         </table>
+    }
+}
+
+/// Checkboxes for an incident's affected services.
+#[component]
+pub fn ServiceChecks(
+    services: Vec<crate::model::Service>,
+    id_prefix: &'static str,
+    #[prop(into)] selected: Signal<Vec<i64>>,
+    /// Called with `(service id, checked)`.
+    toggle: Callback<(i64, bool)>,
+) -> impl IntoView {
+    view! {
+        <div class="checks">
+            {services.into_iter().map(|s| {
+                let sid = s.id;
+                let id = format!("{id_prefix}{sid}");
+                let label_for = id.clone();
+                view! {
+                    <label for=label_for>
+                        <input type="checkbox" id=id
+                            prop:checked=move || selected.get().contains(&sid)
+                            on:change=move |ev| toggle.run((sid, event_target_checked(&ev))) />
+                        " "{s.name}
+                    </label>
+                }
+            }).collect_view()}
+        </div>
+    }
+}
+
+/// Adds or removes `id` in a list of chosen ids.
+pub fn set_chosen(ids: &mut Vec<i64>, id: i64, on: bool) {
+    ids.retain(|x| *x != id);
+    if on {
+        ids.push(id);
     }
 }

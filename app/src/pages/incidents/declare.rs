@@ -3,6 +3,7 @@
 use crate::api::admin::{list_services, list_teams};
 use crate::api::incidents::{Declaration, DeclareIncident, list_responders};
 use crate::components::form::{FormError, last_error};
+use crate::components::incident::{ServiceChecks, set_chosen};
 use crate::error::AppError;
 use crate::model::{Severity, incident_ref};
 use leptos::prelude::*;
@@ -84,22 +85,8 @@ pub fn DeclarePage() -> impl IntoView {
                         <fieldset class="field">
                             <legend>"Affected services (optional)"</legend>
                             {service_list.is_empty().then(|| view! { <p class="hint">"No services defined yet."</p> })}
-                            <div class="checks">
-                                {service_list.into_iter().map(|s| {
-                                    let id = format!("service-{}", s.id);
-                                    let label_for = id.clone();
-                                    let sid = s.id;
-                                    view! {
-                                        <label for=label_for>
-                                            <input type="checkbox" id=id on:change=move |ev| {
-                                                let on = event_target_checked(&ev);
-                                                services.update(|v| { v.retain(|x| *x != sid); if on { v.push(sid); } });
-                                            } />
-                                            " "{s.name}
-                                        </label>
-                                    }
-                                }).collect_view()}
-                            </div>
+                            <ServiceChecks services=service_list id_prefix="service-" selected=services
+                                toggle=Callback::new(move |(id, on)| services.update(|v| set_chosen(v, id, on))) />
                         </fieldset>
                         <div class="row">
                             <div class="field">

@@ -7,7 +7,7 @@
 use crate::api::admin::{list_services, list_teams};
 use crate::api::incidents::*;
 use crate::components::form::{FormError, last_error};
-use crate::components::incident::{Holder, SeverityBadge, StatusBadge};
+use crate::components::incident::{Holder, ServiceChecks, SeverityBadge, StatusBadge, set_chosen};
 use crate::components::live::{LiveIndicator, use_live, use_now};
 use crate::components::time::Time;
 use crate::error::AppError;
@@ -262,22 +262,8 @@ fn Controls(incident: IncidentDetail, viewer_id: i64) -> impl IntoView {
         <section class="card controls" aria-labelledby="respond-heading">
             <h2 id="respond-heading">"Respond"</h2>
             <div class="row">
-                {(!holds_point).then(|| view! {
-                    <ActionForm action=role_action attr:class="inline">
-                        <input type="hidden" name="number" value=number />
-                        <input type="hidden" name="role" value="point" />
-                        <input type="hidden" name="user_id" value=viewer_id />
-                        <button type="submit" class="secondary">"Take point"</button>
-                    </ActionForm>
-                })}
-                {(!holds_comms).then(|| view! {
-                    <ActionForm action=role_action attr:class="inline">
-                        <input type="hidden" name="number" value=number />
-                        <input type="hidden" name="role" value="comms" />
-                        <input type="hidden" name="user_id" value=viewer_id />
-                        <button type="submit" class="secondary">"Take comms"</button>
-                    </ActionForm>
-                })}
+                {(!holds_point).then(|| view! { <TakeRole action=role_action number viewer_id role=IncidentRole::Point /> })}
+                {(!holds_comms).then(|| view! { <TakeRole action=role_action number viewer_id role=IncidentRole::Comms /> })}
                 {(!participates).then(|| view! {
                     <ActionForm action=join_action attr:class="inline">
                         <input type="hidden" name="number" value=number />
@@ -343,6 +329,19 @@ fn Controls(incident: IncidentDetail, viewer_id: i64) -> impl IntoView {
             </ActionForm>
             <FormError error=severity_error />
         </section>
+    }
+}
+
+/// "Take point" / "Take comms": assigns the role to the caller.
+#[component]
+fn TakeRole(action: ServerAction<AssignRole>, number: i64, viewer_id: i64, role: IncidentRole) -> impl IntoView {
+    view! {
+        <ActionForm action attr:class="inline">
+            <input type="hidden" name="number" value=number />
+            <input type="hidden" name="role" value=role.as_str() />
+            <input type="hidden" name="user_id" value=viewer_id />
+            <button type="submit" class="secondary">{format!("Take {}", role.as_str())}</button>
+        </ActionForm>
     }
 }
 
@@ -500,27 +499,9 @@ fn EditDetails(incident: IncidentDetail, draft: EditDraft) -> impl IntoView {
                             </div>
                             <fieldset class="field">
                                 <legend>"Affected services"</legend>
-                                <div class="checks">
-                                    {service_list.into_iter().map(|s| {
-                                        let sid = s.id;
-                                        let id = format!("edit-service-{sid}");
-                                        let label_for = id.clone();
-                                        view! {
-                                            <label for=label_for>
-                                                <input type="checkbox" id=id
-                                                    prop:checked=move || edit.get().is_some_and(|e| e.service_ids.contains(&sid))
-                                                    on:change=move |ev| {
-                                                        let on = event_target_checked(&ev);
-                                                        edit.update(|e| if let Some(e) = e {
-                                                            e.service_ids.retain(|x| *x != sid);
-                                                            if on { e.service_ids.push(sid); }
-                                                        });
-                                                    } />
-                                                " "{s.name}
-                                            </label>
-                                        }
-                                    }).collect_view()}
-                                </div>
+                                <ServiceChecks services=service_list id_prefix="edit-service-"
+                                    selected=Signal::derive(move || edit.get().map(|e| e.service_ids).unwrap_or_default())
+                                    toggle=Callback::new(move |(id, on)| edit.update(|e| if let Some(e) = e { set_chosen(&mut e.service_ids, id, on) })) />
                             </fieldset>
                         }
                     })}
