@@ -9,6 +9,7 @@ use crate::pages::{
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::{
+    SsrMode,
     components::{ParentRoute, Route, Router, Routes},
     path,
 };
@@ -58,10 +59,12 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/login") view=SignInPage />
                 <Route path=path!("/setup") view=SetupPage />
                 <ParentRoute path=path!("") view=AppLayout>
-                    <Route path=path!("") view=DashboardPage />
-                    <Route path=path!("/incidents") view=HistoryPage />
+                    // Async: the data is one quick query away, so one complete response
+                    // is cheaper than streaming chunks and swapping them in.
+                    <Route path=path!("") view=DashboardPage ssr=SsrMode::Async />
+                    <Route path=path!("/incidents") view=HistoryPage ssr=SsrMode::Async />
                     <Route path=path!("/incidents/new") view=DeclarePage />
-                    <Route path=path!("/incidents/:id") view=IncidentPage />
+                    <Route path=path!("/incidents/:id") view=IncidentPage ssr=SsrMode::Async />
                     <Route path=path!("/postmortems") view=|| view! { <ComingSoon title="Postmortems" /> } />
                     <Route path=path!("/actions") view=|| view! { <ComingSoon title="Action items" /> } />
                     <Route path=path!("/runbooks") view=|| view! { <ComingSoon title="Runbooks" /> } />

@@ -246,7 +246,9 @@ fn Controls(incident: IncidentDetail, viewer_id: i64) -> impl IntoView {
     let severity_action = ServerAction::<ChangeSeverity>::new();
     let role_action = ServerAction::<AssignRole>::new();
     let join_action = ServerAction::<JoinIncident>::new();
-    let people = Resource::new(|| (), |_| list_responders());
+    // Loaded by the browser after hydration: the hand-off list is not worth a query
+    // and serialised payload on every server render of a busy incident page.
+    let people = LocalResource::new(list_responders);
     let status_error = last_error(status_action);
     let severity_error = last_error(severity_action);
     let role_error = Signal::derive(move || {
