@@ -39,7 +39,8 @@ if [ -z "${DATABASE_URL:-}" ]; then
     run_pg "$PG_BIN/initdb" -D "$PRIVATE_CLUSTER" -U postgres --auth=trust --no-locale -E UTF8 >/dev/null
     run_pg "$PG_BIN/pg_ctl" -D "$PRIVATE_CLUSTER" -l "$PRIVATE_CLUSTER/server.log" -w \
       -o "-c listen_addresses='' -c unix_socket_directories='$PRIVATE_CLUSTER' -c max_connections=200" start >/dev/null
-    export DATABASE_URL="postgres://postgres@/postgres?host=$PRIVATE_CLUSTER"
+    # sqlx wants a host in the URL; the host parameter then points at the socket.
+    export DATABASE_URL="postgres://postgres@localhost/postgres?host=$PRIVATE_CLUSTER"
   fi
 fi
 E2E_DATABASE_URL="$(echo "$DATABASE_URL" | sed -E 's#^(postgres(ql)?://[^/]*/)[^?]*#\1foghorn_e2e#')"
