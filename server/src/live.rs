@@ -53,10 +53,6 @@ impl Hub {
     pub fn subscribe(&self) -> broadcast::Receiver<Change> {
         self.sender.subscribe()
     }
-
-    pub fn subscribers(&self) -> usize {
-        self.sender.receiver_count()
-    }
 }
 
 /// Connects the LISTEN connection (returning once it listens, so no write after

@@ -113,14 +113,6 @@ pub async fn latest(pool: &PgPool, incident_id: i64, limit: i64) -> Result<(Vec<
     Ok((rows.into_iter().map(Into::into).collect(), total))
 }
 
-pub async fn by_id(pool: &PgPool, entry_id: i64) -> Result<Option<TimelineEntry>, AppError> {
-    let row: Option<EntryRow> = sqlx::query_as(&format!("{SELECT} WHERE e.id = $1"))
-        .bind(entry_id)
-        .fetch_optional(pool)
-        .await?;
-    Ok(row.map(Into::into))
-}
-
 pub fn parse_note(body: &str) -> Result<String, AppError> {
     let body = body.trim_end();
     if body.trim().is_empty() {
