@@ -29,33 +29,39 @@ pub fn DashboardPage() -> impl IntoView {
                 match dashboard.await {
                     Err(err) => view! { <p class="form-error" role="alert">{err.to_string()}</p> }.into_any(),
                     Ok(d) => view! {
-                        <section class="card" aria-labelledby="active-heading">
-                            <h2 id="active-heading">"Active incidents " <span class="count">{d.active.len()}</span></h2>
-                            {if d.active.is_empty() {
-                                view! { <p class="muted">"No active incidents."</p> }.into_any()
-                            } else {
-                                view! { <IncidentTable incidents=d.active caption="Active incidents" now /> }.into_any()
-                            }}
-                        </section>
-                        <section class="card" aria-labelledby="mine-heading">
-                            <h2 id="mine-heading">"Where I hold a role"</h2>
-                            {if d.mine.is_empty() {
-                                view! { <p class="muted">"You hold no role in an active incident."</p> }.into_any()
-                            } else {
-                                view! { <IncidentTable incidents=d.mine caption="Incidents where I hold a role" now /> }.into_any()
-                            }}
-                        </section>
-                        <section class="card" aria-labelledby="resolved-heading">
-                            <h2 id="resolved-heading">"Resolved in the last 7 days"</h2>
-                            {if d.recently_resolved.is_empty() {
-                                view! { <p class="muted">"Nothing resolved in the last 7 days."</p> }.into_any()
-                            } else {
-                                view! { <IncidentTable incidents=d.recently_resolved caption="Recently resolved incidents" now /> }.into_any()
-                            }}
-                        </section>
+                        <IncidentSection id="active" title="Active incidents" count=true incidents=d.active
+                            empty="No active incidents." now />
+                        <IncidentSection id="mine" title="Where I hold a role" count=false incidents=d.mine
+                            empty="You hold no role in an active incident." now />
+                        <IncidentSection id="resolved" title="Resolved in the last 7 days" count=false
+                            incidents=d.recently_resolved empty="Nothing resolved in the last 7 days." now />
                     }.into_any(),
                 }
             })}
         </Transition>
+    }
+}
+
+/// One titled list of the dashboard, with what to say when it is empty.
+#[component]
+fn IncidentSection(
+    id: &'static str,
+    title: &'static str,
+    count: bool,
+    incidents: Vec<crate::model::IncidentSummary>,
+    empty: &'static str,
+    now: ReadSignal<time::OffsetDateTime>,
+) -> impl IntoView {
+    let heading = format!("{id}-heading");
+    let labelled_by = heading.clone();
+    view! {
+        <section class="card" aria-labelledby=labelled_by>
+            <h2 id=heading>{title}" "{count.then(|| view! { <span class="count">{incidents.len()}</span> })}</h2>
+            {if incidents.is_empty() {
+                view! { <p class="muted">{empty}</p> }.into_any()
+            } else {
+                view! { <IncidentTable incidents caption=title now /> }.into_any()
+            }}
+        </section>
     }
 }
