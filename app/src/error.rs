@@ -78,6 +78,12 @@ impl FromServerFnError for AppError {
             ServerFnErrorErr::Args(msg) | ServerFnErrorErr::MissingArg(msg) => {
                 AppError::invalid("", format!("The request was malformed: {msg}"))
             }
+            // On the server this is a request body (JSON arguments) that did not decode;
+            // in the browser it would be a response that did not, which is our fault.
+            #[cfg(feature = "ssr")]
+            ServerFnErrorErr::Deserialization(msg) => {
+                AppError::invalid("", format!("The request was malformed: {msg}"))
+            }
             _ => AppError::Internal,
         }
     }

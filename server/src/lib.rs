@@ -13,7 +13,7 @@ mod health;
 pub mod live;
 mod middleware;
 
-use app::server::{AppState, AuthSettings};
+use app::server::AppState;
 use app::{App, shell};
 use axum::Router;
 use axum::routing::get;
@@ -82,6 +82,7 @@ pub fn router(state: AppState, web: WebSettings, leptos_options: LeptosOptions, 
         .fallback(leptos_axum::file_and_error_handler(shell))
         .with_state(leptos_options)
         // Innermost first: each layer below wraps everything above it.
+        .layer(axum::middleware::from_fn(middleware::server_fn_error_status))
         .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::guard_pages))
         .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::resolve_user))
         .layer(sessions)
@@ -90,8 +91,3 @@ pub fn router(state: AppState, web: WebSettings, leptos_options: LeptosOptions, 
         .layer(axum::middleware::from_fn(middleware::log_requests))
 }
 
-
-/// Convenience for tests and the binary: the state from a pool and auth settings.
-pub fn app_state(pool: PgPool, auth: AuthSettings) -> AppState {
-    AppState::new(pool, auth)
-}

@@ -124,6 +124,10 @@ fn client_ip(req: &Request, trust_proxy: bool) -> String {
 /// Resolves the session to a user (ending invalid sessions) and records the client
 /// address, for server functions and the page guard to read.
 pub async fn resolve_user(State(state): State<AppState>, session: Session, mut req: Request, next: Next) -> Response {
+    // Static files and health checks need no user: spare them the session and user reads.
+    if is_static(req.uri().path()) {
+        return next.run(req).await;
+    }
     let ip = client_ip(&req, state.auth.trust_proxy);
     let user = match sessions::resolve(&state, &session).await {
         Ok(user) => user,
@@ -134,11 +138,14 @@ pub async fn resolve_user(State(state): State<AppState>, session: Session, mut r
     next.run(req).await
 }
 
-/// Paths anyone may fetch without signing in.
+/// Files and probes that never depend on who is asking.
+fn is_static(path: &str) -> bool {
+    path.starts_with("/pkg/") || matches!(path, "/healthz" | "/favicon.ico" | "/robots.txt")
+}
+
+/// Paths anyone may fetch without signing in (server functions check the caller themselves).
 fn is_public(path: &str) -> bool {
-    path.starts_with("/pkg/")
-        || path.starts_with("/api/")
-        || matches!(path, "/healthz" | "/favicon.ico" | "/robots.txt")
+    is_static(path) || path.starts_with("/api/")
 }
 
 /// Sends signed-out visitors of a page to sign-in (and back afterwards), and the very
@@ -181,3 +188,21 @@ pub async fn guard_pages(State(state): State<AppState>, session: Session, req: R
     }
 }
 
+
+/// Gives server-function errors their HTTP status. The server-function runtime answers
+/// every error with 500 — including arguments that fail to parse, before the function
+/// runs — so the one place that knows the status is the error itself (`AppError::status`).
+pub async fn server_fn_error_status(req: Request, next: Next) -> Response {
+    let response = next.run(req).await;
+    if response.status() != StatusCode::INTERNAL_SERVER_ERROR || !response.headers().contains_key("serverfnerror") {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, 1 << 20).await else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    if let Ok(err) = serde_json::from_slice::<app::error::AppError>(&bytes) {
+        parts.status = StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    }
+    Response::from_parts(parts, axum::body::Body::from(bytes))
+}

@@ -388,3 +388,16 @@ async fn a_very_long_timeline_loads_its_latest_entries(pool: PgPool) {
     assert_eq!(timeline.last().unwrap()["body"], "bot line 1200", "the newest are kept");
     assert_eq!(timeline.first().unwrap()["seq"], seq + 201, "oldest first, contiguous");
 }
+
+#[sqlx::test(migrations = false)]
+async fn malformed_arguments_are_bad_input_not_server_errors(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let (_, cookie) = app.user_with_role(Role::Responder).await;
+    let response = app.call("post_note", &[("number", "abc"), ("body", "hello")], Some(&cookie)).await;
+    assert_eq!(response.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", response.body);
+    assert!(response.body.contains("malformed"), "{}", response.body);
+    let response = app.call_json("declare_incident", json!({ "declaration": 5 }), Some(&cookie)).await;
+    assert_eq!(response.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", response.body);
+    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM timeline_entries").fetch_one(&app.pool).await.unwrap();
+    assert_eq!(count, 0);
+}

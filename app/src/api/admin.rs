@@ -8,7 +8,6 @@ use leptos::prelude::*;
 use crate::server::{
     self, db, passwords,
     policy::{Permission, authorize},
-    respond,
 };
 
 #[cfg(feature = "ssr")]
@@ -27,7 +26,7 @@ async fn admin_for(permission: Permission) -> Result<(server::AppState, crate::m
 
 #[server(endpoint = "list_users")]
 pub async fn list_users() -> Result<Vec<UserSummary>, AppError> {
-    respond(async {
+    (async {
         let (state, _) = admin_for(Permission::ManageUsers).await?;
         db::users::list(&state.pool).await
     })
@@ -41,7 +40,7 @@ pub async fn add_user(
     role: String,
     password: String,
 ) -> Result<i64, AppError> {
-    respond(async move {
+    (async move {
         let (state, me) = admin_for(Permission::ManageUsers).await?;
         let email = crate::model::parse_email(&email)?;
         let display_name = crate::model::parse_display_name(&display_name)?;
@@ -57,7 +56,7 @@ pub async fn add_user(
 
 #[server(endpoint = "change_role")]
 pub async fn change_role(user_id: i64, role: String) -> Result<(), AppError> {
-    respond(async move {
+    (async move {
         let (state, me) = admin_for(Permission::ManageUsers).await?;
         let role = parse_role(&role)?;
         db::users::set_role(&state.pool, user_id, role).await?;
@@ -70,7 +69,7 @@ pub async fn change_role(user_id: i64, role: String) -> Result<(), AppError> {
 /// Deactivates (`active = false`) or reactivates a user; deactivation ends their sessions.
 #[server(endpoint = "set_user_active")]
 pub async fn set_user_active(user_id: i64, active: bool) -> Result<(), AppError> {
-    respond(async move {
+    (async move {
         let (state, me) = admin_for(Permission::ManageUsers).await?;
         if me.id == user_id && !active {
             return Err(AppError::Conflict("You cannot deactivate yourself.".into()));
@@ -85,7 +84,7 @@ pub async fn set_user_active(user_id: i64, active: bool) -> Result<(), AppError>
 /// Teams, for anyone signed in (forms elsewhere need them).
 #[server(endpoint = "list_teams")]
 pub async fn list_teams() -> Result<Vec<Team>, AppError> {
-    respond(async {
+    (async {
         let (state, _) = admin_for(Permission::ReadDirectory).await?;
         db::teams::list(&state.pool).await
     })
@@ -94,7 +93,7 @@ pub async fn list_teams() -> Result<Vec<Team>, AppError> {
 
 #[server(endpoint = "create_team")]
 pub async fn create_team(name: String) -> Result<i64, AppError> {
-    respond(async move {
+    (async move {
         let (state, me) = admin_for(Permission::ManageTeams).await?;
         let name = db::teams::parse_team_name(&name)?;
         let id = db::teams::create(&state.pool, &name).await?;
@@ -106,7 +105,7 @@ pub async fn create_team(name: String) -> Result<i64, AppError> {
 
 #[server(endpoint = "add_team_member")]
 pub async fn add_team_member(team_id: i64, user_id: i64) -> Result<(), AppError> {
-    respond(async move {
+    (async move {
         let (state, _) = admin_for(Permission::ManageTeams).await?;
         db::teams::add_member(&state.pool, team_id, user_id).await
     })
@@ -115,7 +114,7 @@ pub async fn add_team_member(team_id: i64, user_id: i64) -> Result<(), AppError>
 
 #[server(endpoint = "remove_team_member")]
 pub async fn remove_team_member(team_id: i64, user_id: i64) -> Result<(), AppError> {
-    respond(async move {
+    (async move {
         let (state, _) = admin_for(Permission::ManageTeams).await?;
         db::teams::remove_member(&state.pool, team_id, user_id).await
     })
@@ -125,7 +124,7 @@ pub async fn remove_team_member(team_id: i64, user_id: i64) -> Result<(), AppErr
 /// Sets the team's lead; an empty `user_id` leaves the team without one.
 #[server(endpoint = "set_team_lead")]
 pub async fn set_team_lead(team_id: i64, user_id: String) -> Result<(), AppError> {
-    respond(async move {
+    (async move {
         let (state, _) = admin_for(Permission::ManageTeams).await?;
         let lead = match user_id.trim() {
             "" => None,
@@ -139,7 +138,7 @@ pub async fn set_team_lead(team_id: i64, user_id: String) -> Result<(), AppError
 /// Services, for anyone signed in.
 #[server(endpoint = "list_services")]
 pub async fn list_services() -> Result<Vec<Service>, AppError> {
-    respond(async {
+    (async {
         let (state, _) = admin_for(Permission::ReadDirectory).await?;
         db::services::list(&state.pool).await
     })
@@ -148,7 +147,7 @@ pub async fn list_services() -> Result<Vec<Service>, AppError> {
 
 #[server(endpoint = "create_service")]
 pub async fn create_service(name: String, description: String, team_id: String) -> Result<i64, AppError> {
-    respond(async move {
+    (async move {
         let (state, _) = admin_for(Permission::ManageServices).await?;
         let input = db::services::ServiceInput::parse(&name, &description, &team_id)?;
         db::services::create(&state.pool, &input).await
@@ -163,7 +162,7 @@ pub async fn update_service(
     description: String,
     team_id: String,
 ) -> Result<(), AppError> {
-    respond(async move {
+    (async move {
         let (state, _) = admin_for(Permission::ManageServices).await?;
         let input = db::services::ServiceInput::parse(&name, &description, &team_id)?;
         db::services::update(&state.pool, id, &input).await

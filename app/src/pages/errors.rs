@@ -19,6 +19,10 @@ pub fn NotFound() -> impl IntoView {
 /// Shown when the signed-in person's role does not allow the page (answered with 403).
 #[component]
 pub fn Forbidden(#[prop(into)] reason: String) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(http::StatusCode::FORBIDDEN);
+    }
     view! {
         <Title text="Not allowed" />
         <section class="notice" role="alert">

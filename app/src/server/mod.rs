@@ -97,19 +97,3 @@ pub async fn session() -> Result<tower_sessions::Session, AppError> {
         AppError::Internal
     })
 }
-
-/// Runs a server function's body and gives its error the right HTTP status,
-/// so API clients see 401/403/422… rather than a blanket 500.
-pub async fn respond<T>(
-    body: impl std::future::Future<Output = Result<T, AppError>>,
-) -> Result<T, AppError> {
-    let result = body.await;
-    if let Err(err) = &result {
-        if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-            if let Ok(status) = http::StatusCode::from_u16(err.status()) {
-                response.set_status(status);
-            }
-        }
-    }
-    result
-}

@@ -371,6 +371,16 @@ struct SummaryRow {
     updated_at: OffsetDateTime,
 }
 
+/// Stored values are constrained by the schema; these readings cannot fail in practice,
+/// and fall back to the least alarming reading rather than failing a whole page.
+fn severity_of(level: i16) -> Severity {
+    Severity::from_level(level).unwrap_or(Severity::Sev4)
+}
+
+fn status_of(stored: &str) -> Status {
+    stored.parse().unwrap_or(Status::Investigating)
+}
+
 fn person(id: Option<i64>, name: Option<String>) -> Option<Person> {
     id.zip(name).map(|(id, display_name)| Person { id, display_name })
 }
@@ -380,8 +390,8 @@ impl From<SummaryRow> for IncidentSummary {
         IncidentSummary {
             number: r.number,
             title: r.title,
-            severity: Severity::from_level(r.severity).unwrap_or(Severity::Sev4),
-            status: r.status.parse().unwrap_or(Status::Investigating),
+            severity: severity_of(r.severity),
+            status: status_of(&r.status),
             is_drill: r.is_drill,
             team_name: r.team_name,
             point: person(r.point_id, r.point_name),
@@ -615,8 +625,8 @@ pub async fn view(
         number,
         title: row.title,
         summary: row.summary,
-        severity: Severity::from_level(row.severity).unwrap_or(Severity::Sev4),
-        status: row.status.parse().unwrap_or(Status::Investigating),
+        severity: severity_of(row.severity),
+        status: status_of(&row.status),
         is_drill: row.is_drill,
         team_id: row.team_id,
         team_name: row.team_name,
@@ -640,8 +650,9 @@ pub async fn view(
         version: row.version,
         last_seq: row.last_seq,
     };
+    // Sequence numbers have no gaps, so the last one is how many entries there are.
     let timeline = timeline::latest(pool, row.id, TIMELINE_PAGE).await?;
-    Ok((detail, timeline, roles))
+    Ok((detail, (timeline, row.last_seq), roles))
 }
 
 /// Active people, for choosing whom to hand a role to.

@@ -97,8 +97,8 @@ pub async fn after(pool: &PgPool, incident_id: i64, after: i64) -> Result<Vec<Ti
     Ok(rows.into_iter().map(Into::into).collect())
 }
 
-/// The newest `limit` entries, oldest first, and how many there are in all.
-pub async fn latest(pool: &PgPool, incident_id: i64, limit: i64) -> Result<(Vec<TimelineEntry>, i64), AppError> {
+/// The newest `limit` entries, oldest first.
+pub async fn latest(pool: &PgPool, incident_id: i64, limit: i64) -> Result<Vec<TimelineEntry>, AppError> {
     let mut rows: Vec<EntryRow> =
         sqlx::query_as(&format!("{SELECT} WHERE e.incident_id = $1 ORDER BY e.seq DESC LIMIT $2"))
             .bind(incident_id)
@@ -106,11 +106,7 @@ pub async fn latest(pool: &PgPool, incident_id: i64, limit: i64) -> Result<(Vec<
             .fetch_all(pool)
             .await?;
     rows.reverse();
-    let total: i64 = sqlx::query_scalar("SELECT last_seq FROM incidents WHERE id = $1")
-        .bind(incident_id)
-        .fetch_one(pool)
-        .await?;
-    Ok((rows.into_iter().map(Into::into).collect(), total))
+    Ok(rows.into_iter().map(Into::into).collect())
 }
 
 pub fn parse_note(body: &str) -> Result<String, AppError> {
