@@ -4,7 +4,7 @@ use crate::components::layout::AppLayout;
 use crate::pages::{
     account::AccountPage, admin::AdminPage, dashboard::DashboardPage, errors::NotFound,
     incidents::{declare::DeclarePage, detail::IncidentPage, history::HistoryPage},
-    placeholder::ComingSoon, setup::SetupPage, sign_in::SignInPage,
+    placeholder::ComingSoon, postmortems::{index::PostmortemsPage, page::PostmortemPage}, setup::SetupPage, sign_in::SignInPage,
 };
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
@@ -65,7 +65,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/incidents") view=HistoryPage ssr=SsrMode::Async />
                     <Route path=path!("/incidents/new") view=DeclarePage />
                     <Route path=path!("/incidents/:id") view=IncidentPage ssr=SsrMode::Async />
-                    <Route path=path!("/postmortems") view=|| view! { <ComingSoon title="Postmortems" /> } />
+                    <Route path=path!("/postmortems") view=PostmortemsPage ssr=SsrMode::Async />
+                    <Route path=path!("/postmortems/:id") view=PostmortemPage ssr=SsrMode::Async />
                     <Route path=path!("/actions") view=|| view! { <ComingSoon title="Action items" /> } />
                     <Route path=path!("/runbooks") view=|| view! { <ComingSoon title="Runbooks" /> } />
                     <Route path=path!("/admin") view=AdminPage />

@@ -19,6 +19,10 @@ pub enum AppError {
     Invalid { field: String, message: String },
     #[error("{0}")]
     Conflict(String),
+    /// A save based on an old version of a document (postmortem, runbook). It carries
+    /// the current version so the editor can show it beside the text the user kept.
+    #[error("{author} saved version {version} while you were editing. Your text is kept: compare, merge and save again.")]
+    EditConflict { version: i32, author: String, content: String },
     #[error("{0}")]
     TooManyRequests(String),
     #[error("Something went wrong on our side; it has been logged. Please try again.")]
@@ -39,7 +43,7 @@ impl AppError {
             AppError::Forbidden => 403,
             AppError::NotFound(_) => 404,
             AppError::Invalid { .. } => 422,
-            AppError::Conflict(_) => 409,
+            AppError::Conflict(_) | AppError::EditConflict { .. } => 409,
             AppError::TooManyRequests(_) => 429,
             AppError::Internal => 500,
             AppError::Transport(_) => 502,
@@ -54,6 +58,7 @@ impl AppError {
             AppError::NotFound(_) => "not_found",
             AppError::Invalid { .. } => "invalid",
             AppError::Conflict(_) => "conflict",
+            AppError::EditConflict { .. } => "edit_conflict",
             AppError::TooManyRequests(_) => "too_many_requests",
             AppError::Internal => "internal",
             AppError::Transport(_) => "transport",

@@ -8,6 +8,7 @@
 #![recursion_limit = "512"]
 
 pub mod config;
+mod downloads;
 pub mod embedded_db;
 mod health;
 pub mod live;
@@ -70,6 +71,8 @@ pub fn router(state: AppState, web: WebSettings, leptos_options: LeptosOptions, 
     Router::new()
         .route("/healthz", get(move || health::healthz(pool.clone())))
         .route("/api/live", get(live::stream).with_state((state.clone(), hub)))
+        .route("/api/calendar/postmortems.ics", get(downloads::meetings_feed).with_state((state.clone(), web.clone())))
+        .route("/api/postmortems/{reference}/markdown", get(downloads::markdown).with_state(state.clone()))
         .leptos_routes_with_context(
             &leptos_options,
             routes,

@@ -58,3 +58,21 @@ fn in_browser_zone(at: OffsetDateTime) -> String {
 fn in_browser_zone(at: OffsetDateTime) -> String {
     format_time(at)
 }
+
+/// A `datetime-local` input's value (the reader's wall-clock time) as RFC 3339, for the
+/// server. Empty stays empty; the server names anything it cannot read.
+pub fn local_input_to_rfc3339(value: &str) -> String {
+    let value = value.trim();
+    if value.is_empty() {
+        return String::new();
+    }
+    #[cfg(feature = "hydrate")]
+    {
+        // `new Date("YYYY-MM-DDTHH:MM")` reads a date-time without a zone as local time.
+        let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_str(value));
+        if !date.get_time().is_nan() {
+            return String::from(date.to_iso_string());
+        }
+    }
+    value.to_owned()
+}

@@ -336,6 +336,8 @@ pub struct IncidentDetail {
     pub timestamps: Timestamps,
     pub version: i32,
     pub last_seq: i64,
+    /// Where its postmortem stands, once one is started.
+    pub postmortem: Option<super::PostmortemStatus>,
 }
 
 /// A change of who holds a role, for the handoff history.
@@ -380,6 +382,7 @@ impl TimelineEntry {
             "role_change" => "Role",
             "edit" => "Edit",
             "timestamp_correction" => "Timestamp",
+            "postmortem" => "Postmortem",
             _ => "Update",
         }
     }

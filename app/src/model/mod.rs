@@ -2,8 +2,10 @@
 
 mod incident;
 mod org;
+mod postmortem;
 mod user;
 
 pub use incident::*;
+pub use postmortem::*;
 pub use org::{Service, Team, TeamMember};
 pub use user::{Role, UserSummary, Viewer, parse_display_name, parse_email};

@@ -6,5 +6,6 @@ pub mod dashboard;
 pub mod errors;
 pub mod incidents;
 pub mod placeholder;
+pub mod postmortems;
 pub mod setup;
 pub mod sign_in;

@@ -20,6 +20,9 @@ pub enum Permission {
     ReadIncidents,
     /// Declare incidents and work them: status, severity, roles, notes, edits.
     RespondToIncidents,
+    /// Start, write, review and publish postmortems; schedule and attend their meetings.
+    /// (Reading a published postmortem needs only [`Permission::ReadIncidents`].)
+    WritePostmortems,
 }
 
 /// Whether `role` grants `permission`.
@@ -27,7 +30,7 @@ pub fn role_allows(role: Role, permission: Permission) -> bool {
     use Permission::*;
     match permission {
         ManageUsers | ManageTeams | ManageServices => role == Role::Admin,
-        RespondToIncidents => matches!(role, Role::Admin | Role::Responder),
+        RespondToIncidents | WritePostmortems => matches!(role, Role::Admin | Role::Responder),
         ReadDirectory | ReadIncidents => true,
     }
 }

@@ -129,6 +129,7 @@ fn IncidentScreen(v: IncidentView, refresh: RwSignal<u32>, draft: RwSignal<Strin
             </section>
             <aside class="side-col">
                 {can_respond.then(|| view! { <Controls incident=incident.clone() viewer_id=v.viewer_id /> })}
+                <PostmortemCard number status=incident.postmortem can_respond />
                 <Milestones timestamps=ts.clone() number can_respond />
                 <RoleHistory roles=v.roles.clone() />
                 {can_respond.then(|| view! { <EditDetails incident=incident.clone() draft=edit_draft /> })}
@@ -344,6 +345,39 @@ fn TakeRole(action: ServerAction<AssignRole>, number: i64, viewer_id: i64, role:
             <input type="hidden" name="user_id" value=viewer_id />
             <button type="submit" class="secondary">{format!("Take {}", role.as_str())}</button>
         </ActionForm>
+    }
+}
+
+/// The way to the incident's postmortem, or to starting it.
+#[component]
+fn PostmortemCard(number: i64, status: Option<PostmortemStatus>, can_respond: bool) -> impl IntoView {
+    let start = ServerAction::<crate::api::postmortems::StartPostmortem>::new();
+    let error = last_error(start);
+    let navigate = leptos_router::hooks::use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(())) = start.value().get() {
+            navigate(&format!("/postmortems/{}", incident_ref(number)), Default::default());
+        }
+    });
+    let link = format!("/postmortems/{}", incident_ref(number));
+    view! {
+        <section class="card" aria-labelledby="pm-heading">
+            <h2 id="pm-heading">"Postmortem"</h2>
+            {match status {
+                Some(s) if can_respond || s == PostmortemStatus::Published => view! {
+                    <p><a href=link>{format!("Open the postmortem ({})", s.label().to_lowercase())}</a></p>
+                }.into_any(),
+                Some(_) => view! { <p class="muted">"Being written; readable once published."</p> }.into_any(),
+                None if can_respond => view! {
+                    <ActionForm action=start attr:class="inline">
+                        <input type="hidden" name="number" value=number />
+                        <button type="submit" class="secondary">"Start postmortem"</button>
+                    </ActionForm>
+                    <FormError error />
+                }.into_any(),
+                None => view! { <p class="muted">"Not started."</p> }.into_any(),
+            }}
+        </section>
     }
 }
 

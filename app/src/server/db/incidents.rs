@@ -373,7 +373,7 @@ struct SummaryRow {
 
 /// Stored values are constrained by the schema; these readings cannot fail in practice,
 /// and fall back to the least alarming reading rather than failing a whole page.
-fn severity_of(level: i16) -> Severity {
+pub(crate) fn severity_of(level: i16) -> Severity {
     Severity::from_level(level).unwrap_or(Severity::Sev4)
 }
 
@@ -381,7 +381,7 @@ fn status_of(stored: &str) -> Status {
     stored.parse().unwrap_or(Status::Investigating)
 }
 
-fn person(id: Option<i64>, name: Option<String>) -> Option<Person> {
+pub(crate) fn person(id: Option<i64>, name: Option<String>) -> Option<Person> {
     id.zip(name).map(|(id, display_name)| Person { id, display_name })
 }
 
@@ -568,11 +568,13 @@ pub async fn view(
         resolved_at: Option<OffsetDateTime>,
         version: i32,
         last_seq: i64,
+        postmortem_status: Option<String>,
     }
     let row: Row = sqlx::query_as(
         "SELECT i.id, i.title, i.summary, i.severity, i.status, i.is_drill, i.team_id, t.name AS team_name,
                 i.resolution, i.started_at, i.detected_at, i.declared_at, i.acknowledged_at, i.mitigated_at,
-                i.resolved_at, i.version, i.last_seq
+                i.resolved_at, i.version, i.last_seq,
+                (SELECT p.status FROM postmortems p WHERE p.incident_id = i.id) AS postmortem_status
            FROM incidents i LEFT JOIN teams t ON t.id = i.team_id WHERE i.number = $1",
     )
     .bind(number)
@@ -649,6 +651,7 @@ pub async fn view(
         },
         version: row.version,
         last_seq: row.last_seq,
+        postmortem: row.postmortem_status.and_then(|s| s.parse().ok()),
     };
     // Sequence numbers have no gaps, so the last one is how many entries there are.
     let timeline = timeline::latest(pool, row.id, TIMELINE_PAGE).await?;

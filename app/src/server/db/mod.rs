@@ -1,6 +1,7 @@
 //! Queries, grouped by the aggregate they serve. Multi-step writes are one transaction.
 
 pub mod incidents;
+pub mod postmortems;
 pub mod services;
 pub mod teams;
 pub mod timeline;

@@ -1,0 +1,147 @@
+//! What people take out of Foghorn: the postmortem-meeting calendar feed and a
+//! postmortem as a Markdown file.
+
+use crate::WebSettings;
+use app::model::{incident_ref, parse_incident_ref};
+use app::server::db::postmortems::{self, FeedEvent};
+use app::server::policy::{Permission, role_allows};
+use app::server::{AppState, CurrentUser};
+use axum::Extension;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use icalendar::{Calendar, Component, Event, EventLike};
+use serde::Deserialize;
+
+/// How long a meeting is booked for in calendars.
+const MEETING_MINUTES: i64 = 60;
+
+#[derive(Deserialize)]
+pub struct FeedQuery {
+    key: Option<String>,
+}
+
+fn failure(status: StatusCode, message: &str) -> Response {
+    (status, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], message.to_owned()).into_response()
+}
+
+/// `GET /api/calendar/postmortems.ics?key=…`: every postmortem meeting, for calendar
+/// apps. They cannot sign in, so the address carries a per-person secret; a signed-in
+/// browser may fetch it without one.
+pub async fn meetings_feed(
+    State((state, web)): State<(AppState, WebSettings)>,
+    Extension(user): Extension<CurrentUser>,
+    Query(query): Query<FeedQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let allowed = match (&user.0, query.key.as_deref()) {
+        (Some(_), _) => Ok(true),
+        (None, Some(key)) => postmortems::calendar_key_valid(&state.pool, key).await,
+        (None, None) => Ok(false),
+    };
+    match allowed {
+        Ok(true) => {}
+        Ok(false) => return failure(StatusCode::UNAUTHORIZED, "This calendar address is not valid; copy it again from Postmortems in Foghorn."),
+        Err(_) => return failure(StatusCode::INTERNAL_SERVER_ERROR, "Could not read the meetings; try again."),
+    }
+    let events = match postmortems::feed_events(&state.pool).await {
+        Ok(events) => events,
+        Err(_) => return failure(StatusCode::INTERNAL_SERVER_ERROR, "Could not read the meetings; try again."),
+    };
+    let base = base_url(&web, &headers);
+    let body = calendar(&events, &base, &uid_domain(&web));
+    (
+        [
+            (header::CONTENT_TYPE, "text/calendar; charset=utf-8"),
+            (header::CONTENT_DISPOSITION, "inline; filename=\"foghorn-postmortems.ics\""),
+            (header::CACHE_CONTROL, "private, no-cache"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// Where links in the feed point: the configured public address, else the request's host.
+fn base_url(web: &WebSettings, headers: &HeaderMap) -> String {
+    if let Some(origin) = &web.public_origin {
+        return origin.trim_end_matches('/').to_owned();
+    }
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
+    let scheme = if web.secure { "https" } else { "http" };
+    format!("{scheme}://{host}")
+}
+
+/// The right-hand side of event UIDs. It must not depend on the request (calendars
+/// match events by UID), so it is the configured public host or a fixed name.
+fn uid_domain(web: &WebSettings) -> String {
+    web.public_origin
+        .as_deref()
+        .and_then(|o| o.split_once("://").map(|(_, rest)| rest.trim_end_matches('/').to_owned()))
+        .unwrap_or_else(|| "foghorn".to_owned())
+}
+
+/// One VEVENT per meeting. The UID is fixed per postmortem, and SEQUENCE grows with
+/// every reschedule, so calendars move the event instead of adding another.
+pub fn calendar(events: &[FeedEvent], base: &str, uid_domain: &str) -> String {
+    let mut cal = Calendar::new();
+    cal.name("Foghorn postmortem meetings");
+    for e in events {
+        let link = format!("{base}/postmortems/{}", incident_ref(e.incident_number));
+        let ends = e.at + time::Duration::minutes(MEETING_MINUTES);
+        let event = Event::new()
+            .uid(&format!("postmortem-{}@{uid_domain}", e.postmortem_id))
+            .summary(&format!("Postmortem: {} {}", incident_ref(e.incident_number), e.incident_title))
+            .description(&format!("Blameless review of {}. Everyone is welcome.\n{link}", incident_ref(e.incident_number)))
+            .location(&e.place)
+            .url(&link)
+            .starts(e.at)
+            .ends(ends)
+            .sequence(u32::try_from(e.sequence).unwrap_or(0))
+            .add_property("LAST-MODIFIED", ical_utc(e.updated_at))
+            .done();
+        cal.push(event);
+    }
+    cal.done().to_string()
+}
+
+fn ical_utc(t: time::OffsetDateTime) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    format!(
+        "{:04}{:02}{:02}T{:02}{:02}{:02}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}
+
+/// `GET /api/postmortems/INC-N/markdown`: the postmortem as one Markdown file.
+pub async fn markdown(
+    State(state): State<AppState>,
+    Extension(user): Extension<CurrentUser>,
+    Path(reference): Path<String>,
+) -> Response {
+    let Some(me) = user.0 else {
+        return failure(StatusCode::UNAUTHORIZED, "Sign in to download postmortems.");
+    };
+    let Some(number) = parse_incident_ref(&reference) else {
+        return failure(StatusCode::NOT_FOUND, "No such incident.");
+    };
+    let can_edit = role_allows(me.role, Permission::WritePostmortems);
+    match postmortems::view(&state.pool, number, &me, can_edit).await {
+        Ok(pm) => (
+            [
+                (header::CONTENT_TYPE, "text/markdown; charset=utf-8".to_owned()),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"{}-postmortem.md\"", incident_ref(number)),
+                ),
+            ],
+            postmortems::to_markdown(&pm),
+        )
+            .into_response(),
+        Err(err) => failure(StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), &err.to_string()),
+    }
+}
