@@ -81,6 +81,10 @@ pub struct ServeArgs {
     #[arg(long, env = "FOGHORN_SESSION_ABSOLUTE_MINUTES", default_value_t = 720)]
     pub session_absolute_minutes: u64,
 
+    /// Days a P1 action item may stay without an owner or due date before the tracker flags it.
+    #[arg(long, env = "FOGHORN_P1_SCHEDULE_DAYS", default_value_t = app::server::DEFAULT_P1_SCHEDULE_DAYS)]
+    pub p1_schedule_days: i64,
+
     /// The URL people reach Foghorn at, e.g. `https://foghorn.example.com`.
     #[arg(long, env = "FOGHORN_PUBLIC_URL")]
     pub public_url: Option<String>,

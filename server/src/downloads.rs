@@ -3,6 +3,8 @@
 
 use crate::WebSettings;
 use app::model::{incident_ref, parse_incident_ref};
+use app::model::ItemFilter;
+use app::server::db::action_items;
 use app::server::db::postmortems::{self, FeedEvent};
 use app::server::policy::{Permission, role_allows};
 use app::server::{AppState, CurrentUser};
@@ -140,6 +142,30 @@ pub async fn markdown(
                 ),
             ],
             postmortems::to_markdown(&pm),
+        )
+            .into_response(),
+        Err(err) => failure(StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), &err.to_string()),
+    }
+}
+
+/// `GET /api/action_items.csv?…`: the tracker's current filtered view as CSV, columns in
+/// the order of [`action_items::CSV_COLUMNS`] (documented in the README).
+pub async fn action_items_csv(
+    State(state): State<AppState>,
+    Extension(user): Extension<CurrentUser>,
+    Query(filter): Query<ItemFilter>,
+) -> Response {
+    if user.0.is_none() {
+        return failure(StatusCode::UNAUTHORIZED, "Sign in to export action items.");
+    }
+    let judgement = app::api::action_items::judgement(&state, filter.tz_offset_minutes);
+    match action_items::list(&state.pool, &filter, &judgement).await {
+        Ok((items, _)) => (
+            [
+                (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+                (header::CONTENT_DISPOSITION, "attachment; filename=\"foghorn-action-items.csv\""),
+            ],
+            action_items::to_csv(&items),
         )
             .into_response(),
         Err(err) => failure(StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), &err.to_string()),

@@ -72,6 +72,7 @@ pub fn router(state: AppState, web: WebSettings, leptos_options: LeptosOptions, 
         .route("/healthz", get(move || health::healthz(pool.clone())))
         .route("/api/live", get(live::stream).with_state((state.clone(), hub)))
         .route("/api/calendar/postmortems.ics", get(downloads::meetings_feed).with_state((state.clone(), web.clone())))
+        .route("/api/action_items.csv", get(downloads::action_items_csv).with_state(state.clone()))
         .route("/api/postmortems/{reference}/markdown", get(downloads::markdown).with_state(state.clone()))
         .leptos_routes_with_context(
             &leptos_options,

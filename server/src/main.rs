@@ -117,7 +117,7 @@ async fn serve_with(pool: &PgPool, args: &ServeArgs) -> Result<(), BoxError> {
 
     let deletion = tokio::spawn(session_store(pool).continuously_delete_expired(Duration::from_secs(600)));
     let hub = foghorn::live::start(pool.clone()).await?;
-    let app = router(app::server::AppState::new(pool.clone(), auth), web, leptos_options, hub.clone());
+    let app = router(app::server::AppState::new(pool.clone(), auth).with_p1_schedule_days(args.p1_schedule_days), web, leptos_options, hub.clone());
     let listener = tokio::net::TcpListener::bind(args.addr).await?;
     tracing::info!(addr = %listener.local_addr()?, "Foghorn is listening");
     axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())

@@ -3,6 +3,7 @@
 //! Each one is thin: find the caller, ask the policy, call the data layer.
 //! Any client can call them, so none trusts the page that called it.
 
+pub mod action_items;
 pub mod admin;
 pub mod auth;
 pub mod incidents;

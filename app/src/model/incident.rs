@@ -383,6 +383,7 @@ impl TimelineEntry {
             "edit" => "Edit",
             "timestamp_correction" => "Timestamp",
             "postmortem" => "Postmortem",
+            "action_item" => "Action item",
             _ => "Update",
         }
     }

@@ -1,10 +1,12 @@
 //! Wire types shared by server and browser.
 
+mod action_item;
 mod incident;
 mod org;
 mod postmortem;
 mod user;
 
+pub use action_item::*;
 pub use incident::*;
 pub use postmortem::*;
 pub use org::{Service, Team, TeamMember};

@@ -39,12 +39,17 @@ impl Default for AuthSettings {
     }
 }
 
+pub const DEFAULT_P1_SCHEDULE_DAYS: i64 = 2;
+
 /// Everything a request handler needs; cheap to clone.
 #[derive(Clone)]
 pub struct AppState {
     pub pool: PgPool,
     pub passwords: Arc<passwords::PasswordHasher>,
     pub auth: Arc<AuthSettings>,
+    /// Days a P1 action item may stay without an owner or a due date before the
+    /// tracker flags it.
+    pub p1_schedule_days: i64,
 }
 
 impl AppState {
@@ -54,7 +59,12 @@ impl AppState {
 
     /// With a shared hasher (building one computes the dummy hash, which takes a moment).
     pub fn new_with_hasher(pool: PgPool, auth: AuthSettings, passwords: Arc<passwords::PasswordHasher>) -> Self {
-        Self { pool, passwords, auth: Arc::new(auth) }
+        Self { pool, passwords, auth: Arc::new(auth), p1_schedule_days: DEFAULT_P1_SCHEDULE_DAYS }
+    }
+
+    pub fn with_p1_schedule_days(mut self, days: i64) -> Self {
+        self.p1_schedule_days = days;
+        self
     }
 }
 

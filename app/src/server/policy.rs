@@ -23,6 +23,9 @@ pub enum Permission {
     /// Start, write, review and publish postmortems; schedule and attend their meetings.
     /// (Reading a published postmortem needs only [`Permission::ReadIncidents`].)
     WritePostmortems,
+    /// Create action items and change them. (A team's lead may also reassign their
+    /// team's items among its members: checked per item by the data layer.)
+    TrackActionItems,
 }
 
 /// Whether `role` grants `permission`.
@@ -30,7 +33,7 @@ pub fn role_allows(role: Role, permission: Permission) -> bool {
     use Permission::*;
     match permission {
         ManageUsers | ManageTeams | ManageServices => role == Role::Admin,
-        RespondToIncidents | WritePostmortems => matches!(role, Role::Admin | Role::Responder),
+        RespondToIncidents | WritePostmortems | TrackActionItems => matches!(role, Role::Admin | Role::Responder),
         ReadDirectory | ReadIncidents => true,
     }
 }

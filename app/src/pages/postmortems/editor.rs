@@ -177,10 +177,9 @@ pub fn Editor(draft: Draft) -> impl IntoView {
                     (SaveState::Saved, false) => format!("Saved · version {}", draft.version().unwrap_or(0)),
                 }}
             </span>
-            <button type="button" on:click=move |_| draft.save()
-                disabled=move || !draft.is_dirty() || draft.clash.with(|c| c.is_some())>
-                "Save"
-            </button>
+            // Always enabled: with nothing unsaved it does nothing, and while a clash is
+            // open only the merge button below saves (so a stray click cannot skip it).
+            <button type="button" on:click=move |_| draft.save()>"Save"</button>
         </div>
         {move || draft.notice.get().map(|n| view! { <p class="notice-ok">{n}</p> })}
         {move || draft.clash.get().map(|c| view! {
@@ -225,7 +224,10 @@ fn SectionEditor(draft: Draft, section: Section, on_refresh: Option<Callback<()>
     view! {
         <section class="pm-section" class:clashing=move || theirs().is_some()>
             <div class="section-head">
-                <label for=label_id><h2>{section.title()}{section.required().then_some(" *")}</h2></label>
+                <h2>
+                    <label for=label_id>{section.title()}</label>
+                    {section.required().then(|| view! { <span class="required" title="Required to publish">" *"</span> })}
+                </h2>
                 <div class="section-tools">
                     {on_refresh.map(|cb| view! {
                         <button type="button" class="secondary small" on:click=move |_| cb.run(())>"Refresh from incident"</button>

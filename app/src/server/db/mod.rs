@@ -1,5 +1,6 @@
 //! Queries, grouped by the aggregate they serve. Multi-step writes are one transaction.
 
+pub mod action_items;
 pub mod incidents;
 pub mod postmortems;
 pub mod services;

@@ -1,0 +1,549 @@
+//! Action items: every change is recorded with who and when, and told on the
+//! incident's timeline, in the same transaction.
+//!
+//! The schedule rules (overdue, unscheduled) live in [`crate::model`] and are applied
+//! here in Rust to the matching rows, so the tracker, its counts, the CSV and the
+//! summary can never disagree about them.
+
+use super::incidents::{self, person};
+use super::timeline;
+use crate::error::AppError;
+use crate::model::*;
+use sqlx::{PgConnection, PgPool, QueryBuilder};
+use time::{Date, Duration, OffsetDateTime};
+
+pub const MAX_TITLE_CHARS: usize = 200;
+pub const MAX_DESCRIPTION_CHARS: usize = 20_000;
+pub const MAX_REASON_CHARS: usize = 2_000;
+
+/// What a new item says. Only the incident and the title are required.
+#[derive(Debug, Clone)]
+pub struct NewItem {
+    pub incident_number: i64,
+    pub title: String,
+    pub description: String,
+    pub owner_id: Option<i64>,
+    pub team_id: Option<i64>,
+    pub priority: Priority,
+    pub due_date: Option<Date>,
+}
+
+pub fn parse_title(title: &str) -> Result<String, AppError> {
+    let title = title.trim();
+    if title.is_empty() {
+        return Err(AppError::invalid("title", "Say what needs doing."));
+    }
+    if title.chars().count() > MAX_TITLE_CHARS {
+        return Err(AppError::invalid("title", format!("Keep the title under {MAX_TITLE_CHARS} characters; put detail in the description.")));
+    }
+    Ok(title.to_owned())
+}
+
+pub fn parse_description(description: &str) -> Result<String, AppError> {
+    if description.chars().count() > MAX_DESCRIPTION_CHARS {
+        return Err(AppError::invalid("description", format!("Keep the description under {MAX_DESCRIPTION_CHARS} characters.")));
+    }
+    Ok(description.trim_end().to_owned())
+}
+
+async fn active_user_name(tx: &mut PgConnection, user_id: i64) -> Result<String, AppError> {
+    sqlx::query_scalar("SELECT display_name FROM users WHERE id = $1 AND active")
+        .bind(user_id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| AppError::invalid("owner_id", "Choose an active person as the owner."))
+}
+
+async fn team_name(tx: &mut PgConnection, team_id: i64) -> Result<String, AppError> {
+    sqlx::query_scalar("SELECT name FROM teams WHERE id = $1")
+        .bind(team_id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| AppError::invalid("team_id", "Choose an existing team."))
+}
+
+pub async fn create(pool: &PgPool, by: &Viewer, item: NewItem) -> Result<i64, AppError> {
+    let mut tx = pool.begin().await?;
+    let incident = incidents::lock(&mut tx, item.incident_number).await?;
+    if let Some(owner) = item.owner_id {
+        active_user_name(&mut tx, owner).await?;
+    }
+    if let Some(team) = item.team_id {
+        team_name(&mut tx, team).await?;
+    }
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO action_items (incident_id, title, description, owner_id, team_id, priority, due_date, created_by)
+         SELECT $1, $2, $3, $4, COALESCE($5, i.team_id), $6, $7, $8 FROM incidents i WHERE i.id = $1
+         RETURNING id",
+    )
+    .bind(incident.id)
+    .bind(&item.title)
+    .bind(&item.description)
+    .bind(item.owner_id)
+    .bind(item.team_id)
+    .bind(item.priority.level())
+    .bind(item.due_date)
+    .bind(by.id)
+    .fetch_one(&mut *tx)
+    .await?;
+    let body = format!("{} added action item #{id} ({}): {}", by.display_name, item.priority.label(), item.title);
+    timeline::append(&mut tx, incident.id, "action_item", Some(by.id), &body).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// The item being changed, locked.
+pub struct Locked {
+    pub id: i64,
+    pub incident_id: i64,
+    pub title: String,
+    pub owner_id: Option<i64>,
+    pub owner_name: Option<String>,
+    pub team_id: Option<i64>,
+    pub priority: Priority,
+    pub due_date: Option<Date>,
+    pub status: ItemStatus,
+}
+
+async fn lock(tx: &mut PgConnection, id: i64) -> Result<Locked, AppError> {
+    #[allow(clippy::type_complexity)]
+    let row: Option<(i64, String, Option<i64>, Option<String>, Option<i64>, i16, Option<Date>, String)> = sqlx::query_as(
+        "SELECT a.incident_id, a.title, a.owner_id, u.display_name, a.team_id, a.priority, a.due_date, a.status
+           FROM action_items a LEFT JOIN users u ON u.id = a.owner_id WHERE a.id = $1 FOR UPDATE OF a",
+    )
+    .bind(id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let (incident_id, title, owner_id, owner_name, team_id, priority, due_date, status) =
+        row.ok_or_else(|| AppError::NotFound(format!("Action item #{id}")))?;
+    Ok(Locked {
+        id,
+        incident_id,
+        title,
+        owner_id,
+        owner_name,
+        team_id,
+        priority: Priority::from_level(priority).ok_or(AppError::Internal)?,
+        due_date,
+        status: status.parse().map_err(|_| AppError::Internal)?,
+    })
+}
+
+/// Records one change: its history row, and a sentence on the incident's timeline.
+async fn record(tx: &mut PgConnection, item: &Locked, by: &Viewer, field: &str, old: &str, new: &str, sentence: &str) -> Result<(), AppError> {
+    sqlx::query("UPDATE action_items SET updated_at = now() WHERE id = $1").bind(item.id).execute(&mut *tx).await?;
+    sqlx::query("INSERT INTO action_item_changes (item_id, field, old_value, new_value, changed_by) VALUES ($1, $2, $3, $4, $5)")
+        .bind(item.id)
+        .bind(field)
+        .bind(old)
+        .bind(new)
+        .bind(by.id)
+        .execute(&mut *tx)
+        .await?;
+    let body = format!("{} {sentence} on action item #{}: {}", by.display_name, item.id, item.title);
+    timeline::append(tx, item.incident_id, "action_item", Some(by.id), &body).await?;
+    Ok(())
+}
+
+/// Whether `by` may give item `id` to `new_owner` as the lead of the item's team
+/// (leads reassign within their team even without the responder role).
+pub async fn lead_may_reassign(pool: &PgPool, by: &Viewer, id: i64, new_owner: Option<i64>) -> Result<bool, AppError> {
+    Ok(sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM action_items a JOIN teams t ON t.id = a.team_id
+                         WHERE a.id = $1 AND t.lead_id = $2
+                           AND ($3::bigint IS NULL OR EXISTS (SELECT 1 FROM team_members m WHERE m.team_id = t.id AND m.user_id = $3)))",
+    )
+    .bind(id)
+    .bind(by.id)
+    .bind(new_owner)
+    .fetch_one(pool)
+    .await?)
+}
+
+/// The teams `user_id` leads.
+pub async fn teams_led_by(pool: &PgPool, user_id: i64) -> Result<Vec<i64>, AppError> {
+    Ok(sqlx::query_scalar("SELECT id FROM teams WHERE lead_id = $1").bind(user_id).fetch_all(pool).await?)
+}
+
+pub async fn set_owner(pool: &PgPool, by: &Viewer, id: i64, owner: Option<i64>) -> Result<(), AppError> {
+    let mut tx = pool.begin().await?;
+    let item = lock(&mut tx, id).await?;
+    if item.owner_id == owner {
+        return Ok(());
+    }
+    let new_name = match owner {
+        Some(user) => Some(active_user_name(&mut tx, user).await?),
+        None => None,
+    };
+    sqlx::query("UPDATE action_items SET owner_id = $2 WHERE id = $1").bind(id).bind(owner).execute(&mut *tx).await?;
+    let old = item.owner_name.clone().unwrap_or_default();
+    let new = new_name.clone().unwrap_or_default();
+    let sentence = match (&item.owner_name, &new_name) {
+        (_, None) => format!("removed {old} as owner"),
+        (None, Some(n)) => format!("made {n} the owner"),
+        (Some(o), Some(n)) => format!("reassigned from {o} to {n}"),
+    };
+    record(&mut tx, &item, by, "owner", &old, &new, &sentence).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn set_due_date(pool: &PgPool, by: &Viewer, id: i64, due: Option<Date>) -> Result<(), AppError> {
+    let mut tx = pool.begin().await?;
+    let item = lock(&mut tx, id).await?;
+    if item.due_date == due {
+        return Ok(());
+    }
+    sqlx::query("UPDATE action_items SET due_date = $2 WHERE id = $1").bind(id).bind(due).execute(&mut *tx).await?;
+    let show = |d: Option<Date>| d.map(format_date).unwrap_or_default();
+    let sentence = match due {
+        Some(d) => format!("set the due date to {}", format_date(d)),
+        None => "cleared the due date".to_owned(),
+    };
+    record(&mut tx, &item, by, "due_date", &show(item.due_date), &show(due), &sentence).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn set_priority(pool: &PgPool, by: &Viewer, id: i64, priority: Priority) -> Result<(), AppError> {
+    let mut tx = pool.begin().await?;
+    let item = lock(&mut tx, id).await?;
+    if item.priority == priority {
+        return Ok(());
+    }
+    sqlx::query("UPDATE action_items SET priority = $2 WHERE id = $1").bind(id).bind(priority.level()).execute(&mut *tx).await?;
+    let sentence = format!("changed the priority from {} to {}", item.priority.label(), priority.label());
+    record(&mut tx, &item, by, "priority", item.priority.label(), priority.label(), &sentence).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn set_team(pool: &PgPool, by: &Viewer, id: i64, team: Option<i64>) -> Result<(), AppError> {
+    let mut tx = pool.begin().await?;
+    let item = lock(&mut tx, id).await?;
+    if item.team_id == team {
+        return Ok(());
+    }
+    let new_name = match team {
+        Some(t) => team_name(&mut tx, t).await?,
+        None => String::new(),
+    };
+    let old_name = match item.team_id {
+        Some(t) => team_name(&mut tx, t).await?,
+        None => String::new(),
+    };
+    sqlx::query("UPDATE action_items SET team_id = $2 WHERE id = $1").bind(id).bind(team).execute(&mut *tx).await?;
+    let sentence = if new_name.is_empty() { "removed the team".to_owned() } else { format!("gave it to team {new_name}") };
+    record(&mut tx, &item, by, "team", &old_name, &new_name, &sentence).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Moves the status; won't do needs a reason, and closing stamps `closed_at`.
+pub async fn set_status(pool: &PgPool, by: &Viewer, id: i64, to: ItemStatus, reason: &str) -> Result<(), AppError> {
+    let reason = reason.trim();
+    if to == ItemStatus::WontDo && reason.is_empty() {
+        return Err(AppError::invalid("reason", "Say why it won't be done."));
+    }
+    if reason.chars().count() > MAX_REASON_CHARS {
+        return Err(AppError::invalid("reason", format!("Keep the reason under {MAX_REASON_CHARS} characters.")));
+    }
+    let mut tx = pool.begin().await?;
+    let item = lock(&mut tx, id).await?;
+    item.status.can_move_to(to).map_err(|m| AppError::invalid("status", m))?;
+    sqlx::query(
+        "UPDATE action_items SET status = $2,
+                wont_do_reason = CASE WHEN $2 = 'wont_do' THEN $3 ELSE '' END,
+                closed_at = CASE WHEN $2 IN ('done', 'wont_do') THEN now() ELSE NULL END
+          WHERE id = $1",
+    )
+    .bind(id)
+    .bind(to.as_str())
+    .bind(reason)
+    .execute(&mut *tx)
+    .await?;
+    let sentence = match to {
+        ItemStatus::Done => "marked it done".to_owned(),
+        ItemStatus::WontDo => format!("decided it won't be done ({reason})"),
+        ItemStatus::InProgress => "started work".to_owned(),
+        ItemStatus::Open if item.status.is_closed() => "reopened it".to_owned(),
+        ItemStatus::Open => "moved it back to open".to_owned(),
+    };
+    record(&mut tx, &item, by, "status", item.status.as_str(), to.as_str(), &sentence).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn edit(pool: &PgPool, by: &Viewer, id: i64, title: &str, description: &str) -> Result<(), AppError> {
+    let mut tx = pool.begin().await?;
+    let item = lock(&mut tx, id).await?;
+    sqlx::query("UPDATE action_items SET title = $2, description = $3 WHERE id = $1")
+        .bind(id)
+        .bind(title)
+        .bind(description)
+        .execute(&mut *tx)
+        .await?;
+    record(&mut tx, &item, by, "details", &item.title, title, "edited the title and description").await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: i64,
+    number: i64,
+    incident_title: String,
+    has_postmortem: bool,
+    title: String,
+    description: String,
+    owner_id: Option<i64>,
+    owner_name: Option<String>,
+    team_id: Option<i64>,
+    team_name: Option<String>,
+    priority: i16,
+    due_date: Option<Date>,
+    status: String,
+    wont_do_reason: String,
+    created_at: OffsetDateTime,
+    closed_at: Option<OffsetDateTime>,
+}
+
+const SELECT: &str = "
+    SELECT a.id, i.number, i.title AS incident_title,
+           EXISTS (SELECT 1 FROM postmortems p WHERE p.incident_id = a.incident_id) AS has_postmortem,
+           a.title, a.description, a.owner_id, u.display_name AS owner_name, a.team_id, t.name AS team_name,
+           a.priority, a.due_date, a.status, a.wont_do_reason, a.created_at, a.closed_at
+      FROM action_items a
+      JOIN incidents i ON i.id = a.incident_id
+      LEFT JOIN users u ON u.id = a.owner_id
+      LEFT JOIN teams t ON t.id = a.team_id";
+
+/// When the flags are judged: the reader's date, the current time, and how many days a
+/// P1 may stay unscheduled.
+#[derive(Debug, Clone, Copy)]
+pub struct Judgement {
+    pub today: Date,
+    pub now: OffsetDateTime,
+    pub p1_schedule_days: i64,
+}
+
+impl Row {
+    fn into_item(self, j: &Judgement) -> ActionItem {
+        let status: ItemStatus = self.status.parse().unwrap_or(ItemStatus::Open);
+        let priority = Priority::from_level(self.priority).unwrap_or(Priority::P3);
+        let unscheduled = is_unscheduled(status, self.owner_id.is_some(), self.due_date);
+        ActionItem {
+            id: self.id,
+            incident_number: self.number,
+            incident_title: self.incident_title,
+            has_postmortem: self.has_postmortem,
+            title: self.title,
+            description: self.description,
+            owner: person(self.owner_id, self.owner_name),
+            team_id: self.team_id,
+            team_name: self.team_name,
+            priority,
+            due_date: self.due_date,
+            status,
+            wont_do_reason: self.wont_do_reason,
+            created_at: self.created_at,
+            closed_at: self.closed_at,
+            overdue: is_overdue(status, self.due_date, j.today),
+            unscheduled,
+            late_to_schedule: priority == Priority::P1
+                && unscheduled
+                && self.created_at + Duration::days(j.p1_schedule_days) < j.now,
+        }
+    }
+}
+
+/// The tracker: items matching the filter, sorted, with counts.
+pub async fn list(pool: &PgPool, filter: &ItemFilter, j: &Judgement) -> Result<(Vec<ActionItem>, ItemCounts), AppError> {
+    let status = match filter.status.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        Some("active") => Some(None),
+        Some(s) => Some(Some(s.parse::<ItemStatus>().map_err(|m| AppError::invalid("status", m))?)),
+        None => None,
+    };
+    let priority = match filter.priority.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        Some(p) => Some(p.parse::<Priority>().map_err(|m| AppError::invalid("priority", m))?),
+        None => None,
+    };
+    let mut q = QueryBuilder::new(SELECT);
+    q.push(" WHERE true");
+    if let Some(team) = filter.team_id {
+        q.push(" AND a.team_id = ").push_bind(team);
+    }
+    if let Some(owner) = filter.owner_id {
+        q.push(" AND a.owner_id = ").push_bind(owner);
+    }
+    match status {
+        Some(Some(s)) => {
+            q.push(" AND a.status = ").push_bind(s.as_str());
+        }
+        Some(None) => {
+            q.push(" AND a.status IN ('open', 'in_progress')");
+        }
+        None => {}
+    }
+    if let Some(p) = priority {
+        q.push(" AND a.priority = ").push_bind(p.level());
+    }
+    if let Some(number) = filter.incident {
+        q.push(" AND i.number = ").push_bind(number);
+    }
+    let rows: Vec<Row> = q.build_query_as().fetch_all(pool).await?;
+    let mut items: Vec<ActionItem> = rows
+        .into_iter()
+        .map(|r| r.into_item(j))
+        .filter(|i| (!filter.overdue || i.overdue) && (!filter.unscheduled || i.unscheduled))
+        .collect();
+    sort(&mut items, &filter.sort);
+    let mut counts = ItemCounts { total: items.len() as i64, ..Default::default() };
+    for i in &items {
+        match i.status {
+            ItemStatus::Open => counts.open += 1,
+            ItemStatus::InProgress => counts.in_progress += 1,
+            ItemStatus::Done => counts.done += 1,
+            ItemStatus::WontDo => counts.wont_do += 1,
+        }
+        counts.overdue += i64::from(i.overdue);
+        counts.unscheduled += i64::from(i.unscheduled);
+    }
+    Ok((items, counts))
+}
+
+/// `due`: soonest due first (undated last), then priority; `priority`: P1 first, then
+/// due; `age`: oldest first.
+fn sort(items: &mut [ActionItem], by: &str) {
+    let due_key = |i: &ActionItem| (i.due_date.is_none(), i.due_date);
+    match by {
+        "priority" => items.sort_by_key(|i| (i.priority, due_key(i), i.id)),
+        "age" => items.sort_by_key(|i| (i.created_at, i.id)),
+        _ => items.sort_by_key(|i| (due_key(i), i.priority, i.id)),
+    }
+}
+
+pub async fn get(pool: &PgPool, id: i64, j: &Judgement) -> Result<ActionItem, AppError> {
+    let row: Row = sqlx::query_as(&format!("{SELECT} WHERE a.id = $1"))
+        .bind(id)
+        .fetch_optional(pool)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("Action item #{id}")))?;
+    Ok(row.into_item(j))
+}
+
+pub async fn history(pool: &PgPool, id: i64) -> Result<Vec<ItemChange>, AppError> {
+    let rows: Vec<(String, String, String, Option<i64>, Option<String>, OffsetDateTime)> = sqlx::query_as(
+        "SELECT c.field, c.old_value, c.new_value, c.changed_by, u.display_name, c.changed_at
+           FROM action_item_changes c LEFT JOIN users u ON u.id = c.changed_by
+          WHERE c.item_id = $1 ORDER BY c.changed_at, c.id",
+    )
+    .bind(id)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(field, old_value, new_value, by_id, by_name, at)| ItemChange { field, old_value, new_value, by: person(by_id, by_name), at })
+        .collect())
+}
+
+/// Per team: open, overdue, unscheduled, done in 30 days, median days to done, and
+/// open-vs-done for each of the last 12 weeks.
+pub async fn summary(pool: &PgPool, j: &Judgement) -> Result<Vec<TeamSummary>, AppError> {
+    let rows: Vec<Row> = sqlx::query_as(&format!("{SELECT} ORDER BY lower(coalesce(t.name, '')), a.id")).fetch_all(pool).await?;
+    let mut teams: Vec<TeamSummary> = Vec::new();
+    let mut durations: Vec<Vec<f64>> = Vec::new();
+    for row in rows {
+        let item = row.into_item(j);
+        let slot = match teams.iter().position(|t| t.team_id == item.team_id) {
+            Some(i) => i,
+            None => {
+                teams.push(TeamSummary {
+                    team_id: item.team_id,
+                    team_name: item.team_name.clone().unwrap_or_else(|| "No team".into()),
+                    open: 0,
+                    overdue: 0,
+                    unscheduled: 0,
+                    done_30_days: 0,
+                    median_days_to_done: None,
+                    weeks: vec![(0, 0); 12],
+                });
+                durations.push(Vec::new());
+                teams.len() - 1
+            }
+        };
+        let team = &mut teams[slot];
+        team.open += i64::from(!item.status.is_closed());
+        team.overdue += i64::from(item.overdue);
+        team.unscheduled += i64::from(item.unscheduled);
+        let done_at = item.closed_at.filter(|_| item.status == ItemStatus::Done);
+        if let Some(done) = done_at {
+            team.done_30_days += i64::from(done > j.now - Duration::days(30));
+            durations[slot].push((done - item.created_at).as_seconds_f64() / 86_400.0);
+        }
+        for (w, week) in team.weeks.iter_mut().enumerate() {
+            let end = j.now - Duration::weeks(11 - w as i64);
+            let start = end - Duration::weeks(1);
+            let open_then = item.created_at <= end && item.closed_at.is_none_or(|c| c > end);
+            week.0 += i64::from(open_then);
+            week.1 += i64::from(done_at.is_some_and(|d| d > start && d <= end));
+        }
+    }
+    for (team, mut days) in teams.iter_mut().zip(durations) {
+        team.median_days_to_done = median(&mut days);
+    }
+    Ok(teams)
+}
+
+fn median(values: &mut [f64]) -> Option<f64> {
+    if values.is_empty() {
+        return None;
+    }
+    values.sort_by(f64::total_cmp);
+    let mid = values.len() / 2;
+    Some(if values.len() % 2 == 0 { (values[mid - 1] + values[mid]) / 2.0 } else { values[mid] })
+}
+
+/// The CSV export's columns, in their documented, stable order.
+pub const CSV_COLUMNS: [&str; 15] = [
+    "id", "incident", "incident_title", "title", "status", "priority", "owner", "team", "due_date",
+    "overdue", "unscheduled", "created_at", "closed_at", "wont_do_reason", "description",
+];
+
+/// The items as CSV (RFC 4180). Cells that a spreadsheet would run as a formula
+/// (starting with `=`, `+`, `-`, `@`, tab or carriage return) are prefixed with `'`.
+pub fn to_csv(items: &[ActionItem]) -> String {
+    let mut out = CSV_COLUMNS.join(",");
+    out.push_str("\r\n");
+    for i in items {
+        let cells = [
+            i.id.to_string(),
+            incident_ref(i.incident_number),
+            i.incident_title.clone(),
+            i.title.clone(),
+            i.status.as_str().to_owned(),
+            i.priority.label().to_owned(),
+            i.owner.as_ref().map(|p| p.display_name.clone()).unwrap_or_default(),
+            i.team_name.clone().unwrap_or_default(),
+            i.due_date.map(format_date).unwrap_or_default(),
+            i.overdue.to_string(),
+            i.unscheduled.to_string(),
+            format_time(i.created_at),
+            i.closed_at.map(format_time).unwrap_or_default(),
+            i.wont_do_reason.clone(),
+            i.description.clone(),
+        ];
+        out.push_str(&cells.iter().map(|c| csv_cell(c)).collect::<Vec<_>>().join(","));
+        out.push_str("\r\n");
+    }
+    out
+}
+
+fn csv_cell(value: &str) -> String {
+    let value = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{value}") } else { value.to_owned() };
+    if value.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", value.replace('"', "\"\""))
+    } else {
+        value
+    }
+}
