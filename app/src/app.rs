@@ -2,7 +2,7 @@
 
 use crate::components::layout::AppLayout;
 use crate::pages::{
-    account::AccountPage, admin::AdminPage, dashboard::DashboardPage, errors::NotFound,
+    account::AccountPage, actions::ActionsPage, admin::AdminPage, dashboard::DashboardPage, errors::NotFound,
     incidents::{declare::DeclarePage, detail::IncidentPage, history::HistoryPage},
     placeholder::ComingSoon, postmortems::{index::PostmortemsPage, page::PostmortemPage}, setup::SetupPage, sign_in::SignInPage,
 };
@@ -67,7 +67,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/incidents/:id") view=IncidentPage ssr=SsrMode::Async />
                     <Route path=path!("/postmortems") view=PostmortemsPage ssr=SsrMode::Async />
                     <Route path=path!("/postmortems/:id") view=PostmortemPage ssr=SsrMode::Async />
-                    <Route path=path!("/actions") view=|| view! { <ComingSoon title="Action items" /> } />
+                    <Route path=path!("/actions") view=ActionsPage ssr=SsrMode::Async />
                     <Route path=path!("/runbooks") view=|| view! { <ComingSoon title="Runbooks" /> } />
                     <Route path=path!("/admin") view=AdminPage />
                     <Route path=path!("/account") view=AccountPage />

@@ -1,5 +1,6 @@
 //! Reusable pieces of the interface.
 
+pub mod action_items;
 pub mod form;
 pub mod incident;
 pub mod live;

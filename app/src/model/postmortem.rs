@@ -269,6 +269,8 @@ pub struct StatusMove {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Postmortem {
     pub incident_number: i64,
+    /// The incident timeline's last sequence number: the page follows it live from there.
+    pub incident_last_seq: i64,
     pub incident_title: String,
     pub severity: Severity,
     pub is_drill: bool,

@@ -1,6 +1,7 @@
 //! Route components, by feature.
 
 pub mod account;
+pub mod actions;
 pub mod admin;
 pub mod dashboard;
 pub mod errors;

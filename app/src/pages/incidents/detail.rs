@@ -6,6 +6,7 @@
 
 use crate::api::admin::{list_services, list_teams};
 use crate::api::incidents::*;
+use crate::components::action_items::IncidentItems;
 use crate::components::form::{FormError, last_error};
 use crate::components::incident::{Holder, ServiceChecks, SeverityBadge, StatusBadge, set_chosen};
 use crate::components::live::{LiveIndicator, use_live, use_now};
@@ -135,6 +136,11 @@ fn IncidentScreen(v: IncidentView, refresh: RwSignal<u32>, draft: RwSignal<Strin
                 {can_respond.then(|| view! { <EditDetails incident=incident.clone() draft=edit_draft /> })}
             </aside>
         </div>
+        <section class="card wide" aria-labelledby="items-heading">
+            <h2 id="items-heading">"Action items"</h2>
+            // Re-created (and so re-read) with the page whenever a change arrives live.
+            <IncidentItems number reload=0u32 />
+        </section>
     }
 }
 

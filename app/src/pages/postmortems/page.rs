@@ -5,7 +5,9 @@ use super::editor::{Draft, Editor};
 use super::history::History;
 use crate::api::admin::list_teams;
 use crate::api::postmortems::*;
+use crate::components::action_items::IncidentItems;
 use crate::components::form::{FormError, last_error};
+use crate::components::live::use_live;
 use crate::components::incident::SeverityBadge;
 use crate::components::time::{Time, local_input_to_rfc3339};
 use crate::error::AppError;
@@ -91,11 +93,11 @@ fn PostmortemScreen(pm: Postmortem, refresh: RwSignal<u32>, draft: Draft) -> imp
                 }>
                     <Editor draft />
                 </Show>
+                <ActionItemsCard pm=pm.clone() on_change=Callback::new(move |_| reload()) />
             </article>
             <aside class="side-col">
                 {can_edit.then(|| view! { <Review pm=pm.clone() draft on_change=Callback::new(move |_| reload()) /> })}
                 <MeetingCard pm=pm.clone() on_change=Callback::new(move |_| reload()) />
-                <ActionItemsCard pm=pm.clone() on_change=Callback::new(move |_| reload()) />
                 <History number can_edit draft on_restore=Callback::new(move |_| reload()) />
             </aside>
         </div>
@@ -266,11 +268,20 @@ fn ActionItemsCard(pm: Postmortem, on_change: Callback<()>) -> impl IntoView {
             on_change.run(());
         }
     });
+    // The linked items, live: any item change is an entry on the incident's timeline.
+    let changed = RwSignal::new(0u32);
+    let last_seq = pm.incident_last_seq;
+    let _live = use_live(format!("/api/live?incident={number}&after={last_seq}"), move |name, data| {
+        if name == "timeline" && data.contains("\"kind\":\"action_item\"") {
+            changed.update(|n| *n += 1);
+        }
+    });
     view! {
-        <section class="card" aria-labelledby="actions-heading">
+        <section class="pm-section" aria-labelledby="actions-heading">
             <h2 id="actions-heading">"Action items"</h2>
+            <IncidentItems number reload=changed />
             {if pm.no_action_items_reason.is_empty() {
-                view! { <p class="muted">"No reason given for having no action items."</p> }.into_any()
+                ().into_any()
             } else {
                 view! { <p>"No action items: "{pm.no_action_items_reason.clone()}</p> }.into_any()
             }}

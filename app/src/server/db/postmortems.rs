@@ -391,6 +391,7 @@ pub async fn attend(pool: &PgPool, by: &Viewer, number: i64, attending: bool) ->
 #[derive(sqlx::FromRow)]
 struct PageRow {
     id: i64,
+    last_seq: i64,
     title: String,
     severity: i16,
     is_drill: bool,
@@ -412,7 +413,7 @@ struct PageRow {
 /// The postmortem page. A reader who may not edit sees it only once published.
 pub async fn view(pool: &PgPool, number: i64, reader: &Viewer, can_edit: bool) -> Result<Postmortem, AppError> {
     let row: PageRow = sqlx::query_as(
-        "SELECT p.id, i.title, i.severity, i.is_drill, p.team_id, t.name AS team_name, p.status, p.version,
+        "SELECT p.id, i.last_seq, i.title, i.severity, i.is_drill, p.team_id, t.name AS team_name, p.status, p.version,
                 p.sections::text AS sections, p.no_action_items_reason, p.meeting_at, p.meeting_place,
                 p.updated_by AS updated_by_id, u.display_name AS updated_by_name, p.updated_at,
                 p.published_at, p.corrected_at
@@ -437,6 +438,7 @@ pub async fn view(pool: &PgPool, number: i64, reader: &Viewer, can_edit: bool) -
     .await?;
     Ok(Postmortem {
         incident_number: number,
+        incident_last_seq: row.last_seq,
         incident_title: row.title,
         severity: severity_of(row.severity),
         is_drill: row.is_drill,
