@@ -85,6 +85,23 @@ pub struct ServeArgs {
     #[arg(long, env = "FOGHORN_P1_SCHEDULE_DAYS", default_value_t = app::server::DEFAULT_P1_SCHEDULE_DAYS)]
     pub p1_schedule_days: i64,
 
+    /// SMTP server for notification mail: `smtp://host:25` (plain, e.g. a local relay),
+    /// `smtp://user:pass@host:587?tls=required` (STARTTLS) or `smtps://user:pass@host:465`.
+    #[arg(long, env = "FOGHORN_SMTP_URL")]
+    pub smtp_url: Option<String>,
+
+    /// The sender of notification mail.
+    #[arg(long, env = "FOGHORN_MAIL_FROM", default_value = "Foghorn <foghorn@localhost>")]
+    pub mail_from: String,
+
+    /// Attempts to deliver a message (mail or webhook) before it is marked failed.
+    #[arg(long, env = "FOGHORN_DELIVERY_ATTEMPTS", default_value_t = 8)]
+    pub delivery_attempts: i32,
+
+    /// Seconds before the first retry of a failed delivery (doubling each time, at most an hour).
+    #[arg(long, env = "FOGHORN_DELIVERY_BACKOFF_SECONDS", default_value_t = 30)]
+    pub delivery_backoff_seconds: u64,
+
     /// The URL people reach Foghorn at, e.g. `https://foghorn.example.com`.
     #[arg(long, env = "FOGHORN_PUBLIC_URL")]
     pub public_url: Option<String>,

@@ -64,7 +64,7 @@ pub async fn meetings_feed(
 }
 
 /// Where links in the feed point: the configured public address, else the request's host.
-fn base_url(web: &WebSettings, headers: &HeaderMap) -> String {
+pub(crate) fn base_url(web: &WebSettings, headers: &HeaderMap) -> String {
     if let Some(origin) = &web.public_origin {
         return origin.trim_end_matches('/').to_owned();
     }

@@ -8,11 +8,13 @@
 #![recursion_limit = "512"]
 
 pub mod config;
+pub mod delivery;
 mod downloads;
 pub mod embedded_db;
 mod health;
 pub mod live;
 mod middleware;
+mod status_page;
 
 use app::server::AppState;
 use app::{App, shell};
@@ -72,6 +74,10 @@ pub fn router(state: AppState, web: WebSettings, leptos_options: LeptosOptions, 
         .route("/healthz", get(move || health::healthz(pool.clone())))
         .route("/api/live", get(live::stream).with_state((state.clone(), hub)))
         .route("/api/calendar/postmortems.ics", get(downloads::meetings_feed).with_state((state.clone(), web.clone())))
+        .route("/status", get(status_page::page).with_state((state.clone(), web.clone())))
+        .route("/status.json", get(status_page::json).with_state((state.clone(), web.clone())))
+        .route("/status/feed.atom", get(status_page::feed).with_state((state.clone(), web.clone())))
+        .route("/status/banner.js", get(status_page::banner).with_state((state.clone(), web.clone())))
         .route("/api/action_items.csv", get(downloads::action_items_csv).with_state(state.clone()))
         .route("/api/postmortems/{reference}/markdown", get(downloads::markdown).with_state(state.clone()))
         .leptos_routes_with_context(

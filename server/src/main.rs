@@ -117,6 +117,19 @@ async fn serve_with(pool: &PgPool, args: &ServeArgs) -> Result<(), BoxError> {
 
     let deletion = tokio::spawn(session_store(pool).continuously_delete_expired(Duration::from_secs(600)));
     let hub = foghorn::live::start(pool.clone()).await?;
+    let delivery = foghorn::delivery::Worker::new(
+        pool.clone(),
+        foghorn::delivery::DeliverySettings {
+            smtp_url: args.smtp_url.clone(),
+            mail_from: args.mail_from.clone(),
+            base_url: args.public_url.clone().unwrap_or_else(|| format!("http://{}", args.addr)),
+            max_attempts: args.delivery_attempts.max(1),
+            first_backoff: Duration::from_secs(args.delivery_backoff_seconds),
+            ..Default::default()
+        },
+    )?;
+    let (stop_delivery, delivery_stopped) = tokio::sync::watch::channel(false);
+    let delivery = tokio::spawn(delivery.run(delivery_stopped));
     let app = router(app::server::AppState::new(pool.clone(), auth).with_p1_schedule_days(args.p1_schedule_days), web, leptos_options, hub.clone());
     let listener = tokio::net::TcpListener::bind(args.addr).await?;
     tracing::info!(addr = %listener.local_addr()?, "Foghorn is listening");
@@ -128,6 +141,9 @@ async fn serve_with(pool: &PgPool, args: &ServeArgs) -> Result<(), BoxError> {
         })
         .await?;
     deletion.abort();
+    // Finishes the batch in hand: what it sent is recorded, the rest stays queued.
+    let _ = stop_delivery.send(true);
+    let _ = delivery.await;
     tracing::info!("Foghorn stopped");
     Ok(())
 }

@@ -145,7 +145,7 @@ fn is_static(path: &str) -> bool {
 
 /// Paths anyone may fetch without signing in (server functions check the caller themselves).
 fn is_public(path: &str) -> bool {
-    is_static(path) || path.starts_with("/api/")
+    is_static(path) || path.starts_with("/api/") || path == "/status" || path == "/status.json" || path.starts_with("/status/")
 }
 
 /// Sends signed-out visitors of a page to sign-in (and back afterwards), and the very

@@ -6,5 +6,6 @@
 pub mod action_items;
 pub mod admin;
 pub mod auth;
+pub mod comms;
 pub mod incidents;
 pub mod postmortems;

@@ -206,6 +206,9 @@ pub struct IncidentSummary {
     pub resolved_at: Option<OffsetDateTime>,
     #[serde(with = "time::serde::rfc3339")]
     pub updated_at: OffsetDateTime,
+    /// When comms promised the next update; past it (while active) the update is overdue.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub next_update_at: Option<OffsetDateTime>,
 }
 
 /// The key moments of an incident; metrics come from these.
@@ -338,6 +341,9 @@ pub struct IncidentDetail {
     pub last_seq: i64,
     /// Where its postmortem stands, once one is started.
     pub postmortem: Option<super::PostmortemStatus>,
+    /// When comms promised the next update.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub next_update_at: Option<OffsetDateTime>,
 }
 
 /// A change of who holds a role, for the handoff history.
@@ -384,6 +390,7 @@ impl TimelineEntry {
             "timestamp_correction" => "Timestamp",
             "postmortem" => "Postmortem",
             "action_item" => "Action item",
+            "comms_update" => "Comms update",
             _ => "Update",
         }
     }

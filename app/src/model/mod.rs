@@ -1,12 +1,14 @@
 //! Wire types shared by server and browser.
 
 mod action_item;
+mod comms;
 mod incident;
 mod org;
 mod postmortem;
 mod user;
 
 pub use action_item::*;
+pub use comms::*;
 pub use incident::*;
 pub use postmortem::*;
 pub use org::{Service, Team, TeamMember};

@@ -14,6 +14,8 @@ pub enum Permission {
     ManageTeams,
     /// Create and edit services.
     ManageServices,
+    /// Notification policies, webhooks and the delivery log.
+    ManageNotifications,
     /// Read teams and services (needed to fill forms elsewhere).
     ReadDirectory,
     /// Read incidents, their timelines and the dashboard.
@@ -32,7 +34,7 @@ pub enum Permission {
 pub fn role_allows(role: Role, permission: Permission) -> bool {
     use Permission::*;
     match permission {
-        ManageUsers | ManageTeams | ManageServices => role == Role::Admin,
+        ManageUsers | ManageTeams | ManageServices | ManageNotifications => role == Role::Admin,
         RespondToIncidents | WritePostmortems | TrackActionItems => matches!(role, Role::Admin | Role::Responder),
         ReadDirectory | ReadIncidents => true,
     }

@@ -1,7 +1,7 @@
 //! Incidents: declaring, changing, reading. Every change is one transaction that also
 //! appends the timeline entry saying who did what.
 
-use super::timeline;
+use super::{outbox, timeline};
 use crate::error::AppError;
 use crate::model::*;
 use sqlx::{PgConnection, PgPool, QueryBuilder};
@@ -139,6 +139,8 @@ pub async fn declare(
     if let Some(point) = point {
         assign_in(&mut tx, id, by, IncidentRole::Point, point).await?;
     }
+    // After point is assigned: a drill's messages go to the people in it.
+    outbox::enqueue(&mut tx, id, NotifyEvent::Declared, &body, &fields.summary).await?;
     tx.commit().await?;
     Ok(number)
 }
@@ -247,6 +249,8 @@ pub async fn change_status(pool: &PgPool, by: &Viewer, number: i64, to: Status, 
         (from, to) => format!("{} changed the status from {from} to {to}", by.display_name),
     };
     timeline::append(&mut tx, incident.id, "status_change", Some(by.id), &body).await?;
+    let event = if to == Status::Resolved { NotifyEvent::Resolved } else { NotifyEvent::StatusChanged };
+    outbox::enqueue(&mut tx, incident.id, event, &body, "").await?;
     tx.commit().await?;
     Ok(())
 }
@@ -265,6 +269,7 @@ pub async fn change_severity(pool: &PgPool, by: &Viewer, number: i64, to: Severi
     let verb = if to < incident.severity { "raised" } else { "lowered" };
     let body = format!("{} {verb} the severity from {} to {to}", by.display_name, incident.severity);
     timeline::append(&mut tx, incident.id, "severity_change", Some(by.id), &body).await?;
+    outbox::enqueue(&mut tx, incident.id, NotifyEvent::SeverityChanged, &body, "").await?;
     tx.commit().await?;
     Ok(())
 }
@@ -369,6 +374,7 @@ struct SummaryRow {
     declared_at: OffsetDateTime,
     resolved_at: Option<OffsetDateTime>,
     updated_at: OffsetDateTime,
+    next_update_at: Option<OffsetDateTime>,
 }
 
 /// Stored values are constrained by the schema; these readings cannot fail in practice,
@@ -399,6 +405,7 @@ impl From<SummaryRow> for IncidentSummary {
             declared_at: r.declared_at,
             resolved_at: r.resolved_at,
             updated_at: r.updated_at,
+            next_update_at: r.next_update_at,
         }
     }
 }
@@ -407,7 +414,7 @@ const SUMMARY_SELECT: &str = "
     SELECT i.id, i.number, i.title, i.severity, i.status, i.is_drill, t.name AS team_name,
            p.user_id AS point_id, pu.display_name AS point_name,
            c.user_id AS comms_id, cu.display_name AS comms_name,
-           i.declared_at, i.resolved_at, i.updated_at
+           i.declared_at, i.resolved_at, i.updated_at, i.next_update_at
       FROM incidents i
       LEFT JOIN teams t ON t.id = i.team_id
       LEFT JOIN incident_roles p ON p.incident_id = i.id AND p.role = 'point' AND p.ended_at IS NULL
@@ -569,12 +576,13 @@ pub async fn view(
         version: i32,
         last_seq: i64,
         postmortem_status: Option<String>,
+        next_update_at: Option<OffsetDateTime>,
     }
     let row: Row = sqlx::query_as(
         "SELECT i.id, i.title, i.summary, i.severity, i.status, i.is_drill, i.team_id, t.name AS team_name,
                 i.resolution, i.started_at, i.detected_at, i.declared_at, i.acknowledged_at, i.mitigated_at,
                 i.resolved_at, i.version, i.last_seq,
-                (SELECT p.status FROM postmortems p WHERE p.incident_id = i.id) AS postmortem_status
+                (SELECT p.status FROM postmortems p WHERE p.incident_id = i.id) AS postmortem_status, i.next_update_at
            FROM incidents i LEFT JOIN teams t ON t.id = i.team_id WHERE i.number = $1",
     )
     .bind(number)
@@ -652,6 +660,7 @@ pub async fn view(
         version: row.version,
         last_seq: row.last_seq,
         postmortem: row.postmortem_status.and_then(|s| s.parse().ok()),
+        next_update_at: row.next_update_at,
     };
     // Sequence numbers have no gaps, so the last one is how many entries there are.
     let timeline = timeline::latest(pool, row.id, TIMELINE_PAGE).await?;

@@ -1,9 +1,13 @@
 //! Queries, grouped by the aggregate they serve. Multi-step writes are one transaction.
 
 pub mod action_items;
+pub mod comms;
 pub mod incidents;
+pub mod notifications;
+pub mod outbox;
 pub mod postmortems;
 pub mod services;
+pub mod status;
 pub mod teams;
 pub mod timeline;
 pub mod users;

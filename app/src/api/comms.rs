@@ -1,0 +1,197 @@
+//! Communication: comms updates on incidents, the public services' state, and admins'
+//! notification settings and delivery log.
+
+use crate::error::AppError;
+use crate::model::*;
+use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
+use serde::{Deserialize, Serialize};
+
+#[cfg(feature = "ssr")]
+use crate::server::{
+    self,
+    db::{comms, notifications, outbox, status},
+    policy::{Permission, authorize},
+};
+
+#[cfg(feature = "ssr")]
+async fn caller(permission: Permission) -> Result<(server::AppState, Viewer), AppError> {
+    let me = authorize(server::current_user().await?, permission)?;
+    Ok((server::state()?, me))
+}
+
+/// What the comms form sends.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct CommsForm {
+    pub number: i64,
+    pub affected: String,
+    pub known: String,
+    pub doing: String,
+    /// Minutes; empty for no promise.
+    pub next_update_minutes: String,
+    pub internal: bool,
+    pub public: bool,
+    pub public_text: String,
+}
+
+#[server(endpoint = "post_comms_update", input = Json)]
+pub async fn post_comms_update(update: CommsForm) -> Result<(), AppError> {
+    (async move {
+        let (state, me) = caller(Permission::RespondToIncidents).await?;
+        let input = comms::UpdateInput::parse(
+            &update.affected,
+            &update.known,
+            &update.doing,
+            &update.next_update_minutes,
+            update.internal,
+            update.public,
+            &update.public_text,
+        )?;
+        comms::post(&state.pool, &me, update.number, &input).await
+    })
+    .await
+}
+
+#[server(endpoint = "comms_updates")]
+pub async fn comms_updates(number: i64) -> Result<Vec<CommsUpdate>, AppError> {
+    (async move {
+        let (state, _) = caller(Permission::ReadIncidents).await?;
+        comms::for_incident(&state.pool, number).await
+    })
+    .await
+}
+
+/// Active SEV1/SEV2 incidents, for the banner every signed-in page shows.
+#[server(endpoint = "major_incidents")]
+pub async fn major_incidents() -> Result<Vec<MajorIncident>, AppError> {
+    (async move {
+        let (state, _) = caller(Permission::ReadIncidents).await?;
+        comms::major_incidents(&state.pool).await
+    })
+    .await
+}
+
+/// Sets a public service's state by hand; an empty `state` returns it to the state
+/// derived from incidents.
+#[server(endpoint = "override_service_state")]
+pub async fn override_service_state(service_id: i64, state: String) -> Result<(), AppError> {
+    (async move {
+        let (app, me) = caller(Permission::RespondToIncidents).await?;
+        let state = match state.trim() {
+            "" => None,
+            s => Some(s.parse::<ServiceState>().map_err(|m| AppError::invalid("state", m))?),
+        };
+        status::override_state(&app.pool, &me, service_id, state).await
+    })
+    .await
+}
+
+/// The public services as the status page shows them, for the comms controls.
+#[server(endpoint = "public_status")]
+pub async fn get_public_status() -> Result<PublicStatus, AppError> {
+    (async move {
+        let (state, _) = caller(Permission::ReadIncidents).await?;
+        status::current(&state.pool, time::OffsetDateTime::now_utc()).await
+    })
+    .await
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct PolicyForm {
+    pub name: String,
+    pub severities: Vec<String>,
+    pub events: Vec<String>,
+    /// Addresses separated by commas, spaces or lines.
+    pub recipients: String,
+    pub owning_team: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct WebhookForm {
+    pub name: String,
+    pub url: String,
+    pub format: String,
+    pub severities: Vec<String>,
+    pub events: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NotificationSettings {
+    pub policies: Vec<NotificationPolicy>,
+    pub webhooks: Vec<Webhook>,
+    pub deliveries: Vec<Delivery>,
+}
+
+#[server(endpoint = "notification_settings")]
+pub async fn get_notification_settings() -> Result<NotificationSettings, AppError> {
+    (async move {
+        let (state, _) = caller(Permission::ManageNotifications).await?;
+        Ok(NotificationSettings {
+            policies: notifications::policies(&state.pool).await?,
+            webhooks: notifications::webhooks(&state.pool).await?,
+            deliveries: outbox::recent(&state.pool, 200).await?,
+        })
+    })
+    .await
+}
+
+#[server(endpoint = "create_notification_policy", input = Json)]
+pub async fn create_notification_policy(policy: PolicyForm) -> Result<i64, AppError> {
+    (async move {
+        let (state, me) = caller(Permission::ManageNotifications).await?;
+        let id = notifications::create_policy(&state.pool, &policy.name, &policy.severities, &policy.events, &policy.recipients, policy.owning_team).await?;
+        tracing::info!(target: "foghorn::audit", by = me.id, policy = id, "notification policy created");
+        Ok(id)
+    })
+    .await
+}
+
+#[server(endpoint = "delete_notification_policy")]
+pub async fn delete_notification_policy(id: i64) -> Result<(), AppError> {
+    (async move {
+        let (state, _) = caller(Permission::ManageNotifications).await?;
+        notifications::delete_policy(&state.pool, id).await
+    })
+    .await
+}
+
+#[server(endpoint = "create_webhook", input = Json)]
+pub async fn create_webhook(webhook: WebhookForm) -> Result<i64, AppError> {
+    (async move {
+        let (state, me) = caller(Permission::ManageNotifications).await?;
+        let id = notifications::create_webhook(&state.pool, &webhook.name, &webhook.url, &webhook.format, &webhook.severities, &webhook.events).await?;
+        tracing::info!(target: "foghorn::audit", by = me.id, webhook = id, "webhook created");
+        Ok(id)
+    })
+    .await
+}
+
+#[server(endpoint = "delete_webhook")]
+pub async fn delete_webhook(id: i64) -> Result<(), AppError> {
+    (async move {
+        let (state, _) = caller(Permission::ManageNotifications).await?;
+        notifications::delete_webhook(&state.pool, id).await
+    })
+    .await
+}
+
+#[server(endpoint = "retry_delivery")]
+pub async fn retry_delivery(id: i64) -> Result<(), AppError> {
+    (async move {
+        let (state, _) = caller(Permission::ManageNotifications).await?;
+        outbox::retry(&state.pool, id).await
+    })
+    .await
+}
+
+#[server(endpoint = "set_service_public")]
+pub async fn set_service_public(id: i64, public: bool) -> Result<(), AppError> {
+    (async move {
+        let (state, _) = caller(Permission::ManageServices).await?;
+        notifications::set_service_public(&state.pool, id, public).await
+    })
+    .await
+}

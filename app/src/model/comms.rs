@@ -1,0 +1,241 @@
+//! Telling people: comms updates, who gets which notifications, and the public status.
+
+use super::incident::{Person, Severity};
+use serde::{Deserialize, Serialize};
+use std::str::FromStr;
+use time::OffsetDateTime;
+
+/// A structured comms update. `public_text` is the wording for the status page, when
+/// the update has a public part.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CommsUpdate {
+    pub id: i64,
+    pub author: Option<Person>,
+    pub affected: String,
+    pub known: String,
+    pub doing: String,
+    pub internal: bool,
+    pub public_text: Option<String>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub next_update_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub posted_at: OffsetDateTime,
+}
+
+/// Whether a promised update is late at `now`: the incident is active and the time the
+/// last update named has passed.
+pub fn comms_overdue(active: bool, next_update_at: Option<OffsetDateTime>, now: OffsetDateTime) -> bool {
+    active && next_update_at.is_some_and(|at| at < now)
+}
+
+/// What can trigger a notification.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NotifyEvent {
+    Declared,
+    SeverityChanged,
+    StatusChanged,
+    CommsUpdate,
+    Resolved,
+}
+
+impl NotifyEvent {
+    pub const ALL: [NotifyEvent; 5] =
+        [Self::Declared, Self::SeverityChanged, Self::StatusChanged, Self::CommsUpdate, Self::Resolved];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Declared => "declared",
+            Self::SeverityChanged => "severity_changed",
+            Self::StatusChanged => "status_changed",
+            Self::CommsUpdate => "comms_update",
+            Self::Resolved => "resolved",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Declared => "Declared",
+            Self::SeverityChanged => "Severity changed",
+            Self::StatusChanged => "Status changed",
+            Self::CommsUpdate => "Comms update",
+            Self::Resolved => "Resolved",
+        }
+    }
+}
+
+impl FromStr for NotifyEvent {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL.into_iter().find(|e| e.as_str() == s.trim()).ok_or_else(|| format!("Unknown event \"{}\".", s.trim()))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NotificationPolicy {
+    pub id: i64,
+    pub name: String,
+    pub severities: Vec<Severity>,
+    pub events: Vec<NotifyEvent>,
+    pub recipients: Vec<String>,
+    /// Also send to the members of the incident's owning team.
+    pub owning_team: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Webhook {
+    pub id: i64,
+    pub name: String,
+    pub url: String,
+    /// `slack` (text and blocks) or `json` (a generic body).
+    pub format: String,
+    pub severities: Vec<Severity>,
+    pub events: Vec<NotifyEvent>,
+    /// Shown to admins so receivers can be configured to verify signatures.
+    pub secret: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Delivery {
+    pub id: i64,
+    pub message_id: String,
+    pub incident_number: Option<i64>,
+    pub event: String,
+    pub channel: String,
+    pub recipient: String,
+    pub subject: String,
+    pub status: String,
+    pub attempts: i32,
+    pub last_error: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub sent_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub next_attempt_at: OffsetDateTime,
+}
+
+/// A public service's state, worst last.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ServiceState {
+    Operational,
+    Degraded,
+    PartialOutage,
+    MajorOutage,
+}
+
+impl ServiceState {
+    pub const ALL: [ServiceState; 4] = [Self::Operational, Self::Degraded, Self::PartialOutage, Self::MajorOutage];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Operational => "operational",
+            Self::Degraded => "degraded",
+            Self::PartialOutage => "partial_outage",
+            Self::MajorOutage => "major_outage",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Operational => "Operational",
+            Self::Degraded => "Degraded performance",
+            Self::PartialOutage => "Partial outage",
+            Self::MajorOutage => "Major outage",
+        }
+    }
+
+    /// What an active public incident of this severity means for its services.
+    pub fn from_severity(severity: Severity) -> Self {
+        match severity {
+            Severity::Sev1 => Self::MajorOutage,
+            Severity::Sev2 => Self::PartialOutage,
+            Severity::Sev3 | Severity::Sev4 => Self::Degraded,
+        }
+    }
+}
+
+impl FromStr for ServiceState {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|x| x.as_str() == s.trim())
+            .ok_or_else(|| format!("Unknown state \"{}\": use operational, degraded, partial_outage or major_outage.", s.trim()))
+    }
+}
+
+/// An active SEV1/SEV2 for the site-wide banner inside Foghorn.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MajorIncident {
+    pub number: i64,
+    pub title: String,
+    pub severity: Severity,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PublicService {
+    pub id: i64,
+    pub name: String,
+    pub description: String,
+    pub state: ServiceState,
+    /// Set by comms rather than derived from incidents.
+    pub overridden: bool,
+    /// The worst state of each of the last 90 days (UTC), oldest first.
+    pub days: Vec<ServiceState>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PublicUpdate {
+    pub id: i64,
+    pub incident_number: i64,
+    pub text: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub posted_at: OffsetDateTime,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PublicIncident {
+    pub number: i64,
+    pub state: ServiceState,
+    pub services: Vec<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub started_at: OffsetDateTime,
+    /// Newest first.
+    pub updates: Vec<PublicUpdate>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PublicStatus {
+    pub overall: ServiceState,
+    pub services: Vec<PublicService>,
+    pub active: Vec<PublicIncident>,
+    /// The latest public change: the page's `Last-Modified`.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub updated_at: Option<OffsetDateTime>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    #[test]
+    fn a_promised_update_is_overdue_once_its_time_passes_while_active() {
+        let at = Some(datetime!(2026-11-25 10:30 UTC));
+        assert!(!comms_overdue(true, at, datetime!(2026-11-25 10:29 UTC)));
+        assert!(comms_overdue(true, at, datetime!(2026-11-25 10:31 UTC)));
+        assert!(!comms_overdue(false, at, datetime!(2026-11-25 10:31 UTC)), "resolved incidents owe no update");
+        assert!(!comms_overdue(true, None, datetime!(2026-11-25 10:31 UTC)));
+    }
+
+    #[test]
+    fn severity_maps_to_the_public_state() {
+        assert_eq!(ServiceState::from_severity(Severity::Sev1), ServiceState::MajorOutage);
+        assert_eq!(ServiceState::from_severity(Severity::Sev4), ServiceState::Degraded);
+        assert!(ServiceState::MajorOutage > ServiceState::Degraded);
+    }
+}

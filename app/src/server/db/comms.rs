@@ -1,0 +1,181 @@
+//! Comms updates: written by the incident's comms person (or point), told on the
+//! timeline, queued to internal audiences, and shown publicly when they have a public
+//! part.
+
+use super::incidents::{self, person};
+use super::{outbox, timeline};
+use crate::error::AppError;
+use crate::model::*;
+use sqlx::PgPool;
+use time::{Duration, OffsetDateTime};
+
+/// What the comms form sends.
+#[derive(Debug, Clone, Default)]
+pub struct UpdateInput {
+    pub affected: String,
+    pub known: String,
+    pub doing: String,
+    /// Minutes until the next update is promised (none: no promise).
+    pub next_update_minutes: Option<i64>,
+    pub internal: bool,
+    /// The status-page wording; `Some` makes the update public.
+    pub public_text: Option<String>,
+}
+
+fn limited(field: &str, text: &str, max: usize) -> Result<String, AppError> {
+    let text = text.trim();
+    if text.chars().count() > max {
+        return Err(AppError::invalid(field, format!("Keep it under {max} characters.")));
+    }
+    Ok(text.to_owned())
+}
+
+impl UpdateInput {
+    pub fn parse(
+        affected: &str,
+        known: &str,
+        doing: &str,
+        next_update_minutes: &str,
+        internal: bool,
+        public: bool,
+        public_text: &str,
+    ) -> Result<Self, AppError> {
+        let input = UpdateInput {
+            affected: limited("affected", affected, 2000)?,
+            known: limited("known", known, 5000)?,
+            doing: limited("doing", doing, 5000)?,
+            next_update_minutes: match next_update_minutes.trim() {
+                "" => None,
+                m => Some(
+                    m.parse::<i64>()
+                        .ok()
+                        .filter(|m| (1..=1440).contains(m))
+                        .ok_or_else(|| AppError::invalid("next_update_minutes", "Promise the next update in 1 to 1440 minutes."))?,
+                ),
+            },
+            internal,
+            public_text: if public { Some(limited("public_text", public_text, 5000)?) } else { None },
+        };
+        if input.known.is_empty() && input.doing.is_empty() {
+            return Err(AppError::invalid("known", "Say what we know or what we are doing."));
+        }
+        if !input.internal && !public {
+            return Err(AppError::invalid("audience", "Choose who this update is for: internal, public, or both."));
+        }
+        if input.public_text.as_deref() == Some("") {
+            return Err(AppError::invalid("public_text", "Write the public wording: customers read this on the status page."));
+        }
+        Ok(input)
+    }
+
+    /// The update as the timeline and internal messages show it.
+    pub fn as_text(&self) -> String {
+        let mut text = String::new();
+        for (label, value) in [("Affected", &self.affected), ("What we know", &self.known), ("What we are doing", &self.doing)] {
+            if !value.is_empty() {
+                text += &format!("**{label}:** {value}\n\n");
+            }
+        }
+        text.trim_end().to_owned()
+    }
+}
+
+/// Posts an update. Only the incident's current comms or point holder (or an admin)
+/// speaks for it.
+pub async fn post(pool: &PgPool, by: &Viewer, number: i64, input: &UpdateInput) -> Result<(), AppError> {
+    let mut tx = pool.begin().await?;
+    let incident = incidents::lock(&mut tx, number).await?;
+    let holds: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM incident_roles WHERE incident_id = $1 AND user_id = $2
+                         AND role IN ('comms', 'point') AND ended_at IS NULL)",
+    )
+    .bind(incident.id)
+    .bind(by.id)
+    .fetch_one(&mut *tx)
+    .await?;
+    if !holds && by.role != Role::Admin {
+        return Err(AppError::invalid("", "Only the person on comms (or point) posts comms updates: take comms first."));
+    }
+    let next = input.next_update_minutes.map(|m| OffsetDateTime::now_utc() + Duration::minutes(m));
+    sqlx::query(
+        "INSERT INTO comms_updates (incident_id, author_id, affected, known, doing, internal, public_text, next_update_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(incident.id)
+    .bind(by.id)
+    .bind(&input.affected)
+    .bind(&input.known)
+    .bind(&input.doing)
+    .bind(input.internal)
+    .bind(&input.public_text)
+    .bind(next)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("UPDATE incidents SET next_update_at = $2 WHERE id = $1").bind(incident.id).bind(next).execute(&mut *tx).await?;
+    let audience = match (input.internal, input.public_text.is_some()) {
+        (true, true) => "internal and public",
+        (false, true) => "public",
+        _ => "internal",
+    };
+    let mut body = format!("{} posted a comms update ({audience})\n\n{}", by.display_name, input.as_text());
+    if let Some(public) = &input.public_text {
+        body += &format!("\n\n**Public:** {public}");
+    }
+    if let Some(m) = input.next_update_minutes {
+        body += &format!("\n\nNext update in {m} min.");
+    }
+    timeline::append(&mut tx, incident.id, "comms_update", Some(by.id), &body).await?;
+    if input.internal {
+        let headline = format!("Comms update from {}", by.display_name);
+        let mut details = input.as_text();
+        if let Some(m) = input.next_update_minutes {
+            details += &format!("\n\nNext update in {m} minutes.");
+        }
+        outbox::enqueue(&mut tx, incident.id, NotifyEvent::CommsUpdate, &headline, &details).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// An incident's updates, newest first.
+pub async fn for_incident(pool: &PgPool, number: i64) -> Result<Vec<CommsUpdate>, AppError> {
+    #[allow(clippy::type_complexity)]
+    let rows: Vec<(i64, Option<i64>, Option<String>, String, String, String, bool, Option<String>, Option<OffsetDateTime>, OffsetDateTime)> =
+        sqlx::query_as(
+            "SELECT c.id, c.author_id, u.display_name, c.affected, c.known, c.doing, c.internal, c.public_text,
+                    c.next_update_at, c.posted_at
+               FROM comms_updates c JOIN incidents i ON i.id = c.incident_id LEFT JOIN users u ON u.id = c.author_id
+              WHERE i.number = $1 ORDER BY c.posted_at DESC, c.id DESC",
+        )
+        .bind(number)
+        .fetch_all(pool)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, author_id, author_name, affected, known, doing, internal, public_text, next_update_at, posted_at)| CommsUpdate {
+            id,
+            author: person(author_id, author_name),
+            affected,
+            known,
+            doing,
+            internal,
+            public_text,
+            next_update_at,
+            posted_at,
+        })
+        .collect())
+}
+
+/// Active SEV1 and SEV2 incidents (not drills), for the banner inside Foghorn.
+pub async fn major_incidents(pool: &PgPool) -> Result<Vec<MajorIncident>, AppError> {
+    let rows: Vec<(i64, String, i16)> = sqlx::query_as(
+        "SELECT number, title, severity FROM incidents
+          WHERE status <> 'resolved' AND severity <= 2 AND NOT is_drill ORDER BY severity, declared_at",
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(number, title, severity)| MajorIncident { number, title, severity: incidents::severity_of(severity) })
+        .collect())
+}

@@ -1,0 +1,159 @@
+//! Admins' notification settings: email policies and chat webhooks.
+
+use super::incidents::severity_of;
+use crate::error::AppError;
+use crate::model::*;
+use sqlx::PgPool;
+
+fn parse_severities(list: &[String]) -> Result<Vec<i16>, AppError> {
+    let levels: Vec<i16> = list
+        .iter()
+        .map(|s| s.parse::<Severity>().map(Severity::level).map_err(|m| AppError::invalid("severities", m)))
+        .collect::<Result<_, _>>()?;
+    if levels.is_empty() {
+        return Err(AppError::invalid("severities", "Choose at least one severity."));
+    }
+    Ok(levels)
+}
+
+fn parse_events(list: &[String]) -> Result<Vec<String>, AppError> {
+    let events: Vec<String> = list
+        .iter()
+        .map(|e| e.parse::<NotifyEvent>().map(|e| e.as_str().to_owned()).map_err(|m| AppError::invalid("events", m)))
+        .collect::<Result<_, _>>()?;
+    if events.is_empty() {
+        return Err(AppError::invalid("events", "Choose at least one event."));
+    }
+    Ok(events)
+}
+
+fn parse_name(name: &str) -> Result<String, AppError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 80 {
+        return Err(AppError::invalid("name", "Give it a name of up to 80 characters."));
+    }
+    Ok(name.to_owned())
+}
+
+fn severities_of(levels: Vec<i16>) -> Vec<Severity> {
+    levels.into_iter().map(severity_of).collect()
+}
+
+fn events_of(events: Vec<String>) -> Vec<NotifyEvent> {
+    events.iter().filter_map(|e| e.parse().ok()).collect()
+}
+
+pub async fn policies(pool: &PgPool) -> Result<Vec<NotificationPolicy>, AppError> {
+    let rows: Vec<(i64, String, Vec<i16>, Vec<String>, Vec<String>, bool)> = sqlx::query_as(
+        "SELECT id, name, severities, events, recipients, owning_team FROM notification_policies ORDER BY lower(name), id",
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, name, severities, events, recipients, owning_team)| NotificationPolicy {
+            id,
+            name,
+            severities: severities_of(severities),
+            events: events_of(events),
+            recipients,
+            owning_team,
+        })
+        .collect())
+}
+
+pub async fn create_policy(
+    pool: &PgPool,
+    name: &str,
+    severities: &[String],
+    events: &[String],
+    recipients: &str,
+    owning_team: bool,
+) -> Result<i64, AppError> {
+    let name = parse_name(name)?;
+    let severities = parse_severities(severities)?;
+    let events = parse_events(events)?;
+    let recipients: Vec<String> = recipients
+        .split([',', '\n', ';', ' '])
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+        .map(|r| parse_email(r).map_err(|m| AppError::invalid("recipients", format!("{r}: {m}"))))
+        .collect::<Result<_, _>>()?;
+    if recipients.is_empty() && !owning_team {
+        return Err(AppError::invalid("recipients", "Add at least one address, or send to the owning team."));
+    }
+    Ok(sqlx::query_scalar(
+        "INSERT INTO notification_policies (name, severities, events, recipients, owning_team) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+    )
+    .bind(name)
+    .bind(severities)
+    .bind(events)
+    .bind(recipients)
+    .bind(owning_team)
+    .fetch_one(pool)
+    .await?)
+}
+
+pub async fn delete_policy(pool: &PgPool, id: i64) -> Result<(), AppError> {
+    sqlx::query("DELETE FROM notification_policies WHERE id = $1").bind(id).execute(pool).await?;
+    Ok(())
+}
+
+pub async fn webhooks(pool: &PgPool) -> Result<Vec<Webhook>, AppError> {
+    let rows: Vec<(i64, String, String, String, Vec<i16>, Vec<String>, String)> = sqlx::query_as(
+        "SELECT id, name, url, format, severities, events, secret FROM webhooks ORDER BY lower(name), id",
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, name, url, format, severities, events, secret)| Webhook {
+            id,
+            name,
+            url,
+            format,
+            severities: severities_of(severities),
+            events: events_of(events),
+            secret,
+        })
+        .collect())
+}
+
+/// Adds a webhook with a fresh signing secret (from PostgreSQL's CSPRNG).
+pub async fn create_webhook(pool: &PgPool, name: &str, url: &str, format: &str, severities: &[String], events: &[String]) -> Result<i64, AppError> {
+    let name = parse_name(name)?;
+    let url = url.trim();
+    if !(url.starts_with("https://") || url.starts_with("http://")) || url.len() > 2000 || url.contains(char::is_whitespace) {
+        return Err(AppError::invalid("url", "Use an http:// or https:// address."));
+    }
+    if !matches!(format, "slack" | "json") {
+        return Err(AppError::invalid("format", "Choose Slack-compatible or generic JSON."));
+    }
+    let severities = parse_severities(severities)?;
+    let events = parse_events(events)?;
+    Ok(sqlx::query_scalar(
+        "INSERT INTO webhooks (name, url, format, severities, events, secret)
+         VALUES ($1, $2, $3, $4, $5, replace(gen_random_uuid()::text || gen_random_uuid()::text, '-', ''))
+         RETURNING id",
+    )
+    .bind(name)
+    .bind(url)
+    .bind(format)
+    .bind(severities)
+    .bind(events)
+    .fetch_one(pool)
+    .await?)
+}
+
+pub async fn delete_webhook(pool: &PgPool, id: i64) -> Result<(), AppError> {
+    sqlx::query("DELETE FROM webhooks WHERE id = $1").bind(id).execute(pool).await?;
+    Ok(())
+}
+
+pub async fn set_service_public(pool: &PgPool, id: i64, public: bool) -> Result<(), AppError> {
+    let done = sqlx::query("UPDATE services SET public = $2 WHERE id = $1").bind(id).bind(public).execute(pool).await?;
+    if done.rows_affected() == 0 {
+        return Err(AppError::NotFound("That service".into()));
+    }
+    Ok(())
+}
