@@ -58,6 +58,7 @@ pub fn IncidentTable(
                     let declared = i.declared_at;
                     let resolved = i.resolved_at;
                     let updated = i.updated_at;
+                    let (active, next_update_at) = (i.status.is_active(), i.next_update_at);
                     view! {
                         <tr>
                             <td>
@@ -65,6 +66,8 @@ pub fn IncidentTable(
                                     <strong>{incident_ref(i.number)}</strong>" "{i.title.clone()}
                                 </a>
                                 {i.is_drill.then(|| view! { " "<span class="drill-tag">"DRILL"</span> })}
+                                {move || crate::model::comms_overdue(active, next_update_at, now.get())
+                                    .then(|| view! { " "<span class="flag overdue">"Comms update overdue"</span> })}
                             </td>
                             <td><SeverityBadge severity=i.severity /></td>
                             <td><StatusBadge status=i.status /></td>

@@ -61,6 +61,7 @@ pub fn AppLayout() -> impl IntoView {
             </div>
         </header>
         <main id="main" class="page">
+            <crate::components::comms::MajorIncidentBanner />
             <Outlet />
         </main>
     }

@@ -23,4 +23,6 @@ pub struct Service {
     pub description: String,
     pub team_id: Option<i64>,
     pub team_name: Option<String>,
+    /// Listed on the public status page.
+    pub public: bool,
 }

@@ -19,6 +19,7 @@ pub fn AdminPage() -> impl IntoView {
     let set_lead = ServerAction::<SetTeamLead>::new();
     let create_service = ServerAction::<CreateService>::new();
     let update_service = ServerAction::<UpdateService>::new();
+    let set_public = ServerAction::<crate::api::comms::SetServicePublic>::new();
 
     // Reload what the page shows after any change.
     let changes = move || {
@@ -32,6 +33,7 @@ pub fn AdminPage() -> impl IntoView {
             set_lead.version().get(),
             create_service.version().get(),
             update_service.version().get(),
+            set_public.version().get(),
         )
     };
     let data = Resource::new(changes, |_| async {
@@ -49,6 +51,7 @@ pub fn AdminPage() -> impl IntoView {
             remove_member.value().get().and_then(|r| r.err()),
             set_lead.value().get().and_then(|r| r.err()),
             update_service.value().get().and_then(|r| r.err()),
+            set_public.value().get().and_then(|r| r.err()),
         ]
         .into_iter()
         .flatten()
@@ -69,7 +72,8 @@ pub fn AdminPage() -> impl IntoView {
                         <FormError error=row_error />
                         <UsersSection users=users.clone() add_user change_role set_active />
                         <TeamsSection teams=teams.clone() users create_team add_member remove_member set_lead />
-                        <ServicesSection services teams create_service update_service />
+                        <ServicesSection services teams create_service update_service set_public />
+                        <crate::pages::admin_notifications::NotificationsSection />
                     }.into_any(),
                 }
             })}
@@ -240,6 +244,7 @@ fn ServicesSection(
     teams: Vec<Team>,
     create_service: ServerAction<CreateService>,
     update_service: ServerAction<UpdateService>,
+    set_public: ServerAction<crate::api::comms::SetServicePublic>,
 ) -> impl IntoView {
     let create_error = last_error(create_service);
     let no_error: Signal<Option<AppError>> = Signal::derive(|| None);
@@ -251,6 +256,7 @@ fn ServicesSection(
             {services.into_iter().map(|s| {
                 let prefix = format!("service-{}-", s.id);
                 let teams = teams.clone();
+                let toggle = if s.public { format!("Remove {} from the status page", s.name) } else { format!("Show {} on the status page", s.name) };
                 view! {
                     <ActionForm action=update_service attr:class="grid-form service">
                         <input type="hidden" name="id" value=s.id />
@@ -261,6 +267,12 @@ fn ServicesSection(
                         </div>
                         <Field label="Description" name="description" value=s.description.clone() error=no_error id_prefix=prefix />
                         <button type="submit" class="secondary">"Save service"</button>
+                    </ActionForm>
+                    <ActionForm action=set_public attr:class="inline public-toggle">
+                        <input type="hidden" name="id" value=s.id />
+                        <input type="hidden" name="public" value=(!s.public).to_string() />
+                        <span>{if s.public { "On the public status page" } else { "Not on the public status page" }}</span>
+                        <button type="submit" class="secondary small">{toggle}</button>
                     </ActionForm>
                 }
             }).collect_view()}

@@ -7,6 +7,7 @@
 use crate::api::admin::{list_services, list_teams};
 use crate::api::incidents::*;
 use crate::components::action_items::IncidentItems;
+use crate::components::comms::{CommsCard, PublicStateCard};
 use crate::components::form::{FormError, last_error};
 use crate::components::incident::{Holder, ServiceChecks, SeverityBadge, StatusBadge, set_chosen};
 use crate::components::live::{LiveIndicator, use_live, use_now};
@@ -80,6 +81,8 @@ fn IncidentScreen(v: IncidentView, refresh: RwSignal<u32>, draft: RwSignal<Strin
     let ts = incident.timestamps.clone();
     let declared = ts.declared;
     let resolved = ts.resolved;
+    let (active, next_update_at) = (incident.status.is_active(), incident.next_update_at);
+    let comms_late = Signal::derive(move || comms_overdue(active, next_update_at, now.get()));
 
     view! {
         <Title text=format!("{} {}", incident_ref(number), incident.title) />
@@ -91,6 +94,9 @@ fn IncidentScreen(v: IncidentView, refresh: RwSignal<u32>, draft: RwSignal<Strin
                 <h1><span class="ref">{incident_ref(number)}</span>" "{incident.title.clone()}</h1>
                 <LiveIndicator state=live />
             </div>
+            <Show when=move || comms_late.get()>
+                <p class="comms-overdue" role="alert">"Comms update overdue"</p>
+            </Show>
             <div class="badges">
                 <SeverityBadge severity=incident.severity />
                 <StatusBadge status=incident.status />
@@ -130,6 +136,8 @@ fn IncidentScreen(v: IncidentView, refresh: RwSignal<u32>, draft: RwSignal<Strin
             </section>
             <aside class="side-col">
                 {can_respond.then(|| view! { <Controls incident=incident.clone() viewer_id=v.viewer_id /> })}
+                <CommsCard number can_respond overdue=comms_late />
+                {can_respond.then(|| view! { <PublicStateCard /> })}
                 <PostmortemCard number status=incident.postmortem can_respond />
                 <Milestones timestamps=ts.clone() number can_respond />
                 <RoleHistory roles=v.roles.clone() />

@@ -41,8 +41,8 @@ fn on_write_error(err: sqlx::Error) -> AppError {
 }
 
 pub async fn list(pool: &PgPool) -> Result<Vec<Service>, AppError> {
-    let rows: Vec<(i64, String, String, Option<i64>, Option<String>)> = sqlx::query_as(
-        "SELECT s.id, s.name, s.description, s.team_id, t.name
+    let rows: Vec<(i64, String, String, Option<i64>, Option<String>, bool)> = sqlx::query_as(
+        "SELECT s.id, s.name, s.description, s.team_id, t.name, s.public
            FROM services s LEFT JOIN teams t ON t.id = s.team_id
           ORDER BY lower(s.name)",
     )
@@ -50,7 +50,7 @@ pub async fn list(pool: &PgPool) -> Result<Vec<Service>, AppError> {
     .await?;
     Ok(rows
         .into_iter()
-        .map(|(id, name, description, team_id, team_name)| Service { id, name, description, team_id, team_name })
+        .map(|(id, name, description, team_id, team_name, public)| Service { id, name, description, team_id, team_name, public })
         .collect())
 }
 

@@ -1,0 +1,181 @@
+//! Comms on the incident page: the structured update form, the updates so far, the
+//! public services' state, and the site-wide banner for major incidents.
+
+use crate::api::comms::*;
+use crate::components::form::FormError;
+use crate::components::time::Time;
+use crate::error::AppError;
+use crate::model::*;
+use leptos::prelude::*;
+
+/// The incident's comms: what was said, and (for responders) the form to say more.
+/// It is re-created with the incident page, so it re-reads when anything changes.
+#[component]
+pub fn CommsCard(number: i64, can_respond: bool, overdue: Signal<bool>) -> impl IntoView {
+    let updates = LocalResource::new(move || comms_updates(number));
+    view! {
+        <section class="card comms" aria-labelledby="comms-heading">
+            <h2 id="comms-heading">"Comms updates"</h2>
+            <Show when=move || overdue.get()>
+                <p class="comms-overdue" role="alert">"Comms update overdue: the promised time has passed."</p>
+            </Show>
+            {can_respond.then(|| view! { <CommsForm number /> })}
+            <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    let list = updates.await.unwrap_or_default();
+                    if list.is_empty() {
+                        return view! { <p class="muted">"No updates yet."</p> }.into_any();
+                    }
+                    view! {
+                        <ol class="updates">
+                            {list.into_iter().map(|u| view! {
+                                <li>
+                                    <div class="meta">
+                                        <Time at=u.posted_at />" · "{u.author.map(|a| a.display_name).unwrap_or_default()}" · "
+                                        {match (u.internal, u.public_text.is_some()) {
+                                            (true, true) => "internal and public",
+                                            (false, true) => "public",
+                                            _ => "internal",
+                                        }}
+                                    </div>
+                                    {(!u.affected.is_empty()).then(|| view! { <p><strong>"Affected: "</strong>{u.affected.clone()}</p> })}
+                                    {(!u.known.is_empty()).then(|| view! { <p><strong>"What we know: "</strong>{u.known.clone()}</p> })}
+                                    {(!u.doing.is_empty()).then(|| view! { <p><strong>"What we are doing: "</strong>{u.doing.clone()}</p> })}
+                                    {u.public_text.map(|t| view! { <p class="public-text"><strong>"Public: "</strong>{t}</p> })}
+                                    {u.next_update_at.map(|at| view! { <p class="muted">"Next update by "<Time at /></p> })}
+                                </li>
+                            }).collect_view()}
+                        </ol>
+                    }.into_any()
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+#[component]
+fn CommsForm(number: i64) -> impl IntoView {
+    let post = ServerAction::<PostCommsUpdate>::new();
+    let error = crate::components::form::last_error(post);
+    let form = RwSignal::new(CommsForm { number, internal: true, next_update_minutes: "30".into(), ..Default::default() });
+    Effect::new(move |_| {
+        if let Some(Ok(())) = post.value().get() {
+            form.set(CommsForm { number, internal: true, next_update_minutes: "30".into(), ..Default::default() });
+        }
+    });
+    let text = move |get: fn(&CommsForm) -> String| move || form.with(get);
+    let field_error = move |f: &'static str| move || error.get().and_then(|e| e.for_field(f)).map(|m| view! { <p class="field-error">{m}</p> });
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        post.dispatch(PostCommsUpdate { update: form.get_untracked() });
+    };
+    view! {
+        <details class="comms-form">
+            <summary>"Post a comms update"</summary>
+            <form on:submit=submit>
+                <div class="field">
+                    <label for="comms-affected">"What is affected"</label>
+                    <input id="comms-affected" type="text" prop:value=text(|f| f.affected.clone())
+                        on:input=move |ev| form.update(|f| f.affected = event_target_value(&ev)) />
+                </div>
+                <div class="field">
+                    <label for="comms-known">"What we know"</label>
+                    <textarea id="comms-known" rows="2" prop:value=text(|f| f.known.clone())
+                        on:input=move |ev| form.update(|f| f.known = event_target_value(&ev))></textarea>
+                    {field_error("known")}
+                </div>
+                <div class="field">
+                    <label for="comms-doing">"What we are doing"</label>
+                    <textarea id="comms-doing" rows="2" prop:value=text(|f| f.doing.clone())
+                        on:input=move |ev| form.update(|f| f.doing = event_target_value(&ev))></textarea>
+                </div>
+                <div class="field">
+                    <label for="comms-next">"Next update in (minutes)"</label>
+                    <input id="comms-next" type="number" min="1" max="1440" prop:value=text(|f| f.next_update_minutes.clone())
+                        on:input=move |ev| form.update(|f| f.next_update_minutes = event_target_value(&ev)) />
+                    {field_error("next_update_minutes")}
+                </div>
+                <fieldset class="field">
+                    <legend>"Audience"</legend>
+                    <label class="check"><input type="checkbox" prop:checked=move || form.with(|f| f.internal)
+                        on:change=move |ev| form.update(|f| f.internal = event_target_checked(&ev)) />" Internal (email lists and chat)"</label>
+                    <label class="check"><input type="checkbox" id="comms-public" prop:checked=move || form.with(|f| f.public)
+                        on:change=move |ev| form.update(|f| f.public = event_target_checked(&ev)) />" Public (status page)"</label>
+                    {field_error("audience")}
+                </fieldset>
+                <Show when=move || form.with(|f| f.public)>
+                    <div class="field">
+                        <label for="comms-public-text">"Public wording (customers read this)"</label>
+                        <textarea id="comms-public-text" rows="2" prop:value=text(|f| f.public_text.clone())
+                            on:input=move |ev| form.update(|f| f.public_text = event_target_value(&ev))></textarea>
+                        {field_error("public_text")}
+                    </div>
+                </Show>
+                <FormError error inline=&["known", "next_update_minutes", "audience", "public_text"] />
+                <button type="submit" disabled=move || post.pending().get()>"Post update"</button>
+            </form>
+        </details>
+    }
+}
+
+/// Public services' state on the status page, and comms' override of it.
+#[component]
+pub fn PublicStateCard() -> impl IntoView {
+    let set = ServerAction::<OverrideServiceState>::new();
+    let error = crate::components::form::last_error(set);
+    let status = LocalResource::new(move || {
+        let _ = set.version().get();
+        get_public_status()
+    });
+    view! {
+        <section class="card" aria-labelledby="public-heading">
+            <h2 id="public-heading">"Status page"</h2>
+            <Suspense>
+                {move || Suspend::new(async move {
+                    let services = status.await.map(|s| s.services).unwrap_or_default();
+                    if services.is_empty() {
+                        return view! { <p class="muted">"No public services (an administrator marks services public)."</p> }.into_any();
+                    }
+                    services.into_iter().map(|s| view! {
+                        <ActionForm action=set attr:class="inline override">
+                            <input type="hidden" name="service_id" value=s.id />
+                            <label for=format!("state-{}", s.id)>{s.name.clone()}</label>
+                            <select id=format!("state-{}", s.id) name="state">
+                                <option value="" selected=!s.overridden>{format!("From incidents ({})", if s.overridden { "override on" } else { s.state.label() })}</option>
+                                {ServiceState::ALL.into_iter().map(|st| view! {
+                                    <option value=st.as_str() selected=s.overridden && s.state == st>{st.label()}</option>
+                                }).collect_view()}
+                            </select>
+                            <button type="submit" class="secondary small">"Set"</button>
+                        </ActionForm>
+                    }).collect_view().into_any()
+                })}
+            </Suspense>
+            <FormError error />
+            <p class="small"><a href="/status">"Open the public status page"</a></p>
+        </section>
+    }
+}
+
+/// Every signed-in page: a banner while a SEV1 or SEV2 is active.
+#[component]
+pub fn MajorIncidentBanner() -> impl IntoView {
+    let majors = Resource::new(|| (), |_| major_incidents());
+    view! {
+        <Transition>
+            {move || Suspend::new(async move {
+                let list = majors.await.unwrap_or_else(|_: AppError| Vec::new());
+                (!list.is_empty()).then(|| view! {
+                    <div class="major-banner" role="alert">
+                        <strong>"Major incident in progress: "</strong>
+                        {list.into_iter().map(|m| view! {
+                            <a href=format!("/incidents/{}", incident_ref(m.number))>
+                                {format!("{} {} {}", m.severity.label(), incident_ref(m.number), m.title)}
+                            </a>
+                        }).collect_view()}
+                    </div>
+                })
+            })}
+        </Transition>
+    }
+}
