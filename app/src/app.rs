@@ -4,7 +4,7 @@ use crate::components::layout::AppLayout;
 use crate::pages::{
     account::AccountPage, actions::ActionsPage, admin::AdminPage, dashboard::DashboardPage, errors::NotFound,
     incidents::{declare::DeclarePage, detail::IncidentPage, history::HistoryPage},
-    placeholder::ComingSoon, postmortems::{index::PostmortemsPage, page::PostmortemPage}, setup::SetupPage, sign_in::SignInPage,
+    postmortems::{index::PostmortemsPage, page::PostmortemPage}, runbooks::{NewRunbookPage, RunbookPage, RunbooksPage}, setup::SetupPage, sign_in::SignInPage,
 };
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
@@ -68,7 +68,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/postmortems") view=PostmortemsPage ssr=SsrMode::Async />
                     <Route path=path!("/postmortems/:id") view=PostmortemPage ssr=SsrMode::Async />
                     <Route path=path!("/actions") view=ActionsPage ssr=SsrMode::Async />
-                    <Route path=path!("/runbooks") view=|| view! { <ComingSoon title="Runbooks" /> } />
+                    <Route path=path!("/runbooks") view=RunbooksPage ssr=SsrMode::Async />
+                    <Route path=path!("/runbooks/new") view=NewRunbookPage />
+                    <Route path=path!("/runbooks/:id") view=RunbookPage ssr=SsrMode::Async />
                     <Route path=path!("/admin") view=AdminPage />
                     <Route path=path!("/account") view=AccountPage />
                 </ParentRoute>

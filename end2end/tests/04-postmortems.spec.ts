@@ -75,7 +75,7 @@ test('a published postmortem reads the same for a viewer, with no way to edit it
 
   // A draft is not for viewers yet.
   await vic.goto(url);
-  await expect(vic.getByRole('alert')).toContainText('was not found');
+  await expect(vic.locator('.form-error')).toContainText('was not found');
 
   await rita.locator('#pm-summary').fill('The indexer stopped after a **schema change**.');
   await rita.locator('#pm-contributing_factors').fill('No alert on indexer lag.');

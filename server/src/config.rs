@@ -48,6 +48,19 @@ pub enum Command {
     /// Manage users from the command line (first set-up, scripts).
     #[command(subcommand)]
     User(UserCommand),
+    /// Write data out of Foghorn (e.g. an offline copy of the runbooks).
+    #[command(subcommand)]
+    Export(ExportCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ExportCommand {
+    /// Write every runbook as a static site (index, pages, Markdown, manifest.json)
+    /// that opens from `file://`; the directory is replaced as a whole.
+    Runbooks {
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -101,6 +114,14 @@ pub struct ServeArgs {
     /// Seconds before the first retry of a failed delivery (doubling each time, at most an hour).
     #[arg(long, env = "FOGHORN_DELIVERY_BACKOFF_SECONDS", default_value_t = 30)]
     pub delivery_backoff_seconds: u64,
+
+    /// Keep an offline copy of the runbooks in this directory (see `foghorn export runbooks`).
+    #[arg(long, env = "FOGHORN_RUNBOOK_EXPORT_DIR")]
+    pub runbook_export_dir: Option<PathBuf>,
+
+    /// Minutes between scheduled runbook exports.
+    #[arg(long, env = "FOGHORN_RUNBOOK_EXPORT_MINUTES", default_value_t = 60)]
+    pub runbook_export_minutes: u64,
 
     /// The URL people reach Foghorn at, e.g. `https://foghorn.example.com`.
     #[arg(long, env = "FOGHORN_PUBLIC_URL")]

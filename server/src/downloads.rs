@@ -171,3 +171,31 @@ pub async fn action_items_csv(
         Err(err) => failure(StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), &err.to_string()),
     }
 }
+
+/// `GET /api/runbooks/export.zip`: the offline runbook site, for administrators.
+pub async fn runbooks_zip(State(state): State<AppState>, Extension(user): Extension<CurrentUser>) -> Response {
+    let Some(me) = user.0 else {
+        return failure(StatusCode::UNAUTHORIZED, "Sign in to export runbooks.");
+    };
+    if !role_allows(me.role, Permission::ExportRunbooks) {
+        return failure(StatusCode::FORBIDDEN, "Only administrators export the runbooks.");
+    }
+    let bundle = match crate::runbook_export::current_bundle(&state.pool).await {
+        Ok(files) => crate::runbook_export::zip(&files),
+        Err(_) => return failure(StatusCode::INTERNAL_SERVER_ERROR, "Could not read the runbooks; try again."),
+    };
+    match bundle {
+        Ok(bytes) => (
+            [
+                (header::CONTENT_TYPE, "application/zip"),
+                (header::CONTENT_DISPOSITION, "attachment; filename=\"foghorn-runbooks.zip\""),
+            ],
+            bytes,
+        )
+            .into_response(),
+        Err(err) => {
+            tracing::error!(error = %err, "runbook zip failed");
+            failure(StatusCode::INTERNAL_SERVER_ERROR, "Could not build the archive.")
+        }
+    }
+}

@@ -14,6 +14,7 @@ pub mod embedded_db;
 mod health;
 pub mod live;
 mod middleware;
+pub mod runbook_export;
 mod status_page;
 
 use app::server::AppState;
@@ -78,6 +79,7 @@ pub fn router(state: AppState, web: WebSettings, leptos_options: LeptosOptions, 
         .route("/status.json", get(status_page::json).with_state((state.clone(), web.clone())))
         .route("/status/feed.atom", get(status_page::feed).with_state((state.clone(), web.clone())))
         .route("/status/banner.js", get(status_page::banner).with_state((state.clone(), web.clone())))
+        .route("/api/runbooks/export.zip", get(downloads::runbooks_zip).with_state(state.clone()))
         .route("/api/action_items.csv", get(downloads::action_items_csv).with_state(state.clone()))
         .route("/api/postmortems/{reference}/markdown", get(downloads::markdown).with_state(state.clone()))
         .leptos_routes_with_context(

@@ -6,7 +6,7 @@
 use app::model::{Role, parse_display_name, parse_email};
 use app::server::{AuthSettings, db, passwords};
 use clap::Parser;
-use foghorn::config::{Cli, Command, LogFormat, ServeArgs, UserCommand};
+use foghorn::config::{Cli, Command, ExportCommand, LogFormat, ServeArgs, UserCommand};
 use foghorn::embedded_db::EmbeddedPostgres;
 use foghorn::{WebSettings, migrate, router, session_store};
 use leptos::prelude::LeptosOptions;
@@ -81,6 +81,7 @@ async fn main() -> ExitCode {
         },
         Some(Command::Serve(args)) => serve(&cli, args.clone()).await,
         Some(Command::User(UserCommand::Add { email, name, role })) => add_user(&cli, email, name, role).await,
+        Some(Command::Export(ExportCommand::Runbooks { out })) => export_runbooks(&cli, out).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -129,7 +130,11 @@ async fn serve_with(pool: &PgPool, args: &ServeArgs) -> Result<(), BoxError> {
         },
     )?;
     let (stop_delivery, delivery_stopped) = tokio::sync::watch::channel(false);
-    let delivery = tokio::spawn(delivery.run(delivery_stopped));
+    let delivery = tokio::spawn(delivery.run(delivery_stopped.clone()));
+    let export = args.runbook_export_dir.clone().map(|dir| {
+        let every = Duration::from_secs(args.runbook_export_minutes.max(1) * 60);
+        tokio::spawn(foghorn::runbook_export::schedule(pool.clone(), dir, every, delivery_stopped.clone()))
+    });
     let app = router(app::server::AppState::new(pool.clone(), auth).with_p1_schedule_days(args.p1_schedule_days), web, leptos_options, hub.clone());
     let listener = tokio::net::TcpListener::bind(args.addr).await?;
     tracing::info!(addr = %listener.local_addr()?, "Foghorn is listening");
@@ -144,6 +149,9 @@ async fn serve_with(pool: &PgPool, args: &ServeArgs) -> Result<(), BoxError> {
     // Finishes the batch in hand: what it sent is recorded, the rest stays queued.
     let _ = stop_delivery.send(true);
     let _ = delivery.await;
+    if let Some(export) = export {
+        let _ = export.await;
+    }
     tracing::info!("Foghorn stopped");
     Ok(())
 }
@@ -166,6 +174,20 @@ async fn shutdown_signal() {
         () = terminate => {},
     }
     tracing::info!("shutting down: draining in-flight requests");
+}
+
+async fn export_runbooks(cli: &Cli, out: &std::path::Path) -> Result<(), BoxError> {
+    let database = Database::open(cli).await?;
+    let result = async {
+        migrate(&database.pool).await?;
+        let files = foghorn::runbook_export::current_bundle(&database.pool).await?;
+        foghorn::runbook_export::write_dir(out, &files)?;
+        println!("exported {} files to {}", files.len(), out.display());
+        Ok::<_, BoxError>(())
+    }
+    .await;
+    database.close().await;
+    result
 }
 
 async fn add_user(cli: &Cli, email: &str, name: &str, role: &str) -> Result<(), BoxError> {

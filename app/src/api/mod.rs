@@ -9,3 +9,4 @@ pub mod auth;
 pub mod comms;
 pub mod incidents;
 pub mod postmortems;
+pub mod runbooks;

@@ -8,10 +8,28 @@ use crate::error::AppError;
 use crate::model::*;
 use leptos::prelude::*;
 
+/// What someone is writing in the comms form, kept by the incident page above the part
+/// that live updates re-render, so nothing typed is lost when the incident changes.
+#[derive(Clone, Copy)]
+pub struct CommsDraft {
+    pub open: RwSignal<bool>,
+    pub form: RwSignal<CommsForm>,
+}
+
+impl CommsDraft {
+    pub fn new() -> Self {
+        Self { open: RwSignal::new(false), form: RwSignal::new(CommsForm::default()) }
+    }
+}
+
+fn blank(number: i64) -> CommsForm {
+    CommsForm { number, internal: true, next_update_minutes: "30".into(), ..Default::default() }
+}
+
 /// The incident's comms: what was said, and (for responders) the form to say more.
 /// It is re-created with the incident page, so it re-reads when anything changes.
 #[component]
-pub fn CommsCard(number: i64, can_respond: bool, overdue: Signal<bool>) -> impl IntoView {
+pub fn CommsCard(number: i64, can_respond: bool, overdue: Signal<bool>, draft: CommsDraft) -> impl IntoView {
     let updates = LocalResource::new(move || comms_updates(number));
     view! {
         <section class="card comms" aria-labelledby="comms-heading">
@@ -19,7 +37,7 @@ pub fn CommsCard(number: i64, can_respond: bool, overdue: Signal<bool>) -> impl 
             <Show when=move || overdue.get()>
                 <p class="comms-overdue" role="alert">"Comms update overdue: the promised time has passed."</p>
             </Show>
-            {can_respond.then(|| view! { <CommsForm number /> })}
+            {can_respond.then(|| view! { <CommsForm number draft /> })}
             <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     let list = updates.await.unwrap_or_default();
@@ -54,13 +72,17 @@ pub fn CommsCard(number: i64, can_respond: bool, overdue: Signal<bool>) -> impl 
 }
 
 #[component]
-fn CommsForm(number: i64) -> impl IntoView {
+fn CommsForm(number: i64, draft: CommsDraft) -> impl IntoView {
     let post = ServerAction::<PostCommsUpdate>::new();
     let error = crate::components::form::last_error(post);
-    let form = RwSignal::new(CommsForm { number, internal: true, next_update_minutes: "30".into(), ..Default::default() });
+    let form = draft.form;
+    if form.with_untracked(|f| f.number != number) {
+        form.set(blank(number));
+    }
     Effect::new(move |_| {
         if let Some(Ok(())) = post.value().get() {
-            form.set(CommsForm { number, internal: true, next_update_minutes: "30".into(), ..Default::default() });
+            form.set(blank(number));
+            draft.open.set(false);
         }
     });
     let text = move |get: fn(&CommsForm) -> String| move || form.with(get);
@@ -70,8 +92,10 @@ fn CommsForm(number: i64) -> impl IntoView {
         post.dispatch(PostCommsUpdate { update: form.get_untracked() });
     };
     view! {
-        <details class="comms-form">
-            <summary>"Post a comms update"</summary>
+        <div class="comms-form">
+            <button type="button" class="secondary" aria-expanded=move || draft.open.get().to_string()
+                on:click=move |_| draft.open.update(|o| *o = !*o)>"Post a comms update"</button>
+            <Show when=move || draft.open.get()>
             <form on:submit=submit>
                 <div class="field">
                     <label for="comms-affected">"What is affected"</label>
@@ -114,7 +138,8 @@ fn CommsForm(number: i64) -> impl IntoView {
                 <FormError error inline=&["known", "next_update_minutes", "audience", "public_text"] />
                 <button type="submit" disabled=move || post.pending().get()>"Post update"</button>
             </form>
-        </details>
+            </Show>
+        </div>
     }
 }
 

@@ -5,11 +5,13 @@ mod comms;
 mod incident;
 mod org;
 mod postmortem;
+mod runbook;
 mod user;
 
 pub use action_item::*;
 pub use comms::*;
 pub use incident::*;
 pub use postmortem::*;
+pub use runbook::*;
 pub use org::{Service, Team, TeamMember};
 pub use user::{Role, UserSummary, Viewer, parse_display_name, parse_email};

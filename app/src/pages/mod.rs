@@ -7,7 +7,7 @@ pub mod admin_notifications;
 pub mod dashboard;
 pub mod errors;
 pub mod incidents;
-pub mod placeholder;
 pub mod postmortems;
+pub mod runbooks;
 pub mod setup;
 pub mod sign_in;

@@ -28,14 +28,18 @@ pub enum Permission {
     /// Create action items and change them. (A team's lead may also reassign their
     /// team's items among its members: checked per item by the data layer.)
     TrackActionItems,
+    /// Write runbooks, mark them reviewed, attach them to incidents.
+    WriteRunbooks,
+    /// Download every runbook as an offline bundle.
+    ExportRunbooks,
 }
 
 /// Whether `role` grants `permission`.
 pub fn role_allows(role: Role, permission: Permission) -> bool {
     use Permission::*;
     match permission {
-        ManageUsers | ManageTeams | ManageServices | ManageNotifications => role == Role::Admin,
-        RespondToIncidents | WritePostmortems | TrackActionItems => matches!(role, Role::Admin | Role::Responder),
+        ManageUsers | ManageTeams | ManageServices | ManageNotifications | ExportRunbooks => role == Role::Admin,
+        RespondToIncidents | WritePostmortems | TrackActionItems | WriteRunbooks => matches!(role, Role::Admin | Role::Responder),
         ReadDirectory | ReadIncidents => true,
     }
 }

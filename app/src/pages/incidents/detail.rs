@@ -7,7 +7,8 @@
 use crate::api::admin::{list_services, list_teams};
 use crate::api::incidents::*;
 use crate::components::action_items::IncidentItems;
-use crate::components::comms::{CommsCard, PublicStateCard};
+use crate::components::comms::{CommsCard, CommsDraft, PublicStateCard};
+use crate::pages::runbooks::IncidentRunbooks;
 use crate::components::form::{FormError, last_error};
 use crate::components::incident::{Holder, ServiceChecks, SeverityBadge, StatusBadge, set_chosen};
 use crate::components::live::{LiveIndicator, use_live, use_now};
@@ -34,12 +35,13 @@ pub fn IncidentPage() -> impl IntoView {
     );
     let draft = RwSignal::new(String::new());
     let edit_draft = EditDraft::default();
+    let comms_draft = CommsDraft::new();
 
     view! {
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match view.await {
-                    Ok(v) => view! { <IncidentScreen v refresh draft edit_draft /> }.into_any(),
+                    Ok(v) => view! { <IncidentScreen v refresh draft edit_draft comms_draft /> }.into_any(),
                     Err(err) => view! {
                         <Title text="Incident" />
                         <h1>"Incident"</h1>
@@ -52,7 +54,7 @@ pub fn IncidentPage() -> impl IntoView {
 }
 
 #[component]
-fn IncidentScreen(v: IncidentView, refresh: RwSignal<u32>, draft: RwSignal<String>, edit_draft: EditDraft) -> impl IntoView {
+fn IncidentScreen(v: IncidentView, refresh: RwSignal<u32>, draft: RwSignal<String>, edit_draft: EditDraft, comms_draft: CommsDraft) -> impl IntoView {
     let incident = v.incident.clone();
     let number = incident.number;
     let entries = RwSignal::new(v.timeline.clone());
@@ -136,7 +138,8 @@ fn IncidentScreen(v: IncidentView, refresh: RwSignal<u32>, draft: RwSignal<Strin
             </section>
             <aside class="side-col">
                 {can_respond.then(|| view! { <Controls incident=incident.clone() viewer_id=v.viewer_id /> })}
-                <CommsCard number can_respond overdue=comms_late />
+                <CommsCard number can_respond overdue=comms_late draft=comms_draft />
+                <IncidentRunbooks number can_respond />
                 {can_respond.then(|| view! { <PublicStateCard /> })}
                 <PostmortemCard number status=incident.postmortem can_respond />
                 <Milestones timestamps=ts.clone() number can_respond />

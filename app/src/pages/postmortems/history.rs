@@ -12,10 +12,17 @@ use leptos::task::spawn_local;
 #[component]
 pub fn History(number: i64, can_edit: bool, draft: Draft, on_restore: Callback<()>) -> impl IntoView {
     let open = RwSignal::new(false);
-    // Loaded when opened, and again whenever a new version is saved from this page.
-    let versions = LocalResource::new(move || {
-        let (open, _) = (open.get(), draft.version());
-        async move { if open { postmortem_versions(number).await.map(Some) } else { Ok(None) } }
+    let versions = RwSignal::new(None::<Vec<VersionSummary>>);
+    // Read when opened, and again whenever this page saves a new version.
+    Effect::new(move |_| {
+        let (is_open, _) = (open.get(), draft.version());
+        if is_open {
+            spawn_local(async move {
+                if let Ok(list) = postmortem_versions(number).await {
+                    versions.set(Some(list));
+                }
+            });
+        }
     });
     let shown = RwSignal::new(None::<VersionDetail>);
     let error = RwSignal::new(None::<AppError>);
@@ -50,9 +57,8 @@ pub fn History(number: i64, can_edit: bool, draft: Draft, on_restore: Callback<(
             </button>
             {move || error.get().map(|e| view! { <p class="form-error" role="alert">{e.to_string()}</p> })}
             <Show when=move || open.get()>
-                <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
-                    {move || Suspend::new(async move {
-                        let list = versions.await.ok().flatten().unwrap_or_default();
+                {move || {
+                        let list = versions.get().unwrap_or_default();
                         view! {
                             <ol class="versions">
                                 {list.into_iter().map(|v| {
@@ -78,8 +84,7 @@ pub fn History(number: i64, can_edit: bool, draft: Draft, on_restore: Callback<(
                                 }).collect_view()}
                             </ol>
                         }
-                    })}
-                </Suspense>
+                }}
                 {move || shown.get().map(|v| view! { <VersionDiff detail=v /> })}
             </Show>
         </section>

@@ -6,6 +6,7 @@ pub mod incidents;
 pub mod notifications;
 pub mod outbox;
 pub mod postmortems;
+pub mod runbooks;
 pub mod services;
 pub mod status;
 pub mod teams;

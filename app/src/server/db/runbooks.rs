@@ -1,0 +1,398 @@
+//! Runbooks: versioned like postmortems (a save names its base version; a stale one is
+//! refused with the current text), reviewed on an interval, and drilled.
+
+use super::incidents::{self, IncidentFields, person};
+use super::timeline;
+use crate::error::AppError;
+use crate::model::*;
+use crate::server::markdown;
+use sqlx::{PgConnection, PgPool, QueryBuilder};
+use time::{Duration, OffsetDateTime};
+
+pub const MAX_BODY_CHARS: usize = 100_000;
+
+pub fn parse_text(title: &str, body: &str) -> Result<RunbookText, AppError> {
+    let title = title.trim();
+    if title.is_empty() || title.chars().count() > 200 {
+        return Err(AppError::invalid("title", "Give the runbook a title of up to 200 characters."));
+    }
+    if body.chars().count() > MAX_BODY_CHARS {
+        return Err(AppError::invalid("body", format!("Keep a runbook under {MAX_BODY_CHARS} characters; split it.")));
+    }
+    Ok(RunbookText { title: title.to_owned(), body: body.to_owned() })
+}
+
+pub fn parse_interval(days: i32) -> Result<i32, AppError> {
+    if !(1..=3650).contains(&days) {
+        return Err(AppError::invalid("review_interval_days", "Review every 1 to 3650 days."));
+    }
+    Ok(days)
+}
+
+async fn set_services(tx: &mut PgConnection, id: i64, service_ids: &[i64]) -> Result<(), AppError> {
+    let known: i64 = sqlx::query_scalar("SELECT count(*) FROM services WHERE id = ANY($1)").bind(service_ids).fetch_one(&mut *tx).await?;
+    let mut unique = service_ids.to_vec();
+    unique.sort_unstable();
+    unique.dedup();
+    if known != unique.len() as i64 {
+        return Err(AppError::invalid("service_ids", "Choose existing services."));
+    }
+    sqlx::query("DELETE FROM runbook_services WHERE runbook_id = $1").bind(id).execute(&mut *tx).await?;
+    sqlx::query("INSERT INTO runbook_services (runbook_id, service_id) SELECT $1, unnest($2::bigint[])")
+        .bind(id)
+        .bind(&unique)
+        .execute(&mut *tx)
+        .await?;
+    Ok(())
+}
+
+async fn check_team(tx: &mut PgConnection, team_id: Option<i64>) -> Result<(), AppError> {
+    if let Some(team) = team_id {
+        let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM teams WHERE id = $1)").bind(team).fetch_one(&mut *tx).await?;
+        if !exists {
+            return Err(AppError::invalid("team_id", "Choose an existing team."));
+        }
+    }
+    Ok(())
+}
+
+pub async fn create(pool: &PgPool, by: &Viewer, text: &RunbookText, team_id: Option<i64>, service_ids: &[i64], interval: i32) -> Result<i64, AppError> {
+    let mut tx = pool.begin().await?;
+    check_team(&mut tx, team_id).await?;
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO runbooks (title, body, team_id, review_interval_days, created_by, updated_by)
+         VALUES ($1, $2, $3, $4, $5, $5) RETURNING id",
+    )
+    .bind(&text.title)
+    .bind(&text.body)
+    .bind(team_id)
+    .bind(interval)
+    .bind(by.id)
+    .fetch_one(&mut *tx)
+    .await?;
+    set_services(&mut tx, id, service_ids).await?;
+    sqlx::query("INSERT INTO runbook_versions (runbook_id, version, title, body, author_id, note) VALUES ($1, 1, $2, $3, $4, 'created')")
+        .bind(id)
+        .bind(&text.title)
+        .bind(&text.body)
+        .bind(by.id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Saves a new version if `base_version` is still current; else refuses with the
+/// current text (JSON of [`RunbookText`]) so the editor can show both.
+pub async fn save(pool: &PgPool, by: &Viewer, id: i64, base_version: i32, text: &RunbookText, note: &str) -> Result<Saved, AppError> {
+    let mut tx = pool.begin().await?;
+    let current: Option<(i32, String, String, Option<String>)> = sqlx::query_as(
+        "SELECT r.version, r.title, r.body, u.display_name FROM runbooks r LEFT JOIN users u ON u.id = r.updated_by
+          WHERE r.id = $1 FOR UPDATE OF r",
+    )
+    .bind(id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let (version, title, body, updated_by) = current.ok_or_else(|| AppError::NotFound("That runbook".into()))?;
+    let current = RunbookText { title, body };
+    if version != base_version {
+        return Err(AppError::EditConflict {
+            version,
+            author: updated_by.unwrap_or_else(|| "Someone".into()),
+            content: serde_json::to_string(&current).map_err(|_| AppError::Internal)?,
+        });
+    }
+    if *text == current {
+        return Ok(Saved { version });
+    }
+    let next = version + 1;
+    sqlx::query("UPDATE runbooks SET title = $2, body = $3, version = $4, updated_by = $5, updated_at = now() WHERE id = $1")
+        .bind(id)
+        .bind(&text.title)
+        .bind(&text.body)
+        .bind(next)
+        .bind(by.id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("INSERT INTO runbook_versions (runbook_id, version, title, body, author_id, note) VALUES ($1, $2, $3, $4, $5, $6)")
+        .bind(id)
+        .bind(next)
+        .bind(&text.title)
+        .bind(&text.body)
+        .bind(by.id)
+        .bind(note)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(Saved { version: next })
+}
+
+pub async fn restore(pool: &PgPool, by: &Viewer, id: i64, version: i32, base_version: i32) -> Result<Saved, AppError> {
+    let old: (String, String) = sqlx::query_as("SELECT title, body FROM runbook_versions WHERE runbook_id = $1 AND version = $2")
+        .bind(id)
+        .bind(version)
+        .fetch_optional(pool)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("Version {version} of that runbook")))?;
+    save(pool, by, id, base_version, &RunbookText { title: old.0, body: old.1 }, &format!("restored version {version}")).await
+}
+
+/// Owning team, services and review interval: not part of the text's versions.
+pub async fn set_details(pool: &PgPool, id: i64, team_id: Option<i64>, service_ids: &[i64], interval: i32) -> Result<(), AppError> {
+    let mut tx = pool.begin().await?;
+    check_team(&mut tx, team_id).await?;
+    let done = sqlx::query("UPDATE runbooks SET team_id = $2, review_interval_days = $3 WHERE id = $1")
+        .bind(id)
+        .bind(team_id)
+        .bind(interval)
+        .execute(&mut *tx)
+        .await?;
+    if done.rows_affected() == 0 {
+        return Err(AppError::NotFound("That runbook".into()));
+    }
+    set_services(&mut tx, id, service_ids).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn mark_reviewed(pool: &PgPool, by: &Viewer, id: i64) -> Result<(), AppError> {
+    let done = sqlx::query("UPDATE runbooks SET last_reviewed_at = now(), last_reviewed_by = $2 WHERE id = $1")
+        .bind(id)
+        .bind(by.id)
+        .execute(pool)
+        .await?;
+    if done.rows_affected() == 0 {
+        return Err(AppError::NotFound("That runbook".into()));
+    }
+    Ok(())
+}
+
+async fn services_of(pool: &PgPool, id: i64) -> Result<Vec<ServiceRef>, AppError> {
+    let rows: Vec<(i64, String)> = sqlx::query_as(
+        "SELECT s.id, s.name FROM runbook_services x JOIN services s ON s.id = x.service_id WHERE x.runbook_id = $1 ORDER BY lower(s.name)",
+    )
+    .bind(id)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.into_iter().map(|(id, name)| ServiceRef { id, name }).collect())
+}
+
+pub async fn get(pool: &PgPool, id: i64, can_edit: bool, now: OffsetDateTime) -> Result<Runbook, AppError> {
+    #[allow(clippy::type_complexity)]
+    let row: (String, String, i32, Option<i64>, Option<String>, i32, Option<OffsetDateTime>, Option<i64>, Option<String>, Option<i64>, Option<String>, OffsetDateTime, OffsetDateTime) = sqlx::query_as(
+        "SELECT r.title, r.body, r.version, r.team_id, t.name, r.review_interval_days, r.last_reviewed_at,
+                r.last_reviewed_by, rv.display_name, r.updated_by, u.display_name, r.updated_at, r.created_at
+           FROM runbooks r LEFT JOIN teams t ON t.id = r.team_id
+           LEFT JOIN users rv ON rv.id = r.last_reviewed_by LEFT JOIN users u ON u.id = r.updated_by
+          WHERE r.id = $1",
+    )
+    .bind(id)
+    .fetch_optional(pool)
+    .await?
+    .ok_or_else(|| AppError::NotFound("That runbook".into()))?;
+    let (title, body, version, team_id, team_name, interval, reviewed_at, reviewer_id, reviewer_name, updater_id, updater_name, updated_at, created_at) = row;
+    let drills: Vec<(i64, Option<i64>, Option<String>, OffsetDateTime, String)> = sqlx::query_as(
+        "SELECT i.number, d.started_by, u.display_name, d.started_at, i.status FROM runbook_drills d
+           JOIN incidents i ON i.id = d.incident_id LEFT JOIN users u ON u.id = d.started_by
+          WHERE d.runbook_id = $1 ORDER BY d.started_at DESC",
+    )
+    .bind(id)
+    .fetch_all(pool)
+    .await?;
+    Ok(Runbook {
+        id,
+        body_html: markdown::render(&body),
+        text: RunbookText { title, body },
+        version,
+        services: services_of(pool, id).await?,
+        team_id,
+        team_name,
+        review_interval_days: interval,
+        last_reviewed_at: reviewed_at,
+        last_reviewed_by: person(reviewer_id, reviewer_name),
+        review_overdue: review_overdue(created_at, reviewed_at, interval, now),
+        updated_by: person(updater_id, updater_name),
+        updated_at,
+        drills: drills
+            .into_iter()
+            .map(|(number, by_id, by_name, started_at, status)| Drill {
+                incident_number: number,
+                started_by: person(by_id, by_name),
+                started_at,
+                resolved: status == "resolved",
+            })
+            .collect(),
+        can_edit,
+    })
+}
+
+pub async fn versions(pool: &PgPool, id: i64) -> Result<Vec<RunbookVersion>, AppError> {
+    let rows: Vec<(i32, Option<i64>, Option<String>, OffsetDateTime, String)> = sqlx::query_as(
+        "SELECT v.version, v.author_id, u.display_name, v.saved_at, v.note FROM runbook_versions v
+           LEFT JOIN users u ON u.id = v.author_id WHERE v.runbook_id = $1 ORDER BY v.version DESC",
+    )
+    .bind(id)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(version, author_id, author_name, saved_at, note)| RunbookVersion { version, author: person(author_id, author_name), saved_at, note })
+        .collect())
+}
+
+pub async fn list(pool: &PgPool, filter: &RunbookFilter, now: OffsetDateTime) -> Result<Vec<RunbookSummary>, AppError> {
+    let mut q = QueryBuilder::new(
+        "SELECT r.id, r.title, t.name, r.last_reviewed_at, r.created_at, r.review_interval_days,
+                (SELECT max(d.started_at) FROM runbook_drills d WHERE d.runbook_id = r.id) AS last_drilled
+           FROM runbooks r LEFT JOIN teams t ON t.id = r.team_id WHERE true",
+    );
+    let text = filter.q.trim();
+    if !text.is_empty() {
+        q.push(" AND r.search @@ websearch_to_tsquery('english', ").push_bind(text).push(")");
+    }
+    if let Some(service) = filter.service_id {
+        q.push(" AND EXISTS (SELECT 1 FROM runbook_services x WHERE x.runbook_id = r.id AND x.service_id = ").push_bind(service).push(")");
+    }
+    if let Some(team) = filter.team_id {
+        q.push(" AND r.team_id = ").push_bind(team);
+    }
+    match filter.drilled.as_str() {
+        "" => {}
+        "never" => {
+            q.push(" AND NOT EXISTS (SELECT 1 FROM runbook_drills d WHERE d.runbook_id = r.id)");
+        }
+        "stale" => {
+            q.push(" AND NOT EXISTS (SELECT 1 FROM runbook_drills d WHERE d.runbook_id = r.id AND d.started_at > ")
+                .push_bind(now - Duration::days(183))
+                .push(")");
+        }
+        _ => return Err(AppError::invalid("drilled", "Use never or stale.")),
+    }
+    q.push(" ORDER BY lower(r.title), r.id");
+    #[allow(clippy::type_complexity)]
+    let rows: Vec<(i64, String, Option<String>, Option<OffsetDateTime>, OffsetDateTime, i32, Option<OffsetDateTime>)> =
+        q.build_query_as().fetch_all(pool).await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for (id, title, team_name, reviewed, created, interval, drilled) in rows {
+        let overdue = review_overdue(created, reviewed, interval, now);
+        if filter.review_overdue && !overdue {
+            continue;
+        }
+        out.push(RunbookSummary {
+            id,
+            title,
+            services: services_of(pool, id).await?,
+            team_name,
+            last_reviewed_at: reviewed,
+            last_drilled_at: drilled,
+            review_overdue: overdue,
+        });
+    }
+    Ok(out)
+}
+
+/// The runbooks of an incident's affected services, and those attached by hand.
+pub async fn for_incident(pool: &PgPool, number: i64) -> Result<Vec<IncidentRunbook>, AppError> {
+    let rows: Vec<(i64, String, bool)> = sqlx::query_as(
+        "SELECT r.id, r.title, bool_and(src.attached) FROM (
+             SELECT x.runbook_id, false AS attached FROM incident_services s
+               JOIN runbook_services x ON x.service_id = s.service_id JOIN incidents i ON i.id = s.incident_id
+              WHERE i.number = $1
+             UNION ALL
+             SELECT a.runbook_id, true FROM incident_runbooks a JOIN incidents i ON i.id = a.incident_id WHERE i.number = $1
+         ) src JOIN runbooks r ON r.id = src.runbook_id
+         GROUP BY r.id, r.title ORDER BY lower(r.title)",
+    )
+    .bind(number)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.into_iter().map(|(id, title, attached)| IncidentRunbook { id, title, attached }).collect())
+}
+
+pub async fn attach(pool: &PgPool, by: &Viewer, number: i64, runbook_id: i64) -> Result<(), AppError> {
+    let mut tx = pool.begin().await?;
+    let incident = incidents::lock(&mut tx, number).await?;
+    let title: String = sqlx::query_scalar("SELECT title FROM runbooks WHERE id = $1")
+        .bind(runbook_id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| AppError::invalid("runbook_id", "Choose an existing runbook."))?;
+    let added = sqlx::query("INSERT INTO incident_runbooks (incident_id, runbook_id, attached_by) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
+        .bind(incident.id)
+        .bind(runbook_id)
+        .bind(by.id)
+        .execute(&mut *tx)
+        .await?;
+    if added.rows_affected() == 0 {
+        return Err(AppError::invalid("runbook_id", "That runbook is already attached."));
+    }
+    timeline::append(&mut tx, incident.id, "edit", Some(by.id), &format!("{} attached the runbook \"{title}\"", by.display_name)).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Starts a drill: an incident flagged as a drill, on the runbook's services and team,
+/// with the runbook attached and the starter on point.
+pub async fn start_drill(pool: &PgPool, by: &Viewer, runbook_id: i64, severity: Severity) -> Result<i64, AppError> {
+    let runbook = get(pool, runbook_id, true, OffsetDateTime::now_utc()).await?;
+    let fields = IncidentFields::parse(
+        &format!("Drill: {}", runbook.text.title),
+        &format!("A rehearsal of the runbook \"{}\".", runbook.text.title),
+        runbook.team_id,
+        runbook.services.iter().map(|s| s.id).collect(),
+    )?;
+    let number = incidents::declare(pool, by, &fields, severity, Some(by.id), true).await?;
+    let incident_id = incidents::id_of(pool, number).await?;
+    sqlx::query("INSERT INTO runbook_drills (runbook_id, incident_id, started_by) VALUES ($1, $2, $3)")
+        .bind(runbook_id)
+        .bind(incident_id)
+        .bind(by.id)
+        .execute(pool)
+        .await?;
+    sqlx::query("INSERT INTO incident_runbooks (incident_id, runbook_id, attached_by) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
+        .bind(incident_id)
+        .bind(runbook_id)
+        .bind(by.id)
+        .execute(pool)
+        .await?;
+    Ok(number)
+}
+
+/// A runbook as the offline export writes it.
+pub struct Exported {
+    pub id: i64,
+    pub title: String,
+    pub body: String,
+    pub body_html: String,
+    pub version: i32,
+    pub services: Vec<String>,
+    pub team: Option<String>,
+    pub last_reviewed_at: Option<OffsetDateTime>,
+    pub updated_at: OffsetDateTime,
+}
+
+pub async fn export_all(pool: &PgPool) -> Result<Vec<Exported>, AppError> {
+    #[allow(clippy::type_complexity)]
+    let rows: Vec<(i64, String, String, i32, Option<String>, Option<OffsetDateTime>, OffsetDateTime, Vec<String>)> = sqlx::query_as(
+        "SELECT r.id, r.title, r.body, r.version, t.name, r.last_reviewed_at, r.updated_at,
+                ARRAY(SELECT s.name FROM runbook_services x JOIN services s ON s.id = x.service_id
+                       WHERE x.runbook_id = r.id ORDER BY lower(s.name))
+           FROM runbooks r LEFT JOIN teams t ON t.id = r.team_id ORDER BY lower(r.title), r.id",
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, title, body, version, team, last_reviewed_at, updated_at, services)| Exported {
+            id,
+            body_html: markdown::render(&body),
+            title,
+            body,
+            version,
+            services,
+            team,
+            last_reviewed_at,
+            updated_at,
+        })
+        .collect())
+}
