@@ -67,3 +67,23 @@ test('comms posts a public update: the status page and a customer site banner sh
   await ada.goto('/postmortems');
   await expect(ada.locator('.major-banner')).toContainText(`INC-${number}`);
 });
+
+test('every page comes alive in the browser without errors', async ({ page }) => {
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !m.text().includes('Failed to load resource')) errors.push(m.text());
+  });
+  await signIn(page, ADMIN);
+  const paths = ['/', '/incidents', '/incidents/new', '/incidents/INC-1', '/postmortems', '/actions', '/actions?view=mine',
+    '/actions?view=team', '/actions?view=summary', '/runbooks', '/runbooks/new', '/admin', '/account'];
+  const postmortem = await page.request.post('/api/list_postmortems', { data: { filter: {} }, headers: { accept: 'application/json' } });
+  for (const p of (await postmortem.json()).postmortems) paths.push(`/postmortems/INC-${p.incident_number}`);
+  for (const path of paths) {
+    await page.goto(path);
+    await hydrated(page);
+    // Effects that load data after hydration run too.
+    await page.waitForTimeout(300);
+    expect(errors, `errors on ${path}`).toEqual([]);
+  }
+});

@@ -239,3 +239,34 @@ async fn viewers_read_runbooks_and_change_nothing(pool: PgPool) {
     let linked = app.call("incident_runbooks", &[("number", &n)], Some(&viewer)).await.json();
     assert_eq!(linked, json!([{ "id": id, "title": "Cache flush", "attached": true }]));
 }
+
+#[sqlx::test(migrations = false)]
+async fn the_scheduled_export_keeps_a_copy_fresh(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let (_, cookie) = app.user_with_role(Role::Responder).await;
+    create(&app, &cookie, "First", "one", &[]).await;
+    let out = std::env::temp_dir().join(format!("foghorn-scheduled-{}", std::process::id()));
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let task = tokio::spawn(foghorn::runbook_export::schedule(app.pool.clone(), out.clone(), std::time::Duration::from_millis(200), stopped));
+    let count = || {
+        std::fs::read(out.join("manifest.json")).ok().and_then(|m| serde_json::from_slice::<Value>(&m).ok()).map(|m| m["count"].as_i64().unwrap())
+    };
+    for _ in 0..50 {
+        if count() == Some(1) {
+            break;
+        }
+        common::sleep(100).await;
+    }
+    assert_eq!(count(), Some(1), "the first export is written at start-up");
+    create(&app, &cookie, "Second", "two", &[]).await;
+    for _ in 0..50 {
+        if count() == Some(2) {
+            break;
+        }
+        common::sleep(100).await;
+    }
+    assert_eq!(count(), Some(2), "a later run picks up the new runbook");
+    stop.send(true).unwrap();
+    task.await.unwrap();
+    std::fs::remove_dir_all(&out).unwrap();
+}

@@ -3,6 +3,7 @@
 
 use crate::api::action_items::*;
 use crate::api::incidents::list_responders;
+use crate::components::load_in_browser;
 use crate::components::time::Time;
 use crate::error::AppError;
 use crate::model::*;
@@ -58,7 +59,7 @@ pub fn ItemTable(items: Vec<ActionItem>, rights: ItemRights, on_change: Callback
     }
     let error = RwSignal::new(None::<AppError>);
     // The owner list is loaded by the browser, once per table, and only for editors.
-    let people = LocalResource::new(move || async move { list_responders().await.unwrap_or_default() });
+    let people = load_in_browser(|| async { list_responders().await.unwrap_or_default() });
     view! {
         {move || error.get().map(|e| view! { <p class="form-error" role="alert">{e.to_string()}</p> })}
         <table class="list items">
@@ -94,7 +95,7 @@ fn save(error: RwSignal<Option<AppError>>, on_change: Callback<()>, call: impl s
 fn ItemRow(
     item: ActionItem,
     rights: ItemRights,
-    people: LocalResource<Vec<Person>>,
+    people: RwSignal<Option<Vec<Person>>>,
     error: RwSignal<Option<AppError>>,
     on_change: Callback<()>,
     show_incident: bool,
@@ -187,13 +188,9 @@ fn ItemRow(
                             <option value="" selected=owner_id.is_none()>"Nobody"</option>
                             // The current owner is always an option, even before the list loads.
                             {owner_id.zip(owner_name.clone()).map(|(oid, name)| view! { <option value=oid selected=true>{name}</option> })}
-                            <Suspense>
-                                {move || Suspend::new(async move {
-                                    people.await.into_iter().filter(|p| Some(p.id) != owner_id).map(|p| view! {
-                                        <option value=p.id>{p.display_name}</option>
-                                    }).collect_view()
-                                })}
-                            </Suspense>
+                            {move || people.get().unwrap_or_default().into_iter().filter(|p| Some(p.id) != owner_id).map(|p| view! {
+                                <option value=p.id>{p.display_name}</option>
+                            }).collect_view()}
                         </select>
                     }.into_any()
                 } else {
@@ -236,7 +233,7 @@ pub fn NewItemForm(
             on_created.run(());
         }
     });
-    let people = LocalResource::new(move || async move { list_responders().await.unwrap_or_default() });
+    let people = load_in_browser(|| async { list_responders().await.unwrap_or_default() });
     let field_error = move |f: &'static str| move || error.get().and_then(|e| e.for_field(f)).map(|m| view! { <p class="field-error">{m}</p> });
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -273,11 +270,7 @@ pub fn NewItemForm(
                     <label for="new-item-owner">"Owner"</label>
                     <select id="new-item-owner" on:change=move |ev| draft.update(|d| d.owner_id = event_target_value(&ev).parse().ok())>
                         <option value="">"Nobody yet"</option>
-                        <Suspense>
-                            {move || Suspend::new(async move {
-                                people.await.into_iter().map(|p| view! { <option value=p.id>{p.display_name}</option> }).collect_view()
-                            })}
-                        </Suspense>
+                        {move || people.get().unwrap_or_default().into_iter().map(|p| view! { <option value=p.id>{p.display_name}</option> }).collect_view()}
                     </select>
                 </div>
                 <div class="field">
@@ -297,16 +290,22 @@ pub fn NewItemForm(
 #[component]
 pub fn IncidentItems(number: i64, #[prop(into)] reload: Signal<u32>) -> impl IntoView {
     let added = RwSignal::new(0u32);
-    let items = LocalResource::new(move || {
+    // Read by the browser (in the reader's zone) once the page is live, and again after
+    // every change; the server renders the placeholder.
+    let items = RwSignal::new(None::<Result<Tracker, AppError>>);
+    Effect::new(move |_| {
         let _ = (reload.get(), added.get());
-        list_action_items(ItemFilter { incident: Some(number), tz_offset_minutes: browser_offset_minutes(), ..Default::default() })
+        spawn_local(async move {
+            let filter = ItemFilter { incident: Some(number), tz_offset_minutes: browser_offset_minutes(), ..Default::default() };
+            items.set(Some(list_action_items(filter).await));
+        });
     });
     let on_change = Callback::new(move |_| added.update(|n| *n += 1));
     view! {
-        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match items.await {
-                    Ok(t) => {
+        <div class="incident-items">
+            {move || match items.get() {
+                    None => view! { <p class="muted">"Loading…"</p> }.into_any(),
+                    Some(Ok(t)) => {
                         let rights = ItemRights { can_edit: t.can_edit, leads: t.leads.clone() };
                         view! {
                             <ItemTable items=t.items rights on_change />
@@ -319,9 +318,8 @@ pub fn IncidentItems(number: i64, #[prop(into)] reload: Signal<u32>) -> impl Int
                             <p class="small"><a href=format!("/actions?incident={number}")>"Open in the tracker"</a></p>
                         }.into_any()
                     }
-                    Err(e) => view! { <p class="form-error">{e.to_string()}</p> }.into_any(),
-                }
-            })}
-        </Suspense>
+                    Some(Err(e)) => view! { <p class="form-error">{e.to_string()}</p> }.into_any(),
+            }}
+        </div>
     }
 }

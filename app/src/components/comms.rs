@@ -12,35 +12,39 @@ use leptos::prelude::*;
 /// that live updates re-render, so nothing typed is lost when the incident changes.
 #[derive(Clone, Copy)]
 pub struct CommsDraft {
-    pub open: RwSignal<bool>,
     pub form: RwSignal<CommsForm>,
 }
 
 impl CommsDraft {
     pub fn new() -> Self {
-        Self { open: RwSignal::new(false), form: RwSignal::new(CommsForm::default()) }
+        Self { form: RwSignal::new(blank()) }
     }
 }
 
-fn blank(number: i64) -> CommsForm {
-    CommsForm { number, internal: true, next_update_minutes: "30".into(), ..Default::default() }
+fn blank() -> CommsForm {
+    CommsForm { internal: true, next_update_minutes: "30".into(), ..Default::default() }
 }
 
 /// The incident's comms: what was said, and (for responders) the form to say more.
 /// It is re-created with the incident page, so it re-reads when anything changes.
 #[component]
 pub fn CommsCard(number: i64, can_respond: bool, overdue: Signal<bool>, draft: CommsDraft) -> impl IntoView {
-    let updates = LocalResource::new(move || comms_updates(number));
+    // Read by the browser once the page is live (the card is re-created with every change).
+    let updates = RwSignal::new(None::<Vec<CommsUpdate>>);
+    Effect::new(move |_| {
+        leptos::task::spawn_local(async move { updates.set(Some(comms_updates(number).await.unwrap_or_default())) });
+    });
     view! {
         <section class="card comms" aria-labelledby="comms-heading">
             <h2 id="comms-heading">"Comms updates"</h2>
-            <Show when=move || overdue.get()>
+            <div>{move || overdue.get().then(|| view! {
                 <p class="comms-overdue" role="alert">"Comms update overdue: the promised time has passed."</p>
-            </Show>
+            })}</div>
             {can_respond.then(|| view! { <CommsForm number draft /> })}
-            <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    let list = updates.await.unwrap_or_default();
+            {move || {
+                    let Some(list) = updates.get() else {
+                        return view! { <p class="muted">"Loading…"</p> }.into_any();
+                    };
                     if list.is_empty() {
                         return view! { <p class="muted">"No updates yet."</p> }.into_any();
                     }
@@ -65,8 +69,7 @@ pub fn CommsCard(number: i64, can_respond: bool, overdue: Signal<bool>, draft: C
                             }).collect_view()}
                         </ol>
                     }.into_any()
-                })}
-            </Suspense>
+            }}
         </section>
     }
 }
@@ -76,26 +79,20 @@ fn CommsForm(number: i64, draft: CommsDraft) -> impl IntoView {
     let post = ServerAction::<PostCommsUpdate>::new();
     let error = crate::components::form::last_error(post);
     let form = draft.form;
-    if form.with_untracked(|f| f.number != number) {
-        form.set(blank(number));
-    }
     Effect::new(move |_| {
         if let Some(Ok(())) = post.value().get() {
-            form.set(blank(number));
-            draft.open.set(false);
+            form.set(blank());
         }
     });
     let text = move |get: fn(&CommsForm) -> String| move || form.with(get);
     let field_error = move |f: &'static str| move || error.get().and_then(|e| e.for_field(f)).map(|m| view! { <p class="field-error">{m}</p> });
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        post.dispatch(PostCommsUpdate { update: form.get_untracked() });
+        post.dispatch(PostCommsUpdate { update: CommsForm { number, ..form.get_untracked() } });
     };
     view! {
-        <div class="comms-form">
-            <button type="button" class="secondary" aria-expanded=move || draft.open.get().to_string()
-                on:click=move |_| draft.open.update(|o| *o = !*o)>"Post a comms update"</button>
-            <Show when=move || draft.open.get()>
+        <details class="comms-form">
+            <summary>"Post a comms update"</summary>
             <form on:submit=submit>
                 <div class="field">
                     <label for="comms-affected">"What is affected"</label>
@@ -127,19 +124,18 @@ fn CommsForm(number: i64, draft: CommsDraft) -> impl IntoView {
                         on:change=move |ev| form.update(|f| f.public = event_target_checked(&ev)) />" Public (status page)"</label>
                     {field_error("audience")}
                 </fieldset>
-                <Show when=move || form.with(|f| f.public)>
+                <div>{move || form.with(|f| f.public).then(|| view! {
                     <div class="field">
                         <label for="comms-public-text">"Public wording (customers read this)"</label>
                         <textarea id="comms-public-text" rows="2" prop:value=text(|f| f.public_text.clone())
                             on:input=move |ev| form.update(|f| f.public_text = event_target_value(&ev))></textarea>
                         {field_error("public_text")}
                     </div>
-                </Show>
+                })}</div>
                 <FormError error inline=&["known", "next_update_minutes", "audience", "public_text"] />
                 <button type="submit" disabled=move || post.pending().get()>"Post update"</button>
             </form>
-            </Show>
-        </div>
+        </details>
     }
 }
 
@@ -148,16 +144,16 @@ fn CommsForm(number: i64, draft: CommsDraft) -> impl IntoView {
 pub fn PublicStateCard() -> impl IntoView {
     let set = ServerAction::<OverrideServiceState>::new();
     let error = crate::components::form::last_error(set);
-    let status = LocalResource::new(move || {
+    let status = crate::components::load_in_browser(move || {
         let _ = set.version().get();
         get_public_status()
     });
     view! {
         <section class="card" aria-labelledby="public-heading">
             <h2 id="public-heading">"Status page"</h2>
-            <Suspense>
-                {move || Suspend::new(async move {
-                    let services = status.await.map(|s| s.services).unwrap_or_default();
+            {move || {
+                    let Some(status) = status.get() else { return ().into_any() };
+                    let services = status.map(|s| s.services).unwrap_or_default();
                     if services.is_empty() {
                         return view! { <p class="muted">"No public services (an administrator marks services public)."</p> }.into_any();
                     }
@@ -174,8 +170,7 @@ pub fn PublicStateCard() -> impl IntoView {
                             <button type="submit" class="secondary small">"Set"</button>
                         </ActionForm>
                     }).collect_view().into_any()
-                })}
-            </Suspense>
+            }}
             <FormError error />
             <p class="small"><a href="/status">"Open the public status page"</a></p>
         </section>

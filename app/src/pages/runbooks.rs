@@ -86,11 +86,10 @@ pub fn RunbooksPage() -> impl IntoView {
 /// The team, services and review interval fields, shared by the new and edit forms.
 #[component]
 fn DetailsFields(form: RwSignal<RunbookForm>) -> impl IntoView {
-    let options = LocalResource::new(|| async { Ok::<_, AppError>((list_teams().await?, list_services().await?)) });
+    let options = crate::components::load_in_browser(|| async { Ok::<_, AppError>((list_teams().await?, list_services().await?)) });
     view! {
-        <Suspense>
-            {move || Suspend::new(async move {
-                let (teams, services) = options.await.unwrap_or_default();
+        {move || {
+                let (teams, services) = options.get().and_then(Result::ok).unwrap_or_default();
                 let team = move || form.with(|f| f.team_id);
                 view! {
                     <div class="field">
@@ -110,8 +109,7 @@ fn DetailsFields(form: RwSignal<RunbookForm>) -> impl IntoView {
                             toggle=Callback::new(move |(id, on)| form.update(|f| set_chosen(&mut f.service_ids, id, on))) />
                     </fieldset>
                 }
-            })}
-        </Suspense>
+        }}
         <div class="field">
             <label for="rb-interval">"Review every (days)"</label>
             <input id="rb-interval" type="number" min="1" max="3650"
@@ -326,7 +324,7 @@ fn RunbookEditor(id: i64, version: i32, text: RunbookText, on_saved: Callback<()
             <div class="clash" role="alert">
                 <p><strong>{format!("{who} saved while you were editing.")}</strong>" Your text is kept below; theirs is beside it. Merge, then save."</p>
                 <label for="rb-theirs">{format!("Their text: {}", text.title)}</label>
-                <textarea id="rb-theirs" readonly rows="10">{text.body.clone()}</textarea>
+                <textarea id="rb-theirs" readonly rows="10" prop:value=text.body.clone()></textarea>
             </div>
         })}
         <div class="field">
@@ -360,7 +358,7 @@ fn Versions(id: i64, can_edit: bool, version: i32, on_restore: Callback<()>) -> 
             on_restore.run(());
         }
     });
-    let list = LocalResource::new(move || {
+    let list = crate::components::load_in_browser(move || {
         let open = open.get();
         async move { if open { runbook_versions(id).await.unwrap_or_default() } else { Vec::new() } }
     });
@@ -371,11 +369,10 @@ fn Versions(id: i64, can_edit: bool, version: i32, on_restore: Callback<()>) -> 
                 {move || if open.get() { "Hide versions" } else { "Show versions" }}
             </button>
             <FormError error />
-            <Suspense>
-                {move || Suspend::new(async move {
+            {move || {
                     view! {
                         <ol class="versions">
-                            {list.await.into_iter().map(|v| view! {
+                            {list.get().unwrap_or_default().into_iter().map(|v| view! {
                                 <li>
                                     <strong>{format!("Version {}", v.version)}</strong>" · "
                                     {v.author.map(|a| a.display_name).unwrap_or_default()}" · "<Time at=v.saved_at />
@@ -392,8 +389,7 @@ fn Versions(id: i64, can_edit: bool, version: i32, on_restore: Callback<()>) -> 
                             }).collect_view()}
                         </ol>
                     }
-                })}
-            </Suspense>
+            }}
         </section>
     }
 }
@@ -403,17 +399,25 @@ fn Versions(id: i64, can_edit: bool, version: i32, on_restore: Callback<()>) -> 
 pub fn IncidentRunbooks(number: i64, can_respond: bool) -> impl IntoView {
     let attach = ServerAction::<AttachRunbook>::new();
     let error = last_error(attach);
-    let linked = LocalResource::new(move || {
+    // Read by the browser once the page is live (and after each attachment).
+    let linked = RwSignal::new(None::<Vec<IncidentRunbook>>);
+    let all = RwSignal::new(Vec::<RunbookSummary>::new());
+    Effect::new(move |_| {
         let _ = attach.version().get();
-        incident_runbooks(number)
+        spawn_local(async move {
+            linked.set(Some(incident_runbooks(number).await.unwrap_or_default()));
+            if can_respond {
+                all.set(list_runbooks(RunbookFilter::default()).await.map(|i| i.runbooks).unwrap_or_default());
+            }
+        });
     });
-    let all = LocalResource::new(move || list_runbooks(RunbookFilter::default()));
     view! {
         <section class="card" aria-labelledby="runbooks-heading">
             <h2 id="runbooks-heading">"Runbooks"</h2>
-            <Suspense>
-                {move || Suspend::new(async move {
-                    let list = linked.await.unwrap_or_default();
+            {move || {
+                    let Some(list) = linked.get() else {
+                        return view! { <p class="muted">"Loading…"</p> }.into_any();
+                    };
                     if list.is_empty() {
                         return view! { <p class="muted">"None for these services."</p> }.into_any();
                     }
@@ -424,19 +428,13 @@ pub fn IncidentRunbooks(number: i64, can_respond: bool) -> impl IntoView {
                             }).collect_view()}
                         </ul>
                     }.into_any()
-                })}
-            </Suspense>
+            }}
             {can_respond.then(|| view! {
                 <ActionForm action=attach attr:class="inline attach-runbook">
                     <input type="hidden" name="number" value=number />
                     <label for="attach-runbook">"Attach"</label>
                     <select id="attach-runbook" name="runbook_id">
-                        <Suspense>
-                            {move || Suspend::new(async move {
-                                all.await.map(|i| i.runbooks).unwrap_or_default().into_iter()
-                                    .map(|r| view! { <option value=r.id>{r.title}</option> }).collect_view()
-                            })}
-                        </Suspense>
+                        {move || all.get().into_iter().map(|r| view! { <option value=r.id>{r.title}</option> }).collect_view()}
                     </select>
                     <button type="submit" class="secondary small">"Attach"</button>
                 </ActionForm>

@@ -96,9 +96,7 @@ fn IncidentScreen(v: IncidentView, refresh: RwSignal<u32>, draft: RwSignal<Strin
                 <h1><span class="ref">{incident_ref(number)}</span>" "{incident.title.clone()}</h1>
                 <LiveIndicator state=live />
             </div>
-            <Show when=move || comms_late.get()>
-                <p class="comms-overdue" role="alert">"Comms update overdue"</p>
-            </Show>
+            <div>{move || comms_late.get().then(|| view! { <p class="comms-overdue" role="alert">"Comms update overdue"</p> })}</div>
             <div class="badges">
                 <SeverityBadge severity=incident.severity />
                 <StatusBadge status=incident.status />
@@ -266,7 +264,7 @@ fn Controls(incident: IncidentDetail, viewer_id: i64) -> impl IntoView {
     let join_action = ServerAction::<JoinIncident>::new();
     // Loaded by the browser after hydration: the hand-off list is not worth a query
     // and serialised payload on every server render of a busy incident page.
-    let people = LocalResource::new(list_responders);
+    let people = crate::components::load_in_browser(list_responders);
     let status_error = last_error(status_action);
     let severity_error = last_error(severity_action);
     let role_error = Signal::derive(move || {
@@ -304,13 +302,9 @@ fn Controls(incident: IncidentDetail, viewer_id: i64) -> impl IntoView {
                     <div class="field">
                         <label for="handoff-user">"To"</label>
                         <select id="handoff-user" name="user_id">
-                            <Suspense>
-                                {move || Suspend::new(async move {
-                                    people.await.unwrap_or_default().into_iter()
-                                        .map(|p| view! { <option value=p.id>{p.display_name}</option> })
-                                        .collect_view()
-                                })}
-                            </Suspense>
+                            {move || people.get().and_then(Result::ok).unwrap_or_default().into_iter()
+                                .map(|p| view! { <option value=p.id>{p.display_name}</option> })
+                                .collect_view()}
                         </select>
                     </div>
                     <button type="submit" class="secondary">"Hand off"</button>

@@ -181,8 +181,8 @@ pub fn Editor(draft: Draft) -> impl IntoView {
             // open only the merge button below saves (so a stray click cannot skip it).
             <button type="button" on:click=move |_| draft.save()>"Save"</button>
         </div>
-        {move || draft.notice.get().map(|n| view! { <p class="notice-ok">{n}</p> })}
-        {move || draft.clash.get().map(|c| view! {
+        <div>{move || draft.notice.get().map(|n| view! { <p class="notice-ok">{n}</p> })}</div>
+        <div>{move || draft.clash.get().map(|c| view! {
             <div class="clash" role="alert">
                 <p>
                     <strong>{format!("{} saved version {} while you were editing.", c.author, c.version)}</strong>
@@ -193,7 +193,7 @@ pub fn Editor(draft: Draft) -> impl IntoView {
                     {format!("Save merged version (over version {})", c.version)}
                 </button>
             </div>
-        })}
+        })}</div>
         {Section::ALL.into_iter().map(|section| view! {
             <SectionEditor draft section on_refresh=(section == Section::Timeline).then_some(Callback::new(refresh_timeline)) />
         }).collect_view()}
@@ -237,16 +237,16 @@ fn SectionEditor(draft: Draft, section: Section, on_refresh: Option<Callback<()>
                     </button>
                 </div>
             </div>
-            {move || theirs().map(|(author, version, text)| view! {
+            <div>{move || theirs().map(|(author, version, text)| view! {
                 <div class="theirs">
                     <p class="muted">{format!("{author}'s text (version {version})")}</p>
-                    <textarea readonly rows="6" aria-label=format!("{author}'s {}", section.title())>{text.clone()}</textarea>
+                    <textarea readonly rows="6" aria-label=format!("{author}'s {}", section.title()) prop:value=text.clone()></textarea>
                     <button type="button" class="secondary small"
                         on:click=move |_| draft.text.update(|t| *t.get_mut(section) = text.clone())>
                         "Use their text"
                     </button>
                 </div>
-            })}
+            })}</div>
             <Show when=move || preview.with(|p| p.is_none())
                 fallback=move || view! { <div class="preview prose" inner_html=move || preview.get().unwrap_or_default()></div> }>
                 <textarea id=id.clone() rows=rows placeholder=section.hint() prop:value=text

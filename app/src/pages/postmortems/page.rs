@@ -87,12 +87,14 @@ fn PostmortemScreen(pm: Postmortem, refresh: RwSignal<u32>, draft: Draft) -> imp
                         </button>
                     </div>
                 })}
-                <Show when=move || editing.get() fallback={
+                <div>{
                     let pm = pm.clone();
-                    move || view! { <ReadView pm=pm.clone() /> }
-                }>
-                    <Editor draft />
-                </Show>
+                    move || if editing.get() {
+                        view! { <Editor draft /> }.into_any()
+                    } else {
+                        view! { <ReadView pm=pm.clone() /> }.into_any()
+                    }
+                }</div>
                 <ActionItemsCard pm=pm.clone() on_change=Callback::new(move |_| reload()) />
             </article>
             <aside class="side-col">
@@ -134,7 +136,7 @@ fn Review(pm: Postmortem, draft: Draft, on_change: Callback<()>) -> impl IntoVie
             on_change.run(());
         }
     });
-    let teams = LocalResource::new(list_teams);
+    let teams = crate::components::load_in_browser(list_teams);
     let next: Vec<(PostmortemStatus, &'static str)> = match pm.status {
         PostmortemStatus::Draft => vec![(PostmortemStatus::InReview, "Send for review")],
         PostmortemStatus::InReview => vec![(PostmortemStatus::Published, "Publish"), (PostmortemStatus::Draft, "Back to draft")],
@@ -156,9 +158,7 @@ fn Review(pm: Postmortem, draft: Draft, on_change: Callback<()>) -> impl IntoVie
                         </ActionForm>
                     }).collect_view()}
                 </div>
-                <Show when=move || draft.is_dirty()>
-                    <p class="hint">"Save your changes first."</p>
-                </Show>
+                <div>{move || draft.is_dirty().then(|| view! { <p class="hint">"Save your changes first."</p> })}</div>
             })}
             <FormError error=move_error />
             {(!pm.moves.is_empty()).then(|| view! {
@@ -177,13 +177,9 @@ fn Review(pm: Postmortem, draft: Draft, on_change: Callback<()>) -> impl IntoVie
                     <label for="pm-team">"Owning team"</label>
                     <select id="pm-team" name="team_id">
                         <option value="" selected=team_id.is_none()>"Not set"</option>
-                        <Suspense>
-                            {move || Suspend::new(async move {
-                                teams.await.unwrap_or_default().into_iter().map(|t| view! {
-                                    <option value=t.id selected=Some(t.id) == team_id>{t.name}</option>
-                                }).collect_view()
-                            })}
-                        </Suspense>
+                        {move || teams.get().and_then(Result::ok).unwrap_or_default().into_iter().map(|t| view! {
+                            <option value=t.id selected=Some(t.id) == team_id>{t.name}</option>
+                        }).collect_view()}
                     </select>
                 </div>
                 <button type="submit" class="secondary small">"Change team"</button>
@@ -290,7 +286,7 @@ fn ActionItemsCard(pm: Postmortem, on_change: Callback<()>) -> impl IntoView {
                     <input type="hidden" name="number" value=number />
                     <div class="field">
                         <label for="no-items-reason">"Publishing without action items? Say why"</label>
-                        <textarea id="no-items-reason" name="reason" rows="2">{pm.no_action_items_reason.clone()}</textarea>
+                        <textarea id="no-items-reason" name="reason" rows="2" prop:value=pm.no_action_items_reason.clone()></textarea>
                     </div>
                     <button type="submit" class="secondary small">"Save reason"</button>
                     <FormError error />
