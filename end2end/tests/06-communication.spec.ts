@@ -1,4 +1,6 @@
 import { APIRequestContext, expect, test } from '@playwright/test';
+import { createServer } from 'node:http';
+import { AddressInfo } from 'node:net';
 import { ADMIN, RESPONDER, hydrated, signIn } from './helpers';
 import { baseURL } from '../playwright.config';
 
@@ -45,15 +47,16 @@ test('comms posts a public update: the status page and a customer site banner sh
   await expect(page.locator('body')).not.toContainText('payments-db');
   await expect(page.locator('body')).not.toContainText('ran out of memory');
 
-  // A customer's own site includes one script tag and shows the banner.
+  // A customer's own site (another origin, served by a real server here) includes one
+  // script tag and shows the banner.
+  const shop = createServer((_, res) => {
+    res.writeHead(200, { 'content-type': 'text/html' });
+    res.end(`<!doctype html><html><body><h1>Shop</h1><script src="${baseURL}/status/banner.js"></script></body></html>`);
+  });
+  await new Promise<void>((ready) => shop.listen(0, '127.0.0.1', ready));
+  const shopURL = `http://127.0.0.1:${(shop.address() as AddressInfo).port}/`;
   const customer = await (await browser.newContext()).newPage();
-  await customer.route('http://shop.example/', (route) =>
-    route.fulfill({
-      contentType: 'text/html',
-      body: `<!doctype html><html><body><h1>Shop</h1><script src="${baseURL}/status/banner.js"></script></body></html>`,
-    }),
-  );
-  await customer.goto('http://shop.example/');
+  await customer.goto(shopURL);
   const banner = customer.locator('#foghorn-status-banner');
   await expect(banner).toContainText('Some card payments are failing.');
   await expect(banner.getByRole('link', { name: 'Status page' })).toHaveAttribute('href', `${baseURL}/status`);
@@ -62,6 +65,7 @@ test('comms posts a public update: the status page and a customer site banner sh
   await customer.reload();
   await expect(customer.getByRole('heading', { name: 'Shop' })).toBeVisible();
   await expect(customer.locator('#foghorn-status-banner')).toHaveCount(0);
+  shop.close();
 
   // Inside Foghorn, an active SEV2 shows a banner on every page.
   await ada.goto('/postmortems');

@@ -12,12 +12,13 @@ use leptos::prelude::*;
 /// that live updates re-render, so nothing typed is lost when the incident changes.
 #[derive(Clone, Copy)]
 pub struct CommsDraft {
+    pub open: RwSignal<bool>,
     pub form: RwSignal<CommsForm>,
 }
 
 impl CommsDraft {
     pub fn new() -> Self {
-        Self { form: RwSignal::new(blank()) }
+        Self { open: RwSignal::new(false), form: RwSignal::new(blank()) }
     }
 }
 
@@ -82,6 +83,7 @@ fn CommsForm(number: i64, draft: CommsDraft) -> impl IntoView {
     Effect::new(move |_| {
         if let Some(Ok(())) = post.value().get() {
             form.set(blank());
+            draft.open.set(false);
         }
     });
     let text = move |get: fn(&CommsForm) -> String| move || form.with(get);
@@ -91,8 +93,10 @@ fn CommsForm(number: i64, draft: CommsDraft) -> impl IntoView {
         post.dispatch(PostCommsUpdate { update: CommsForm { number, ..form.get_untracked() } });
     };
     view! {
-        <details class="comms-form">
-            <summary>"Post a comms update"</summary>
+        <div class="comms-form">
+            <button type="button" class="secondary" aria-expanded=move || draft.open.get().to_string()
+                on:click=move |_| draft.open.update(|o| *o = !*o)>"Post a comms update"</button>
+            <div>{move || draft.open.get().then(|| view! {
             <form on:submit=submit>
                 <div class="field">
                     <label for="comms-affected">"What is affected"</label>
@@ -135,7 +139,8 @@ fn CommsForm(number: i64, draft: CommsDraft) -> impl IntoView {
                 <FormError error inline=&["known", "next_update_minutes", "audience", "public_text"] />
                 <button type="submit" disabled=move || post.pending().get()>"Post update"</button>
             </form>
-        </details>
+            })}</div>
+        </div>
     }
 }
 
