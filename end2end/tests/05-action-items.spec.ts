@@ -37,7 +37,9 @@ test('a team lead filters to overdue items, reassigns one and closes one; the in
   const other = await form(ada.request, 'create_team', { name: 'Mobile' });
   const number = await call(ada.request, 'declare_incident', { declaration: { title: 'Refunds stuck', severity: 'SEV2', team_id: team } });
   const item = (title: string, team_id: number, due_date: string) =>
-    call(ada.request, 'create_action_item', { item: { incident_number: number, title, team_id, due_date, owner_id: ritaId } });
+    call(ada.request, 'create_action_item', {
+      item: { incident_number: number, title, team_id, due_date, owner_id: ritaId, description: `Why: **${title}** keeps refunds moving.` },
+    });
   const reassign = await item('Alert on refund queue depth', team, daysFromNow(-3));
   const close = await item('Retry refunds idempotently', team, daysFromNow(-2));
   await item('Document the refund runbook', team, daysFromNow(10));
@@ -78,6 +80,9 @@ test('a team lead filters to overdue items, reassigns one and closes one; the in
   await expect(vic.locator('table.items tbody tr')).toHaveCount(4);
   await expect(vic.locator('table.items select, table.items input')).toHaveCount(0);
   await expect(vic.getByText('Add an action item')).toHaveCount(0);
+  // Descriptions are markdown, rendered.
+  await vic.getByText('Description').first().click();
+  await expect(vic.locator('.item-description strong').first()).toBeVisible();
 
   // The summary draws the chart on the server, with its numbers as text.
   await vic.goto('/actions?view=summary');

@@ -54,6 +54,7 @@ async fn status_moves_and_wont_do_needs_a_reason(pool: PgPool) {
 
     let item = &tracker(&app, &cookie, json!({ "incident": number })).await["items"][0];
     assert_eq!(item["status"], "wont_do");
+    assert_eq!(item["description_html"], "", "no description given");
     assert_eq!(item["wont_do_reason"], "Replaced by the new storage tier");
     assert!(!item["closed_at"].is_null());
 
@@ -78,7 +79,11 @@ async fn owner_date_and_priority_changes_are_recorded(pool: PgPool) {
     let (me, cookie) = app.user_with_role(Role::Responder).await;
     let bob = app.create_user("bob@example.com", "Bob", Role::Responder).await;
     let number = app.declare(&cookie, "Cert expiry", "SEV1").await;
-    let id = create(&app, &cookie, json!({ "incident_number": number, "title": "Automate renewals", "priority": "P1", "owner_id": me, "due_date": "2030-01-15" })).await;
+    let id = create(&app, &cookie, json!({ "incident_number": number, "title": "Automate renewals", "priority": "P1", "owner_id": me, "due_date": "2030-01-15", "description": "Use **ACME**. <script>alert(1)</script>" })).await;
+    let item = tracker(&app, &cookie, json!({ "incident": number })).await["items"][0].clone();
+    assert_eq!(item["description"], "Use **ACME**. <script>alert(1)</script>");
+    let html = item["description_html"].as_str().unwrap();
+    assert!(html.contains("<strong>ACME</strong>") && !html.contains("<script"), "markdown, sanitised: {html}");
     let i = id.to_string();
     for (endpoint, form) in [
         ("set_item_owner", vec![("id", i.as_str()), ("owner_id", &*bob.to_string())]),

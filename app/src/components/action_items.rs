@@ -128,6 +128,12 @@ fn ItemRow(
             <td class="item-title">
                 <span class="item-id">{format!("#{id}")}</span>" "<strong>{item.title.clone()}</strong>
                 " "<ItemFlags item=item.clone() />
+                {(!item.description.trim().is_empty()).then(|| view! {
+                    <details class="item-description">
+                        <summary>"Description"</summary>
+                        <div class="prose" inner_html=item.description_html.clone()></div>
+                    </details>
+                })}
                 {(!item.wont_do_reason.is_empty()).then(|| view! { <div class="muted">"Won't do: "{item.wont_do_reason.clone()}</div> })}
                 <div class="item-links">
                     <button type="button" class="link small" on:click=show_history>"History"</button>
@@ -257,6 +263,12 @@ pub fn NewItemForm(
                     on:input=move |ev| draft.update(|d| d.title = event_target_value(&ev)) />
                 {field_error("title")}
             </div>
+            <div class="field">
+                <label for="new-item-description">"Description (markdown, optional)"</label>
+                <textarea id="new-item-description" rows="3" prop:value=move || draft.with(|d| d.description.clone())
+                    on:input=move |ev| draft.update(|d| d.description = event_target_value(&ev))></textarea>
+                {field_error("description")}
+            </div>
             <div class="row">
                 <div class="field">
                     <label for="new-item-priority">"Priority"</label>
@@ -280,7 +292,7 @@ pub fn NewItemForm(
                     {field_error("due_date")}
                 </div>
             </div>
-            <crate::components::form::FormError error inline=&["title", "due_date"] />
+            <crate::components::form::FormError error inline=&["title", "description", "due_date"] />
             <button type="submit" class="secondary" disabled=move || create.pending().get()>"Add action item"</button>
         </form>
     }

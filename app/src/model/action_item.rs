@@ -152,7 +152,9 @@ pub struct ActionItem {
     pub incident_title: String,
     pub has_postmortem: bool,
     pub title: String,
+    /// Markdown source, and rendered (sanitised) for display.
     pub description: String,
+    pub description_html: String,
     pub owner: Option<Person>,
     pub team_id: Option<i64>,
     pub team_name: Option<String>,

@@ -338,6 +338,7 @@ impl Row {
             incident_title: self.incident_title,
             has_postmortem: self.has_postmortem,
             title: self.title,
+            description_html: crate::server::markdown::render(&self.description),
             description: self.description,
             owner: person(self.owner_id, self.owner_name),
             team_id: self.team_id,
