@@ -182,14 +182,15 @@ pub fn PublicStateCard() -> impl IntoView {
     }
 }
 
-/// Every signed-in page: a banner while a SEV1 or SEV2 is active.
+/// Every signed-in page: a banner while a SEV1 or SEV2 is active. Read by the browser
+/// once the page is live, which keeps the query off every server render.
 #[component]
 pub fn MajorIncidentBanner() -> impl IntoView {
-    let majors = Resource::new(|| (), |_| major_incidents());
+    let majors = crate::components::load_in_browser(major_incidents);
     view! {
-        <Transition>
-            {move || Suspend::new(async move {
-                let list = majors.await.unwrap_or_else(|_: AppError| Vec::new());
+        <div>
+            {move || {
+                let list = majors.get().and_then(|r: Result<_, AppError>| r.ok()).unwrap_or_default();
                 (!list.is_empty()).then(|| view! {
                     <div class="major-banner" role="alert">
                         <strong>"Major incident in progress: "</strong>
@@ -200,7 +201,7 @@ pub fn MajorIncidentBanner() -> impl IntoView {
                         }).collect_view()}
                     </div>
                 })
-            })}
-        </Transition>
+            }}
+        </div>
     }
 }
