@@ -217,7 +217,7 @@ fn email_bodies(p: &Payload, link: &str) -> (String, String) {
         text += &format!("\n{}\n", p.details);
     }
     text += &format!("\nOpen the incident: {link}\n");
-    let escape = |s: &str| s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;");
+    let escape = crate::escape_html;
     let html = format!(
         "<!doctype html><html><body style=\"font-family:sans-serif\">{}<h2>{} {}</h2><p><strong>{}</strong> · {}</p><p>{}</p>{}<p><a href=\"{}\">Open {} in Foghorn</a></p></body></html>",
         if p.is_drill { "<p style=\"background:#fde68a;padding:6px\"><strong>DRILL</strong>: a rehearsal, not a real incident.</p>" } else { "" },

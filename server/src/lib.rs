@@ -28,6 +28,12 @@ use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
 use tower_sessions_sqlx_store::PostgresStore;
 
+/// Text made safe to place in HTML (element content or a quoted attribute), for the
+/// pages and mails the server writes without Leptos.
+pub(crate) fn escape_html(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
 /// How the server presents itself on the web.
 #[derive(Debug, Clone, Default)]
 pub struct WebSettings {

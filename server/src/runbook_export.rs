@@ -23,10 +23,6 @@ a{color:#1f5fbf}.meta{color:#5b6475;font-size:.9rem}pre{background:#f1f3f6;paddi
 table{border-collapse:collapse}td,th{border:1px solid #d9dde5;padding:.3rem .6rem;text-align:left}\
 .banner{background:#fde68a;padding:.5rem .8rem;border-radius:6px}";
 
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
-}
-
 /// `12-database-failover`: stable per runbook (the id), readable (the title).
 fn slug(r: &Exported) -> String {
     let words: String = r
@@ -49,7 +45,7 @@ fn page(title: &str, body: &str) -> String {
     format!(
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <title>{}</title><style>{STYLE}</style></head><body>{body}</body></html>",
-        escape(title)
+        crate::escape_html(title)
     )
 }
 
@@ -67,18 +63,18 @@ pub fn bundle(runbooks: &[Exported], at: OffsetDateTime) -> Vec<File> {
         let reviewed = r.last_reviewed_at.map(time_text).unwrap_or_else(|| "never".into());
         rows += &format!(
             "<tr><td><a href=\"{html_path}\">{}</a></td><td>{}</td><td>{}</td><td>{reviewed}</td><td>{}</td></tr>",
-            escape(&r.title),
-            escape(&services),
-            escape(r.team.as_deref().unwrap_or("—")),
+            crate::escape_html(&r.title),
+            crate::escape_html(&services),
+            crate::escape_html(r.team.as_deref().unwrap_or("—")),
             r.version
         );
         let body = format!(
             "<p class=\"banner\">Offline copy exported {exported}. The live version is in Foghorn.</p>\
              <p><a href=\"../index.html\">All runbooks</a> · <a href=\"{slug}.md\">Markdown source</a></p>\
              <h1>{}</h1><p class=\"meta\">Services: {} · Team: {} · Version {} · Last reviewed: {reviewed} · Updated {}</p>{}",
-            escape(&r.title),
-            escape(&services),
-            escape(r.team.as_deref().unwrap_or("—")),
+            crate::escape_html(&r.title),
+            crate::escape_html(&services),
+            crate::escape_html(r.team.as_deref().unwrap_or("—")),
             r.version,
             time_text(r.updated_at),
             r.body_html

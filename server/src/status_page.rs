@@ -67,10 +67,6 @@ async fn load(state: &AppState) -> Option<PublicStatus> {
     }
 }
 
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
-}
-
 fn colour(state: ServiceState) -> &'static str {
     match state {
         ServiceState::Operational => "#1a7f37",
@@ -102,7 +98,7 @@ pub async fn page(State((state, web)): StatusState, headers: HeaderMap) -> Respo
          @media(prefers-color-scheme:dark){{body{{background:#12151b;color:#e6e9ef}}}}</style></head><body>\
          <h1>Status</h1><p class=\"overall\" style=\"background:{}\">{}</p>",
         colour(s.overall),
-        escape(&headline)
+        crate::escape_html(&headline)
     );
     if !s.active.is_empty() {
         html += "<h2>Active incidents</h2>";
@@ -110,13 +106,13 @@ pub async fn page(State((state, web)): StatusState, headers: HeaderMap) -> Respo
             let _ = write!(
                 html,
                 "<section class=\"incident\" id=\"{r}\"><h3>{} — {}</h3><p><time>Since {}</time></p><ul>",
-                escape(incident.state.label()),
-                escape(&if incident.services.is_empty() { "our services".to_owned() } else { incident.services.join(", ") }),
+                crate::escape_html(incident.state.label()),
+                crate::escape_html(&if incident.services.is_empty() { "our services".to_owned() } else { incident.services.join(", ") }),
                 utc(incident.started_at),
                 r = incident_ref(incident.number)
             );
             for update in &incident.updates {
-                let _ = write!(html, "<li><time>{}</time><p>{}</p></li>", utc(update.posted_at), escape(&update.text));
+                let _ = write!(html, "<li><time>{}</time><p>{}</p></li>", utc(update.posted_at), crate::escape_html(&update.text));
             }
             html += "</ul></section>";
         }
@@ -129,9 +125,9 @@ pub async fn page(State((state, web)): StatusState, headers: HeaderMap) -> Respo
         let _ = write!(
             html,
             "<div class=\"svc\"><strong>{}</strong><span style=\"color:{}\">{}</span></div><div class=\"days\" aria-label=\"Last {} days\">",
-            escape(&service.name),
+            crate::escape_html(&service.name),
             colour(service.state),
-            escape(service.state.label()),
+            crate::escape_html(service.state.label()),
             status::HISTORY_DAYS
         );
         let first = OffsetDateTime::now_utc().date() - time::Duration::days(status::HISTORY_DAYS - 1);

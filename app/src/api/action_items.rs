@@ -15,12 +15,6 @@ use crate::server::{
 };
 
 #[cfg(feature = "ssr")]
-async fn tracker_user() -> Result<(server::AppState, Viewer), AppError> {
-    let me = authorize(server::current_user().await?, Permission::TrackActionItems)?;
-    Ok((server::state()?, me))
-}
-
-#[cfg(feature = "ssr")]
 pub fn judgement(state: &server::AppState, tz_offset_minutes: i32) -> Judgement {
     let now = time::OffsetDateTime::now_utc();
     Judgement { today: local_today(now, offset_from_minutes(tz_offset_minutes)), now, p1_schedule_days: state.p1_schedule_days }
@@ -64,7 +58,7 @@ pub struct NewActionItem {
 #[server(endpoint = "create_action_item", input = Json)]
 pub async fn create_action_item(item: NewActionItem) -> Result<i64, AppError> {
     (async move {
-        let (state, me) = tracker_user().await?;
+        let (state, me) = server::authorized(Permission::TrackActionItems).await?;
         let new = action_items::NewItem {
             incident_number: item.incident_number,
             title: action_items::parse_title(&item.title)?,
@@ -133,7 +127,7 @@ pub async fn set_item_owner(id: i64, owner_id: String) -> Result<(), AppError> {
 #[server(endpoint = "set_item_due_date")]
 pub async fn set_item_due_date(id: i64, due_date: String) -> Result<(), AppError> {
     (async move {
-        let (state, me) = tracker_user().await?;
+        let (state, me) = server::authorized(Permission::TrackActionItems).await?;
         action_items::set_due_date(&state.pool, &me, id, parse_optional_date(&due_date)?).await
     })
     .await
@@ -142,7 +136,7 @@ pub async fn set_item_due_date(id: i64, due_date: String) -> Result<(), AppError
 #[server(endpoint = "set_item_status")]
 pub async fn set_item_status(id: i64, status: String, reason: String) -> Result<(), AppError> {
     (async move {
-        let (state, me) = tracker_user().await?;
+        let (state, me) = server::authorized(Permission::TrackActionItems).await?;
         let status: ItemStatus = status.parse().map_err(|m| AppError::invalid("status", m))?;
         action_items::set_status(&state.pool, &me, id, status, &reason).await
     })
@@ -152,7 +146,7 @@ pub async fn set_item_status(id: i64, status: String, reason: String) -> Result<
 #[server(endpoint = "set_item_priority")]
 pub async fn set_item_priority(id: i64, priority: String) -> Result<(), AppError> {
     (async move {
-        let (state, me) = tracker_user().await?;
+        let (state, me) = server::authorized(Permission::TrackActionItems).await?;
         let priority: Priority = priority.parse().map_err(|m| AppError::invalid("priority", m))?;
         action_items::set_priority(&state.pool, &me, id, priority).await
     })
@@ -162,7 +156,7 @@ pub async fn set_item_priority(id: i64, priority: String) -> Result<(), AppError
 #[server(endpoint = "set_item_team")]
 pub async fn set_item_team(id: i64, team_id: String) -> Result<(), AppError> {
     (async move {
-        let (state, me) = tracker_user().await?;
+        let (state, me) = server::authorized(Permission::TrackActionItems).await?;
         action_items::set_team(&state.pool, &me, id, parse_optional_id(&team_id, "team_id")?).await
     })
     .await
@@ -171,7 +165,7 @@ pub async fn set_item_team(id: i64, team_id: String) -> Result<(), AppError> {
 #[server(endpoint = "edit_action_item")]
 pub async fn edit_action_item(id: i64, title: String, description: String) -> Result<(), AppError> {
     (async move {
-        let (state, me) = tracker_user().await?;
+        let (state, me) = server::authorized(Permission::TrackActionItems).await?;
         let title = action_items::parse_title(&title)?;
         let description = action_items::parse_description(&description)?;
         action_items::edit(&state.pool, &me, id, &title, &description).await

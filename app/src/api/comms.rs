@@ -11,14 +11,8 @@ use serde::{Deserialize, Serialize};
 use crate::server::{
     self,
     db::{comms, notifications, outbox, status},
-    policy::{Permission, authorize},
+    policy::Permission,
 };
-
-#[cfg(feature = "ssr")]
-async fn caller(permission: Permission) -> Result<(server::AppState, Viewer), AppError> {
-    let me = authorize(server::current_user().await?, permission)?;
-    Ok((server::state()?, me))
-}
 
 /// What the comms form sends.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -38,7 +32,7 @@ pub struct CommsForm {
 #[server(endpoint = "post_comms_update", input = Json)]
 pub async fn post_comms_update(update: CommsForm) -> Result<(), AppError> {
     (async move {
-        let (state, me) = caller(Permission::RespondToIncidents).await?;
+        let (state, me) = server::authorized(Permission::RespondToIncidents).await?;
         let input = comms::UpdateInput::parse(
             &update.affected,
             &update.known,
@@ -56,7 +50,7 @@ pub async fn post_comms_update(update: CommsForm) -> Result<(), AppError> {
 #[server(endpoint = "comms_updates")]
 pub async fn comms_updates(number: i64) -> Result<Vec<CommsUpdate>, AppError> {
     (async move {
-        let (state, _) = caller(Permission::ReadIncidents).await?;
+        let (state, _) = server::authorized(Permission::ReadIncidents).await?;
         comms::for_incident(&state.pool, number).await
     })
     .await
@@ -66,7 +60,7 @@ pub async fn comms_updates(number: i64) -> Result<Vec<CommsUpdate>, AppError> {
 #[server(endpoint = "major_incidents")]
 pub async fn major_incidents() -> Result<Vec<MajorIncident>, AppError> {
     (async move {
-        let (state, _) = caller(Permission::ReadIncidents).await?;
+        let (state, _) = server::authorized(Permission::ReadIncidents).await?;
         comms::major_incidents(&state.pool).await
     })
     .await
@@ -77,7 +71,7 @@ pub async fn major_incidents() -> Result<Vec<MajorIncident>, AppError> {
 #[server(endpoint = "override_service_state")]
 pub async fn override_service_state(service_id: i64, state: String) -> Result<(), AppError> {
     (async move {
-        let (app, me) = caller(Permission::RespondToIncidents).await?;
+        let (app, me) = server::authorized(Permission::RespondToIncidents).await?;
         let state = match state.trim() {
             "" => None,
             s => Some(s.parse::<ServiceState>().map_err(|m| AppError::invalid("state", m))?),
@@ -91,7 +85,7 @@ pub async fn override_service_state(service_id: i64, state: String) -> Result<()
 #[server(endpoint = "public_status")]
 pub async fn get_public_status() -> Result<PublicStatus, AppError> {
     (async move {
-        let (state, _) = caller(Permission::ReadIncidents).await?;
+        let (state, _) = server::authorized(Permission::ReadIncidents).await?;
         status::current(&state.pool, time::OffsetDateTime::now_utc()).await
     })
     .await
@@ -128,7 +122,7 @@ pub struct NotificationSettings {
 #[server(endpoint = "notification_settings")]
 pub async fn get_notification_settings() -> Result<NotificationSettings, AppError> {
     (async move {
-        let (state, _) = caller(Permission::ManageNotifications).await?;
+        let (state, _) = server::authorized(Permission::ManageNotifications).await?;
         Ok(NotificationSettings {
             policies: notifications::policies(&state.pool).await?,
             webhooks: notifications::webhooks(&state.pool).await?,
@@ -141,7 +135,7 @@ pub async fn get_notification_settings() -> Result<NotificationSettings, AppErro
 #[server(endpoint = "create_notification_policy", input = Json)]
 pub async fn create_notification_policy(policy: PolicyForm) -> Result<i64, AppError> {
     (async move {
-        let (state, me) = caller(Permission::ManageNotifications).await?;
+        let (state, me) = server::authorized(Permission::ManageNotifications).await?;
         let id = notifications::create_policy(&state.pool, &policy.name, &policy.severities, &policy.events, &policy.recipients, policy.owning_team).await?;
         tracing::info!(target: "foghorn::audit", by = me.id, policy = id, "notification policy created");
         Ok(id)
@@ -152,7 +146,7 @@ pub async fn create_notification_policy(policy: PolicyForm) -> Result<i64, AppEr
 #[server(endpoint = "delete_notification_policy")]
 pub async fn delete_notification_policy(id: i64) -> Result<(), AppError> {
     (async move {
-        let (state, _) = caller(Permission::ManageNotifications).await?;
+        let (state, _) = server::authorized(Permission::ManageNotifications).await?;
         notifications::delete_policy(&state.pool, id).await
     })
     .await
@@ -161,7 +155,7 @@ pub async fn delete_notification_policy(id: i64) -> Result<(), AppError> {
 #[server(endpoint = "create_webhook", input = Json)]
 pub async fn create_webhook(webhook: WebhookForm) -> Result<i64, AppError> {
     (async move {
-        let (state, me) = caller(Permission::ManageNotifications).await?;
+        let (state, me) = server::authorized(Permission::ManageNotifications).await?;
         let id = notifications::create_webhook(&state.pool, &webhook.name, &webhook.url, &webhook.format, &webhook.severities, &webhook.events).await?;
         tracing::info!(target: "foghorn::audit", by = me.id, webhook = id, "webhook created");
         Ok(id)
@@ -172,7 +166,7 @@ pub async fn create_webhook(webhook: WebhookForm) -> Result<i64, AppError> {
 #[server(endpoint = "delete_webhook")]
 pub async fn delete_webhook(id: i64) -> Result<(), AppError> {
     (async move {
-        let (state, _) = caller(Permission::ManageNotifications).await?;
+        let (state, _) = server::authorized(Permission::ManageNotifications).await?;
         notifications::delete_webhook(&state.pool, id).await
     })
     .await
@@ -181,7 +175,7 @@ pub async fn delete_webhook(id: i64) -> Result<(), AppError> {
 #[server(endpoint = "retry_delivery")]
 pub async fn retry_delivery(id: i64) -> Result<(), AppError> {
     (async move {
-        let (state, _) = caller(Permission::ManageNotifications).await?;
+        let (state, _) = server::authorized(Permission::ManageNotifications).await?;
         outbox::retry(&state.pool, id).await
     })
     .await
@@ -190,7 +184,7 @@ pub async fn retry_delivery(id: i64) -> Result<(), AppError> {
 #[server(endpoint = "set_service_public")]
 pub async fn set_service_public(id: i64, public: bool) -> Result<(), AppError> {
     (async move {
-        let (state, _) = caller(Permission::ManageServices).await?;
+        let (state, _) = server::authorized(Permission::ManageServices).await?;
         notifications::set_service_public(&state.pool, id, public).await
     })
     .await

@@ -11,14 +11,8 @@ use serde::{Deserialize, Serialize};
 use crate::server::{
     self,
     db::{incidents, timeline},
-    policy::{Permission, authorize},
+    policy::Permission,
 };
-
-#[cfg(feature = "ssr")]
-async fn caller(permission: Permission) -> Result<(server::AppState, Viewer), AppError> {
-    let me = authorize(server::current_user().await?, permission)?;
-    Ok((server::state()?, me))
-}
 
 #[cfg(feature = "ssr")]
 fn parse_severity(s: &str) -> Result<Severity, AppError> {
@@ -45,7 +39,7 @@ pub struct Declaration {
 #[server(endpoint = "declare_incident", input = Json)]
 pub async fn declare_incident(declaration: Declaration) -> Result<i64, AppError> {
     (async move {
-        let (state, me) = caller(Permission::RespondToIncidents).await?;
+        let (state, me) = server::authorized(Permission::RespondToIncidents).await?;
         let severity = parse_severity(&declaration.severity)?;
         let fields = incidents::IncidentFields::parse(
             &declaration.title,
@@ -64,7 +58,7 @@ pub async fn declare_incident(declaration: Declaration) -> Result<i64, AppError>
 #[server(endpoint = "incident")]
 pub async fn get_incident(number: i64) -> Result<IncidentView, AppError> {
     (async move {
-        let (state, me) = caller(Permission::ReadIncidents).await?;
+        let (state, me) = server::authorized(Permission::ReadIncidents).await?;
         let (incident, (timeline, timeline_total), roles) = incidents::view(&state.pool, number).await?;
         let can_respond = server::policy::role_allows(me.role, Permission::RespondToIncidents);
         Ok(IncidentView { incident, timeline, timeline_total, roles, can_respond, viewer_id: me.id })
@@ -75,7 +69,7 @@ pub async fn get_incident(number: i64) -> Result<IncidentView, AppError> {
 #[server(endpoint = "dashboard")]
 pub async fn get_dashboard() -> Result<Dashboard, AppError> {
     (async {
-        let (state, me) = caller(Permission::ReadIncidents).await?;
+        let (state, me) = server::authorized(Permission::ReadIncidents).await?;
         incidents::dashboard(&state.pool, me.id).await
     })
     .await
@@ -84,7 +78,7 @@ pub async fn get_dashboard() -> Result<Dashboard, AppError> {
 #[server(endpoint = "incidents", input = Json)]
 pub async fn list_incidents(filter: IncidentFilter) -> Result<IncidentPage, AppError> {
     (async move {
-        let (state, _) = caller(Permission::ReadIncidents).await?;
+        let (state, _) = server::authorized(Permission::ReadIncidents).await?;
         incidents::history(&state.pool, &filter).await
     })
     .await
@@ -94,7 +88,7 @@ pub async fn list_incidents(filter: IncidentFilter) -> Result<IncidentPage, AppE
 #[server(endpoint = "responders")]
 pub async fn list_responders() -> Result<Vec<Person>, AppError> {
     (async {
-        let (state, _) = caller(Permission::ReadIncidents).await?;
+        let (state, _) = server::authorized(Permission::ReadIncidents).await?;
         incidents::people(&state.pool).await
     })
     .await
@@ -103,7 +97,7 @@ pub async fn list_responders() -> Result<Vec<Person>, AppError> {
 #[server(endpoint = "change_status")]
 pub async fn change_status(number: i64, status: String, resolution: String) -> Result<(), AppError> {
     (async move {
-        let (state, me) = caller(Permission::RespondToIncidents).await?;
+        let (state, me) = server::authorized(Permission::RespondToIncidents).await?;
         let status: Status = status.parse().map_err(|m| AppError::invalid("status", m))?;
         incidents::change_status(&state.pool, &me, number, status, &resolution).await
     })
@@ -113,7 +107,7 @@ pub async fn change_status(number: i64, status: String, resolution: String) -> R
 #[server(endpoint = "change_severity")]
 pub async fn change_severity(number: i64, severity: String) -> Result<(), AppError> {
     (async move {
-        let (state, me) = caller(Permission::RespondToIncidents).await?;
+        let (state, me) = server::authorized(Permission::RespondToIncidents).await?;
         incidents::change_severity(&state.pool, &me, number, parse_severity(&severity)?).await
     })
     .await
@@ -136,7 +130,7 @@ pub struct IncidentEdit {
 #[server(endpoint = "edit_incident", input = Json)]
 pub async fn edit_incident(edit: IncidentEdit) -> Result<(), AppError> {
     (async move {
-        let (state, me) = caller(Permission::RespondToIncidents).await?;
+        let (state, me) = server::authorized(Permission::RespondToIncidents).await?;
         let fields = incidents::IncidentFields::parse(&edit.title, &edit.summary, edit.team_id, edit.service_ids)?;
         incidents::edit(&state.pool, &me, edit.number, edit.version, &fields).await
     })
@@ -147,7 +141,7 @@ pub async fn edit_incident(edit: IncidentEdit) -> Result<(), AppError> {
 #[server(endpoint = "assign_role")]
 pub async fn assign_role(number: i64, role: String, user_id: i64) -> Result<(), AppError> {
     (async move {
-        let (state, me) = caller(Permission::RespondToIncidents).await?;
+        let (state, me) = server::authorized(Permission::RespondToIncidents).await?;
         let role: IncidentRole = role.parse().map_err(|m| AppError::invalid("role", m))?;
         incidents::assign_role(&state.pool, &me, number, role, user_id).await
     })
@@ -157,7 +151,7 @@ pub async fn assign_role(number: i64, role: String, user_id: i64) -> Result<(), 
 #[server(endpoint = "join_incident")]
 pub async fn join_incident(number: i64) -> Result<(), AppError> {
     (async move {
-        let (state, me) = caller(Permission::RespondToIncidents).await?;
+        let (state, me) = server::authorized(Permission::RespondToIncidents).await?;
         incidents::join(&state.pool, &me, number).await
     })
     .await
@@ -168,7 +162,7 @@ pub async fn join_incident(number: i64) -> Result<(), AppError> {
 #[server(endpoint = "correct_timestamp")]
 pub async fn correct_timestamp(number: i64, milestone: String, value: String) -> Result<(), AppError> {
     (async move {
-        let (state, me) = caller(Permission::RespondToIncidents).await?;
+        let (state, me) = server::authorized(Permission::RespondToIncidents).await?;
         let milestone: Milestone = milestone.parse().map_err(|m| AppError::invalid("milestone", m))?;
         let value = parse_utc_minute(&value)?;
         incidents::correct_timestamp(&state.pool, &me, number, milestone, value).await
@@ -193,7 +187,7 @@ fn parse_utc_minute(value: &str) -> Result<Option<time::OffsetDateTime>, AppErro
 #[server(endpoint = "post_note")]
 pub async fn post_note(number: i64, body: String) -> Result<TimelineEntry, AppError> {
     (async move {
-        let (state, me) = caller(Permission::RespondToIncidents).await?;
+        let (state, me) = server::authorized(Permission::RespondToIncidents).await?;
         timeline::post_note(&state.pool, number, me.id, &body).await
     })
     .await
@@ -202,7 +196,7 @@ pub async fn post_note(number: i64, body: String) -> Result<TimelineEntry, AppEr
 #[server(endpoint = "edit_note")]
 pub async fn edit_note(entry_id: i64, body: String) -> Result<(), AppError> {
     (async move {
-        let (state, me) = caller(Permission::RespondToIncidents).await?;
+        let (state, me) = server::authorized(Permission::RespondToIncidents).await?;
         timeline::edit_note(&state.pool, entry_id, me.id, &body).await
     })
     .await
@@ -211,7 +205,7 @@ pub async fn edit_note(entry_id: i64, body: String) -> Result<(), AppError> {
 #[server(endpoint = "set_key_event")]
 pub async fn set_key_event(entry_id: i64, key: bool) -> Result<(), AppError> {
     (async move {
-        let (state, _) = caller(Permission::RespondToIncidents).await?;
+        let (state, _) = server::authorized(Permission::RespondToIncidents).await?;
         timeline::set_key_event(&state.pool, entry_id, key).await
     })
     .await

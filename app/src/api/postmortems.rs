@@ -12,13 +12,6 @@ use crate::server::{
     policy::{Permission, authorize, role_allows},
 };
 
-/// The caller, who must be allowed to write postmortems.
-#[cfg(feature = "ssr")]
-async fn writer() -> Result<(server::AppState, Viewer), AppError> {
-    let me = authorize(server::current_user().await?, Permission::WritePostmortems)?;
-    Ok((server::state()?, me))
-}
-
 /// The caller, who may read; and whether they may also write (and so see drafts).
 #[cfg(feature = "ssr")]
 async fn reader() -> Result<(server::AppState, Viewer, bool), AppError> {
@@ -30,7 +23,7 @@ async fn reader() -> Result<(server::AppState, Viewer, bool), AppError> {
 #[server(endpoint = "start_postmortem")]
 pub async fn start_postmortem(number: i64) -> Result<(), AppError> {
     (async move {
-        let (state, me) = writer().await?;
+        let (state, me) = server::authorized(Permission::WritePostmortems).await?;
         postmortems::start(&state.pool, &me, number).await?;
         tracing::info!(target: "foghorn::audit", by = me.id, incident = number, "postmortem started");
         Ok(())
@@ -66,7 +59,7 @@ pub async fn list_postmortems(filter: PostmortemFilter) -> Result<PostmortemInde
 #[server(endpoint = "save_postmortem", input = Json)]
 pub async fn save_postmortem(number: i64, base_version: i32, sections: Sections) -> Result<Saved, AppError> {
     (async move {
-        let (state, me) = writer().await?;
+        let (state, me) = server::authorized(Permission::WritePostmortems).await?;
         postmortems::save(&state.pool, &me, number, base_version, sections, "").await
     })
     .await
@@ -93,7 +86,7 @@ pub async fn postmortem_version(number: i64, version: i32) -> Result<VersionDeta
 #[server(endpoint = "restore_postmortem_version")]
 pub async fn restore_postmortem_version(number: i64, version: i32, base_version: i32) -> Result<Saved, AppError> {
     (async move {
-        let (state, me) = writer().await?;
+        let (state, me) = server::authorized(Permission::WritePostmortems).await?;
         postmortems::restore(&state.pool, &me, number, version, base_version).await
     })
     .await
@@ -102,7 +95,7 @@ pub async fn restore_postmortem_version(number: i64, version: i32, base_version:
 #[server(endpoint = "move_postmortem")]
 pub async fn move_postmortem(number: i64, status: String) -> Result<(), AppError> {
     (async move {
-        let (state, me) = writer().await?;
+        let (state, me) = server::authorized(Permission::WritePostmortems).await?;
         let to: PostmortemStatus = status.parse().map_err(|m| AppError::invalid("status", m))?;
         postmortems::move_status(&state.pool, &me, number, to).await?;
         tracing::info!(target: "foghorn::audit", by = me.id, incident = number, status = %to, "postmortem moved");
@@ -115,7 +108,7 @@ pub async fn move_postmortem(number: i64, status: String) -> Result<(), AppError
 #[server(endpoint = "set_postmortem_team")]
 pub async fn set_postmortem_team(number: i64, team_id: String) -> Result<(), AppError> {
     (async move {
-        let (state, _) = writer().await?;
+        let (state, _) = server::authorized(Permission::WritePostmortems).await?;
         let team = match team_id.trim() {
             "" => None,
             id => Some(id.parse().map_err(|_| AppError::invalid("team_id", "Choose a team."))?),
@@ -128,7 +121,7 @@ pub async fn set_postmortem_team(number: i64, team_id: String) -> Result<(), App
 #[server(endpoint = "set_no_action_items_reason")]
 pub async fn set_no_action_items_reason(number: i64, reason: String) -> Result<(), AppError> {
     (async move {
-        let (state, _) = writer().await?;
+        let (state, _) = server::authorized(Permission::WritePostmortems).await?;
         postmortems::set_no_action_items_reason(&state.pool, number, &reason).await
     })
     .await
@@ -139,7 +132,7 @@ pub async fn set_no_action_items_reason(number: i64, reason: String) -> Result<(
 #[server(endpoint = "schedule_postmortem_meeting")]
 pub async fn schedule_postmortem_meeting(number: i64, at: String, place: String) -> Result<(), AppError> {
     (async move {
-        let (state, _) = writer().await?;
+        let (state, _) = server::authorized(Permission::WritePostmortems).await?;
         let at = match at.trim() {
             "" => None,
             t => Some(
@@ -155,7 +148,7 @@ pub async fn schedule_postmortem_meeting(number: i64, at: String, place: String)
 #[server(endpoint = "attend_postmortem")]
 pub async fn attend_postmortem(number: i64, attending: bool) -> Result<(), AppError> {
     (async move {
-        let (state, me) = writer().await?;
+        let (state, me) = server::authorized(Permission::WritePostmortems).await?;
         postmortems::attend(&state.pool, &me, number, attending).await
     })
     .await
@@ -165,7 +158,7 @@ pub async fn attend_postmortem(number: i64, attending: bool) -> Result<(), AppEr
 #[server(endpoint = "postmortem_timeline_import")]
 pub async fn postmortem_timeline_import(number: i64) -> Result<String, AppError> {
     (async move {
-        let (state, _) = writer().await?;
+        let (state, _) = server::authorized(Permission::WritePostmortems).await?;
         postmortems::refreshed_timeline(&state.pool, number).await
     })
     .await

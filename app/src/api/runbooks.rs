@@ -10,14 +10,8 @@ use serde::{Deserialize, Serialize};
 use crate::server::{
     self,
     db::runbooks,
-    policy::{Permission, authorize, role_allows},
+    policy::{Permission, role_allows},
 };
-
-#[cfg(feature = "ssr")]
-async fn caller(permission: Permission) -> Result<(server::AppState, Viewer), AppError> {
-    let me = authorize(server::current_user().await?, permission)?;
-    Ok((server::state()?, me))
-}
 
 /// What the new-runbook and details forms send.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -39,7 +33,7 @@ pub struct RunbookIndex {
 #[server(endpoint = "create_runbook", input = Json)]
 pub async fn create_runbook(runbook: RunbookForm) -> Result<i64, AppError> {
     (async move {
-        let (state, me) = caller(Permission::WriteRunbooks).await?;
+        let (state, me) = server::authorized(Permission::WriteRunbooks).await?;
         let text = runbooks::parse_text(&runbook.title, &runbook.body)?;
         let interval = runbooks::parse_interval(runbook.review_interval_days.unwrap_or(DEFAULT_REVIEW_DAYS))?;
         runbooks::create(&state.pool, &me, &text, runbook.team_id, &runbook.service_ids, interval).await
@@ -50,7 +44,7 @@ pub async fn create_runbook(runbook: RunbookForm) -> Result<i64, AppError> {
 #[server(endpoint = "runbook")]
 pub async fn get_runbook(id: i64) -> Result<Runbook, AppError> {
     (async move {
-        let (state, me) = caller(Permission::ReadIncidents).await?;
+        let (state, me) = server::authorized(Permission::ReadIncidents).await?;
         runbooks::get(&state.pool, id, role_allows(me.role, Permission::WriteRunbooks), time::OffsetDateTime::now_utc()).await
     })
     .await
@@ -59,7 +53,7 @@ pub async fn get_runbook(id: i64) -> Result<Runbook, AppError> {
 #[server(endpoint = "list_runbooks", input = Json)]
 pub async fn list_runbooks(filter: RunbookFilter) -> Result<RunbookIndex, AppError> {
     (async move {
-        let (state, me) = caller(Permission::ReadIncidents).await?;
+        let (state, me) = server::authorized(Permission::ReadIncidents).await?;
         Ok(RunbookIndex {
             runbooks: runbooks::list(&state.pool, &filter, time::OffsetDateTime::now_utc()).await?,
             can_edit: role_allows(me.role, Permission::WriteRunbooks),
@@ -73,7 +67,7 @@ pub async fn list_runbooks(filter: RunbookFilter) -> Result<RunbookIndex, AppErr
 #[server(endpoint = "save_runbook", input = Json)]
 pub async fn save_runbook(id: i64, base_version: i32, title: String, body: String) -> Result<Saved, AppError> {
     (async move {
-        let (state, me) = caller(Permission::WriteRunbooks).await?;
+        let (state, me) = server::authorized(Permission::WriteRunbooks).await?;
         let text = runbooks::parse_text(&title, &body)?;
         runbooks::save(&state.pool, &me, id, base_version, &text, "").await
     })
@@ -83,7 +77,7 @@ pub async fn save_runbook(id: i64, base_version: i32, title: String, body: Strin
 #[server(endpoint = "set_runbook_details", input = Json)]
 pub async fn set_runbook_details(id: i64, details: RunbookForm) -> Result<(), AppError> {
     (async move {
-        let (state, _) = caller(Permission::WriteRunbooks).await?;
+        let (state, _) = server::authorized(Permission::WriteRunbooks).await?;
         let interval = runbooks::parse_interval(details.review_interval_days.unwrap_or(DEFAULT_REVIEW_DAYS))?;
         runbooks::set_details(&state.pool, id, details.team_id, &details.service_ids, interval).await
     })
@@ -93,7 +87,7 @@ pub async fn set_runbook_details(id: i64, details: RunbookForm) -> Result<(), Ap
 #[server(endpoint = "runbook_versions")]
 pub async fn runbook_versions(id: i64) -> Result<Vec<RunbookVersion>, AppError> {
     (async move {
-        let (state, _) = caller(Permission::ReadIncidents).await?;
+        let (state, _) = server::authorized(Permission::ReadIncidents).await?;
         runbooks::versions(&state.pool, id).await
     })
     .await
@@ -102,7 +96,7 @@ pub async fn runbook_versions(id: i64) -> Result<Vec<RunbookVersion>, AppError> 
 #[server(endpoint = "restore_runbook_version")]
 pub async fn restore_runbook_version(id: i64, version: i32, base_version: i32) -> Result<Saved, AppError> {
     (async move {
-        let (state, me) = caller(Permission::WriteRunbooks).await?;
+        let (state, me) = server::authorized(Permission::WriteRunbooks).await?;
         runbooks::restore(&state.pool, &me, id, version, base_version).await
     })
     .await
@@ -111,7 +105,7 @@ pub async fn restore_runbook_version(id: i64, version: i32, base_version: i32) -
 #[server(endpoint = "mark_runbook_reviewed")]
 pub async fn mark_runbook_reviewed(id: i64) -> Result<(), AppError> {
     (async move {
-        let (state, me) = caller(Permission::WriteRunbooks).await?;
+        let (state, me) = server::authorized(Permission::WriteRunbooks).await?;
         runbooks::mark_reviewed(&state.pool, &me, id).await
     })
     .await
@@ -120,7 +114,7 @@ pub async fn mark_runbook_reviewed(id: i64) -> Result<(), AppError> {
 #[server(endpoint = "incident_runbooks")]
 pub async fn incident_runbooks(number: i64) -> Result<Vec<IncidentRunbook>, AppError> {
     (async move {
-        let (state, _) = caller(Permission::ReadIncidents).await?;
+        let (state, _) = server::authorized(Permission::ReadIncidents).await?;
         runbooks::for_incident(&state.pool, number).await
     })
     .await
@@ -129,7 +123,7 @@ pub async fn incident_runbooks(number: i64) -> Result<Vec<IncidentRunbook>, AppE
 #[server(endpoint = "attach_runbook")]
 pub async fn attach_runbook(number: i64, runbook_id: i64) -> Result<(), AppError> {
     (async move {
-        let (state, me) = caller(Permission::RespondToIncidents).await?;
+        let (state, me) = server::authorized(Permission::RespondToIncidents).await?;
         runbooks::attach(&state.pool, &me, number, runbook_id).await
     })
     .await
@@ -139,7 +133,7 @@ pub async fn attach_runbook(number: i64, runbook_id: i64) -> Result<(), AppError
 #[server(endpoint = "start_drill")]
 pub async fn start_drill(runbook_id: i64, severity: String) -> Result<i64, AppError> {
     (async move {
-        let (state, me) = caller(Permission::RespondToIncidents).await?;
+        let (state, me) = server::authorized(Permission::RespondToIncidents).await?;
         let severity: Severity = severity.parse().map_err(|m| AppError::invalid("severity", m))?;
         let number = runbooks::start_drill(&state.pool, &me, runbook_id, severity).await?;
         tracing::info!(target: "foghorn::audit", by = me.id, runbook = runbook_id, incident = number, "drill started");

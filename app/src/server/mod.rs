@@ -90,6 +90,13 @@ pub async fn current_user() -> Result<Option<Viewer>, AppError> {
     Ok(parts.extensions.get::<CurrentUser>().and_then(|c| c.0.clone()))
 }
 
+/// The caller, who must be signed in and allowed to `permission`, with the app state:
+/// how every server function that acts starts.
+pub async fn authorized(permission: policy::Permission) -> Result<(AppState, Viewer), AppError> {
+    let me = policy::authorize(current_user().await?, permission)?;
+    Ok((state()?, me))
+}
+
 /// The caller, who must be signed in.
 pub async fn signed_in_user() -> Result<Viewer, AppError> {
     current_user().await?.ok_or(AppError::Unauthenticated)

@@ -272,6 +272,15 @@ pub async fn list(pool: &PgPool, filter: &RunbookFilter, now: OffsetDateTime) ->
     #[allow(clippy::type_complexity)]
     let rows: Vec<(i64, String, Option<String>, Option<OffsetDateTime>, OffsetDateTime, i32, Option<OffsetDateTime>)> =
         q.build_query_as().fetch_all(pool).await?;
+    // Every listed runbook's services in one query.
+    let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
+    let links: Vec<(i64, i64, String)> = sqlx::query_as(
+        "SELECT x.runbook_id, s.id, s.name FROM runbook_services x JOIN services s ON s.id = x.service_id
+          WHERE x.runbook_id = ANY($1) ORDER BY lower(s.name)",
+    )
+    .bind(&ids)
+    .fetch_all(pool)
+    .await?;
     let mut out = Vec::with_capacity(rows.len());
     for (id, title, team_name, reviewed, created, interval, drilled) in rows {
         let overdue = review_overdue(created, reviewed, interval, now);
@@ -281,7 +290,7 @@ pub async fn list(pool: &PgPool, filter: &RunbookFilter, now: OffsetDateTime) ->
         out.push(RunbookSummary {
             id,
             title,
-            services: services_of(pool, id).await?,
+            services: links.iter().filter(|l| l.0 == id).map(|l| ServiceRef { id: l.1, name: l.2.clone() }).collect(),
             team_name,
             last_reviewed_at: reviewed,
             last_drilled_at: drilled,
