@@ -97,6 +97,11 @@ impl FromServerFnError for AppError {
 #[cfg(feature = "ssr")]
 impl From<sqlx::Error> for AppError {
     fn from(err: sqlx::Error) -> Self {
+        // PostgreSQL text cannot hold a NUL character (SQLSTATE 22021), wherever in a
+        // form it was pasted: the writer is told, and nothing was written.
+        if err.as_database_error().and_then(|e| e.code()).as_deref() == Some("22021") {
+            return AppError::invalid("", "Text cannot contain NUL characters (\\0). Remove them and try again.");
+        }
         tracing::error!(error = %err, "database error");
         AppError::Internal
     }

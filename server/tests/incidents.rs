@@ -260,6 +260,9 @@ async fn bad_input_gets_a_field_message_and_changes_nothing(pool: PgPool) {
         assert_eq!(response.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", response.body);
         assert_eq!(response.json()["Invalid"]["field"], field, "{}", response.body);
     }
+    let nul = app.call_json("declare_incident", json!({ "declaration": { "title": "Nul\u{0}", "severity": "SEV1" } }), Some(&cookie)).await;
+    assert_eq!(nul.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", nul.body);
+    assert!(nul.body.contains("NUL characters"), "{}", nul.body);
     let count: i64 = sqlx::query_scalar("SELECT count(*) FROM incidents").fetch_one(&app.pool).await.unwrap();
     assert_eq!(count, incidents_before);
 
@@ -274,6 +277,7 @@ async fn bad_input_gets_a_field_message_and_changes_nothing(pool: PgPool) {
         ("correct_timestamp", vec![("number", &n), ("milestone", "declared"), ("value", "")], StatusCode::UNPROCESSABLE_ENTITY, "always has"),
         ("correct_timestamp", vec![("number", &n), ("milestone", "detected"), ("value", "2999-01-01T00:00")], StatusCode::UNPROCESSABLE_ENTITY, "future"),
         ("post_note", vec![("number", "999999"), ("body", "hello")], StatusCode::NOT_FOUND, "INC-999999"),
+        ("post_note", vec![("number", &n), ("body", "pasted\0binary")], StatusCode::UNPROCESSABLE_ENTITY, "NUL characters"),
     ];
     for (endpoint, form, status, message) in form_cases {
         let response = app.call(endpoint, &form, Some(&cookie)).await;
