@@ -30,7 +30,9 @@ use axum::Router;
 use axum::routing::get;
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
-use sqlx::PgPool;
+use sqlx::postgres::PgPoolOptions;
+use sqlx::{Connection, PgPool};
+use std::time::Duration;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
 use tower_sessions_sqlx_store::PostgresStore;
@@ -55,6 +57,28 @@ pub struct WebSettings {
 /// bind to this exact host and path.
 pub fn session_cookie_name(secure: bool) -> &'static str {
     if secure { "__Host-foghorn_session" } else { "foghorn_session" }
+}
+
+/// How Foghorn pools its database connections (the server, and the benchmark's bare
+/// handler, so the two are compared on equal terms).
+///
+/// sqlx by default pings every connection it hands out: a second round trip for every
+/// query, a fifth of a page's cost. A connection used in the last half minute is known
+/// to be alive; only one idle for longer (the database may have restarted or a proxy
+/// dropped it since) is pinged first, and replaced if the ping fails.
+pub fn pool_options() -> PgPoolOptions {
+    PgPoolOptions::new()
+        .max_connections(20)
+        .acquire_timeout(Duration::from_secs(5))
+        .test_before_acquire(false)
+        .before_acquire(|conn, meta| {
+            Box::pin(async move {
+                if meta.idle_for > Duration::from_secs(30) {
+                    conn.ping().await?;
+                }
+                Ok(true)
+            })
+        })
 }
 
 /// Applies Foghorn's schema and the session store's.

@@ -11,7 +11,7 @@ use foghorn::embedded_db::EmbeddedPostgres;
 use foghorn::{WebSettings, migrate, router, session_store};
 use leptos::prelude::LeptosOptions;
 use sqlx::PgPool;
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::postgres::PgConnectOptions;
 use std::io::Read;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -44,11 +44,7 @@ impl Database {
                 (embedded.connect_options(), Some(embedded))
             }
         };
-        let pool = PgPoolOptions::new()
-            .max_connections(20)
-            .acquire_timeout(Duration::from_secs(5))
-            .connect_with(options)
-            .await;
+        let pool = foghorn::pool_options().connect_with(options).await;
         match pool {
             Ok(pool) => Ok(Database { pool, embedded }),
             Err(err) => {

@@ -11,7 +11,6 @@ use app::server::db;
 use axum::extract::{Path, State};
 use axum::routing::{get, post};
 use sqlx::PgPool;
-use sqlx::postgres::PgPoolOptions;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -62,7 +61,7 @@ fn args() -> Args {
 #[tokio::main]
 async fn main() -> Result<(), BoxError> {
     let args = args();
-    let pool = PgPoolOptions::new().max_connections(20).connect(&args.database_url).await?;
+    let pool = foghorn::pool_options().connect(&args.database_url).await?;
     foghorn::migrate(&pool).await?;
     let user = seed(&pool).await?;
     // Pages are measured on one active incident, posts and live fan-out on another.
