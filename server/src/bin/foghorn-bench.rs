@@ -258,7 +258,7 @@ async fn bare_server(pool: PgPool, user: Viewer, port: u16) {
         )
         .with_state(state);
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.expect("bind bare server");
-    axum::serve(listener, app).await.expect("bare server");
+    axum::serve(foghorn::without_nagle(listener), app).await.expect("bare server");
 }
 
 fn free_port() -> u16 {
