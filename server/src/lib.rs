@@ -22,6 +22,7 @@ mod health;
 pub mod live;
 mod middleware;
 pub mod runbook_export;
+pub mod serve;
 mod status_page;
 
 use app::server::AppState;
@@ -81,23 +82,6 @@ pub fn pool_options() -> PgPoolOptions {
         })
 }
 
-/// A TCP listener whose accepted connections have Nagle's algorithm off.
-pub type NoDelayListener = axum::serve::TapIo<tokio::net::TcpListener, fn(&mut tokio::net::TcpStream)>;
-
-/// Turns Nagle's algorithm off on every accepted connection. A page is streamed in
-/// chunks, and the last (the few bytes that end the chunked body) would otherwise wait
-/// for the browser's delayed acknowledgement of the one before: 40 ms added to a page
-/// that took 2 ms, and under load a server idling while requests wait.
-pub fn without_nagle(listener: tokio::net::TcpListener) -> NoDelayListener {
-    use axum::serve::ListenerExt;
-    fn set_nodelay(stream: &mut tokio::net::TcpStream) {
-        if let Err(err) = stream.set_nodelay(true) {
-            tracing::debug!(error = %err, "could not set TCP_NODELAY");
-        }
-    }
-    listener.tap_io(set_nodelay as fn(&mut tokio::net::TcpStream))
-}
-
 /// Applies Foghorn's schema and the session store's.
 pub async fn migrate(pool: &PgPool) -> Result<(), sqlx::Error> {
     sqlx::migrate!("../migrations").run(pool).await?;
@@ -155,20 +139,4 @@ pub fn router(state: AppState, web: WebSettings, leptos_options: LeptosOptions, 
         .layer(axum::middleware::from_fn_with_state(web.clone(), middleware::refuse_foreign_origin))
         .layer(axum::middleware::from_fn_with_state(web, middleware::security_headers))
         .layer(axum::middleware::from_fn(middleware::log_requests))
-}
-
-#[cfg(test)]
-mod tests {
-    use axum::serve::Listener;
-
-    #[tokio::test]
-    async fn accepted_connections_have_nagle_off() {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let mut listener = super::without_nagle(listener);
-        let client = tokio::spawn(tokio::net::TcpStream::connect(addr));
-        let (stream, _) = listener.accept().await;
-        assert!(stream.nodelay().unwrap(), "TCP_NODELAY must be set on accepted connections");
-        client.await.unwrap().unwrap();
-    }
 }

@@ -134,13 +134,12 @@ async fn serve_with(pool: &PgPool, args: &ServeArgs) -> Result<(), BoxError> {
     let app = router(app::server::AppState::new(pool.clone(), auth).with_p1_schedule_days(args.p1_schedule_days), web, leptos_options, hub.clone());
     let listener = tokio::net::TcpListener::bind(args.addr).await?;
     tracing::info!(addr = %listener.local_addr()?, "Foghorn is listening");
-    axum::serve(foghorn::without_nagle(listener), app.into_make_service_with_connect_info::<std::net::SocketAddr>())
-        .with_graceful_shutdown(async move {
-            shutdown_signal().await;
-            // Live streams never end on their own: end them so the drain can finish.
-            hub.close();
-        })
-        .await?;
+    foghorn::serve::serve(listener, app, async move {
+        shutdown_signal().await;
+        // Live streams never end on their own: end them so the drain can finish.
+        hub.close();
+    })
+    .await;
     deletion.abort();
     // Finishes the batch in hand: what it sent is recorded, the rest stays queued.
     let _ = stop_delivery.send(true);

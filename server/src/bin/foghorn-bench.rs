@@ -67,17 +67,24 @@ async fn main() -> Result<(), BoxError> {
     // Pages are measured on one active incident, posts and live fan-out on another.
     let active: i64 = sqlx::query_scalar("SELECT max(number) FROM incidents WHERE status <> 'resolved'").fetch_one(&pool).await?;
 
-    let foghorn_port = free_port();
-    let mut server = Command::new(&args.foghorn)
-        .env("DATABASE_URL", &args.database_url)
-        .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{foghorn_port}"))
-        .env("FOGHORN_LOG", "warn")
-        .stdout(Stdio::null())
-        .spawn()?;
-    let result = run(&args, &pool, &user, active, foghorn_port, &server).await;
-    let _ = server.kill();
-    let _ = server.wait();
-    let rows = result?;
+    let (mut server, foghorn_port) = start_foghorn(&args, &[])?;
+    let result = run(&args, &pool, &user, active, foghorn_port).await;
+    stop(&mut server);
+    let mut rows = result?;
+
+    eprintln!("memory per idle live subscriber…");
+    // The allocator returns freed pages to the system at once, so RSS counts memory
+    // in use, not freed pages kept for reuse (start-up garbage released halfway
+    // through would otherwise make streams look cheaper than they are).
+    let (mut server, port) = start_foghorn(&args, &[("MIMALLOC_PURGE_DELAY", "0")])?;
+    let memory = memory_per_subscriber(&pool, &user, active - 1, port, args.subscribers, &server).await;
+    stop(&mut server);
+    rows.push(format!(
+        "| server memory per idle live subscriber ({} → {} streams, fresh server) | {:.1} KiB | | |",
+        args.subscribers / 2,
+        args.subscribers * 2,
+        memory?
+    ));
 
     println!();
     println!("| measurement | Foghorn | bare axum + sqlx | ratio |");
@@ -88,7 +95,25 @@ async fn main() -> Result<(), BoxError> {
     Ok(())
 }
 
-async fn run(args: &Args, pool: &PgPool, user: &Viewer, active: i64, port: u16, server: &Child) -> Result<Vec<String>, BoxError> {
+/// Starts `foghorn serve` on a free port, with extra environment `env`.
+fn start_foghorn(args: &Args, env: &[(&str, &str)]) -> Result<(Child, u16), BoxError> {
+    let port = free_port();
+    let server = Command::new(&args.foghorn)
+        .envs(env.iter().copied())
+        .env("DATABASE_URL", &args.database_url)
+        .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
+        .env("FOGHORN_LOG", "warn")
+        .stdout(Stdio::null())
+        .spawn()?;
+    Ok((server, port))
+}
+
+fn stop(server: &mut Child) {
+    let _ = server.kill();
+    let _ = server.wait();
+}
+
+async fn run(args: &Args, pool: &PgPool, user: &Viewer, active: i64, port: u16) -> Result<Vec<String>, BoxError> {
     wait_healthy(port).await?;
     let cookie = sign_in(port, &user.email).await?;
     let bare_port = free_port();
@@ -155,7 +180,7 @@ async fn run(args: &Args, pool: &PgPool, user: &Viewer, active: i64, port: u16, 
     ));
 
     eprintln!("live fan-out to {} subscribers…", args.subscribers);
-    let fanout = fanout(pool, port, &cookie, busy, args.subscribers, args.posts, server.id()).await?;
+    let fanout = fanout(pool, port, &cookie, busy, args.subscribers, args.posts).await?;
     rows.push(format!(
         "| post-to-screen p50, {} live subscribers | {:.2} ms | | |",
         args.subscribers, fanout.p50
@@ -164,7 +189,6 @@ async fn run(args: &Args, pool: &PgPool, user: &Viewer, active: i64, port: u16, 
         "| post-to-screen p99, {} live subscribers | {:.2} ms | | |",
         args.subscribers, fanout.p99
     ));
-    rows.push(format!("| server memory per idle live subscriber | {:.1} KiB | | |", fanout.kib_per_subscriber));
     Ok(rows)
 }
 
@@ -258,7 +282,7 @@ async fn bare_server(pool: PgPool, user: Viewer, port: u16) {
         )
         .with_state(state);
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.expect("bind bare server");
-    axum::serve(foghorn::without_nagle(listener), app).await.expect("bare server");
+    foghorn::serve::serve(listener, app, std::future::pending()).await;
 }
 
 fn free_port() -> u16 {
@@ -401,32 +425,36 @@ async fn subscribe(
 struct Fanout {
     p50: f64,
     p99: f64,
-    kib_per_subscriber: f64,
+}
+
+/// Opens `count` live streams on incident `number` and waits until each has its headers.
+async fn open_streams(
+    port: u16,
+    cookie: &str,
+    number: i64,
+    after: i64,
+    count: usize,
+    epoch: Instant,
+    latencies: &tokio::sync::mpsc::UnboundedSender<f64>,
+) -> Result<(), BoxError> {
+    let mut ready = Vec::new();
+    for _ in 0..count {
+        let stream = TcpStream::connect(("127.0.0.1", port)).await?;
+        ready.push(subscribe(stream, number, after, cookie, epoch, latencies.clone()).await?);
+    }
+    for r in ready {
+        let _ = tokio::time::timeout(Duration::from_secs(30), r).await;
+    }
+    Ok(())
 }
 
 /// Opens `subscribers` live streams on one incident, posts `posts` notes one after
 /// another, and measures how long each note takes to reach each subscriber.
-async fn fanout(pool: &PgPool, port: u16, cookie: &str, number: i64, subscribers: usize, posts: usize, pid: u32) -> Result<Fanout, BoxError> {
+async fn fanout(pool: &PgPool, port: u16, cookie: &str, number: i64, subscribers: usize, posts: usize) -> Result<Fanout, BoxError> {
     let epoch = Instant::now();
     let after: i64 = sqlx::query_scalar("SELECT last_seq FROM incidents WHERE number = $1").bind(number).fetch_one(pool).await?;
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<f64>();
-    // Memory is the slope between two populations (half, then all subscribers), so
-    // what the first streams cost once (buffers, pools growing) is not counted.
-    let half = subscribers / 2;
-    let mut rss = Vec::new();
-    for batch in [half, subscribers - half] {
-        let mut ready = Vec::new();
-        for _ in 0..batch {
-            let stream = TcpStream::connect(("127.0.0.1", port)).await?;
-            ready.push(subscribe(stream, number, after, cookie, epoch, tx.clone()).await?);
-        }
-        // Wait until every stream has answered its headers, then let the server settle.
-        for r in ready {
-            let _ = tokio::time::timeout(Duration::from_secs(30), r).await;
-        }
-        tokio::time::sleep(Duration::from_secs(2)).await;
-        rss.push(rss_kib(pid));
-    }
+    open_streams(port, cookie, number, after, subscribers, epoch, &tx).await?;
     drop(tx);
 
     let mut latencies = Vec::with_capacity(subscribers * posts);
@@ -457,9 +485,29 @@ async fn fanout(pool: &PgPool, port: u16, cookie: &str, number: i64, subscribers
     }
     latencies.sort_by(|a, b| a.total_cmp(b));
     let pct = |p: f64| latencies[((latencies.len() as f64 - 1.0) * p).round() as usize];
-    Ok(Fanout {
-        p50: pct(0.50),
-        p99: pct(0.99),
-        kib_per_subscriber: (rss[1] - rss[0]) / (subscribers - half) as f64,
-    })
+    Ok(Fanout { p50: pct(0.50), p99: pct(0.99) })
+}
+
+/// The server's resident memory per idle live stream: the least-squares slope of its
+/// RSS over `subscribers / 2`, …, `2 × subscribers` open streams, opened in steps on
+/// a server that has served nothing else. The first step is only the baseline: it
+/// includes what the first streams cost once (buffers, pools growing).
+async fn memory_per_subscriber(pool: &PgPool, user: &Viewer, number: i64, port: u16, subscribers: usize, server: &Child) -> Result<f64, BoxError> {
+    wait_healthy(port).await?;
+    let cookie = sign_in(port, &user.email).await?;
+    let after: i64 = sqlx::query_scalar("SELECT last_seq FROM incidents WHERE number = $1").bind(number).fetch_one(pool).await?;
+    let (tx, _rx) = tokio::sync::mpsc::unbounded_channel::<f64>();
+    let step = (subscribers / 2).max(1);
+    let mut points = Vec::new();
+    for open in (1..=4).map(|i| i * step) {
+        open_streams(port, &cookie, number, after, step, Instant::now(), &tx).await?;
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        points.push((open as f64, rss_kib(server.id())));
+    }
+    eprintln!("  RSS (KiB) by open streams: {points:?}");
+    let n = points.len() as f64;
+    let (mean_x, mean_y) = (points.iter().map(|p| p.0).sum::<f64>() / n, points.iter().map(|p| p.1).sum::<f64>() / n);
+    let covariance: f64 = points.iter().map(|(x, y)| (x - mean_x) * (y - mean_y)).sum();
+    let variance: f64 = points.iter().map(|(x, _)| (x - mean_x).powi(2)).sum();
+    Ok(covariance / variance)
 }
