@@ -26,4 +26,11 @@ async fn migrations_build_the_schema_from_empty(pool: PgPool) {
         .await
         .unwrap();
     assert!(sessions, "the session store's table exists");
+
+    // Every timeline entry rewrites its incident's row: that table is vacuumed early.
+    let options: Vec<String> = sqlx::query_scalar("SELECT unnest(reloptions) FROM pg_class WHERE oid = 'incidents'::regclass")
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    assert!(options.contains(&"autovacuum_vacuum_scale_factor=0.02".to_owned()), "{options:?}");
 }
