@@ -26,6 +26,8 @@ pub async fn serve(listener: TcpListener, app: Router, shutdown: impl Future<Out
         let (stream, peer) = tokio::select! {
             accepted = accept(&listener) => match accepted {
                 Ok(accepted) => accepted,
+                // That one client gave up before we took its connection: take the next.
+                Err(err) if is_connection_error(&err) => continue,
                 Err(err) => {
                     // Usually out of file descriptors: back off instead of spinning.
                     tracing::warn!(error = %err, "could not accept a connection");
@@ -53,6 +55,12 @@ pub async fn serve(listener: TcpListener, app: Router, shutdown: impl Future<Out
     }
     drop(listener);
     graceful.shutdown().await;
+}
+
+/// Errors about the one connection being accepted, not about the listener.
+fn is_connection_error(err: &std::io::Error) -> bool {
+    use std::io::ErrorKind::{ConnectionAborted, ConnectionRefused, ConnectionReset};
+    matches!(err.kind(), ConnectionAborted | ConnectionRefused | ConnectionReset)
 }
 
 /// The next connection, with Nagle's algorithm off. A page is streamed in chunks, and

@@ -430,6 +430,11 @@ struct Fanout {
     p99: f64,
 }
 
+/// The sequence number of incident `number`'s latest timeline entry.
+async fn last_seq(pool: &PgPool, number: i64) -> Result<i64, BoxError> {
+    Ok(sqlx::query_scalar("SELECT last_seq FROM incidents WHERE number = $1").bind(number).fetch_one(pool).await?)
+}
+
 /// Opens `count` live streams on incident `number` and waits until each has its headers.
 async fn open_streams(
     port: u16,
@@ -455,7 +460,7 @@ async fn open_streams(
 /// another, and measures how long each note takes to reach each subscriber.
 async fn fanout(pool: &PgPool, port: u16, cookie: &str, number: i64, subscribers: usize, posts: usize) -> Result<Fanout, BoxError> {
     let epoch = Instant::now();
-    let after: i64 = sqlx::query_scalar("SELECT last_seq FROM incidents WHERE number = $1").bind(number).fetch_one(pool).await?;
+    let after = last_seq(pool, number).await?;
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<f64>();
     open_streams(port, cookie, number, after, subscribers, epoch, &tx).await?;
     drop(tx);
@@ -498,7 +503,7 @@ async fn fanout(pool: &PgPool, port: u16, cookie: &str, number: i64, subscribers
 async fn memory_per_subscriber(pool: &PgPool, user: &Viewer, number: i64, port: u16, subscribers: usize, server: &Child) -> Result<f64, BoxError> {
     wait_healthy(port).await?;
     let cookie = sign_in(port, &user.email).await?;
-    let after: i64 = sqlx::query_scalar("SELECT last_seq FROM incidents WHERE number = $1").bind(number).fetch_one(pool).await?;
+    let after = last_seq(pool, number).await?;
     let (tx, _rx) = tokio::sync::mpsc::unbounded_channel::<f64>();
     let step = (subscribers / 2).max(1);
     let mut points = Vec::new();
