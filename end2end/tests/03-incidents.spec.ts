@@ -83,3 +83,44 @@ test('resolving asks for a resolution, and bad input is named next to the field'
   await expect(page.locator('.badges')).toContainText('Resolved');
   await expect(page.locator('.timeline')).toContainText('resolved the incident: Purged the CDN cache');
 });
+
+test('a long timeline shows its latest entries and the earlier ones on request', async ({ page }) => {
+  await signIn(page, RESPONDER);
+  await page.goto('/incidents/new');
+  await hydrated(page);
+  await page.getByLabel('Title').fill('Chatty alert bot');
+  await page.locator('#severity-SEV4').check();
+  await page.getByRole('button', { name: 'Declare incident' }).last().click();
+  await expect(page).toHaveURL(/\/incidents\/INC-\d+$/);
+  const number = page.url().match(/INC-(\d+)$/)![1];
+
+  // The declaration wrote the first entry (or two); 205 notes follow it.
+  for (let i = 1; i <= 205; i++) {
+    const posted = await page.request.post('/api/post_note', {
+      form: { number, body: `bot line ${i}` },
+      headers: { accept: 'application/json' },
+    });
+    expect(posted.ok()).toBe(true);
+  }
+  await page.reload();
+  await hydrated(page);
+  const entries = page.locator('.timeline > li');
+  await expect(entries).toHaveCount(200);
+  await expect(entries.first()).toContainText('bot line 205');
+  const more = page.locator('.timeline-more');
+  await expect(more).toContainText(/Showing the latest 200 of 20\d entries\./);
+
+  // The earlier ones arrive in place, without a reload, and stay through a live update.
+  await page.evaluate(() => ((window as any).__stillTheSamePage = true));
+  await more.getByRole('button', { name: /Show \d earlier entr/ }).click();
+  await expect(more).toHaveCount(0);
+  await expect(entries.last()).toContainText('declared');
+  await page.getByLabel('Post to the timeline (markdown)').fill('still here');
+  await page.getByRole('button', { name: 'Post note' }).click();
+  await expect(entries.first()).toContainText('still here');
+  await page.getByRole('button', { name: 'Take comms' }).click();
+  await expect(page.locator('.timeline')).toContainText('took comms');
+  await expect(entries.last()).toContainText('declared');
+  await expect(page.locator('.timeline-more')).toHaveCount(0);
+  expect(await page.evaluate(() => (window as any).__stillTheSamePage)).toBe(true);
+});

@@ -3,7 +3,7 @@
 
 mod common;
 
-use app::model::Role;
+use app::model::{Role, TIMELINE_PAGE};
 use axum::http::StatusCode;
 use common::TestApp;
 use serde_json::{Value, json};
@@ -370,7 +370,7 @@ async fn the_dashboard_orders_active_by_severity_then_age(pool: PgPool) {
 }
 
 #[sqlx::test(migrations = false)]
-async fn a_very_long_timeline_loads_its_latest_entries(pool: PgPool) {
+async fn a_very_long_timeline_loads_its_latest_entries_and_more_on_request(pool: PgPool) {
     let app = TestApp::new(pool).await;
     let (_, cookie) = app.user_with_role(Role::Responder).await;
     let number = app.declare(&cookie, "Chatty bot", "SEV4").await;
@@ -385,12 +385,30 @@ async fn a_very_long_timeline_loads_its_latest_entries(pool: PgPool) {
     .execute(&app.pool)
     .await
     .unwrap();
+    let total = seq + 1200;
     let view = app.incident(&cookie, number).await;
     let timeline = view["timeline"].as_array().unwrap();
-    assert_eq!(timeline.len(), 1000);
-    assert_eq!(view["timeline_total"], seq + 1200);
+    assert_eq!(timeline.len() as i64, TIMELINE_PAGE);
+    assert_eq!(view["timeline_total"], total);
     assert_eq!(timeline.last().unwrap()["body"], "bot line 1200", "the newest are kept");
-    assert_eq!(timeline.first().unwrap()["seq"], seq + 201, "oldest first, contiguous");
+    assert_eq!(timeline.first().unwrap()["seq"], total - TIMELINE_PAGE + 1, "oldest first, contiguous");
+
+    // "Show earlier" asks for every entry from an earlier one on; a viewer may too.
+    let (_, viewer) = app.user_with_role(Role::Viewer).await;
+    let from = |seq: i64| {
+        let (app, viewer) = (&app, &viewer);
+        async move {
+            let response = app.call("incident", &[("number", &number.to_string()), ("from", &seq.to_string())], Some(viewer)).await;
+            assert_eq!(response.status, StatusCode::OK, "{}", response.body);
+            let view = response.json();
+            view["timeline"].as_array().unwrap().iter().map(|e| e["seq"].as_i64().unwrap()).collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(from(total - 449).await, ((total - 449)..=total).collect::<Vec<_>>(), "from there on, oldest first, no gaps");
+    assert_eq!(from(1).await, (1..=total).collect::<Vec<_>>(), "the whole timeline from the declaration on");
+    // Numbers outside the timeline are held to it, never an error.
+    assert_eq!(from(-5).await.len() as i64, total);
+    assert_eq!(from(total + 10).await, Vec::<i64>::new());
 }
 
 #[sqlx::test(migrations = false)]

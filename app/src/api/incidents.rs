@@ -55,11 +55,13 @@ pub async fn declare_incident(declaration: Declaration) -> Result<i64, AppError>
     .await
 }
 
+/// The incident page's data: its latest [`TIMELINE_PAGE`] timeline entries, or every
+/// entry from sequence number `from` on ("Show earlier").
 #[server(endpoint = "incident")]
-pub async fn get_incident(number: i64) -> Result<IncidentView, AppError> {
+pub async fn get_incident(number: i64, from: Option<i64>) -> Result<IncidentView, AppError> {
     (async move {
         let (state, me) = server::authorized(Permission::ReadIncidents).await?;
-        let (incident, (timeline, timeline_total), roles) = incidents::view(&state.pool, number).await?;
+        let (incident, (timeline, timeline_total), roles) = incidents::view(&state.pool, number, from).await?;
         let can_respond = server::policy::role_allows(me.role, Permission::RespondToIncidents);
         Ok(IncidentView { incident, timeline, timeline_total, roles, can_respond, viewer_id: me.id })
     })

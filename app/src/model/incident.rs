@@ -396,11 +396,20 @@ impl TimelineEntry {
     }
 }
 
+/// How many of the latest timeline entries the incident page loads at first; "Show
+/// earlier" loads more. A bot posting every second must not make the page (and every
+/// live refresh of it, for every viewer) heavy.
+pub const TIMELINE_PAGE: i64 = 200;
+
+/// The most timeline entries one request returns, however many were asked for ("Show
+/// all" on a very long incident).
+pub const TIMELINE_MAX: i64 = 100_000;
+
 /// The incident page: header, timeline, role history.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct IncidentView {
     pub incident: IncidentDetail,
-    /// The latest entries (all of them unless the timeline is very long).
+    /// The latest entries, oldest first: [`TIMELINE_PAGE`] unless earlier ones were asked for.
     pub timeline: Vec<TimelineEntry>,
     /// How many entries the timeline has in all.
     pub timeline_total: i64,

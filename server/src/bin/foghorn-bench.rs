@@ -267,7 +267,7 @@ async fn bare_server(pool: PgPool, user: Viewer, port: u16) {
         .route(
             "/incident/{number}",
             get(|State(s): State<Arc<(PgPool, Viewer)>>, Path(n): Path<i64>| async move {
-                axum::Json(db::incidents::view(&s.0, n).await.ok().map(|(d, (t, _), _)| (d, t)))
+                axum::Json(db::incidents::view(&s.0, n, None).await.ok().map(|(d, (t, _), _)| (d, t)))
             }),
         )
         .route(

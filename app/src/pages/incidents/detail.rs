@@ -24,11 +24,18 @@ pub fn IncidentPage() -> impl IntoView {
     let params = use_params_map();
     let number = Memo::new(move |_| params.read().get("id").and_then(|id| parse_incident_ref(&id)));
     let refresh = RwSignal::new(0u32);
+    // The first timeline entry to show, and of which incident, once someone asked for
+    // earlier entries: kept by the page, so live refreshes keep showing them.
+    let shown_from = RwSignal::new(None::<(i64, i64)>);
     let view = Resource::new(
-        move || (number.get(), refresh.get()),
-        |(number, _)| async move {
+        move || {
+            let number = number.get();
+            let from = shown_from.get().filter(|(of, _)| Some(*of) == number).map(|(_, seq)| seq);
+            (number, refresh.get(), from)
+        },
+        |(number, _, from)| async move {
             match number {
-                Some(n) => get_incident(n).await,
+                Some(n) => get_incident(n, from).await,
                 None => Err(AppError::NotFound("That incident".into())),
             }
         },
@@ -41,7 +48,7 @@ pub fn IncidentPage() -> impl IntoView {
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match view.await {
-                    Ok(v) => view! { <IncidentScreen v refresh draft edit_draft comms_draft /> }.into_any(),
+                    Ok(v) => view! { <IncidentScreen v refresh shown_from draft edit_draft comms_draft /> }.into_any(),
                     Err(err) => view! {
                         <Title text="Incident" />
                         <h1>"Incident"</h1>
@@ -54,7 +61,11 @@ pub fn IncidentPage() -> impl IntoView {
 }
 
 #[component]
-fn IncidentScreen(v: IncidentView, refresh: RwSignal<u32>, draft: RwSignal<String>, edit_draft: EditDraft, comms_draft: CommsDraft) -> impl IntoView {
+fn IncidentScreen(
+    v: IncidentView,
+    refresh: RwSignal<u32>,
+    shown_from: RwSignal<Option<(i64, i64)>>,
+    draft: RwSignal<String>, edit_draft: EditDraft, comms_draft: CommsDraft) -> impl IntoView {
     let incident = v.incident.clone();
     let number = incident.number;
     let entries = RwSignal::new(v.timeline.clone());
@@ -130,9 +141,7 @@ fn IncidentScreen(v: IncidentView, refresh: RwSignal<u32>, draft: RwSignal<Strin
                 <h2 id="timeline-heading">"Timeline"</h2>
                 {can_respond.then(|| view! { <Composer number draft /> })}
                 <Timeline entries can_respond viewer_id=v.viewer_id />
-                {(v.timeline_total > v.timeline.len() as i64).then(|| view! {
-                    <p class="muted">{format!("Showing the latest {} of {} entries.", v.timeline.len(), v.timeline_total)}</p>
-                })}
+                <EarlierEntries number oldest=v.timeline.first().map_or(1, |e| e.seq) loaded=v.timeline.len() as i64 total=v.timeline_total shown_from />
             </section>
             <aside class="side-col">
                 {can_respond.then(|| view! { <Controls incident=incident.clone() viewer_id=v.viewer_id /> })}
@@ -151,6 +160,29 @@ fn IncidentScreen(v: IncidentView, refresh: RwSignal<u32>, draft: RwSignal<Strin
             <IncidentItems number reload=0u32 />
         </section>
     }
+}
+
+/// Under a long timeline: how much of it is shown, and the way to the rest. Entries are
+/// numbered 1, 2, … without gaps, so the earlier ones are the numbers below `oldest`.
+#[component]
+fn EarlierEntries(number: i64, oldest: i64, loaded: i64, total: i64, shown_from: RwSignal<Option<(i64, i64)>>) -> impl IntoView {
+    let hidden = oldest - 1;
+    (hidden > 0).then(|| {
+        let more = hidden.min(TIMELINE_PAGE);
+        view! {
+            <div class="timeline-more">
+                <p class="muted">{format!("Showing the latest {loaded} of {total} entries.")}</p>
+                <button type="button" class="secondary small" on:click=move |_| shown_from.set(Some((number, oldest - more)))>
+                    {if more == 1 { "Show 1 earlier entry".to_owned() } else { format!("Show {more} earlier entries") }}
+                </button>
+                {(hidden > more).then(|| view! {
+                    <button type="button" class="link small" on:click=move |_| shown_from.set(Some((number, 1)))>
+                        {format!("Show all {total}")}
+                    </button>
+                })}
+            </div>
+        }
+    })
 }
 
 #[component]

@@ -546,15 +546,13 @@ pub async fn history(pool: &PgPool, filter: &IncidentFilter) -> Result<IncidentP
     Ok(IncidentPage { items: rows.into_iter().map(Into::into).collect(), next_cursor })
 }
 
-/// How many timeline entries the incident page loads; older ones stay in the database
-/// (a bot posting every second must not make the page unusable).
-pub const TIMELINE_PAGE: i64 = 1000;
-
-/// The whole incident page: header, the latest timeline entries (and how many there
-/// are in all), role history.
+/// The whole incident page: header, the timeline (and how many entries it has in all),
+/// role history. The timeline is the latest [`TIMELINE_PAGE`] entries, or with
+/// `timeline_from` every entry from that sequence number on (the newest [`TIMELINE_MAX`]).
 pub async fn view(
     pool: &PgPool,
     number: i64,
+    timeline_from: Option<i64>,
 ) -> Result<(IncidentDetail, (Vec<TimelineEntry>, i64), Vec<RoleAssignment>), AppError> {
     #[derive(sqlx::FromRow)]
     struct Row {
@@ -663,7 +661,10 @@ pub async fn view(
         next_update_at: row.next_update_at,
     };
     // Sequence numbers have no gaps, so the last one is how many entries there are.
-    let timeline = timeline::latest(pool, row.id, TIMELINE_PAGE).await?;
+    let timeline = match timeline_from {
+        None => timeline::latest(pool, row.id, 1, TIMELINE_PAGE).await?,
+        Some(from) => timeline::latest(pool, row.id, from, TIMELINE_MAX).await?,
+    };
     Ok((detail, (timeline, row.last_seq), roles))
 }
 

@@ -97,11 +97,12 @@ pub async fn after(pool: &PgPool, incident_id: i64, after: i64) -> Result<Vec<Ti
     Ok(rows.into_iter().map(Into::into).collect())
 }
 
-/// The newest `limit` entries, oldest first.
-pub async fn latest(pool: &PgPool, incident_id: i64, limit: i64) -> Result<Vec<TimelineEntry>, AppError> {
+/// The newest `limit` entries numbered `from_seq` or later, oldest first.
+pub async fn latest(pool: &PgPool, incident_id: i64, from_seq: i64, limit: i64) -> Result<Vec<TimelineEntry>, AppError> {
     let mut rows: Vec<EntryRow> =
-        sqlx::query_as(&format!("{SELECT} WHERE e.incident_id = $1 ORDER BY e.seq DESC LIMIT $2"))
+        sqlx::query_as(&format!("{SELECT} WHERE e.incident_id = $1 AND e.seq >= $2 ORDER BY e.seq DESC LIMIT $3"))
             .bind(incident_id)
+            .bind(from_seq)
             .bind(limit)
             .fetch_all(pool)
             .await?;
