@@ -65,7 +65,10 @@ fn IncidentScreen(
     v: IncidentView,
     refresh: RwSignal<u32>,
     shown_from: RwSignal<Option<(i64, i64)>>,
-    draft: RwSignal<String>, edit_draft: EditDraft, comms_draft: CommsDraft) -> impl IntoView {
+    draft: RwSignal<String>,
+    edit_draft: EditDraft,
+    comms_draft: CommsDraft,
+) -> impl IntoView {
     let incident = v.incident.clone();
     let number = incident.number;
     let entries = RwSignal::new(v.timeline.clone());
