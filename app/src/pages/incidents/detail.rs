@@ -144,7 +144,7 @@ fn IncidentScreen(
                 <h2 id="timeline-heading">"Timeline"</h2>
                 {can_respond.then(|| view! { <Composer number draft /> })}
                 <Timeline entries can_respond viewer_id=v.viewer_id />
-                <EarlierEntries number oldest=v.timeline.first().map_or(1, |e| e.seq) loaded=v.timeline.len() as i64 total=v.timeline_total shown_from />
+                <EarlierEntries number oldest=v.timeline.first().map_or(1, |e| e.seq) total=v.timeline_total shown_from />
             </section>
             <aside class="side-col">
                 {can_respond.then(|| view! { <Controls incident=incident.clone() viewer_id=v.viewer_id /> })}
@@ -168,13 +168,14 @@ fn IncidentScreen(
 /// Under a long timeline: how much of it is shown, and the way to the rest. Entries are
 /// numbered 1, 2, … without gaps, so the earlier ones are the numbers below `oldest`.
 #[component]
-fn EarlierEntries(number: i64, oldest: i64, loaded: i64, total: i64, shown_from: RwSignal<Option<(i64, i64)>>) -> impl IntoView {
+fn EarlierEntries(number: i64, oldest: i64, total: i64, shown_from: RwSignal<Option<(i64, i64)>>) -> impl IntoView {
     let hidden = oldest - 1;
+    let shown = total - hidden;
     (hidden > 0).then(|| {
         let more = hidden.min(TIMELINE_PAGE);
         view! {
             <div class="timeline-more">
-                <p class="muted">{format!("Showing the latest {loaded} of {total} entries.")}</p>
+                <p class="muted">{format!("Showing the latest {shown} of {total} entries.")}</p>
                 <button type="button" class="secondary small" on:click=move |_| shown_from.set(Some((number, oldest - more)))>
                     {if more == 1 { "Show 1 earlier entry".to_owned() } else { format!("Show {more} earlier entries") }}
                 </button>
