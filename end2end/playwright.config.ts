@@ -1,9 +1,14 @@
 import { defineConfig } from '@playwright/test';
+import * as path from 'path';
 
 // The server under test is started by scripts/test.sh's e2e step through this
 // config: a freshly built `foghorn` on its own empty database.
 const port = Number(process.env.FOGHORN_E2E_PORT ?? 3210);
 export const baseURL = `http://127.0.0.1:${port}`;
+/** The server's data directory; it holds the setup code while there is no user. */
+export const DATA_DIR = process.env.FOGHORN_E2E_DATA_DIR ?? path.resolve(__dirname, '../target/e2e-data');
+/** What a script calling a server function sends: Foghorn refuses writes that name no origin. */
+export const API_HEADERS = { accept: 'application/json', origin: baseURL };
 
 export default defineConfig({
   testDir: './tests',
@@ -42,6 +47,8 @@ export default defineConfig({
       LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
       LEPTOS_SITE_ROOT: process.env.LEPTOS_SITE_ROOT ?? '../target/site',
       FOGHORN_LOG: 'warn',
+      // Where the server writes the first administrator's setup code.
+      FOGHORN_DATA_DIR: DATA_DIR,
     },
   },
 });

@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { ADMIN, RESPONDER, VIEWER, hydrated, signIn, signOut } from './helpers';
+import { ADMIN, API_HEADERS, RESPONDER, VIEWER, hydrated, signIn, signOut } from './helpers';
 
 test('the administrator adds a responder and a viewer', async ({ page }) => {
   await signIn(page, ADMIN);
@@ -40,7 +40,7 @@ test('a wrong password gets one clear message and no session', async ({ page }) 
 
 test('a page reached signed out comes back after sign-in', async ({ page }) => {
   await page.goto('/account');
-  await expect(page).toHaveURL(/\/login$/);
+  await expect(page).toHaveURL(/\/login\?next=%2Faccount$/);
   await hydrated(page);
   await page.getByLabel('Email').fill(RESPONDER.email);
   await page.getByLabel('Password').fill(RESPONDER.password);
@@ -69,6 +69,7 @@ test('a responder is refused user management', async ({ page }) => {
   // Calling the server function directly, as a script would, is refused too.
   const direct = await page.request.post('/api/add_user', {
     form: { email: 'sneaky@example.com', display_name: 'Sneaky', role: 'admin', password: 'sneaky passphrase' },
+    headers: API_HEADERS,
   });
   expect(direct.status()).toBe(403);
 });

@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { RESPONDER, VIEWER, hydrated, signIn } from './helpers';
+import { API_HEADERS, RESPONDER, VIEWER, hydrated, signIn } from './helpers';
 
 test('a responder works an incident while a viewer watches it live, read-only', async ({ browser }) => {
   const responder = await (await browser.newContext()).newPage();
@@ -98,7 +98,7 @@ test('a long timeline shows its latest entries and the earlier ones on request',
   for (let i = 1; i <= 205; i++) {
     const posted = await page.request.post('/api/post_note', {
       form: { number, body: `bot line ${i}` },
-      headers: { accept: 'application/json' },
+      headers: API_HEADERS,
     });
     expect(posted.ok()).toBe(true);
   }

@@ -1,18 +1,18 @@
 import { APIRequestContext, expect, test } from '@playwright/test';
-import { ADMIN, RESPONDER, VIEWER, hydrated, signIn } from './helpers';
+import { API_HEADERS, ADMIN, RESPONDER, VIEWER, hydrated, signIn } from './helpers';
 
 test.setTimeout(90_000);
 
 /** Calls a server function with a JSON body and returns its JSON answer. */
 async function call(api: APIRequestContext, endpoint: string, data: unknown) {
-  const response = await api.post(`/api/${endpoint}`, { data, headers: { accept: 'application/json' } });
+  const response = await api.post(`/api/${endpoint}`, { data, headers: API_HEADERS });
   expect(response.ok(), `${endpoint}: ${await response.text()}`).toBeTruthy();
   return response.json();
 }
 
 /** Calls a server function the way a form does. */
 async function form(api: APIRequestContext, endpoint: string, fields: Record<string, string>) {
-  const response = await api.post(`/api/${endpoint}`, { form: fields, headers: { accept: 'application/json' } });
+  const response = await api.post(`/api/${endpoint}`, { form: fields, headers: API_HEADERS });
   expect(response.ok(), `${endpoint}: ${await response.text()}`).toBeTruthy();
   return response.json();
 }

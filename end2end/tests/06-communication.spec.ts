@@ -1,13 +1,13 @@
 import { APIRequestContext, expect, test } from '@playwright/test';
 import { createServer } from 'node:http';
 import { AddressInfo } from 'node:net';
-import { ADMIN, RESPONDER, hydrated, signIn } from './helpers';
+import { API_HEADERS, ADMIN, RESPONDER, hydrated, signIn } from './helpers';
 import { baseURL } from '../playwright.config';
 
 test.setTimeout(90_000);
 
 async function call(api: APIRequestContext, endpoint: string, body: { data?: unknown; form?: Record<string, string> }) {
-  const response = await api.post(`/api/${endpoint}`, { ...body, headers: { accept: 'application/json' } });
+  const response = await api.post(`/api/${endpoint}`, { ...body, headers: API_HEADERS });
   expect(response.ok(), `${endpoint}: ${await response.text()}`).toBeTruthy();
   return response.json();
 }
@@ -81,7 +81,7 @@ test('every page comes alive in the browser without errors', async ({ page }) =>
   await signIn(page, ADMIN);
   const paths = ['/', '/incidents', '/incidents/new', '/incidents/INC-1', '/postmortems', '/actions', '/actions?view=mine',
     '/actions?view=team', '/actions?view=summary', '/runbooks', '/runbooks/new', '/admin', '/account'];
-  const postmortem = await page.request.post('/api/list_postmortems', { data: { filter: {} }, headers: { accept: 'application/json' } });
+  const postmortem = await page.request.post('/api/list_postmortems', { data: { filter: {} }, headers: API_HEADERS });
   for (const p of (await postmortem.json()).postmortems) paths.push(`/postmortems/INC-${p.incident_number}`);
   for (const path of paths) {
     await page.goto(path);

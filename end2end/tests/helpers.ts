@@ -1,4 +1,5 @@
 import { expect, Page } from '@playwright/test';
+export { API_HEADERS, DATA_DIR } from '../playwright.config';
 
 export const ADMIN = { email: 'ada@example.com', name: 'Ada Admin', password: 'first admin passphrase' };
 export const RESPONDER = { email: 'rita@example.com', name: 'Rita Responder', password: 'responder passphrase' };

@@ -137,6 +137,7 @@ pub fn router(state: AppState, web: WebSettings, leptos_options: LeptosOptions, 
         .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::resolve_user))
         .layer(sessions)
         .layer(axum::middleware::from_fn_with_state(web.clone(), middleware::refuse_foreign_origin))
+        .layer(axum::middleware::from_fn_with_state(web.clone(), middleware::refuse_other_hosts))
         .layer(axum::middleware::from_fn_with_state(web, middleware::security_headers))
         .layer(axum::middleware::from_fn(middleware::log_requests))
 }

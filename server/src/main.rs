@@ -12,7 +12,8 @@ use foghorn::{WebSettings, migrate, router, session_store};
 use leptos::prelude::LeptosOptions;
 use sqlx::PgPool;
 use sqlx::postgres::PgConnectOptions;
-use std::io::Read;
+use std::io::{Read, Write};
+use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
 use tower_sessions::ExpiredDeletion;
@@ -66,6 +67,23 @@ impl Database {
     }
 }
 
+/// An empty Foghorn prints a one-time code that the first-administrator form asks
+/// for, so that only whoever can read this process's output can take it over. The
+/// code is also written to `<data dir>/setup-code` (readable by its owner only).
+async fn announce_setup_code(pool: &PgPool, data_dir: &Path) -> Result<(), BoxError> {
+    let Some(code) = db::users::issue_setup_code(pool).await? else { return Ok(()) };
+    let file = data_dir.join("setup-code");
+    std::fs::create_dir_all(data_dir)?;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(&file)?.write_all(format!("{code}\n").as_bytes())?;
+    println!("Foghorn has no users yet. Open it in a browser and create the administrator with this setup code: {code}");
+    tracing::warn!(setup_code = %code, file = %file.display(), "no users yet: the first administrator needs this setup code");
+    Ok(())
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -90,13 +108,14 @@ async fn main() -> ExitCode {
 
 async fn serve(cli: &Cli, args: ServeArgs) -> Result<(), BoxError> {
     let database = Database::open(cli).await?;
-    let served = serve_with(&database.pool, &args).await;
+    let served = serve_with(&database.pool, &args, &cli.database.data_dir).await;
     database.close().await;
     served
 }
 
-async fn serve_with(pool: &PgPool, args: &ServeArgs) -> Result<(), BoxError> {
+async fn serve_with(pool: &PgPool, args: &ServeArgs, data_dir: &Path) -> Result<(), BoxError> {
     migrate(pool).await?;
+    announce_setup_code(pool, data_dir).await?;
 
     let auth = AuthSettings {
         session_idle: Duration::from_secs(args.session_idle_minutes * 60),

@@ -20,7 +20,7 @@ pub async fn log_requests(req: Request, next: Next) -> Response {
     tracing::info!(
         target: "foghorn::http",
         %method,
-        %path,
+        ?path,
         status = response.status().as_u16(),
         latency_ms = started.elapsed().as_secs_f64() * 1000.0,
         "request"
@@ -66,39 +66,70 @@ fn origin_authority(origin: &str) -> Option<&str> {
 }
 
 /// Refuses state-changing requests sent from another site (CSRF defence in depth,
-/// on top of `SameSite=Lax` cookies). Requests without `Origin` (curl, scripts) pass:
-/// browsers always send it on cross-site writes.
+/// on top of `SameSite=Lax` cookies). The request's `Origin` decides; a browser that
+/// sends none says where it stands with `Sec-Fetch-Site`; failing both, `Referer`.
+/// A write that says nothing of where it comes from is refused: every browser sends at
+/// least one of the three, and scripts can send `Origin` too.
 pub async fn refuse_foreign_origin(State(web): State<WebSettings>, req: Request, next: Next) -> Response {
     if is_safe_method(req.method()) {
         return next.run(req).await;
     }
     let headers = req.headers();
-    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
-    let foreign = match headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()) {
-        Some(origin) => {
-            let same_host = origin_authority(origin).is_some_and(|a| Some(a) == host);
-            let public = web.public_origin.as_deref().is_some_and(|p| p.trim_end_matches('/') == origin);
-            !(same_host || public)
-        }
-        None => headers
-            .get("sec-fetch-site")
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|site| site == "cross-site"),
+    let text = |name: header::HeaderName| headers.get(name).and_then(|v| v.to_str().ok());
+    let host = text(header::HOST);
+    let is_own = |origin: &str| {
+        let origin = origin.trim_end_matches('/');
+        let same_host = origin_authority(origin).is_some_and(|a| Some(a) == host);
+        let public = web.public_origin.as_deref().is_some_and(|p| p.trim_end_matches('/') == origin);
+        same_host || public
     };
-    if foreign {
+    let own = if let Some(origin) = text(header::ORIGIN) {
+        is_own(origin)
+    } else if let Some(site) = text(header::HeaderName::from_static("sec-fetch-site")) {
+        matches!(site, "same-origin" | "none")
+    } else if let Some(referer) = text(header::REFERER) {
+        referer_origin(referer).is_some_and(is_own)
+    } else {
+        false
+    };
+    if !own {
         tracing::warn!(
             target: "foghorn::audit",
             origin = ?req.headers().get(header::ORIGIN),
-            path = %req.uri().path(),
+            referer = ?req.headers().get(header::REFERER),
+            path = ?req.uri().path(),
             "refused: cross-origin write"
         );
         let body = serde_json::json!({
             "error": "forbidden",
-            "message": "Cross-origin requests that change data are refused."
+            "message": "Cross-origin requests that change data are refused. Send an Origin header naming Foghorn's own address."
         });
         return (StatusCode::FORBIDDEN, axum::Json(body)).into_response();
     }
     next.run(req).await
+}
+
+/// `scheme://host[:port]/path…` → `scheme://host[:port]`.
+fn referer_origin(referer: &str) -> Option<&str> {
+    let (scheme, rest) = referer.split_once("://")?;
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    Some(&referer[..scheme.len() + 3 + end])
+}
+
+/// With a public URL configured, answers 421 to a request that names another host:
+/// a page reached through an attacker's DNS name (rebinding) must not be served
+/// Foghorn's answers. Health checks pass whatever host the prober uses.
+pub async fn refuse_other_hosts(State(web): State<WebSettings>, req: Request, next: Next) -> Response {
+    let Some(expected) = web.public_origin.as_deref().and_then(origin_authority) else {
+        return next.run(req).await;
+    };
+    let host = req.headers().get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or_default();
+    let expected = expected.split('/').next().unwrap_or_default();
+    if host.eq_ignore_ascii_case(expected) || req.uri().path() == "/healthz" {
+        return next.run(req).await;
+    }
+    tracing::warn!(target: "foghorn::audit", host = ?host, path = ?req.uri().path(), "refused: request for another host");
+    (StatusCode::MISDIRECTED_REQUEST, "This Foghorn answers only at its configured public address.\n").into_response()
 }
 
 fn client_ip(req: &Request, trust_proxy: bool) -> String {
@@ -148,9 +179,20 @@ fn is_public(path: &str) -> bool {
     is_static(path) || path.starts_with("/api/") || path == "/status" || path == "/status.json" || path.starts_with("/status/")
 }
 
+/// The sign-in page, carrying the page a signed-out visitor asked for (when it is a GET
+/// of a path short enough to carry) so that sign-in can send them back. It travels in the
+/// URL: a signed-out visitor costs no session row.
+fn sign_in_url(req: &Request) -> String {
+    let target = req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/");
+    if req.method() != Method::GET || target == "/" || !sessions::is_return_path(target) {
+        return "/login".to_owned();
+    }
+    format!("/login?next={}", form_urlencoded::byte_serialize(target.as_bytes()).collect::<String>())
+}
+
 /// Sends signed-out visitors of a page to sign-in (and back afterwards), and the very
 /// first visitor to the first-administrator set-up.
-pub async fn guard_pages(State(state): State<AppState>, session: Session, req: Request, next: Next) -> Response {
+pub async fn guard_pages(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let path = req.uri().path().to_owned();
     if is_public(&path) {
         return next.run(req).await;
@@ -174,15 +216,7 @@ pub async fn guard_pages(State(state): State<AppState>, session: Session, req: R
         _ if signed_in => next.run(req).await,
         _ => match has_users().await {
             Ok(false) => Redirect::to("/setup").into_response(),
-            Ok(true) => {
-                if req.method() == Method::GET {
-                    let target = req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/");
-                    if sessions::remember_return_to(&session, target).await.is_err() {
-                        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
-                    }
-                }
-                Redirect::to("/login").into_response()
-            }
+            Ok(true) => Redirect::to(&sign_in_url(&req)).into_response(),
             Err(response) => response,
         },
     }

@@ -71,14 +71,11 @@ async fn sign_in_replaces_the_session_id(pool: PgPool) {
     let app = TestApp::new(pool).await;
     app.create_user("ana@example.com", "Ana", Role::Responder).await;
 
-    // A signed-out visit to a page starts a session (it remembers where to go back to).
-    let visit = app.get("/admin", None).await;
-    assert_eq!(visit.status, StatusCode::SEE_OTHER);
-    assert_eq!(visit.header("location"), Some("/login"));
-    let before = visit.session_cookie().expect("pre-sign-in session");
+    // A session already on this browser (signed in before) is not reused.
+    let before = app.sign_in("ana@example.com", PASSWORD).await;
 
     let signed_in = app
-        .call("sign_in", &[("email", "ana@example.com"), ("password", PASSWORD)], Some(&before))
+        .call("sign_in", &[("email", "ana@example.com"), ("password", PASSWORD), ("next", "/admin")], Some(&before))
         .await;
     let after = signed_in.session_cookie().expect("new cookie at sign-in");
     assert_ne!(before, after, "the session id must change at sign-in");
@@ -205,16 +202,107 @@ async fn password_guessing_is_refused_but_the_real_user_still_signs_in(pool: PgP
 }
 
 #[sqlx::test(migrations = false)]
-async fn one_address_guessing_many_accounts_is_refused(pool: PgPool) {
+async fn concurrent_guesses_are_judged_only_up_to_the_limit(pool: PgPool) {
     let app = TestApp::new(pool).await;
-    let attacker = "203.0.113.99";
+    app.create_user("ana@example.com", "Ana", Role::Responder).await;
+    let attacker = "203.0.113.66";
+    let guesses = (0..40).map(|_| {
+        let app = &app;
+        async move {
+            app.call_from(attacker, "sign_in", &[("email", "ana@example.com"), ("password", "guess guess")], None)
+                .await
+                .status
+        }
+    });
+    let statuses = futures::future::join_all(guesses).await;
+    let judged = statuses.iter().filter(|s| **s == StatusCode::UNPROCESSABLE_ENTITY).count();
+    let refused = statuses.iter().filter(|s| **s == StatusCode::TOO_MANY_REQUESTS).count();
+    assert_eq!(judged as i64, app::server::throttle::PAIR_LIMIT, "{statuses:?}");
+    assert_eq!(judged + refused, 40, "{statuses:?}");
+
+    // Ana, from her own address, still gets in.
+    let ana = app.call_from("198.51.100.7", "sign_in", &[("email", "ana@example.com"), ("password", PASSWORD)], None).await;
+    assert!(ana.session_cookie().is_some(), "{} {}", ana.status, ana.body);
+}
+
+#[sqlx::test(migrations = false)]
+async fn one_address_guessing_many_accounts_cannot_lock_out_its_other_users(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let office = "203.0.113.99";
+    // Someone behind the same office address tries many accounts.
     for i in 0..app::server::throttle::ADDRESS_LIMIT {
         let email = format!("user{i}@example.com");
-        app.call_from(attacker, "sign_in", &[("email", &email), ("password", "guess guess")], None).await;
+        let guess = app.call_from(office, "sign_in", &[("email", &email), ("password", "guess guess")], None).await;
+        assert_eq!(guess.status, StatusCode::UNPROCESSABLE_ENTITY);
     }
+    // Guesses on unknown accounts from that address are now refused outright...
+    let unknown = app.call_from(office, "sign_in", &[("email", "nobody@example.com"), ("password", "guess guess")], None).await;
+    assert_eq!(unknown.status, StatusCode::TOO_MANY_REQUESTS, "{}", unknown.body);
+    // ...and so is a wrong password for anyone, whatever the account...
     app.create_user("fresh@example.com", "Fresh", Role::Viewer).await;
-    let refused = app.call_from(attacker, "sign_in", &[("email", "fresh@example.com"), ("password", PASSWORD)], None).await;
-    assert_eq!(refused.status, StatusCode::TOO_MANY_REQUESTS);
+    let wrong = app.call_from(office, "sign_in", &[("email", "fresh@example.com"), ("password", "guess guess")], None).await;
+    assert_eq!(wrong.status, StatusCode::TOO_MANY_REQUESTS, "{}", wrong.body);
+    // ...but a colleague who types the right password gets in.
+    let fresh = app.call_from(office, "sign_in", &[("email", "fresh@example.com"), ("password", PASSWORD)], None).await;
+    assert!(fresh.session_cookie().is_some(), "{} {}", fresh.status, fresh.body);
+}
+
+#[sqlx::test(migrations = false)]
+async fn changing_the_password_is_throttled_like_signing_in(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let (_, cookie) = app.user_with_role(Role::Responder).await;
+    for _ in 0..app::server::throttle::PAIR_LIMIT {
+        let wrong = app
+            .call("change_password", &[("current_password", "not it at all"), ("new_password", "a brand new passphrase")], Some(&cookie))
+            .await;
+        assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", wrong.body);
+    }
+    let refused = app
+        .call("change_password", &[("current_password", PASSWORD), ("new_password", "a brand new passphrase")], Some(&cookie))
+        .await;
+    assert_eq!(refused.status, StatusCode::TOO_MANY_REQUESTS, "{}", refused.body);
+    // The password did not change.
+    app.sign_in("responder@example.com", PASSWORD).await;
+}
+
+#[sqlx::test(migrations = false)]
+async fn anonymous_page_views_create_no_session(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    app.create_user("ana@example.com", "Ana", Role::Responder).await;
+    for i in 0..1000 {
+        let page = app.get(&format!("/incidents/INC-{i}?q={}", "x".repeat(i % 50)), None).await;
+        assert!(page.status.is_redirection(), "{}", page.status);
+        assert!(page.session_cookie().is_none());
+    }
+    let sessions: i64 = sqlx::query_scalar("SELECT count(*) FROM tower_sessions.session").fetch_one(&app.pool).await.unwrap();
+    assert_eq!(sessions, 0);
+}
+
+#[sqlx::test(migrations = false)]
+async fn sign_in_returns_to_the_page_asked_for_and_only_to_a_local_one(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    app.create_user("ana@example.com", "Ana", Role::Responder).await;
+    let page = app.get("/incidents/INC-7?tab=timeline", None).await;
+    let location = page.header("location").unwrap().to_owned();
+    assert_eq!(location, "/login?next=%2Fincidents%2FINC-7%3Ftab%3Dtimeline");
+    let login = app.get(&location, None).await;
+    assert!(login.body.contains(r#"name="next""#) && login.body.contains("/incidents/INC-7?tab=timeline"), "{}", login.body);
+
+    let signed_in = app
+        .call("sign_in", &[("email", "ana@example.com"), ("password", PASSWORD), ("next", "/incidents/INC-7?tab=timeline")], None)
+        .await;
+    assert_eq!(signed_in.header("location"), Some("/incidents/INC-7?tab=timeline"));
+
+    for foreign in ["//evil.example.com/x", "https://evil.example.com/", "/\\evil.example.com", "javascript:alert(1)"] {
+        let response = app.call("sign_in", &[("email", "ana@example.com"), ("password", PASSWORD), ("next", foreign)], None).await;
+        assert_eq!(response.header("location"), Some("/"), "{foreign}");
+    }
+    let long = format!("/{}", "a".repeat(2001));
+    let response = app.call("sign_in", &[("email", "ana@example.com"), ("password", PASSWORD), ("next", &long)], None).await;
+    assert_eq!(response.header("location"), Some("/"));
+    // A path too long to carry is not carried.
+    let page = app.get(&long, None).await;
+    assert_eq!(page.header("location"), Some("/login"));
 }
 
 #[sqlx::test(migrations = false)]
@@ -229,33 +317,50 @@ async fn the_first_visit_creates_the_administrator_and_only_then(pool: PgPool) {
     assert_eq!(setup.status, StatusCode::OK);
     assert!(setup.body.contains("Create the first administrator"), "{}", setup.body);
 
-    let bad = app.call("create_first_admin", &[("email", "not-an-email"), ("display_name", "Ada"), ("password", PASSWORD)], None).await;
+    // Whoever started Foghorn has the setup code from its log; whoever merely reached it does not.
+    let code = app::server::db::users::issue_setup_code(&app.pool).await.unwrap().expect("a code while there are no users");
+    let admin = |code: &str| [("setup_code", code.to_owned()), ("email", "ada@example.com".into()), ("display_name", "Ada".into()), ("password", PASSWORD.into())];
+    for wrong in ["", "AAAA-BBBB-CCCC-DDDD-EEEE"] {
+        let form = admin(wrong);
+        let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let refused = app.call("create_first_admin", &form, None).await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.body);
+        assert_eq!(refused.json()["Invalid"]["field"], "setup_code", "{}", refused.body);
+    }
+    let users: i64 = sqlx::query_scalar("SELECT count(*) FROM users").fetch_one(&app.pool).await.unwrap();
+    assert_eq!(users, 0);
+
+    let bad = app.call("create_first_admin", &[("setup_code", &code), ("email", "not-an-email"), ("display_name", "Ada"), ("password", PASSWORD)], None).await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(bad.body.contains("email"), "{}", bad.body);
 
+    // Typed by hand: lower case, without the dashes.
+    let typed = code.replace('-', "").to_lowercase();
     let created = app
-        .call("create_first_admin", &[("email", "ada@example.com"), ("display_name", "Ada"), ("password", PASSWORD)], None)
+        .call("create_first_admin", &[("setup_code", &typed), ("email", "ada@example.com"), ("display_name", "Ada"), ("password", PASSWORD)], None)
         .await;
     let cookie = created.session_cookie().expect("the new admin is signed in");
     assert_eq!(app.viewer(Some(&cookie)).await["role"], "admin");
 
     let second = app
-        .call("create_first_admin", &[("email", "eve@example.com"), ("display_name", "Eve"), ("password", PASSWORD)], None)
+        .call("create_first_admin", &[("setup_code", &code), ("email", "eve@example.com"), ("display_name", "Eve"), ("password", PASSWORD)], None)
         .await;
     assert_eq!(second.status, StatusCode::FORBIDDEN);
     let users: i64 = sqlx::query_scalar("SELECT count(*) FROM users").fetch_one(&app.pool).await.unwrap();
     assert_eq!(users, 1);
     assert_eq!(app.get("/setup", None).await.header("location"), Some("/login"));
+    assert!(app::server::db::users::issue_setup_code(&app.pool).await.unwrap().is_none(), "no code once a user exists");
 }
 
 #[sqlx::test(migrations = false)]
 async fn simultaneous_first_visits_create_one_administrator(pool: PgPool) {
     let app = TestApp::new(pool).await;
+    let code = app::server::db::users::issue_setup_code(&app.pool).await.unwrap().unwrap();
     let attempts = (0..4).map(|i| {
         let email = format!("admin{i}@example.com");
-        let app = &app;
+        let (app, code) = (&app, &code);
         async move {
-            app.call("create_first_admin", &[("email", &email), ("display_name", "Admin"), ("password", PASSWORD)], None)
+            app.call("create_first_admin", &[("setup_code", code), ("email", &email), ("display_name", "Admin"), ("password", PASSWORD)], None)
                 .await
                 .status
         }

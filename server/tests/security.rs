@@ -129,10 +129,116 @@ async fn health_reports_the_database(pool: PgPool) {
 async fn signed_out_visitors_are_sent_to_sign_in(pool: PgPool) {
     let app = TestApp::new(pool).await;
     app.create_user("ana@example.com", "Ana", Role::Viewer).await;
-    for page in ["/", "/incidents", "/admin", "/account"] {
+    for (page, sign_in) in [
+        ("/", "/login"),
+        ("/incidents", "/login?next=%2Fincidents"),
+        ("/admin", "/login?next=%2Fadmin"),
+        ("/account", "/login?next=%2Faccount"),
+    ] {
         let response = app.get(page, None).await;
         assert_eq!(response.status, StatusCode::SEE_OTHER, "{page}");
-        assert_eq!(response.header("location"), Some("/login"), "{page}");
+        assert_eq!(response.header("location"), Some(sign_in), "{page}");
     }
     assert_eq!(app.get("/login", None).await.status, StatusCode::OK);
+}
+
+/// A write as a script without a browser would send it: no `Origin`, no `Sec-Fetch-Site`.
+fn bare_write(admin: &str, name: &str) -> Request<Body> {
+    Request::post("/api/create_team")
+        .header(header::HOST, "foghorn.internal:3000")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::COOKIE, admin)
+        .body(Body::from(format!("name={name}")))
+        .unwrap()
+}
+
+#[sqlx::test(migrations = false)]
+async fn writes_that_say_nothing_of_their_origin_are_judged_by_referer_or_refused(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let (_, admin) = app.user_with_role(Role::Admin).await;
+
+    let silent = app.send(bare_write(&admin, "Silent")).await;
+    assert_eq!(silent.status, StatusCode::FORBIDDEN, "{}", silent.body);
+    assert_eq!(silent.json()["error"], "forbidden");
+
+    let mut foreign = bare_write(&admin, "Foreign");
+    foreign.headers_mut().insert(header::REFERER, "https://evil.example/page".parse().unwrap());
+    assert_eq!(app.send(foreign).await.status, StatusCode::FORBIDDEN);
+
+    let teams: i64 = sqlx::query_scalar("SELECT count(*) FROM teams").fetch_one(&app.pool).await.unwrap();
+    assert_eq!(teams, 0, "nothing was written");
+
+    let mut own = bare_write(&admin, "Payments");
+    own.headers_mut().insert(header::REFERER, "http://foghorn.internal:3000/admin".parse().unwrap());
+    assert_eq!(app.send(own).await.status, StatusCode::OK);
+
+    let mut fetch_metadata = bare_write(&admin, "Search");
+    fetch_metadata.headers_mut().insert("sec-fetch-site", "same-origin".parse().unwrap());
+    assert_eq!(app.send(fetch_metadata).await.status, StatusCode::OK);
+}
+
+#[sqlx::test(migrations = false)]
+async fn with_a_public_url_other_hosts_are_refused(pool: PgPool) {
+    let web = WebSettings { secure: false, public_origin: Some("http://foghorn.example.com".into()) };
+    let app = TestApp::with(pool, common::test_auth(), web).await;
+    let get = |host: &'static str, path: &'static str| {
+        let app = &app;
+        async move { app.send(Request::get(path).header(header::HOST, host).body(Body::empty()).unwrap()).await.status }
+    };
+    // A page reached through another name (DNS rebinding) is refused before anything runs.
+    assert_eq!(get("attacker.example", "/setup").await, StatusCode::MISDIRECTED_REQUEST);
+    assert_eq!(get("attacker.example", "/status").await, StatusCode::MISDIRECTED_REQUEST);
+    assert_eq!(get("127.0.0.1:3000", "/status").await, StatusCode::MISDIRECTED_REQUEST);
+    // The configured host passes, in any case; health checks pass whatever they call the host.
+    assert_ne!(get("foghorn.example.com", "/status").await, StatusCode::MISDIRECTED_REQUEST);
+    assert_ne!(get("FOGHORN.example.com", "/status").await, StatusCode::MISDIRECTED_REQUEST);
+    assert_eq!(get("127.0.0.1:3000", "/healthz").await, StatusCode::OK);
+    assert_eq!(get("10.0.0.7:3000", "/healthz").await, StatusCode::OK);
+}
+
+#[sqlx::test(migrations = false)]
+async fn a_forged_host_never_reaches_a_response_body(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let (_, responder) = app.user_with_role(Role::Responder).await;
+    app.declare(&responder, "Checkout is down", "SEV1").await;
+    let evil = r#"x"><b>"#;
+    for path in ["/status", "/status.json", "/status/feed.atom", "/status/banner.js", "/login", "/"] {
+        let mut request = Request::get(path).header(header::HOST, evil);
+        if path == "/" {
+            request = request.header(header::COOKIE, &responder);
+        }
+        let response = app.send(request.body(Body::empty()).unwrap()).await;
+        assert!(!response.body.contains("<b>"), "{path}: {}", response.body);
+        assert!(!response.body.contains(evil), "{path}");
+    }
+}
+
+#[sqlx::test(migrations = false)]
+async fn typed_text_cannot_forge_a_log_line(pool: PgPool) {
+    use std::sync::{Arc, Mutex};
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+    impl std::io::Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt().with_ansi(false).with_writer(move || writer.clone()).finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let app = TestApp::new(pool).await;
+    let forged = "mallory@example.com\n2026-12-01T00:00:00Z  INFO foghorn::audit: forged signed in user_id=1";
+    app.call("sign_in", &[("email", forged), ("password", "guess guess")], None).await;
+
+    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    assert!(logs.contains("sign-in failed"), "{logs}");
+    for line in logs.lines().filter(|l| l.contains("forged")) {
+        assert!(line.contains("sign-in failed"), "a typed newline started a line of its own: {line}");
+    }
 }

@@ -22,43 +22,33 @@ pub async fn setup_needed() -> Result<bool, AppError> {
 /// The one message for every failed sign-in: it does not tell which part was wrong.
 pub const SIGN_IN_FAILED: &str = "That email and password do not match an active account.";
 
+/// Signs in with email and password, then goes to `next` (a local path the sign-in
+/// page carried from the page the visitor first asked for) or the dashboard.
 #[server(endpoint = "sign_in")]
-pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
+pub async fn sign_in(email: String, password: String, next: Option<String>) -> Result<(), AppError> {
     (async move {
         let state = server::state()?;
         let session = server::session().await?;
         let ip = server::client_ip();
         let email = email.trim().to_lowercase();
 
-        match throttle::check(&state.pool, &email, &ip).await? {
-            throttle::Verdict::Refuse => {
-                tracing::warn!(target: "foghorn::audit", %email, %ip, "sign-in refused: too many failures");
-                return Err(AppError::TooManyRequests(
-                    "Too many failed sign-in attempts. Wait 15 minutes and try again.".into(),
-                ));
-            }
-            throttle::Verdict::Allow { delay } => {
-                if !delay.is_zero() {
-                    tokio::time::sleep(delay).await;
-                }
-            }
-        }
-
+        let attempt = throttle::admit(&state.pool, &email, &ip).await?;
         let user = db::users::find_by_email(&state.pool, &email).await?;
         // No stored password is longer than the policy allows: don't spend a hash on one.
         let matched = password.chars().count() <= passwords::MAX_PASSWORD_CHARS
             && state.passwords.verify(&password, user.as_ref().map(|u| u.password_hash.as_str())).await;
         let user = user.filter(|u| matched && u.active);
-        throttle::record(&state.pool, &email, &ip, user.is_some()).await?;
+        let exhausted = attempt.address_exhausted;
+        throttle::settle(&state.pool, attempt, user.is_some()).await?;
         let Some(user) = user else {
-            tracing::warn!(target: "foghorn::audit", %email, %ip, "sign-in failed");
-            return Err(AppError::invalid("password", SIGN_IN_FAILED));
+            tracing::warn!(target: "foghorn::audit", ?email, ?ip, "sign-in failed");
+            // An address over its own limit learns nothing more from a wrong guess.
+            return Err(if exhausted { throttle::too_many() } else { AppError::invalid("password", SIGN_IN_FAILED) });
         };
 
-        let return_to = sessions::take_return_to(&session).await?;
         sessions::start(&session, &user).await?;
-        tracing::info!(target: "foghorn::audit", user_id = user.id, %ip, "signed in");
-        leptos_axum::redirect(&return_to);
+        tracing::info!(target: "foghorn::audit", user_id = user.id, ?ip, "signed in");
+        leptos_axum::redirect(&sessions::return_path(next.as_deref()));
         Ok(())
     })
     .await
@@ -78,9 +68,11 @@ pub async fn sign_out() -> Result<(), AppError> {
     .await
 }
 
-/// Creates the first administrator — only while Foghorn has no user at all — and signs them in.
+/// Creates the first administrator — only while Foghorn has no user at all, and only
+/// for someone who has the setup code from the server's log — and signs them in.
 #[server(endpoint = "create_first_admin")]
 pub async fn create_first_admin(
+    setup_code: String,
     email: String,
     display_name: String,
     password: String,
@@ -94,7 +86,7 @@ pub async fn create_first_admin(
         let display_name = crate::model::parse_display_name(&display_name)?;
         passwords::check_password_policy(&password)?;
         let hash = state.passwords.hash(&password).await?;
-        let id = db::users::insert_first_admin(&state.pool, &email, &display_name, &hash).await?;
+        let id = db::users::insert_first_admin(&state.pool, &setup_code, &email, &display_name, &hash).await?;
         let user = db::users::find_by_id(&state.pool, id).await?.ok_or(AppError::Internal)?;
         sessions::start(&server::session().await?, &user).await?;
         tracing::info!(target: "foghorn::audit", user_id = id, "first administrator created");
@@ -111,7 +103,11 @@ pub async fn change_password(current_password: String, new_password: String) -> 
         let state = server::state()?;
         let me = server::signed_in_user().await?;
         let user = db::users::find_by_id(&state.pool, me.id).await?.ok_or(AppError::Unauthenticated)?;
-        if !state.passwords.verify(&current_password, Some(&user.password_hash)).await {
+        // A stolen session must not become a password oracle: the sign-in limits apply.
+        let attempt = throttle::admit(&state.pool, &user.email, &server::client_ip()).await?;
+        let matched = state.passwords.verify(&current_password, Some(&user.password_hash)).await;
+        throttle::settle(&state.pool, attempt, matched).await?;
+        if !matched {
             return Err(AppError::invalid("current_password", "That is not your current password."));
         }
         passwords::check_password_policy(&new_password)

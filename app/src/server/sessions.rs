@@ -13,7 +13,6 @@ use time::OffsetDateTime;
 use tower_sessions::Session;
 
 const USER_KEY: &str = "user";
-const RETURN_TO_KEY: &str = "return_to";
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct SessionUser {
@@ -87,20 +86,22 @@ pub async fn resolve(state: &AppState, session: &Session) -> Result<Option<Viewe
     }
 }
 
-/// Remembers where a signed-out visitor was going, to send them there after sign-in.
-pub async fn remember_return_to(session: &Session, path: &str) -> Result<(), AppError> {
-    session.insert(RETURN_TO_KEY, path.to_owned()).await.map_err(session_error)
-}
+/// The longest return path a sign-in link carries; a longer one goes to the dashboard.
+pub const MAX_RETURN_PATH_CHARS: usize = 2000;
 
-/// Where to go after sign-in: a remembered local path, or the dashboard.
-pub async fn take_return_to(session: &Session) -> Result<String, AppError> {
-    let path: Option<String> = session.remove(RETURN_TO_KEY).await.map_err(session_error)?;
-    Ok(path.filter(|p| is_local_path(p)).unwrap_or_else(|| "/".to_owned()))
+/// Where to go after sign-in: `next` if it is a local path of sensible length, else the
+/// dashboard. Nothing is stored for a signed-out visitor: the path travels in the URL.
+pub fn return_path(next: Option<&str>) -> String {
+    next.filter(|p| is_return_path(p)).unwrap_or("/").to_owned()
 }
 
 /// Only same-site paths: never `//host` or `https://…` (no open redirect).
-fn is_local_path(path: &str) -> bool {
-    path.starts_with('/') && !path.starts_with("//") && !path.contains('\\')
+pub fn is_return_path(path: &str) -> bool {
+    path.len() <= MAX_RETURN_PATH_CHARS
+        && path.starts_with('/')
+        && !path.starts_with("//")
+        && !path.contains('\\')
+        && !path.chars().any(char::is_control)
 }
 
 /// Whether a session that was valid when a live stream opened still is: not signed out

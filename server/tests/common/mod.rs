@@ -104,6 +104,8 @@ impl TestApp {
         let mut request = Request::post(format!("/api/{endpoint}"))
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
             .header(header::ACCEPT, "application/json")
+            // What a browser sends with a same-site write.
+            .header("sec-fetch-site", "same-origin")
             .header("x-forwarded-for", ip);
         if let Some(cookie) = cookie {
             request = request.header(header::COOKIE, cookie);
@@ -116,6 +118,7 @@ impl TestApp {
         let mut request = Request::post(format!("/api/{endpoint}"))
             .header(header::CONTENT_TYPE, "application/json")
             .header(header::ACCEPT, "application/json")
+            .header("sec-fetch-site", "same-origin")
             .header("x-forwarded-for", "192.0.2.1");
         if let Some(cookie) = cookie {
             request = request.header(header::COOKIE, cookie);

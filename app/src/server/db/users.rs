@@ -89,8 +89,38 @@ pub async fn insert(
 
 /// Creates the first administrator, only while there are no users at all.
 /// The advisory lock makes two simultaneous first visits create one admin, not two.
+/// Issues a one-time setup code while Foghorn has no user, for the person who started it
+/// to create the first administrator: whoever merely reaches a fresh instance first
+/// (another site's page, by DNS rebinding) cannot. `None` once a user exists.
+/// The code is kept only as its SHA-256; each starting instance adds its own.
+pub async fn issue_setup_code(pool: &PgPool) -> Result<Option<String>, AppError> {
+    // 80 random bits from PostgreSQL's CSPRNG, in groups of four to read out and type.
+    let code: Option<String> = sqlx::query_scalar(
+        "WITH code AS (
+             SELECT upper(substr(replace(gen_random_uuid()::text, '-', ''), 1, 20)) AS code
+         ), issued AS (
+             INSERT INTO setup_codes (code_sha256)
+             SELECT encode(sha256(convert_to(code, 'UTF8')), 'hex') FROM code
+              WHERE NOT EXISTS (SELECT 1 FROM users)
+             RETURNING 1
+         )
+         SELECT regexp_replace(code, '(.{4})(?!$)', '\\1-', 'g') FROM code WHERE EXISTS (SELECT 1 FROM issued)",
+    )
+    .fetch_optional(pool)
+    .await?;
+    Ok(code)
+}
+
+/// Setup codes are typed by hand: case, spaces and dashes do not matter.
+fn normalise_setup_code(code: &str) -> String {
+    code.chars().filter(char::is_ascii_alphanumeric).collect::<String>().to_ascii_uppercase()
+}
+
+/// Creates the first administrator if `setup_code` is a code [`issue_setup_code`] gave
+/// and there is still no user; every setup code is spent with it.
 pub async fn insert_first_admin(
     pool: &PgPool,
+    setup_code: &str,
     email: &str,
     display_name: &str,
     password_hash: &str,
@@ -107,7 +137,20 @@ pub async fn insert_first_admin(
             "Foghorn already has users: sign in, or ask an administrator for an account.".into(),
         ));
     }
+    let known: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM setup_codes WHERE code_sha256 = encode(sha256(convert_to($1, 'UTF8')), 'hex'))",
+    )
+    .bind(normalise_setup_code(setup_code))
+    .fetch_one(&mut *tx)
+    .await?;
+    if !known {
+        return Err(AppError::invalid(
+            "setup_code",
+            "That is not the setup code. Foghorn prints it to its log (and standard output) when it starts with no users.",
+        ));
+    }
     let id = insert(&mut *tx, email, display_name, Role::Admin, password_hash).await?;
+    sqlx::query("DELETE FROM setup_codes").execute(&mut *tx).await?;
     tx.commit().await?;
     Ok(id)
 }
