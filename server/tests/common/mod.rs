@@ -22,6 +22,8 @@ pub struct TestApp {
     pub pool: PgPool,
     pub state: AppState,
     pub hub: foghorn::live::Hub,
+    /// The `Host` requests name unless they say otherwise: the public URL's, when set.
+    pub host: Option<String>,
 }
 
 pub struct TestResponse {
@@ -70,11 +72,15 @@ impl TestApp {
         let state = shared_state(pool.clone(), auth);
         let options = LeptosOptions::builder().output_name("foghorn").site_root("target/site").build();
         let hub = foghorn::live::start(pool.clone()).await.expect("live listener starts");
+        let host = web.public_origin.as_deref().and_then(|o| o.split_once("://")).map(|(_, rest)| rest.trim_end_matches('/').to_owned());
         let router = foghorn::router(state.clone(), web, options, hub.clone());
-        TestApp { router, pool, state, hub }
+        TestApp { router, pool, state, hub, host }
     }
 
-    pub async fn send(&self, request: Request<Body>) -> TestResponse {
+    pub async fn send(&self, mut request: Request<Body>) -> TestResponse {
+        if let Some(host) = &self.host {
+            request.headers_mut().entry(header::HOST).or_insert(host.parse().expect("a valid host"));
+        }
         let response = self.router.clone().oneshot(request).await.expect("router answers");
         let status = response.status();
         let headers = response.headers().clone();
