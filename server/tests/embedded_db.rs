@@ -29,7 +29,7 @@ async fn http(port: u16, method: &str, path: &str, body: &str, cookie: Option<&s
     let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await?;
     let cookie = cookie.map(|c| format!("Cookie: {c}\r\n")).unwrap_or_default();
     let request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\nAccept: application/json\r\n\
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nOrigin: http://127.0.0.1:{port}\r\nConnection: close\r\nAccept: application/json\r\n\
          Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n{cookie}\r\n{body}",
         body.len()
     );
