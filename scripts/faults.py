@@ -38,7 +38,7 @@ WRITERS = 8
 KILL_ROUNDS = 5
 DB_VIEWERS = 100
 DB_WRITERS = 10
-DB_DOWN_SECONDS = 8
+DB_DOWN_SECONDS = int(os.environ.get("FAULTS_DB_DOWN_SECONDS", "8"))
 # A write that takes longer than this during an outage counts as a hang.
 HANG_SECONDS = 10.0
 MAIL_REFUSED_SECONDS = 60
