@@ -83,3 +83,96 @@ async fn a_signed_in_write_and_a_live_stream_answer_503_while_the_database_is_do
     let posted = app.call("post_note", &[("number", &number.to_string()), ("body", "back")], Some(&cookie)).await;
     assert_eq!(posted.status, StatusCode::OK, "{}", posted.body);
 }
+
+/// A TCP relay in front of the test database that can be cut like a restarting
+/// PostgreSQL: open connections are reset and new ones refused until it is restored.
+struct Relay {
+    port: u16,
+    cut: tokio::sync::watch::Sender<bool>,
+}
+
+impl Relay {
+    async fn start(target: std::net::SocketAddr) -> Relay {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let (cut, _) = tokio::sync::watch::channel(false);
+        let relay = Relay { port, cut };
+        relay.serve(listener, target);
+        relay
+    }
+
+    fn serve(&self, listener: tokio::net::TcpListener, target: std::net::SocketAddr) {
+        let mut cut = self.cut.subscribe();
+        tokio::spawn(async move {
+            loop {
+                let (mut inbound, _) = tokio::select! {
+                    accepted = listener.accept() => accepted.unwrap(),
+                    // Dropping the listener refuses new connections.
+                    _ = cut.wait_for(|c| *c) => return,
+                };
+                let mut cut = cut.clone();
+                tokio::spawn(async move {
+                    let Ok(mut outbound) = tokio::net::TcpStream::connect(target).await else { return };
+                    tokio::select! {
+                        _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound) => {}
+                        _ = cut.wait_for(|c| *c) => {
+                            // Reset, as a server that went away does.
+                            let _ = inbound.set_linger(Some(Duration::ZERO));
+                        }
+                    }
+                });
+            }
+        });
+    }
+
+    fn cut(&self) {
+        self.cut.send_replace(true);
+    }
+
+    async fn restore(&self, target: std::net::SocketAddr) {
+        self.cut.send_replace(false);
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", self.port)).await.unwrap();
+        self.serve(listener, target);
+    }
+}
+
+/// Longer than any connect timeout of the live listener: it must come back by itself
+/// and have every stream catch up, however long the database was gone.
+const LONG_OUTAGE: Duration = Duration::from_secs(35);
+
+#[sqlx::test(migrations = false)]
+async fn live_updates_resume_after_a_long_database_outage(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let (_, cookie) = app.user_with_role(Role::Responder).await;
+    let number = app.declare(&cookie, "Long outage", "SEV2").await;
+    let options = app.pool.connect_options().as_ref().clone();
+    let target = tokio::net::lookup_host(format!("{}:{}", options.get_host(), options.get_port()))
+        .await
+        .unwrap()
+        .next()
+        .unwrap();
+    let relay = Relay::start(target).await;
+    let relayed = PgPoolOptions::new().connect_lazy_with(options.host("127.0.0.1").port(relay.port));
+    let hub = foghorn::live::start(relayed).await.expect("listener starts");
+    let mut changes = hub.subscribe();
+
+    relay.cut();
+    tokio::time::sleep(LONG_OUTAGE).await;
+    relay.restore(target).await;
+    while changes.try_recv().is_ok() {}
+    // Written after the database is back: this instance's streams must hear of it,
+    // directly or by catching up.
+    let posted = app.call("post_note", &[("number", &number.to_string()), ("body", "after the outage")], Some(&cookie)).await;
+    assert_eq!(posted.status, StatusCode::OK, "{}", posted.body);
+    let heard = tokio::time::timeout(Duration::from_secs(20), async {
+        loop {
+            match changes.recv().await {
+                Ok(foghorn::live::Change::Entry(entry, _)) if entry.body.contains("after the outage") => return,
+                Ok(foghorn::live::Change::Resync) | Err(_) => return,
+                _ => continue,
+            }
+        }
+    })
+    .await;
+    assert!(heard.is_ok(), "the live listener never came back after the outage");
+}
