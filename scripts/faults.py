@@ -8,6 +8,7 @@ which builds Foghorn, starts the cluster and sets the environment this reads:
   FAULTS_WORK       a directory for logs
   FAULTS_PG_PORT    the scratch cluster's port on 127.0.0.1
   FAULTS_PG_CTL     a command prefix that runs pg_ctl on the scratch cluster
+  FAULTS_DB_DOWN_SECONDS  optional: how long the database drill keeps it down (8)
 
 Standard library only. Everything listens on 127.0.0.1; every load is bounded in
 count and time. Prints one table row per drill and exits non-zero if any failed.
