@@ -16,8 +16,11 @@ export default defineConfig({
   fullyParallel: false,
   workers: 1,
   retries: 0,
-  timeout: 30_000,
-  expect: { timeout: 5_000 },
+  // Generous limits: a passing test takes no longer for them, and a newcomer's first
+  // run on a busy two-core machine (debug build, 3.5 MB of wasm to compile per page)
+  // must not go red for being slow.
+  timeout: 90_000,
+  expect: { timeout: 15_000 },
   reporter: [['list']],
   use: {
     baseURL,

@@ -27,6 +27,10 @@ pub enum AppError {
     TooManyRequests(String),
     #[error("Something went wrong on our side; it has been logged. Please try again.")]
     Internal,
+    /// The database could not be reached (restarting, cut off, every connection busy):
+    /// nothing was changed, and the same request will work once it is back.
+    #[error("Foghorn cannot reach its database at the moment; nothing was changed. Please try again shortly.")]
+    Unavailable,
     #[error("Could not reach Foghorn: {0}")]
     Transport(String),
 }
@@ -46,6 +50,7 @@ impl AppError {
             AppError::Conflict(_) | AppError::EditConflict { .. } => 409,
             AppError::TooManyRequests(_) => 429,
             AppError::Internal => 500,
+            AppError::Unavailable => 503,
             AppError::Transport(_) => 502,
         }
     }
@@ -61,6 +66,7 @@ impl AppError {
             AppError::EditConflict { .. } => "edit_conflict",
             AppError::TooManyRequests(_) => "too_many_requests",
             AppError::Internal => "internal",
+            AppError::Unavailable => "unavailable",
             AppError::Transport(_) => "transport",
         }
     }
@@ -102,7 +108,23 @@ impl From<sqlx::Error> for AppError {
         if err.as_database_error().and_then(|e| e.code()).as_deref() == Some("22021") {
             return AppError::invalid("", "Text cannot contain NUL characters (\\0). Remove them and try again.");
         }
+        if database_unreachable(&err) {
+            tracing::warn!(error = %err, "database unavailable");
+            return AppError::Unavailable;
+        }
         tracing::error!(error = %err, "database error");
         AppError::Internal
+    }
+}
+
+/// The database did not answer or went away mid-request — an outage to wait out,
+/// not a query that failed. SQLSTATE class 08 is a connection exception; 57P01–57P03
+/// a server shutting down, crashed, or not yet accepting connections.
+#[cfg(feature = "ssr")]
+fn database_unreachable(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_) => true,
+        sqlx::Error::Database(db) => db.code().is_some_and(|code| code.starts_with("08") || code.starts_with("57P")),
+        _ => false,
     }
 }

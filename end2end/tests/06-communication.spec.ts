@@ -86,8 +86,9 @@ test('every page comes alive in the browser without errors', async ({ page }) =>
   for (const path of paths) {
     await page.goto(path);
     await hydrated(page);
-    // Effects that load data after hydration run too.
-    await page.waitForTimeout(300);
+    // Effects that load data after hydration run too: wait until the network is
+    // quiet (however long that takes here), not for a fixed time.
+    await page.waitForLoadState('networkidle');
     expect(errors, `errors on ${path}`).toEqual([]);
   }
 });

@@ -1,4 +1,5 @@
 import { expect, Page } from '@playwright/test';
+import { execFileSync } from 'node:child_process';
 export { API_HEADERS, DATA_DIR } from '../playwright.config';
 
 export const ADMIN = { email: 'ada@example.com', name: 'Ada Admin', password: 'first admin passphrase' };
@@ -23,4 +24,10 @@ export async function signOut(page: Page) {
   await hydrated(page);
   await page.getByRole('button', { name: 'Sign out' }).click();
   await expect(page).toHaveURL(/\/login$/);
+}
+
+/** Runs SQL on the server's database (psql), for set-up too large to click or post
+ *  one item at a time: a test's duration must not depend on the machine's speed. */
+export function seedDatabase(sql: string) {
+  execFileSync('psql', [process.env.FOGHORN_E2E_DATABASE_URL ?? '', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-c', sql]);
 }

@@ -55,15 +55,15 @@ impl Hub {
     }
 }
 
+/// Pause between attempts to get the LISTEN connection back after losing it.
+const RELISTEN_PAUSE: Duration = Duration::from_secs(1);
+/// Bound on one such attempt (connecting and issuing LISTEN).
+const RELISTEN_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// Connects the LISTEN connection (returning once it listens, so no write after
 /// start-up goes unheard) and spawns the task that fans notifications out.
 pub async fn start(pool: PgPool) -> Result<Hub, sqlx::Error> {
-    // Its own connection, outside the pool: LISTEN holds it for the process's life.
-    let own = sqlx::postgres::PgPoolOptions::new()
-        .max_connections(1)
-        .connect_lazy_with(pool.connect_options().as_ref().clone());
-    let mut listener = PgListener::connect_with(&own).await?;
-    listener.listen(db::timeline::CHANNEL).await?;
+    let mut listener = listen(&pool).await?;
     let (sender, _) = broadcast::channel(1024);
     let hub = Hub { sender: sender.clone(), closing: tokio::sync::watch::Sender::new(false) };
     tokio::spawn(async move {
@@ -73,20 +73,42 @@ pub async fn start(pool: PgPool) -> Result<Hub, sqlx::Error> {
                     let change = decode(&pool, notification.payload()).await;
                     let _ = sender.send(change);
                 }
-                // The connection dropped and was re-established: anything sent in
-                // between is lost to LISTEN, so everyone catches up from the database.
-                Ok(None) => {
-                    let _ = sender.send(Change::Resync);
-                }
-                Err(err) => {
-                    tracing::warn!(error = %err, "live listener lost its connection; retrying");
-                    tokio::time::sleep(Duration::from_secs(1)).await;
+                // The connection dropped (`Ok(None)`) or failed. Anything notified until
+                // LISTEN is back is lost, so: a fresh connection first — sqlx's own
+                // reconnect can stall for good after a long outage — then everyone
+                // catches up from the database.
+                lost => {
+                    if let Err(err) = lost {
+                        tracing::warn!(error = %err, "live listener lost its connection; reconnecting");
+                    }
+                    listener = loop {
+                        tokio::time::sleep(RELISTEN_PAUSE).await;
+                        match tokio::time::timeout(RELISTEN_TIMEOUT, listen(&pool)).await {
+                            Ok(Ok(listener)) => break listener,
+                            Ok(Err(err)) => tracing::debug!(error = %err, "live listener: database still unreachable"),
+                            Err(_) => tracing::debug!("live listener: reconnecting timed out"),
+                        }
+                    };
+                    tracing::info!("live listener reconnected");
                     let _ = sender.send(Change::Resync);
                 }
             }
         }
     });
     Ok(hub)
+}
+
+/// A LISTEN connection of its own, outside the pool (LISTEN holds it for as long as
+/// it lasts). It does not reconnect by itself: the fan-out task replaces it.
+async fn listen(pool: &PgPool) -> Result<PgListener, sqlx::Error> {
+    let own = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .acquire_timeout(RELISTEN_TIMEOUT)
+        .connect_lazy_with(pool.connect_options().as_ref().clone());
+    let mut listener = PgListener::connect_with(&own).await?;
+    listener.eager_reconnect(false);
+    listener.listen(db::timeline::CHANNEL).await?;
+    Ok(listener)
 }
 
 async fn decode(pool: &PgPool, payload: &str) -> Change {

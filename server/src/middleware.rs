@@ -162,7 +162,8 @@ pub async fn resolve_user(State(state): State<AppState>, session: Session, mut r
     let ip = client_ip(&req, state.auth.trust_proxy);
     let user = match sessions::resolve(&state, &session).await {
         Ok(user) => user,
-        Err(_) => return StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+        // Encoded as a server function's error, so the browser can show what it says.
+        Err(err) => return (StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), axum::Json(err)).into_response(),
     };
     req.extensions_mut().insert(CurrentUser(user));
     req.extensions_mut().insert(ClientIp(ip));

@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use common::{PASSWORD, TestApp, sleep};
 use foghorn::WebSettings;
 use sqlx::PgPool;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 #[sqlx::test(migrations = false)]
 async fn passwords_are_stored_as_argon2id_with_owasp_parameters(pool: PgPool) {
@@ -102,30 +102,66 @@ async fn sign_out_destroys_the_session(pool: PgPool) {
 
 #[sqlx::test(migrations = false)]
 async fn sessions_end_after_the_absolute_lifetime_even_when_used(pool: PgPool) {
-    let auth = AuthSettings { session_absolute: Duration::from_secs(2), ..common::test_auth() };
+    let lifetime = Duration::from_secs(4);
+    let auth = AuthSettings { session_absolute: lifetime, ..common::test_auth() };
     let app = TestApp::with(pool, auth, WebSettings::default()).await;
-    let (_, cookie) = app.user_with_role(Role::Viewer).await;
-    for _ in 0..3 {
-        assert!(!app.viewer(Some(&cookie)).await.is_null());
-        sleep(400).await;
-    }
-    sleep(1200).await;
+    app.create_user("vera@example.com", "Vera", Role::Viewer).await;
+    // The server counts a session's age in whole seconds, so "certainly young" is
+    // `lifetime - 1 s` after sign-in began and "certainly old" `lifetime + 1 s` after it
+    // ended: each check is judged by the clock, not by how fast this machine is. (A
+    // machine too busy to check even once while young signs in again.)
+    let young = lifetime - Duration::from_secs(1);
+    let (cookie, signed_in) = loop {
+        let before_sign_in = Instant::now();
+        let cookie = app.sign_in("vera@example.com", PASSWORD).await;
+        let signed_in = Instant::now();
+        let mut checked_young = false;
+        while before_sign_in.elapsed() < young {
+            let alive = !app.viewer(Some(&cookie)).await.is_null();
+            if before_sign_in.elapsed() < young {
+                assert!(alive, "a session used within its lifetime stays");
+                checked_young = true;
+            }
+            sleep(300).await;
+        }
+        if checked_young {
+            break (cookie, signed_in);
+        }
+    };
+    sleep_until(signed_in + lifetime + Duration::from_secs(1)).await;
     assert!(app.viewer(Some(&cookie)).await.is_null());
 }
 
 #[sqlx::test(migrations = false)]
 async fn sessions_end_after_idling(pool: PgPool) {
-    let auth = AuthSettings { session_idle: Duration::from_secs(2), ..common::test_auth() };
+    let idle = Duration::from_secs(2);
+    let auth = AuthSettings { session_idle: idle, ..common::test_auth() };
     let app = TestApp::with(pool, auth, WebSettings::default()).await;
-    let (_, cookie) = app.user_with_role(Role::Viewer).await;
-    // Activity keeps it alive past the idle limit…
-    for _ in 0..4 {
-        sleep(800).await;
-        assert!(!app.viewer(Some(&cookie)).await.is_null(), "an active session stays");
+    let (_, mut cookie) = app.user_with_role(Role::Viewer).await;
+    // Activity keeps it alive past the idle limit: each request renews it before it
+    // answers, so a request that answers within `idle` of the previous answer finds it
+    // alive, however long the machine takes to serve either. (Should the machine stall
+    // for longer than that, the session has rightly ended: sign in and start over.)
+    let mut last_answer = Instant::now();
+    let mut kept_since = Instant::now();
+    while kept_since.elapsed() < idle * 2 {
+        sleep(300).await;
+        let alive = !app.viewer(Some(&cookie)).await.is_null();
+        if last_answer.elapsed() < idle {
+            assert!(alive, "an active session stays");
+        } else if !alive {
+            cookie = app.sign_in("viewer@example.com", PASSWORD).await;
+            kept_since = Instant::now();
+        }
+        last_answer = Instant::now();
     }
     // …and idling ends it.
-    sleep(3200).await;
+    sleep_until(last_answer + idle + Duration::from_secs(1)).await;
     assert!(app.viewer(Some(&cookie)).await.is_null());
+}
+
+async fn sleep_until(at: Instant) {
+    tokio::time::sleep_until(at.into()).await;
 }
 
 #[sqlx::test(migrations = false)]

@@ -248,10 +248,11 @@ async fn the_scheduled_export_keeps_a_copy_fresh(pool: PgPool) {
     let out = std::env::temp_dir().join(format!("foghorn-scheduled-{}", std::process::id()));
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let task = tokio::spawn(foghorn::runbook_export::schedule(app.pool.clone(), out.clone(), std::time::Duration::from_millis(200), stopped));
+    // Polled up to 30 s: a busy machine may take a while, a fast one ends the wait early.
     let count = || {
         std::fs::read(out.join("manifest.json")).ok().and_then(|m| serde_json::from_slice::<Value>(&m).ok()).map(|m| m["count"].as_i64().unwrap())
     };
-    for _ in 0..50 {
+    for _ in 0..300 {
         if count() == Some(1) {
             break;
         }
@@ -259,7 +260,7 @@ async fn the_scheduled_export_keeps_a_copy_fresh(pool: PgPool) {
     }
     assert_eq!(count(), Some(1), "the first export is written at start-up");
     create(&app, &cookie, "Second", "two", &[]).await;
-    for _ in 0..50 {
+    for _ in 0..300 {
         if count() == Some(2) {
             break;
         }

@@ -32,6 +32,12 @@ fn touch_interval(state: &AppState) -> i64 {
 }
 
 fn session_error(err: tower_sessions::session::Error) -> AppError {
+    use tower_sessions::{session::Error, session_store::Error as StoreError};
+    // The store is the database: its backend failing means the database is unreachable.
+    if let Error::Store(StoreError::Backend(_)) = err {
+        tracing::warn!(error = %err, "session store unavailable");
+        return AppError::Unavailable;
+    }
     tracing::error!(error = %err, "session store error");
     AppError::Internal
 }
