@@ -10,7 +10,7 @@ ensure_wasm_opt
 if [ -z "${DATABASE_URL:-}" ]; then ensure_postgres_server; fi
 
 say "building Foghorn (release)"
-cargo leptos build --release
+cargo leptos build --release --precompress
 say "starting Foghorn on http://${LEPTOS_SITE_ADDR:-127.0.0.1:3000}"
 export LEPTOS_SITE_ROOT="${LEPTOS_SITE_ROOT:-$ROOT/target/site}"
 exec "$ROOT/target/release/foghorn" serve "$@"

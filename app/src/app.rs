@@ -7,7 +7,7 @@ use crate::pages::{
     postmortems::{index::PostmortemsPage, page::PostmortemPage}, runbooks::{NewRunbookPage, RunbookPage, RunbooksPage}, setup::SetupPage, sign_in::SignInPage,
 };
 use leptos::prelude::*;
-use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_meta::{HashedStylesheet, MetaTags, Title, provide_meta_context};
 use leptos_router::{
     SsrMode,
     components::{ParentRoute, Route, Router, Routes},
@@ -28,6 +28,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="color-scheme" content="light dark" />
                 <link rel="icon" href="data:," />
                 <AutoReload options=options.clone() />
+                <HashedStylesheet options=options.clone() id="foghorn" />
                 <HydrationScripts options />
                 <MetaTags />
             </head>
@@ -50,7 +51,6 @@ pub fn App() -> impl IntoView {
     });
 
     view! {
-        <Stylesheet id="foghorn" href="/pkg/foghorn.css" />
         <Title formatter=|page: String| {
             if page.is_empty() { "Foghorn".to_owned() } else { format!("{page} · Foghorn") }
         } />

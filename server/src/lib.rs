@@ -14,6 +14,7 @@
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+mod assets;
 pub mod config;
 pub mod delivery;
 mod downloads;
@@ -23,6 +24,7 @@ pub mod live;
 mod middleware;
 pub mod runbook_export;
 pub mod serve;
+pub use assets::built_with_hashed_names;
 mod status_page;
 
 use app::server::AppState;
@@ -34,6 +36,8 @@ use leptos_axum::{LeptosRoutes, generate_route_list};
 use sqlx::postgres::PgPoolOptions;
 use sqlx::{Connection, PgPool};
 use std::time::Duration;
+use tower_http::CompressionLevel;
+use tower_http::compression::CompressionLayer;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
 use tower_sessions_sqlx_store::PostgresStore;
@@ -129,6 +133,7 @@ pub fn router(state: AppState, web: WebSettings, leptos_options: LeptosOptions, 
                 move || shell(options.clone())
             },
         )
+        .nest_service("/pkg", assets::pkg_service(&leptos_options))
         .fallback(leptos_axum::file_and_error_handler(shell))
         .with_state(leptos_options)
         // Innermost first: each layer below wraps everything above it.
@@ -138,6 +143,9 @@ pub fn router(state: AppState, web: WebSettings, leptos_options: LeptosOptions, 
         .layer(sessions)
         .layer(axum::middleware::from_fn_with_state(web.clone(), middleware::refuse_foreign_origin))
         .layer(axum::middleware::from_fn_with_state(web.clone(), middleware::refuse_other_hosts))
+        // Pages and JSON go out gzipped (level 4: most of the gain for little CPU); live
+        // streams are left alone, since compression would hold back their events.
+        .layer(CompressionLayer::new().quality(CompressionLevel::Precise(4)))
         .layer(axum::middleware::from_fn_with_state(web, middleware::security_headers))
         .layer(axum::middleware::from_fn(middleware::log_requests))
 }

@@ -129,6 +129,7 @@ async fn serve_with(pool: &PgPool, args: &ServeArgs, data_dir: &Path) -> Result<
         .site_pkg_dir(std::env::var("LEPTOS_SITE_PKG_DIR").unwrap_or_else(|_| "pkg".to_owned()))
         .site_addr(args.addr)
         .env(leptos::config::Env::PROD)
+        .hash_files(foghorn::built_with_hashed_names())
         .build();
 
     let deletion = tokio::spawn(session_store(pool).continuously_delete_expired(Duration::from_secs(600)));

@@ -68,9 +68,14 @@ impl TestApp {
     }
 
     pub async fn with(pool: PgPool, auth: AuthSettings, web: WebSettings) -> Self {
+        Self::with_site(pool, auth, web, "target/site").await
+    }
+
+    /// With the built site (wasm, JavaScript, CSS) served from `site_root`.
+    pub async fn with_site(pool: PgPool, auth: AuthSettings, web: WebSettings, site_root: &str) -> Self {
         foghorn::migrate(&pool).await.expect("migrations apply");
         let state = shared_state(pool.clone(), auth);
-        let options = LeptosOptions::builder().output_name("foghorn").site_root("target/site").build();
+        let options = LeptosOptions::builder().output_name("foghorn").site_root(site_root).build();
         let hub = foghorn::live::start(pool.clone()).await.expect("live listener starts");
         let host = web.public_origin.as_deref().and_then(|o| o.split_once("://")).map(|(_, rest)| rest.trim_end_matches('/').to_owned());
         let router = foghorn::router(state.clone(), web, options, hub.clone());
