@@ -137,7 +137,8 @@ pub async fn schedule_postmortem_meeting(number: i64, at: String, place: String)
             "" => None,
             t => Some(
                 time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339)
-                    .map_err(|_| AppError::invalid("at", "Choose a date and time for the meeting."))?,
+                    .map_err(|_| AppError::invalid("at", "Choose a date and time for the meeting."))
+                    .and_then(|at| check_time("at", at))?,
             ),
         };
         postmortems::schedule(&state.pool, number, at, &place).await
