@@ -115,6 +115,11 @@ pub struct ServeArgs {
     #[arg(long, env = "FOGHORN_DELIVERY_BACKOFF_SECONDS", default_value_t = 30)]
     pub delivery_backoff_seconds: u64,
 
+    /// Let webhooks reach loopback, private, link-local and unique-local addresses (a
+    /// chat server on the company network). Cloud metadata addresses stay refused.
+    #[arg(long, env = "FOGHORN_WEBHOOK_ALLOW_PRIVATE", default_value_t = false)]
+    pub webhook_allow_private: bool,
+
     /// Keep an offline copy of the runbooks in this directory (see `foghorn export runbooks`).
     #[arg(long, env = "FOGHORN_RUNBOOK_EXPORT_DIR")]
     pub runbook_export_dir: Option<PathBuf>,

@@ -70,7 +70,13 @@ fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
+/// A worker that may deliver to internal addresses: the receivers here listen on
+/// 127.0.0.1, as a company's own chat server on its network would.
 fn worker(app: &TestApp, smtp_port: u16, max_attempts: i32) -> Worker {
+    worker_with(app, smtp_port, max_attempts, true)
+}
+
+fn worker_with(app: &TestApp, smtp_port: u16, max_attempts: i32, allow_private_webhooks: bool) -> Worker {
     Worker::new(
         app.pool.clone(),
         DeliverySettings {
@@ -80,6 +86,7 @@ fn worker(app: &TestApp, smtp_port: u16, max_attempts: i32) -> Worker {
             max_attempts,
             first_backoff: Duration::ZERO,
             poll: Duration::from_millis(50),
+            allow_private_webhooks,
         },
     )
     .unwrap()
@@ -473,4 +480,127 @@ async fn conditional_requests_get_304_until_something_changes(pool: PgPool) {
         .await;
     assert_eq!(changed.status, StatusCode::OK, "a public change invalidates the copy");
     assert!(changed.header("last-modified").unwrap().ends_with("GMT"));
+}
+
+// ---- Slack formatting ----------------------------------------------------------------
+
+#[sqlx::test(migrations = false)]
+async fn slack_messages_show_what_people_typed_as_text_not_as_formatting(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let (_, admin) = app.user_with_role(Role::Admin).await;
+    let r = Receiver::default();
+    let url = receiver(r.clone()).await;
+    let created = app
+        .call_json("create_webhook", json!({ "webhook": { "name": "chat", "url": url, "format": "slack", "severities": ["SEV1"], "events": ["declared", "comms_update"] } }), Some(&admin))
+        .await;
+    assert_eq!(created.status, StatusCode::OK, "{}", created.body);
+    let number = app.declare(&admin, "<!channel> DB & cache <https://evil.example|bank>", "SEV1").await;
+    app.call("assign_role", &[("number", &number.to_string()), ("role", "comms"), ("user_id", &app.viewer(Some(&admin)).await["id"].to_string())], Some(&admin)).await;
+    let posted = app
+        .call_json("post_comms_update", json!({ "update": { "number": number, "known": "<@U123> look at <https://evil.example|the bank>", "doing": "a > b & c", "internal": true } }), Some(&admin))
+        .await;
+    assert_eq!(posted.status, StatusCode::OK, "{}", posted.body);
+    worker(&app, free_port(), 3).deliver_due().await.unwrap();
+
+    let requests = r.requests.lock().unwrap().clone();
+    assert_eq!(requests.len(), 2);
+    for (_, body) in &requests {
+        let parsed: Value = serde_json::from_str(body).unwrap();
+        let mut texts = vec![parsed["text"].as_str().unwrap().to_owned()];
+        texts.extend(parsed["blocks"].as_array().unwrap().iter().map(|b| b["text"]["text"].as_str().unwrap().to_owned()));
+        for text in &texts {
+            for raw in ["<!channel>", "<https://evil.example|", "<@U123>", " & ", "a > b"] {
+                assert!(!text.contains(raw), "{raw:?} reaches Slack unescaped: {text}");
+            }
+        }
+        let all = texts.join("\n");
+        assert!(all.contains("&lt;!channel&gt; DB &amp; cache &lt;https://evil.example|bank&gt;"), "{all}");
+        // Foghorn's own link still works.
+        assert!(parsed["blocks"][0]["text"]["text"].as_str().unwrap().contains(&format!("<https://foghorn.example.com/incidents/INC-{number}|INC-{number}>")));
+    }
+    let comms = requests.iter().map(|(_, b)| b.clone()).find(|b| b.contains("look at")).expect("the comms update");
+    assert!(comms.contains("&lt;@U123&gt;") && comms.contains("a &gt; b &amp; c"), "{comms}");
+}
+
+// ---- where webhooks may go -------------------------------------------------------------
+
+async fn webhook_to(app: &TestApp, admin: &str, url: &str) {
+    let created = app
+        .call_json("create_webhook", json!({ "webhook": { "name": "chat", "url": url, "format": "json", "severities": ["SEV1"], "events": ["declared"] } }), Some(admin))
+        .await;
+    assert_eq!(created.status, StatusCode::OK, "{}", created.body);
+}
+
+async fn deliveries(app: &TestApp) -> Vec<(String, i32, String)> {
+    sqlx::query_as("SELECT status, attempts, last_error FROM outbox ORDER BY id").fetch_all(&app.pool).await.unwrap()
+}
+
+#[sqlx::test(migrations = false)]
+async fn webhooks_to_internal_addresses_are_refused_unless_allowed(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let (_, admin) = app.user_with_role(Role::Admin).await;
+    let r = Receiver::default();
+    let url = receiver(r.clone()).await; // http://127.0.0.1:PORT/hook
+    let by_name = url.replace("127.0.0.1", "localhost");
+    webhook_to(&app, &admin, &url).await;
+    webhook_to(&app, &admin, &by_name).await;
+    webhook_to(&app, &admin, "http://169.254.169.254/latest/meta-data/").await;
+    webhook_to(&app, &admin, "http://[::1]:9/hook").await;
+    webhook_to(&app, &admin, "http://10.0.0.1:9/hook").await;
+    app.declare(&admin, "Checkout down", "SEV1").await;
+
+    // By default: nothing reaches the listener, and each refusal says why, once (no retries).
+    worker_with(&app, free_port(), 3, false).deliver_due().await.unwrap();
+    assert_eq!(r.requests.lock().unwrap().len(), 0, "a request reached 127.0.0.1");
+    let refused = deliveries(&app).await;
+    assert_eq!(refused.len(), 5);
+    for (i, (status, attempts, error)) in refused.iter().enumerate() {
+        assert_eq!((status.as_str(), *attempts), ("failed", 1), "{error}");
+        assert!(error.starts_with("refused"), "{error}");
+        if i != 2 {
+            assert!(error.contains("FOGHORN_WEBHOOK_ALLOW_PRIVATE"), "the refusal names the setting: {error}");
+        }
+    }
+
+    // With the setting on, the internal receiver gets it (retried by an admin here);
+    // a cloud metadata address stays refused: no chat server lives there.
+    let retried: Vec<i64> = sqlx::query_scalar("SELECT o.id FROM outbox o WHERE o.webhook_id IN (SELECT id FROM webhooks ORDER BY id LIMIT 3)")
+        .fetch_all(&app.pool)
+        .await
+        .unwrap();
+    for id in retried {
+        assert_eq!(app.call("retry_delivery", &[("id", &id.to_string())], Some(&admin)).await.status, StatusCode::OK);
+    }
+    worker_with(&app, free_port(), 3, true).deliver_due().await.unwrap();
+    assert_eq!(r.requests.lock().unwrap().len(), 2, "both the address and the name of the listener");
+    let after = deliveries(&app).await;
+    assert_eq!((after[0].0.as_str(), after[1].0.as_str()), ("sent", "sent"), "{after:?}");
+    assert_eq!(after[2].0, "failed");
+    assert!(after[2].2.contains("metadata"), "{}", after[2].2);
+}
+
+#[sqlx::test(migrations = false)]
+async fn webhooks_do_not_follow_redirects(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let (_, admin) = app.user_with_role(Role::Admin).await;
+    let r = Receiver::default();
+    let target = receiver(r.clone()).await;
+    let redirector = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move || {
+            let target = target.clone();
+            async move { (StatusCode::TEMPORARY_REDIRECT, [(header::LOCATION, target)]) }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, redirector).await });
+    webhook_to(&app, &admin, &url).await;
+    app.declare(&admin, "Checkout down", "SEV1").await;
+
+    worker(&app, free_port(), 3).deliver_due().await.unwrap();
+    assert_eq!(r.requests.lock().unwrap().len(), 0, "the redirect was followed");
+    let (status, _, error) = deliveries(&app).await.remove(0);
+    assert_ne!(status, "sent");
+    assert!(error.contains("307"), "{error}");
 }
