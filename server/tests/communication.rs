@@ -432,10 +432,12 @@ async fn the_status_page_derives_states_and_shows_only_public_words(pool: PgPool
     assert_eq!(json.header("access-control-allow-origin"), Some("*"));
 
     // Comms overrides a derived state, and can hand it back.
-    assert_eq!(app.call("override_service_state", &[("service_id", &web.to_string()), ("state", "partial_outage")], Some(&admin)).await.status, StatusCode::OK);
+    let (slow_n, web_n) = (slow.to_string(), web.to_string());
+    let set = app.call("override_service_state", &[("number", &slow_n), ("service_id", &web_n), ("state", "partial_outage")], Some(&admin)).await;
+    assert_eq!(set.status, StatusCode::OK, "{}", set.body);
     let status: Value = serde_json::from_str(&app.get("/status.json", None).await.body).unwrap();
     assert_eq!(status["services"].as_array().unwrap().iter().find(|s| s["name"] == "Website").unwrap()["state"], "partial_outage");
-    app.call("override_service_state", &[("service_id", &web.to_string()), ("state", "")], Some(&admin)).await;
+    app.call("override_service_state", &[("number", &slow_n), ("service_id", &web_n), ("state", "")], Some(&admin)).await;
 
     let page = app.get("/status", None).await;
     let feed = app.get("/status/feed.atom", None).await;
@@ -480,6 +482,77 @@ async fn conditional_requests_get_304_until_something_changes(pool: PgPool) {
         .await;
     assert_eq!(changed.status, StatusCode::OK, "a public change invalidates the copy");
     assert!(changed.header("last-modified").unwrap().ends_with("GMT"));
+}
+
+// ---- the status page's override ----------------------------------------------------
+
+#[sqlx::test(migrations = false)]
+async fn only_point_or_comms_of_a_live_incident_overrides_the_status_page_and_it_is_recorded(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let (_, admin) = app.user_with_role(Role::Admin).await;
+    let (_, point) = app.user_with_role(Role::Responder).await;
+    let olga_id = app.create_user("olga@example.com", "Olga", Role::Responder).await;
+    let olga = app.sign_in("olga@example.com", common::PASSWORD).await;
+    let (_, viewer) = app.user_with_role(Role::Viewer).await;
+    let api = public_service(&app, &admin, "API").await;
+    let web = public_service(&app, &admin, "Website").await;
+    for id in [api, web] {
+        app.call("set_service_public", &[("id", &id.to_string()), ("public", "true")], Some(&admin)).await;
+    }
+    let number = declare_with(&app, &point, "API errors", "SEV2", &[api]).await; // the declarer has point
+    let drill = declare_with(&app, &point, "Game day", "SEV2", &[web]).await;
+    sqlx::query("UPDATE incidents SET is_drill = true WHERE number = $1").bind(drill).execute(&app.pool).await.unwrap();
+    let set = |number: i64, service: i64, state: &'static str, cookie: Option<String>| {
+        let app = &app;
+        async move {
+            app.call("override_service_state", &[("number", &number.to_string()), ("service_id", &service.to_string()), ("state", state)], cookie.as_deref())
+                .await
+        }
+    };
+    let overrides = || async { sqlx::query_scalar::<_, i64>("SELECT count(*) FROM service_state_overrides").fetch_one(&app.pool).await.unwrap() };
+
+    // Nobody outside the incident's point and comms sets it, and nothing changes.
+    assert_eq!(set(number, api, "major_outage", None).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(set(number, api, "major_outage", Some(viewer.clone())).await.status, StatusCode::FORBIDDEN);
+    let stranger = set(number, api, "major_outage", Some(olga.clone())).await;
+    assert_eq!(stranger.status, StatusCode::FORBIDDEN, "a responder with no role on the incident: {}", stranger.body);
+    assert_eq!(overrides().await, 0);
+
+    // Only through an incident that touches the service, and not a drill.
+    let elsewhere = set(number, web, "major_outage", Some(point.clone())).await;
+    assert_eq!(elsewhere.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", elsewhere.body);
+    assert_eq!(elsewhere.json()["Invalid"]["field"], "service_id");
+    let rehearsal = set(drill, web, "major_outage", Some(point.clone())).await;
+    assert_eq!(rehearsal.status, StatusCode::UNPROCESSABLE_ENTITY, "a drill never speaks publicly: {}", rehearsal.body);
+    assert_eq!(overrides().await, 0);
+
+    // Point sets it: the public page shows it, and the timeline tells who and what.
+    let before = app.last_seq(number).await;
+    let done = set(number, api, "partial_outage", Some(point.clone())).await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    let status: Value = serde_json::from_str(&app.get("/status.json", None).await.body).unwrap();
+    assert_eq!(status["services"].as_array().unwrap().iter().find(|s| s["name"] == "API").unwrap()["state"], "partial_outage");
+    assert_eq!(app.last_seq(number).await, before + 1);
+    let entry = app.incident(&point, number).await["timeline"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(entry["kind"], "status_page");
+    let body = entry["body"].as_str().unwrap();
+    assert!(body.contains("Responder user") && body.contains("API") && body.contains("Partial outage"), "{body}");
+
+    // Comms, once given, may too; so may an admin.
+    app.call("assign_role", &[("number", &number.to_string()), ("role", "comms"), ("user_id", &olga_id.to_string())], Some(&point)).await;
+    assert_eq!(set(number, api, "major_outage", Some(olga.clone())).await.status, StatusCode::OK);
+    assert_eq!(set(number, api, "degraded", Some(admin.clone())).await.status, StatusCode::OK);
+
+    // Once resolved it cannot be set any more, but it can still be handed back.
+    let resolved = app.call("change_status", &[("number", &number.to_string()), ("status", "resolved"), ("resolution", "Rolled back")], Some(&point)).await;
+    assert_eq!(resolved.status, StatusCode::OK, "{}", resolved.body);
+    let late = set(number, api, "major_outage", Some(point.clone())).await;
+    assert_eq!(late.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", late.body);
+    assert_eq!(set(number, api, "", Some(point.clone())).await.status, StatusCode::OK);
+    assert_eq!(overrides().await, 0);
+    let entry = app.incident(&point, number).await["timeline"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(entry["kind"], "status_page");
+    assert!(entry["body"].as_str().unwrap().contains("from incidents"), "{entry}");
 }
 
 // ---- Slack formatting ----------------------------------------------------------------

@@ -150,7 +150,7 @@ fn IncidentScreen(
                 {can_respond.then(|| view! { <Controls incident=incident.clone() viewer_id=v.viewer_id /> })}
                 <CommsCard number can_respond overdue=comms_late draft=comms_draft />
                 <IncidentRunbooks number can_respond />
-                {can_respond.then(|| view! { <PublicStateCard /> })}
+                {can_respond.then(|| view! { <PublicStateCard number /> })}
                 <PostmortemCard number status=incident.postmortem can_respond />
                 <Milestones timestamps=ts.clone() number can_respond />
                 <RoleHistory roles=v.roles.clone() />
