@@ -56,7 +56,8 @@ pub enum Command {
 #[derive(Debug, Subcommand)]
 pub enum ExportCommand {
     /// Write every runbook as a static site (index, pages, Markdown, manifest.json)
-    /// that opens from `file://`; the directory is replaced as a whole.
+    /// that opens from `file://`; the directory is replaced as a whole, so it must be
+    /// new, empty, or an earlier export.
     Runbooks {
         #[arg(long)]
         out: PathBuf,
