@@ -65,6 +65,8 @@ pub async fn save_postmortem(number: i64, base_version: i32, sections: Sections)
     .await
 }
 
+/// The versions the caller may read: all of them for those who may edit; for
+/// everyone else the published one and its corrections (see `db::postmortems`).
 #[server(endpoint = "postmortem_versions")]
 pub async fn postmortem_versions(number: i64) -> Result<Vec<VersionSummary>, AppError> {
     (async move {
