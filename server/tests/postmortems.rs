@@ -560,3 +560,35 @@ async fn viewers_read_the_published_text_and_its_corrections_never_the_drafts(po
         assert!(response.body.contains("SECRET-DRAFT"));
     }
 }
+
+#[sqlx::test(migrations = false)]
+async fn a_new_password_or_a_reset_gives_a_new_calendar_address_and_ends_the_old(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let (_, viewer) = app.user_with_role(Role::Viewer).await;
+    let address = |cookie: String| {
+        let app = &app;
+        async move { app.call("calendar_feed", &[], Some(&cookie)).await.json().as_str().unwrap().to_owned() }
+    };
+    let first = address(viewer.clone()).await;
+    assert_eq!(app.get(&first, None).await.status, StatusCode::OK);
+
+    let changed = app
+        .call("change_password", &[("current_password", common::PASSWORD), ("new_password", "a brand new long passphrase")], Some(&viewer))
+        .await;
+    assert_eq!(changed.status, StatusCode::OK, "{}", changed.body);
+    assert_eq!(app.get(&first, None).await.status, StatusCode::UNAUTHORIZED, "the old address stops with the old password");
+    let second = address(viewer.clone()).await;
+    assert_ne!(second, first);
+    assert_eq!(app.get(&second, None).await.status, StatusCode::OK);
+
+    // "Reset calendar address" on the account page.
+    assert_eq!(app.call("reset_calendar_address", &[], None).await.status, StatusCode::UNAUTHORIZED);
+    let reset = app.call("reset_calendar_address", &[], Some(&viewer)).await;
+    assert_eq!(reset.status, StatusCode::OK, "{}", reset.body);
+    let third = reset.json().as_str().unwrap().to_owned();
+    assert!(third.starts_with("/api/calendar/postmortems.ics?key="));
+    assert_ne!(third, second);
+    assert_eq!(app.get(&second, None).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(app.get(&third, None).await.status, StatusCode::OK);
+    assert_eq!(address(viewer.clone()).await, third, "the address stays until the next reset");
+}

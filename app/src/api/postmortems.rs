@@ -183,7 +183,26 @@ pub async fn calendar_feed() -> Result<String, AppError> {
     (async move {
         let (state, me, _) = reader().await?;
         let key = postmortems::calendar_key(&state.pool, me.id).await?;
-        Ok(format!("/api/calendar/postmortems.ics?key={key}"))
+        Ok(feed_address(&key))
     })
     .await
+}
+
+/// Replaces the caller's calendar-feed address (the old one stops working, e.g. after
+/// it was shared by mistake); returns the new one.
+#[server(endpoint = "reset_calendar_address")]
+pub async fn reset_calendar_address() -> Result<String, AppError> {
+    (async move {
+        let (state, me, _) = reader().await?;
+        postmortems::reset_calendar_key(&state.pool, me.id).await?;
+        let key = postmortems::calendar_key(&state.pool, me.id).await?;
+        tracing::info!(target: "foghorn::audit", user_id = me.id, "calendar address reset");
+        Ok(feed_address(&key))
+    })
+    .await
+}
+
+#[cfg(feature = "ssr")]
+fn feed_address(key: &str) -> String {
+    format!("/api/calendar/postmortems.ics?key={key}")
 }

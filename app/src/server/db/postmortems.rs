@@ -678,6 +678,14 @@ pub async fn calendar_key(pool: &PgPool, user_id: i64) -> Result<String, AppErro
     Ok(key)
 }
 
+/// Forgets a person's calendar-feed key, so the address they had stops working; the
+/// next request for their address makes a new one. Done on "Reset calendar address"
+/// and with every password change (whoever knew the password may have copied it).
+pub async fn reset_calendar_key(db: impl sqlx::PgExecutor<'_>, user_id: i64) -> Result<(), AppError> {
+    sqlx::query("DELETE FROM calendar_keys WHERE user_id = $1").bind(user_id).execute(db).await?;
+    Ok(())
+}
+
 /// Whether `key` belongs to an active user.
 pub async fn calendar_key_valid(pool: &PgPool, key: &str) -> Result<bool, AppError> {
     Ok(sqlx::query_scalar(
