@@ -7,8 +7,8 @@
 //! committing, the message is sent again after a restart with the same Message-ID /
 //! `X-Foghorn-Message-Id`, so receivers can drop the duplicate.
 
-use app::model::incident_ref;
 use crate::webhook_target::{CheckedResolver, literal_refusal, refused_by};
+use app::model::incident_ref;
 use app::server::db::outbox::{self, Payload, Pending};
 use hmac::{Hmac, Mac};
 use lettre::message::{Mailbox, MultiPart};

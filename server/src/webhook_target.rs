@@ -133,3 +133,35 @@ pub fn refused_by(err: &(dyn std::error::Error + 'static)) -> Option<String> {
     }
     None
 }
+
+#[cfg(test)]
+mod tests {
+    use super::refusal;
+    use std::net::IpAddr;
+
+    fn refused(ip: &str, allow_private: bool) -> bool {
+        refusal(ip.parse::<IpAddr>().unwrap(), allow_private).is_some()
+    }
+
+    #[test]
+    fn internal_addresses_are_refused_in_every_spelling() {
+        for ip in [
+            "127.0.0.1", "127.8.9.10", "10.1.2.3", "172.16.0.1", "172.31.255.255", "192.168.1.1", "169.254.1.1",
+            "100.64.0.1", "0.0.0.0", "0.1.2.3", "255.255.255.255", "224.0.0.1", "::1", "::", "fe80::1", "fc00::1",
+            "fd12:3456::1", "fec0::1", "ff02::1", "::ffff:127.0.0.1", "::ffff:10.0.0.1", "64:ff9b::a00:1", "2002:7f00:1::",
+        ] {
+            assert!(refused(ip, false), "{ip} is let through");
+            assert!(!refused(ip, true), "{ip} is refused although internal receivers are allowed");
+        }
+    }
+
+    #[test]
+    fn public_addresses_pass_and_metadata_never_does() {
+        for ip in ["93.184.216.34", "8.8.8.8", "172.32.0.1", "100.128.0.1", "2606:4700::1111", "::ffff:8.8.8.8"] {
+            assert!(!refused(ip, false), "{ip} is refused");
+        }
+        for ip in ["169.254.169.254", "168.63.129.16", "100.100.100.200", "fd00:ec2::254", "::ffff:169.254.169.254"] {
+            assert!(refused(ip, false) && refused(ip, true), "{ip} is let through");
+        }
+    }
+}
