@@ -9,6 +9,18 @@ use time::{Date, OffsetDateTime, UtcOffset};
 pub const EARLIEST_YEAR: i32 = 1970;
 pub const LATEST_YEAR: i32 = 2200;
 
+/// The range as date-input bounds (`min`, `max`), so browsers offer only dates the
+/// server accepts.
+pub fn input_bounds() -> (String, String) {
+    (format!("{EARLIEST_YEAR}-01-01"), format!("{LATEST_YEAR}-12-31"))
+}
+
+/// The range as `datetime-local` input bounds.
+pub fn datetime_input_bounds() -> (String, String) {
+    let (first, last) = input_bounds();
+    (format!("{first}T00:00"), format!("{last}T23:59"))
+}
+
 fn out_of_range(field: &str) -> AppError {
     AppError::invalid(field, format!("Use a date between {EARLIEST_YEAR} and {LATEST_YEAR}."))
 }

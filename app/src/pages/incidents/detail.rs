@@ -466,7 +466,7 @@ fn Milestones(timestamps: Timestamps, number: i64, can_respond: bool) -> impl In
                         </div>
                         <div class="field">
                             <label for="milestone-value">"to (UTC)"</label>
-                            <input id="milestone-value" name="value" type="datetime-local" />
+                            <input id="milestone-value" name="value" type="datetime-local" min=datetime_input_bounds().0 max=datetime_input_bounds().1 />
                         </div>
                         <button type="submit" class="secondary">"Correct time"</button>
                     </div>
