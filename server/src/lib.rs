@@ -24,6 +24,7 @@ mod middleware;
 pub mod runbook_export;
 pub mod serve;
 mod status_page;
+mod webhook_target;
 
 use app::server::AppState;
 use app::{App, shell};
