@@ -118,12 +118,12 @@ impl Worker {
             match self.send(message).await {
                 Ok(()) => {
                     outbox::mark_sent(&mut tx, message.id).await?;
-                    tracing::info!(target: "foghorn::delivery", id = message.id, channel = %message.channel, recipient = %message.recipient, "sent");
+                    tracing::info!(target: "foghorn::delivery", id = message.id, channel = %message.channel, recipient = ?message.recipient, "sent");
                 }
                 Err(failure) => {
                     let attempt = message.attempts + 1;
                     let retry_in = (failure.retry && attempt < self.settings.max_attempts).then(|| self.backoff(attempt));
-                    tracing::warn!(target: "foghorn::delivery", id = message.id, attempt, error = %failure.error, retry = retry_in.is_some(), "not sent");
+                    tracing::warn!(target: "foghorn::delivery", id = message.id, attempt, error = ?failure.error, retry = retry_in.is_some(), "not sent");
                     outbox::mark_failed(&mut tx, message.id, &failure.error, retry_in).await?;
                 }
             }
