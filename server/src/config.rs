@@ -56,7 +56,8 @@ pub enum Command {
 #[derive(Debug, Subcommand)]
 pub enum ExportCommand {
     /// Write every runbook as a static site (index, pages, Markdown, manifest.json)
-    /// that opens from `file://`; the directory is replaced as a whole.
+    /// that opens from `file://`; the directory is replaced as a whole, so it must be
+    /// new, empty, or an earlier export.
     Runbooks {
         #[arg(long)]
         out: PathBuf,
@@ -114,6 +115,11 @@ pub struct ServeArgs {
     /// Seconds before the first retry of a failed delivery (doubling each time, at most an hour).
     #[arg(long, env = "FOGHORN_DELIVERY_BACKOFF_SECONDS", default_value_t = 30)]
     pub delivery_backoff_seconds: u64,
+
+    /// Let webhooks reach loopback, private, link-local and unique-local addresses (a
+    /// chat server on the company network). Cloud metadata addresses stay refused.
+    #[arg(long, env = "FOGHORN_WEBHOOK_ALLOW_PRIVATE", default_value_t = false)]
+    pub webhook_allow_private: bool,
 
     /// Keep an offline copy of the runbooks in this directory (see `foghorn export runbooks`).
     #[arg(long, env = "FOGHORN_RUNBOOK_EXPORT_DIR")]

@@ -7,6 +7,7 @@
 //! committing, the message is sent again after a restart with the same Message-ID /
 //! `X-Foghorn-Message-Id`, so receivers can drop the duplicate.
 
+use crate::webhook_target::{CheckedResolver, literal_refusal, refused_by};
 use app::model::incident_ref;
 use app::server::db::outbox::{self, Payload, Pending};
 use hmac::{Hmac, Mac};
@@ -32,6 +33,10 @@ pub struct DeliverySettings {
     pub first_backoff: Duration,
     /// How often the queue is checked.
     pub poll: Duration,
+    /// Let webhooks reach loopback, private, link-local and unique-local addresses
+    /// (a chat server on the company network). Off, an admin's webhook cannot be
+    /// turned into a probe of the network Foghorn runs in.
+    pub allow_private_webhooks: bool,
 }
 
 impl Default for DeliverySettings {
@@ -43,6 +48,7 @@ impl Default for DeliverySettings {
             max_attempts: 8,
             first_backoff: Duration::from_secs(30),
             poll: Duration::from_secs(1),
+            allow_private_webhooks: false,
         }
     }
 }
@@ -78,6 +84,11 @@ impl Worker {
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(10))
             .user_agent("Foghorn")
+            // A redirect would lead the request to an address nobody checked.
+            .redirect(reqwest::redirect::Policy::none())
+            // Straight to the checked address: through a proxy, the check would be of the proxy.
+            .no_proxy()
+            .dns_resolver(std::sync::Arc::new(CheckedResolver { allow_private: settings.allow_private_webhooks }))
             .build()
             .map_err(|e| e.to_string())?;
         Ok(Self { pool, settings, smtp, http })
@@ -107,12 +118,12 @@ impl Worker {
             match self.send(message).await {
                 Ok(()) => {
                     outbox::mark_sent(&mut tx, message.id).await?;
-                    tracing::info!(target: "foghorn::delivery", id = message.id, channel = %message.channel, recipient = %message.recipient, "sent");
+                    tracing::info!(target: "foghorn::delivery", id = message.id, channel = %message.channel, recipient = ?message.recipient, "sent");
                 }
                 Err(failure) => {
                     let attempt = message.attempts + 1;
                     let retry_in = (failure.retry && attempt < self.settings.max_attempts).then(|| self.backoff(attempt));
-                    tracing::warn!(target: "foghorn::delivery", id = message.id, attempt, error = %failure.error, retry = retry_in.is_some(), "not sent");
+                    tracing::warn!(target: "foghorn::delivery", id = message.id, attempt, error = ?failure.error, retry = retry_in.is_some(), "not sent");
                     outbox::mark_failed(&mut tx, message.id, &failure.error, retry_in).await?;
                 }
             }
@@ -166,6 +177,10 @@ impl Worker {
         let (Some(url), Some(format), Some(secret)) = (&message.webhook_url, &message.webhook_format, &message.webhook_secret) else {
             return Err(Failure { error: "the webhook was deleted".into(), retry: false });
         };
+        let url = reqwest::Url::parse(url).map_err(|e| Failure { error: format!("not a URL: {e}"), retry: false })?;
+        if let Some(why) = literal_refusal(&url, self.settings.allow_private_webhooks) {
+            return Err(Failure { error: why, retry: false });
+        }
         let body = webhook_body(format, &message.message_id, payload, link).to_string();
         let timestamp = time::OffsetDateTime::now_utc().unix_timestamp().to_string();
         let response = self
@@ -178,7 +193,10 @@ impl Worker {
             .body(body)
             .send()
             .await
-            .map_err(|e| Failure { error: format!("HTTP: {e}"), retry: true })?;
+            .map_err(|e| match refused_by(&e) {
+                Some(why) => Failure { error: why, retry: false },
+                None => Failure { error: format!("HTTP: {e}"), retry: true },
+            })?;
         let status = response.status();
         if status.is_success() {
             Ok(())
@@ -233,18 +251,26 @@ fn email_bodies(p: &Payload, link: &str) -> (String, String) {
     (text, html)
 }
 
+/// Text people typed, as Slack shows it literally. Slack reads `&`, `<` and `>` as
+/// control characters (`<!channel>` pings everyone, `<https://…|bank>` disguises a
+/// link), and asks for exactly these three to be escaped.
+fn slack_escape(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+}
+
 /// The request body: Slack-compatible (`text` plus `blocks`) or Foghorn's generic JSON.
 pub fn webhook_body(format: &str, message_id: &str, p: &Payload, link: &str) -> serde_json::Value {
     let reference = incident_ref(p.incident_number);
     let drill = if p.is_drill { "[DRILL] " } else { "" };
     if format == "slack" {
-        let text = format!("{drill}[{}] {reference} {}: {}", p.severity.label(), p.title, p.headline);
+        let (title, headline) = (slack_escape(&p.title), slack_escape(&p.headline));
+        let text = format!("{drill}[{}] {reference} {title}: {headline}", p.severity.label());
         let mut blocks = vec![json!({
             "type": "section",
-            "text": { "type": "mrkdwn", "text": format!("{drill}*<{link}|{reference}> {}*\n{} · {}\n{}", p.title, p.severity.label(), p.status.label(), p.headline) }
+            "text": { "type": "mrkdwn", "text": format!("{drill}*<{link}|{reference}> {title}*\n{} · {}\n{headline}", p.severity.label(), p.status.label()) }
         })];
         if !p.details.is_empty() {
-            blocks.push(json!({ "type": "section", "text": { "type": "mrkdwn", "text": p.details } }));
+            blocks.push(json!({ "type": "section", "text": { "type": "mrkdwn", "text": slack_escape(&p.details) } }));
         }
         json!({ "text": text, "blocks": blocks })
     } else {

@@ -106,7 +106,9 @@ pub fn calendar(events: &[FeedEvent], base: &str, uid_domain: &str) -> String {
     cal.name("Foghorn postmortem meetings");
     for e in events {
         let link = format!("{base}/postmortems/{}", incident_ref(e.incident_number));
-        let ends = e.at + time::Duration::minutes(MEETING_MINUTES);
+        // Checked: a meeting stored at the end of time (before dates were bounded) ends
+        // where it starts rather than taking the feed down for everyone.
+        let ends = e.at.checked_add(time::Duration::minutes(MEETING_MINUTES)).unwrap_or(e.at);
         let event = Event::new()
             .uid(&format!("postmortem-{}@{uid_domain}", e.postmortem_id))
             .summary(&format!("Postmortem: {} {}", incident_ref(e.incident_number), e.incident_title))

@@ -26,6 +26,7 @@ pub mod runbook_export;
 pub mod serve;
 pub use assets::built_with_hashed_names;
 mod status_page;
+mod webhook_target;
 
 use app::server::AppState;
 use app::{App, shell};

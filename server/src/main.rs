@@ -142,6 +142,7 @@ async fn serve_with(pool: &PgPool, args: &ServeArgs, data_dir: &Path) -> Result<
             base_url: args.public_url.clone().unwrap_or_else(|| format!("http://{}", args.addr)),
             max_attempts: args.delivery_attempts.max(1),
             first_backoff: Duration::from_secs(args.delivery_backoff_seconds),
+            allow_private_webhooks: args.webhook_allow_private,
             ..Default::default()
         },
     )?;

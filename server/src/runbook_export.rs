@@ -113,8 +113,10 @@ pub async fn current_bundle(pool: &PgPool) -> Result<Vec<File>, app::error::AppE
 }
 
 /// Writes the bundle to `out`, replacing what was there as a whole: it is built
-/// beside it and swapped in, so a reader never sees half an export.
+/// beside it and swapped in, so a reader never sees half an export. Only a missing or
+/// empty directory, or an earlier export, is replaced (see [`check_replaceable`]).
 pub fn write_dir(out: &Path, files: &[File]) -> std::io::Result<()> {
+    check_replaceable(out)?;
     let parent = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     std::fs::create_dir_all(parent)?;
     let name = out.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "runbooks".into());
@@ -135,6 +137,31 @@ pub fn write_dir(out: &Path, files: &[File]) -> std::io::Result<()> {
     std::fs::rename(&staging, out)?;
     let _ = std::fs::remove_dir_all(&old);
     Ok(())
+}
+
+/// Refuses an `out` that holds anything but an earlier export: replacing "the export
+/// directory" must never delete someone's files (`--out ~` once meant a lost home).
+/// An earlier export is recognised by its `manifest.json`.
+fn check_replaceable(out: &Path) -> std::io::Result<()> {
+    let refuse = |why: &str| {
+        std::io::Error::other(format!(
+            "refusing to replace {}: {why}. Choose a new or empty directory for the export.",
+            out.display()
+        ))
+    };
+    match std::fs::symlink_metadata(out) {
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(err) => return Err(err),
+        Ok(meta) if !meta.is_dir() => return Err(refuse("it is not a directory")),
+        Ok(_) => {}
+    }
+    if std::fs::read_dir(out)?.next().is_none() {
+        return Ok(());
+    }
+    let manifest: Option<serde_json::Value> =
+        std::fs::read(out.join("manifest.json")).ok().and_then(|bytes| serde_json::from_slice(&bytes).ok());
+    let earlier_export = manifest.is_some_and(|m| m.get("exported_at").is_some_and(|t| t.is_string()) && m.get("runbooks").is_some_and(|r| r.is_array()));
+    if earlier_export { Ok(()) } else { Err(refuse("it is not empty and holds no manifest.json from an earlier export")) }
 }
 
 /// The bundle as a `.zip` (stored, not compressed: it is small text).

@@ -70,7 +70,13 @@ fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
+/// A worker that may deliver to internal addresses: the receivers here listen on
+/// 127.0.0.1, as a company's own chat server on its network would.
 fn worker(app: &TestApp, smtp_port: u16, max_attempts: i32) -> Worker {
+    worker_with(app, smtp_port, max_attempts, true)
+}
+
+fn worker_with(app: &TestApp, smtp_port: u16, max_attempts: i32, allow_private_webhooks: bool) -> Worker {
     Worker::new(
         app.pool.clone(),
         DeliverySettings {
@@ -80,6 +86,7 @@ fn worker(app: &TestApp, smtp_port: u16, max_attempts: i32) -> Worker {
             max_attempts,
             first_backoff: Duration::ZERO,
             poll: Duration::from_millis(50),
+            allow_private_webhooks,
         },
     )
     .unwrap()
@@ -425,10 +432,12 @@ async fn the_status_page_derives_states_and_shows_only_public_words(pool: PgPool
     assert_eq!(json.header("access-control-allow-origin"), Some("*"));
 
     // Comms overrides a derived state, and can hand it back.
-    assert_eq!(app.call("override_service_state", &[("service_id", &web.to_string()), ("state", "partial_outage")], Some(&admin)).await.status, StatusCode::OK);
+    let (slow_n, web_n) = (slow.to_string(), web.to_string());
+    let set = app.call("override_service_state", &[("number", &slow_n), ("service_id", &web_n), ("state", "partial_outage")], Some(&admin)).await;
+    assert_eq!(set.status, StatusCode::OK, "{}", set.body);
     let status: Value = serde_json::from_str(&app.get("/status.json", None).await.body).unwrap();
     assert_eq!(status["services"].as_array().unwrap().iter().find(|s| s["name"] == "Website").unwrap()["state"], "partial_outage");
-    app.call("override_service_state", &[("service_id", &web.to_string()), ("state", "")], Some(&admin)).await;
+    app.call("override_service_state", &[("number", &slow_n), ("service_id", &web_n), ("state", "")], Some(&admin)).await;
 
     let page = app.get("/status", None).await;
     let feed = app.get("/status/feed.atom", None).await;
@@ -473,4 +482,198 @@ async fn conditional_requests_get_304_until_something_changes(pool: PgPool) {
         .await;
     assert_eq!(changed.status, StatusCode::OK, "a public change invalidates the copy");
     assert!(changed.header("last-modified").unwrap().ends_with("GMT"));
+}
+
+// ---- the status page's override ----------------------------------------------------
+
+#[sqlx::test(migrations = false)]
+async fn only_point_or_comms_of_a_live_incident_overrides_the_status_page_and_it_is_recorded(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let (_, admin) = app.user_with_role(Role::Admin).await;
+    let (_, point) = app.user_with_role(Role::Responder).await;
+    let olga_id = app.create_user("olga@example.com", "Olga", Role::Responder).await;
+    let olga = app.sign_in("olga@example.com", common::PASSWORD).await;
+    let (_, viewer) = app.user_with_role(Role::Viewer).await;
+    let api = public_service(&app, &admin, "API").await;
+    let web = public_service(&app, &admin, "Website").await;
+    for id in [api, web] {
+        app.call("set_service_public", &[("id", &id.to_string()), ("public", "true")], Some(&admin)).await;
+    }
+    let number = declare_with(&app, &point, "API errors", "SEV2", &[api]).await; // the declarer has point
+    let drill = declare_with(&app, &point, "Game day", "SEV2", &[web]).await;
+    sqlx::query("UPDATE incidents SET is_drill = true WHERE number = $1").bind(drill).execute(&app.pool).await.unwrap();
+    let set = |number: i64, service: i64, state: &'static str, cookie: Option<String>| {
+        let app = &app;
+        async move {
+            app.call("override_service_state", &[("number", &number.to_string()), ("service_id", &service.to_string()), ("state", state)], cookie.as_deref())
+                .await
+        }
+    };
+    let overrides = || async { sqlx::query_scalar::<_, i64>("SELECT count(*) FROM service_state_overrides").fetch_one(&app.pool).await.unwrap() };
+
+    // Nobody outside the incident's point and comms sets it, and nothing changes.
+    assert_eq!(set(number, api, "major_outage", None).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(set(number, api, "major_outage", Some(viewer.clone())).await.status, StatusCode::FORBIDDEN);
+    let stranger = set(number, api, "major_outage", Some(olga.clone())).await;
+    assert_eq!(stranger.status, StatusCode::FORBIDDEN, "a responder with no role on the incident: {}", stranger.body);
+    assert_eq!(overrides().await, 0);
+
+    // Only through an incident that touches the service, and not a drill.
+    let elsewhere = set(number, web, "major_outage", Some(point.clone())).await;
+    assert_eq!(elsewhere.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", elsewhere.body);
+    assert_eq!(elsewhere.json()["Invalid"]["field"], "service_id");
+    let rehearsal = set(drill, web, "major_outage", Some(point.clone())).await;
+    assert_eq!(rehearsal.status, StatusCode::UNPROCESSABLE_ENTITY, "a drill never speaks publicly: {}", rehearsal.body);
+    assert_eq!(overrides().await, 0);
+
+    // Point sets it: the public page shows it, and the timeline tells who and what.
+    let before = app.last_seq(number).await;
+    let done = set(number, api, "partial_outage", Some(point.clone())).await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    let status: Value = serde_json::from_str(&app.get("/status.json", None).await.body).unwrap();
+    assert_eq!(status["services"].as_array().unwrap().iter().find(|s| s["name"] == "API").unwrap()["state"], "partial_outage");
+    assert_eq!(app.last_seq(number).await, before + 1);
+    let entry = app.incident(&point, number).await["timeline"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(entry["kind"], "status_page");
+    let body = entry["body"].as_str().unwrap();
+    assert!(body.contains("Responder user") && body.contains("API") && body.contains("Partial outage"), "{body}");
+
+    // Comms, once given, may too; so may an admin.
+    app.call("assign_role", &[("number", &number.to_string()), ("role", "comms"), ("user_id", &olga_id.to_string())], Some(&point)).await;
+    assert_eq!(set(number, api, "major_outage", Some(olga.clone())).await.status, StatusCode::OK);
+    assert_eq!(set(number, api, "degraded", Some(admin.clone())).await.status, StatusCode::OK);
+
+    // Once resolved it cannot be set any more, but it can still be handed back.
+    let resolved = app.call("change_status", &[("number", &number.to_string()), ("status", "resolved"), ("resolution", "Rolled back")], Some(&point)).await;
+    assert_eq!(resolved.status, StatusCode::OK, "{}", resolved.body);
+    let late = set(number, api, "major_outage", Some(point.clone())).await;
+    assert_eq!(late.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", late.body);
+    assert_eq!(set(number, api, "", Some(point.clone())).await.status, StatusCode::OK);
+    assert_eq!(overrides().await, 0);
+    let entry = app.incident(&point, number).await["timeline"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(entry["kind"], "status_page");
+    assert!(entry["body"].as_str().unwrap().contains("from incidents"), "{entry}");
+}
+
+// ---- Slack formatting ----------------------------------------------------------------
+
+#[sqlx::test(migrations = false)]
+async fn slack_messages_show_what_people_typed_as_text_not_as_formatting(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let (_, admin) = app.user_with_role(Role::Admin).await;
+    let r = Receiver::default();
+    let url = receiver(r.clone()).await;
+    let created = app
+        .call_json("create_webhook", json!({ "webhook": { "name": "chat", "url": url, "format": "slack", "severities": ["SEV1"], "events": ["declared", "comms_update"] } }), Some(&admin))
+        .await;
+    assert_eq!(created.status, StatusCode::OK, "{}", created.body);
+    let number = app.declare(&admin, "<!channel> DB & cache <https://evil.example|bank>", "SEV1").await;
+    app.call("assign_role", &[("number", &number.to_string()), ("role", "comms"), ("user_id", &app.viewer(Some(&admin)).await["id"].to_string())], Some(&admin)).await;
+    let posted = app
+        .call_json("post_comms_update", json!({ "update": { "number": number, "known": "<@U123> look at <https://evil.example|the bank>", "doing": "a > b & c", "internal": true } }), Some(&admin))
+        .await;
+    assert_eq!(posted.status, StatusCode::OK, "{}", posted.body);
+    worker(&app, free_port(), 3).deliver_due().await.unwrap();
+
+    let requests = r.requests.lock().unwrap().clone();
+    assert_eq!(requests.len(), 2);
+    for (_, body) in &requests {
+        let parsed: Value = serde_json::from_str(body).unwrap();
+        let mut texts = vec![parsed["text"].as_str().unwrap().to_owned()];
+        texts.extend(parsed["blocks"].as_array().unwrap().iter().map(|b| b["text"]["text"].as_str().unwrap().to_owned()));
+        for text in &texts {
+            for raw in ["<!channel>", "<https://evil.example|", "<@U123>", " & ", "a > b"] {
+                assert!(!text.contains(raw), "{raw:?} reaches Slack unescaped: {text}");
+            }
+        }
+        let all = texts.join("\n");
+        assert!(all.contains("&lt;!channel&gt; DB &amp; cache &lt;https://evil.example|bank&gt;"), "{all}");
+        // Foghorn's own link still works.
+        assert!(parsed["blocks"][0]["text"]["text"].as_str().unwrap().contains(&format!("<https://foghorn.example.com/incidents/INC-{number}|INC-{number}>")));
+    }
+    let comms = requests.iter().map(|(_, b)| b.clone()).find(|b| b.contains("look at")).expect("the comms update");
+    assert!(comms.contains("&lt;@U123&gt;") && comms.contains("a &gt; b &amp; c"), "{comms}");
+}
+
+// ---- where webhooks may go -------------------------------------------------------------
+
+async fn webhook_to(app: &TestApp, admin: &str, url: &str) {
+    let created = app
+        .call_json("create_webhook", json!({ "webhook": { "name": "chat", "url": url, "format": "json", "severities": ["SEV1"], "events": ["declared"] } }), Some(admin))
+        .await;
+    assert_eq!(created.status, StatusCode::OK, "{}", created.body);
+}
+
+async fn deliveries(app: &TestApp) -> Vec<(String, i32, String)> {
+    sqlx::query_as("SELECT status, attempts, last_error FROM outbox ORDER BY id").fetch_all(&app.pool).await.unwrap()
+}
+
+#[sqlx::test(migrations = false)]
+async fn webhooks_to_internal_addresses_are_refused_unless_allowed(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let (_, admin) = app.user_with_role(Role::Admin).await;
+    let r = Receiver::default();
+    let url = receiver(r.clone()).await; // http://127.0.0.1:PORT/hook
+    let by_name = url.replace("127.0.0.1", "localhost");
+    webhook_to(&app, &admin, &url).await;
+    webhook_to(&app, &admin, &by_name).await;
+    webhook_to(&app, &admin, "http://169.254.169.254/latest/meta-data/").await;
+    webhook_to(&app, &admin, "http://[::1]:9/hook").await;
+    webhook_to(&app, &admin, "http://10.0.0.1:9/hook").await;
+    app.declare(&admin, "Checkout down", "SEV1").await;
+
+    // By default: nothing reaches the listener, and each refusal says why, once (no retries).
+    worker_with(&app, free_port(), 3, false).deliver_due().await.unwrap();
+    assert_eq!(r.requests.lock().unwrap().len(), 0, "a request reached 127.0.0.1");
+    let refused = deliveries(&app).await;
+    assert_eq!(refused.len(), 5);
+    for (i, (status, attempts, error)) in refused.iter().enumerate() {
+        assert_eq!((status.as_str(), *attempts), ("failed", 1), "{error}");
+        assert!(error.starts_with("refused"), "{error}");
+        if i != 2 {
+            assert!(error.contains("FOGHORN_WEBHOOK_ALLOW_PRIVATE"), "the refusal names the setting: {error}");
+        }
+    }
+
+    // With the setting on, the internal receiver gets it (retried by an admin here);
+    // a cloud metadata address stays refused: no chat server lives there.
+    let retried: Vec<i64> = sqlx::query_scalar("SELECT o.id FROM outbox o WHERE o.webhook_id IN (SELECT id FROM webhooks ORDER BY id LIMIT 3)")
+        .fetch_all(&app.pool)
+        .await
+        .unwrap();
+    for id in retried {
+        assert_eq!(app.call("retry_delivery", &[("id", &id.to_string())], Some(&admin)).await.status, StatusCode::OK);
+    }
+    worker_with(&app, free_port(), 3, true).deliver_due().await.unwrap();
+    assert_eq!(r.requests.lock().unwrap().len(), 2, "both the address and the name of the listener");
+    let after = deliveries(&app).await;
+    assert_eq!((after[0].0.as_str(), after[1].0.as_str()), ("sent", "sent"), "{after:?}");
+    assert_eq!(after[2].0, "failed");
+    assert!(after[2].2.contains("metadata"), "{}", after[2].2);
+}
+
+#[sqlx::test(migrations = false)]
+async fn webhooks_do_not_follow_redirects(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let (_, admin) = app.user_with_role(Role::Admin).await;
+    let r = Receiver::default();
+    let target = receiver(r.clone()).await;
+    let redirector = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move || {
+            let target = target.clone();
+            async move { (StatusCode::TEMPORARY_REDIRECT, [(header::LOCATION, target)]) }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, redirector).await });
+    webhook_to(&app, &admin, &url).await;
+    app.declare(&admin, "Checkout down", "SEV1").await;
+
+    worker(&app, free_port(), 3).deliver_due().await.unwrap();
+    assert_eq!(r.requests.lock().unwrap().len(), 0, "the redirect was followed");
+    let (status, _, error) = deliveries(&app).await.remove(0);
+    assert_ne!(status, "sent");
+    assert!(error.contains("307"), "{error}");
 }

@@ -498,3 +498,97 @@ async fn the_meetings_calendar_parses_and_keeps_uids_across_a_reschedule(pool: P
     let calendar = parse_calendar(&app.get("/api/calendar/postmortems.ics", Some(&alice)).await.body);
     assert!(calendar.events.is_empty());
 }
+
+/// Viewers read the published text and the corrections published after it; the drafts
+/// before it (and who wrote them) are the responders' working history.
+#[sqlx::test(migrations = false)]
+async fn viewers_read_the_published_text_and_its_corrections_never_the_drafts(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let (_, responder) = app.user_with_role(Role::Responder).await;
+    let (_, admin) = app.user_with_role(Role::Admin).await;
+    let (_, viewer) = app.user_with_role(Role::Viewer).await;
+    let number = app.declare(&responder, "Queue stalled", "SEV2").await;
+    let n = number.to_string();
+    start(&app, &responder, number).await; // version 1
+    let mut draft = filled(&[]);
+    draft["summary"] = json!("SECRET-DRAFT: we think Bob broke it");
+    assert_eq!(save(&app, &responder, number, 1, &draft).await.status, StatusCode::OK); // 2
+    let mut final_text = filled(&[]);
+    final_text["summary"] = json!("A full disk stalled the queue.");
+    assert_eq!(save(&app, &responder, number, 2, &final_text).await.status, StatusCode::OK); // 3
+    app.call("set_no_action_items_reason", &[("number", &n), ("reason", "disk alert exists")], Some(&responder)).await;
+    app.call("move_postmortem", &[("number", &n), ("status", "in_review")], Some(&responder)).await;
+    assert_eq!(app.call("move_postmortem", &[("number", &n), ("status", "published")], Some(&responder)).await.status, StatusCode::OK);
+    let mut corrected = final_text.clone();
+    corrected["summary"] = json!("A full disk on the broker stalled the queue.");
+    assert_eq!(save(&app, &responder, number, 3, &corrected).await.status, StatusCode::OK); // 4, a correction
+
+    let versions = |cookie: String| {
+        let app = &app;
+        let n = n.clone();
+        async move {
+            let response = app.call("postmortem_versions", &[("number", &n)], Some(&cookie)).await;
+            assert_eq!(response.status, StatusCode::OK, "{}", response.body);
+            response.json().as_array().unwrap().iter().map(|v| v["version"].as_i64().unwrap()).collect::<Vec<_>>()
+        }
+    };
+    let version = |cookie: String, v: i32| {
+        let app = &app;
+        let n = n.clone();
+        async move { app.call("postmortem_version", &[("number", &n), ("version", &v.to_string())], Some(&cookie)).await }
+    };
+
+    // A viewer: the published version and the correction, nothing before.
+    assert_eq!(versions(viewer.clone()).await, [4, 3]);
+    for draft in [1, 2] {
+        let response = version(viewer.clone(), draft).await;
+        assert_eq!(response.status, StatusCode::NOT_FOUND, "draft version {draft}: {}", response.body);
+    }
+    let published = version(viewer.clone(), 3).await;
+    assert_eq!(published.status, StatusCode::OK, "{}", published.body);
+    assert!(!published.body.contains("SECRET-DRAFT"), "the published version's diff shows the draft: {}", published.body);
+    assert_eq!(published.json()["sections"]["summary"], "A full disk stalled the queue.");
+    let correction = version(viewer.clone(), 4).await.json();
+    let diff = correction["diffs"].to_string();
+    assert!(diff.contains("A full disk stalled the queue.") && diff.contains("A full disk on the broker stalled the queue."), "{diff}");
+
+    // Responders and admins keep the whole history.
+    for cookie in [responder.clone(), admin.clone()] {
+        assert_eq!(versions(cookie.clone()).await, [4, 3, 2, 1]);
+        let response = version(cookie, 2).await;
+        assert_eq!(response.status, StatusCode::OK);
+        assert!(response.body.contains("SECRET-DRAFT"));
+    }
+}
+
+#[sqlx::test(migrations = false)]
+async fn a_new_password_or_a_reset_gives_a_new_calendar_address_and_ends_the_old(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let (_, viewer) = app.user_with_role(Role::Viewer).await;
+    let address = |cookie: String| {
+        let app = &app;
+        async move { app.call("calendar_feed", &[], Some(&cookie)).await.json().as_str().unwrap().to_owned() }
+    };
+    let first = address(viewer.clone()).await;
+    assert_eq!(app.get(&first, None).await.status, StatusCode::OK);
+
+    let changed = app
+        .call("change_password", &[("current_password", common::PASSWORD), ("new_password", "a brand new long passphrase")], Some(&viewer))
+        .await;
+    assert_eq!(changed.status, StatusCode::OK, "{}", changed.body);
+    assert_eq!(app.get(&first, None).await.status, StatusCode::UNAUTHORIZED, "the old address stops with the old password");
+    let second = address(viewer.clone()).await;
+    assert_ne!(second, first);
+    assert_eq!(app.get(&second, None).await.status, StatusCode::OK);
+
+    // "Reset calendar address" on the account page.
+    assert_eq!(app.call("reset_calendar_address", &[], None).await.status, StatusCode::UNAUTHORIZED);
+    let reset = app.call("reset_calendar_address", &[], Some(&viewer)).await;
+    assert_eq!(reset.status, StatusCode::OK, "{}", reset.body);
+    let third = reset.json().as_str().unwrap().to_owned();
+    assert!(third.starts_with("/api/calendar/postmortems.ics?key="));
+    assert_ne!(third, second);
+    assert_eq!(app.get(&second, None).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(app.get(&third, None).await.status, StatusCode::OK);
+    assert_eq!(address(viewer.clone()).await, third, "the address stays until the next reset");
+}

@@ -271,3 +271,50 @@ async fn the_scheduled_export_keeps_a_copy_fresh(pool: PgPool) {
     task.await.unwrap();
     std::fs::remove_dir_all(&out).unwrap();
 }
+
+/// `--out` names a directory the export replaces as a whole: only an empty one, or one
+/// holding an earlier export, is ever replaced. `--out ~` must not delete a home.
+#[sqlx::test(migrations = false)]
+async fn the_export_replaces_only_an_empty_directory_or_an_earlier_export(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let (_, admin) = app.user_with_role(Role::Admin).await;
+    let id = create(&app, &admin, "Restart the queue", "Run `systemctl restart queue`.", &[]).await;
+    let files = foghorn::runbook_export::current_bundle(&app.pool).await.unwrap();
+    let root = std::env::temp_dir().join(format!("foghorn-export-guard-{}-{id}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    std::fs::create_dir_all(&root).unwrap();
+
+    // Someone's files: refused, untouched, nothing left beside them.
+    let home = root.join("home");
+    std::fs::create_dir_all(home.join("projects")).unwrap();
+    std::fs::write(home.join("notes.txt"), "keep me").unwrap();
+    let refused = foghorn::runbook_export::write_dir(&home, &files).expect_err("a directory of other files is refused");
+    assert!(refused.to_string().contains("manifest.json"), "the refusal says why: {refused}");
+    assert_eq!(std::fs::read_to_string(home.join("notes.txt")).unwrap(), "keep me");
+    assert!(home.join("projects").is_dir());
+    let mut beside: Vec<String> = std::fs::read_dir(&root).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    beside.sort();
+    assert_eq!(beside, ["home"], "no staging copy is left behind");
+
+    // A manifest.json that is not an export's (a web project's, say) is not enough.
+    let project = root.join("project");
+    std::fs::create_dir_all(&project).unwrap();
+    std::fs::write(project.join("manifest.json"), r#"{"name": "my app", "icons": []}"#).unwrap();
+    assert!(foghorn::runbook_export::write_dir(&project, &files).is_err());
+    assert!(project.join("manifest.json").exists());
+
+    // A file where the directory should be: refused, kept.
+    let file = root.join("a-file");
+    std::fs::write(&file, "data").unwrap();
+    assert!(foghorn::runbook_export::write_dir(&file, &files).is_err());
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "data");
+
+    // An empty directory, then that earlier export: replaced.
+    let empty = root.join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    foghorn::runbook_export::write_dir(&empty, &files).unwrap();
+    check_export(&empty, &[(id, "Restart the queue", 1, vec![])]);
+    foghorn::runbook_export::write_dir(&empty, &files).unwrap();
+    check_export(&empty, &[(id, "Restart the queue", 1, vec![])]);
+    std::fs::remove_dir_all(&root).unwrap();
+}

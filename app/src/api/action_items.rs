@@ -24,7 +24,10 @@ pub fn judgement(state: &server::AppState, tz_offset_minutes: i32) -> Judgement 
 fn parse_optional_date(value: &str) -> Result<Option<time::Date>, AppError> {
     match value.trim() {
         "" => Ok(None),
-        v => parse_date(v).map(Some).ok_or_else(|| AppError::invalid("due_date", "Use a date like 2026-12-01.")),
+        v => parse_date(v)
+            .ok_or_else(|| AppError::invalid("due_date", "Use a date like 2026-12-01."))
+            .and_then(|d| check_date("due_date", d))
+            .map(Some),
     }
 }
 

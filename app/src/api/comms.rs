@@ -66,17 +66,18 @@ pub async fn major_incidents() -> Result<Vec<MajorIncident>, AppError> {
     .await
 }
 
-/// Sets a public service's state by hand; an empty `state` returns it to the state
+/// Sets a public service's state by hand, for incident `number` (see
+/// [`status::override_state`] for who may); an empty `state` returns it to the state
 /// derived from incidents.
 #[server(endpoint = "override_service_state")]
-pub async fn override_service_state(service_id: i64, state: String) -> Result<(), AppError> {
+pub async fn override_service_state(number: i64, service_id: i64, state: String) -> Result<(), AppError> {
     (async move {
         let (app, me) = server::authorized(Permission::RespondToIncidents).await?;
         let state = match state.trim() {
             "" => None,
             s => Some(s.parse::<ServiceState>().map_err(|m| AppError::invalid("state", m))?),
         };
-        status::override_state(&app.pool, &me, service_id, state).await
+        status::override_state(&app.pool, &me, number, service_id, state).await
     })
     .await
 }

@@ -182,8 +182,9 @@ fn parse_utc_minute(value: &str) -> Result<Option<time::OffsetDateTime>, AppErro
     let seconds = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]");
     time::PrimitiveDateTime::parse(value, minutes)
         .or_else(|_| time::PrimitiveDateTime::parse(value, seconds))
-        .map(|t| Some(t.assume_utc()))
         .map_err(|_| AppError::invalid("value", "Use a UTC time like 2026-11-25T14:05."))
+        .and_then(|t| check_time("value", t.assume_utc()))
+        .map(Some)
 }
 
 #[server(endpoint = "post_note")]

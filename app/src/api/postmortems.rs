@@ -65,6 +65,8 @@ pub async fn save_postmortem(number: i64, base_version: i32, sections: Sections)
     .await
 }
 
+/// The versions the caller may read: all of them for those who may edit; for
+/// everyone else the published one and its corrections (see `db::postmortems`).
 #[server(endpoint = "postmortem_versions")]
 pub async fn postmortem_versions(number: i64) -> Result<Vec<VersionSummary>, AppError> {
     (async move {
@@ -137,7 +139,8 @@ pub async fn schedule_postmortem_meeting(number: i64, at: String, place: String)
             "" => None,
             t => Some(
                 time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339)
-                    .map_err(|_| AppError::invalid("at", "Choose a date and time for the meeting."))?,
+                    .map_err(|_| AppError::invalid("at", "Choose a date and time for the meeting."))
+                    .and_then(|at| check_time("at", at))?,
             ),
         };
         postmortems::schedule(&state.pool, number, at, &place).await
@@ -180,7 +183,26 @@ pub async fn calendar_feed() -> Result<String, AppError> {
     (async move {
         let (state, me, _) = reader().await?;
         let key = postmortems::calendar_key(&state.pool, me.id).await?;
-        Ok(format!("/api/calendar/postmortems.ics?key={key}"))
+        Ok(feed_address(&key))
     })
     .await
+}
+
+/// Replaces the caller's calendar-feed address (the old one stops working, e.g. after
+/// it was shared by mistake); returns the new one.
+#[server(endpoint = "reset_calendar_address")]
+pub async fn reset_calendar_address() -> Result<String, AppError> {
+    (async move {
+        let (state, me, _) = reader().await?;
+        postmortems::reset_calendar_key(&state.pool, me.id).await?;
+        let key = postmortems::calendar_key(&state.pool, me.id).await?;
+        tracing::info!(target: "foghorn::audit", user_id = me.id, "calendar address reset");
+        Ok(feed_address(&key))
+    })
+    .await
+}
+
+#[cfg(feature = "ssr")]
+fn feed_address(key: &str) -> String {
+    format!("/api/calendar/postmortems.ics?key={key}")
 }

@@ -207,7 +207,7 @@ fn ItemRow(
                 {if edit {
                     view! {
                         <label class="visually-hidden" for=format!("due-{id}")>{format!("Due date of #{id}")}</label>
-                        <input id=format!("due-{id}") type="date" value=due.clone()
+                        <input id=format!("due-{id}") type="date" min=input_bounds().0 max=input_bounds().1 value=due.clone()
                             on:change=move |ev| save(error, on_change, set_item_due_date(id, event_target_value(&ev))) />
                     }.into_any()
                 } else {
@@ -287,7 +287,7 @@ pub fn NewItemForm(
                 </div>
                 <div class="field">
                     <label for="new-item-due">"Due"</label>
-                    <input id="new-item-due" type="date" prop:value=move || draft.with(|d| d.due_date.clone())
+                    <input id="new-item-due" type="date" min=input_bounds().0 max=input_bounds().1 prop:value=move || draft.with(|d| d.due_date.clone())
                         on:change=move |ev| draft.update(|d| d.due_date = event_target_value(&ev)) />
                     {field_error("due_date")}
                 </div>

@@ -144,9 +144,10 @@ fn CommsForm(number: i64, draft: CommsDraft) -> impl IntoView {
     }
 }
 
-/// Public services' state on the status page, and comms' override of it.
+/// Public services' state on the status page, and the override of it by incident
+/// `number`'s point or comms.
 #[component]
-pub fn PublicStateCard() -> impl IntoView {
+pub fn PublicStateCard(number: i64) -> impl IntoView {
     let set = ServerAction::<OverrideServiceState>::new();
     let error = crate::components::form::last_error(set);
     let status = crate::components::load_in_browser(move || {
@@ -164,6 +165,7 @@ pub fn PublicStateCard() -> impl IntoView {
                     }
                     services.into_iter().map(|s| view! {
                         <ActionForm action=set attr:class="inline override">
+                            <input type="hidden" name="number" value=number />
                             <input type="hidden" name="service_id" value=s.id />
                             <label for=format!("state-{}", s.id)>{s.name.clone()}</label>
                             <select id=format!("state-{}", s.id) name="state">

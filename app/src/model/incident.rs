@@ -391,6 +391,7 @@ impl TimelineEntry {
             "postmortem" => "Postmortem",
             "action_item" => "Action item",
             "comms_update" => "Comms update",
+            "status_page" => "Status page",
             _ => "Update",
         }
     }

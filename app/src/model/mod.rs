@@ -2,6 +2,7 @@
 
 mod action_item;
 mod comms;
+mod dates;
 mod incident;
 mod org;
 mod postmortem;
@@ -10,6 +11,7 @@ mod user;
 
 pub use action_item::*;
 pub use comms::*;
+pub use dates::{check_date, check_time, datetime_input_bounds, input_bounds};
 pub use incident::*;
 pub use postmortem::*;
 pub use runbook::*;

@@ -1,4 +1,5 @@
 use crate::api::auth::ChangePassword;
+use crate::api::postmortems::ResetCalendarAddress;
 use crate::components::form::{Field, FormError, last_error};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -22,6 +23,34 @@ pub fn AccountPage() -> impl IntoView {
                     <p class="success" role="status">"Password changed."</p>
                 </Show>
                 <button type="submit">"Change password"</button>
+            </ActionForm>
+        </section>
+        <CalendarAddress />
+    }
+}
+
+/// The private calendar-feed address works without signing in, so it can leak like a
+/// password: resetting it retires the old one (a password change does too).
+#[component]
+fn CalendarAddress() -> impl IntoView {
+    let reset = ServerAction::<ResetCalendarAddress>::new();
+    let error = last_error(reset);
+    view! {
+        <section class="card narrow">
+            <h2>"Calendar address"</h2>
+            <p class="hint">"Your postmortem-meeting calendar address opens without signing in. If it was shared by mistake, reset it: the old address stops working. Changing your password resets it too."</p>
+            <ActionForm action=reset>
+                <FormError error=error />
+                {move || reset.value().get().and_then(|r| r.ok()).map(|path| {
+                    let origin = window().location().origin().unwrap_or_default();
+                    view! {
+                        <div class="field">
+                            <label for="new-feed-address">"Your new calendar address (iCalendar)"</label>
+                            <input id="new-feed-address" type="text" readonly value=format!("{origin}{path}") />
+                        </div>
+                    }
+                })}
+                <button type="submit" class="secondary">"Reset calendar address"</button>
             </ActionForm>
         </section>
     }

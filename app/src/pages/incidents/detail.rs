@@ -150,7 +150,7 @@ fn IncidentScreen(
                 {can_respond.then(|| view! { <Controls incident=incident.clone() viewer_id=v.viewer_id /> })}
                 <CommsCard number can_respond overdue=comms_late draft=comms_draft />
                 <IncidentRunbooks number can_respond />
-                {can_respond.then(|| view! { <PublicStateCard /> })}
+                {can_respond.then(|| view! { <PublicStateCard number /> })}
                 <PostmortemCard number status=incident.postmortem can_respond />
                 <Milestones timestamps=ts.clone() number can_respond />
                 <RoleHistory roles=v.roles.clone() />
@@ -466,7 +466,7 @@ fn Milestones(timestamps: Timestamps, number: i64, can_respond: bool) -> impl In
                         </div>
                         <div class="field">
                             <label for="milestone-value">"to (UTC)"</label>
-                            <input id="milestone-value" name="value" type="datetime-local" />
+                            <input id="milestone-value" name="value" type="datetime-local" min=datetime_input_bounds().0 max=datetime_input_bounds().1 />
                         </div>
                         <button type="submit" class="secondary">"Correct time"</button>
                     </div>

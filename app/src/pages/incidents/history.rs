@@ -5,7 +5,7 @@ use crate::api::incidents::list_incidents;
 use crate::components::incident::IncidentTable;
 use crate::components::live::use_now;
 use crate::error::AppError;
-use crate::model::{IncidentFilter, Severity, Status};
+use crate::model::{IncidentFilter, Severity, Status, input_bounds};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::Form;
@@ -93,11 +93,11 @@ pub fn HistoryPage() -> impl IntoView {
             </Suspense>
             <div class="field">
                 <label for="f-from">"Declared from"</label>
-                <input id="f-from" name="from" type="date" prop:value=move || filter.get().from />
+                <input id="f-from" name="from" type="date" min=input_bounds().0 max=input_bounds().1 prop:value=move || filter.get().from />
             </div>
             <div class="field">
                 <label for="f-to">"to"</label>
-                <input id="f-to" name="to" type="date" prop:value=move || filter.get().to />
+                <input id="f-to" name="to" type="date" min=input_bounds().0 max=input_bounds().1 prop:value=move || filter.get().to />
             </div>
             <button type="submit">"Filter"</button>
         </Form>

@@ -239,7 +239,7 @@ fn MeetingCard(pm: Postmortem, on_change: Callback<()>) -> impl IntoView {
                 <form class="schedule" on:submit=submit>
                     <div class="field">
                         <label for="meeting-at">"Time (your time zone; empty cancels)"</label>
-                        <input id="meeting-at" type="datetime-local" bind:value=when />
+                        <input id="meeting-at" type="datetime-local" min=datetime_input_bounds().0 max=datetime_input_bounds().1 bind:value=when />
                     </div>
                     <div class="field">
                         <label for="meeting-place">"Room or video link"</label>

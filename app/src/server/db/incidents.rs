@@ -458,8 +458,9 @@ fn parse_date(field: &str, value: &str) -> Result<Option<time::Date>, AppError> 
     }
     let format = time::macros::format_description!("[year]-[month]-[day]");
     time::Date::parse(value.trim(), format)
-        .map(Some)
         .map_err(|_| AppError::invalid(field, "Use a date like 2026-11-25."))
+        .and_then(|d| check_date(field, d))
+        .map(Some)
 }
 
 fn parse_id(field: &str, value: &str) -> Result<Option<i64>, AppError> {

@@ -3,6 +3,12 @@
 //!
 //! Viewers read published postmortems only; the callers pass whether the reader may
 //! edit, and every read here honours it.
+//!
+//! Version history, decided: a reader who may not edit reads the published version
+//! and the corrections saved after it, each diffed against the one before it (the
+//! published version against nothing). The drafts before publishing — wording that
+//! was argued over and changed, and who wrote it — are the responders' working
+//! history and stay with those who may edit.
 
 use super::incidents::{self, person, severity_of};
 use super::timeline;
@@ -248,6 +254,8 @@ pub async fn restore(pool: &PgPool, by: &Viewer, number: i64, version: i32, base
     save(pool, by, number, base_version, old, &format!("restored version {version}")).await
 }
 
+/// Any version's text, whoever reads: callers check the reader first
+/// ([`versions`] for readers, the write permission for a restore).
 async fn version_sections(pool: &PgPool, number: i64, version: i32) -> Result<Sections, AppError> {
     let json: String = sqlx::query_scalar(
         "SELECT v.sections::text FROM postmortem_versions v
@@ -290,7 +298,8 @@ pub async fn move_status(pool: &PgPool, by: &Viewer, number: i64, to: Postmortem
     }
     sqlx::query(
         "UPDATE postmortems SET status = $2, updated_at = now(),
-                published_at = CASE WHEN $2 = 'published' THEN now() ELSE published_at END
+                published_at = CASE WHEN $2 = 'published' THEN now() ELSE published_at END,
+                published_version = CASE WHEN $2 = 'published' THEN version ELSE published_version END
           WHERE id = $1",
     )
     .bind(current.id)
@@ -478,26 +487,40 @@ async fn attendees(pool: &PgPool, postmortem_id: i64) -> Result<Vec<Person>, App
     Ok(rows.into_iter().map(|(id, display_name)| Person { id, display_name }).collect())
 }
 
-/// Every version, newest first, with the sections each changed.
+/// The first version the reader may read (see the module's note): 1 for those who may
+/// edit, the published version for everyone else, and none before publishing.
+async fn first_readable_version(pool: &PgPool, number: i64, can_edit: bool) -> Result<i32, AppError> {
+    let published: Option<Option<i32>> = sqlx::query_scalar(
+        "SELECT p.published_version FROM postmortems p JOIN incidents i ON i.id = p.incident_id WHERE i.number = $1",
+    )
+    .bind(number)
+    .fetch_optional(pool)
+    .await?;
+    match published {
+        Some(_) if can_edit => Ok(1),
+        Some(Some(version)) => Ok(version),
+        _ => Err(not_found(number)),
+    }
+}
+
+/// Every version the reader may read, newest first, with the sections each changed.
 pub async fn versions(pool: &PgPool, number: i64, can_edit: bool) -> Result<Vec<VersionSummary>, AppError> {
+    let first = first_readable_version(pool, number, can_edit).await?;
     let rows: Vec<(i32, Option<i64>, Option<String>, OffsetDateTime, String, Vec<String>)> = sqlx::query_as(
         "SELECT v.version, v.author_id, u.display_name, v.saved_at, v.note,
                 ARRAY(SELECT e.key FROM jsonb_each(v.sections) e
                        WHERE prev.sections IS NULL OR e.value IS DISTINCT FROM prev.sections -> e.key)
            FROM postmortems p JOIN incidents i ON i.id = p.incident_id
            JOIN postmortem_versions v ON v.postmortem_id = p.id
-           LEFT JOIN postmortem_versions prev ON prev.postmortem_id = p.id AND prev.version = v.version - 1
+           LEFT JOIN postmortem_versions prev ON prev.postmortem_id = p.id AND prev.version = v.version - 1 AND prev.version >= $2
            LEFT JOIN users u ON u.id = v.author_id
-          WHERE i.number = $1 AND ($2 OR p.status = 'published')
+          WHERE i.number = $1 AND v.version >= $2
           ORDER BY v.version DESC",
     )
     .bind(number)
-    .bind(can_edit)
+    .bind(first)
     .fetch_all(pool)
     .await?;
-    if rows.is_empty() {
-        return Err(not_found(number));
-    }
     Ok(rows
         .into_iter()
         .map(|(version, author_id, author_name, saved_at, note, changed)| VersionSummary {
@@ -510,15 +533,17 @@ pub async fn versions(pool: &PgPool, number: i64, can_edit: bool) -> Result<Vec<
         .collect())
 }
 
-/// One version in full, with line diffs of what it changed against the one before.
+/// One version in full, with line diffs of what it changed against the one before
+/// (for the first version the reader may read, against nothing).
 pub async fn version_detail(pool: &PgPool, number: i64, version: i32, can_edit: bool) -> Result<VersionDetail, AppError> {
+    let first = first_readable_version(pool, number, can_edit).await?;
     let summary = versions(pool, number, can_edit)
         .await?
         .into_iter()
         .find(|v| v.version == version)
         .ok_or_else(|| AppError::NotFound(format!("Version {version} of the postmortem for {}", incident_ref(number))))?;
     let sections = version_sections(pool, number, version).await?;
-    let previous = if version > 1 { version_sections(pool, number, version - 1).await? } else { Sections::default() };
+    let previous = if version > first { version_sections(pool, number, version - 1).await? } else { Sections::default() };
     let diffs = summary.changed.iter().map(|s| (*s, line_diff(previous.get(*s), sections.get(*s)))).collect();
     Ok(VersionDetail { summary, sections, diffs })
 }
@@ -651,6 +676,14 @@ pub async fn calendar_key(pool: &PgPool, user_id: i64) -> Result<String, AppErro
     .fetch_one(pool)
     .await?;
     Ok(key)
+}
+
+/// Forgets a person's calendar-feed key, so the address they had stops working; the
+/// next request for their address makes a new one. Done on "Reset calendar address"
+/// and with every password change (whoever knew the password may have copied it).
+pub async fn reset_calendar_key(db: impl sqlx::PgExecutor<'_>, user_id: i64) -> Result<(), AppError> {
+    sqlx::query("DELETE FROM calendar_keys WHERE user_id = $1").bind(user_id).execute(db).await?;
+    Ok(())
 }
 
 /// Whether `key` belongs to an active user.

@@ -4,7 +4,8 @@
 //! drill. Public surfaces show the public wording and the affected public services —
 //! never internal titles, summaries or internal updates.
 
-use super::incidents::severity_of;
+use super::incidents::{self, severity_of};
+use super::timeline;
 use crate::error::AppError;
 use crate::model::*;
 use sqlx::PgPool;
@@ -126,13 +127,54 @@ async fn updates_where(pool: &PgPool, condition: &str, arg: i64, limit: i64) -> 
     Ok(rows.into_iter().map(|(id, incident_number, text, posted_at)| PublicUpdate { id, incident_number, text, posted_at }).collect())
 }
 
-/// Sets (or, with `None`, clears) a public service's state by hand.
-pub async fn override_state(pool: &PgPool, by: &Viewer, service_id: i64, state: Option<ServiceState>) -> Result<(), AppError> {
-    let public: Option<bool> = sqlx::query_scalar("SELECT public FROM services WHERE id = $1").bind(service_id).fetch_optional(pool).await?;
-    match public {
-        None => return Err(AppError::NotFound("That service".into())),
-        Some(false) => return Err(AppError::invalid("service_id", "Only public services have a public state.")),
-        Some(true) => {}
+/// Sets a public service's state by hand (or, with `None`, hands it back to the state
+/// derived from incidents), speaking for incident `number`. The status page speaks to
+/// customers, so only that incident's point or comms holder (or an admin) may, only
+/// for a public service the incident affects, never through a drill, and a state is
+/// set only while the incident is active (handing back stays possible after). The
+/// incident's timeline and the audit log record it.
+pub async fn override_state(
+    pool: &PgPool,
+    by: &Viewer,
+    number: i64,
+    service_id: i64,
+    state: Option<ServiceState>,
+) -> Result<(), AppError> {
+    let mut tx = pool.begin().await?;
+    let incident = incidents::lock(&mut tx, number).await?;
+    let (is_drill, holds): (bool, bool) = sqlx::query_as(
+        "SELECT i.is_drill, EXISTS (SELECT 1 FROM incident_roles r WHERE r.incident_id = i.id AND r.user_id = $2
+                                     AND r.role IN ('comms', 'point') AND r.ended_at IS NULL)
+           FROM incidents i WHERE i.id = $1",
+    )
+    .bind(incident.id)
+    .bind(by.id)
+    .fetch_one(&mut *tx)
+    .await?;
+    if !holds && by.role != Role::Admin {
+        tracing::warn!(target: "foghorn::audit", user_id = by.id, incident = number, service_id, "refused: status page override without point or comms");
+        return Err(AppError::Forbidden);
+    }
+    let service: Option<(String, bool, bool)> = sqlx::query_as(
+        "SELECT s.name, s.public, EXISTS (SELECT 1 FROM incident_services x WHERE x.incident_id = $2 AND x.service_id = s.id)
+           FROM services s WHERE s.id = $1",
+    )
+    .bind(service_id)
+    .bind(incident.id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let (name, public, affected) = service.ok_or_else(|| AppError::NotFound("That service".into()))?;
+    if !public {
+        return Err(AppError::invalid("service_id", "Only public services have a public state."));
+    }
+    if !affected {
+        return Err(AppError::invalid("service_id", format!("{} does not affect {name}: add the service to the incident first.", incident_ref(number))));
+    }
+    if is_drill {
+        return Err(AppError::invalid("state", "A drill never changes the public status page."));
+    }
+    if state.is_some() && incident.status == Status::Resolved {
+        return Err(AppError::invalid("state", format!("{} is resolved: the status page follows the incidents again.", incident_ref(number))));
     }
     match state {
         Some(state) => {
@@ -143,12 +185,19 @@ pub async fn override_state(pool: &PgPool, by: &Viewer, service_id: i64, state: 
             .bind(service_id)
             .bind(state.as_str())
             .bind(by.id)
-            .execute(pool)
+            .execute(&mut *tx)
             .await?;
         }
         None => {
-            sqlx::query("DELETE FROM service_state_overrides WHERE service_id = $1").bind(service_id).execute(pool).await?;
+            sqlx::query("DELETE FROM service_state_overrides WHERE service_id = $1").bind(service_id).execute(&mut *tx).await?;
         }
     }
+    let body = match state {
+        Some(state) => format!("{} set {name} to {} on the public status page", by.display_name, state.label()),
+        None => format!("{} handed {name} on the public status page back to the state from incidents", by.display_name),
+    };
+    timeline::append(&mut tx, incident.id, "status_page", Some(by.id), &body).await?;
+    tx.commit().await?;
+    tracing::info!(target: "foghorn::audit", by = by.id, incident = number, service_id, state = state.map(|s| s.as_str()).unwrap_or("from incidents"), "status page override");
     Ok(())
 }

@@ -239,14 +239,19 @@ pub async fn set_active(pool: &PgPool, user_id: i64, active: bool) -> Result<(),
     Ok(())
 }
 
-/// Stores a new password hash and ends the user's sessions; returns the new epoch.
+/// Stores a new password hash, ends the user's sessions and retires their calendar
+/// address; returns the new epoch.
 pub async fn set_password(pool: &PgPool, user_id: i64, password_hash: &str) -> Result<i32, AppError> {
-    Ok(sqlx::query_scalar(
+    let mut tx = pool.begin().await?;
+    let epoch = sqlx::query_scalar(
         "UPDATE users SET password_hash = $2, session_epoch = session_epoch + 1, updated_at = now()
           WHERE id = $1 RETURNING session_epoch",
     )
     .bind(user_id)
     .bind(password_hash)
-    .fetch_one(pool)
-    .await?)
+    .fetch_one(&mut *tx)
+    .await?;
+    super::postmortems::reset_calendar_key(&mut *tx, user_id).await?;
+    tx.commit().await?;
+    Ok(epoch)
 }
