@@ -46,6 +46,7 @@ fn form(endpoint: &str, body: &str, cookie: Option<&str>) -> Request<Body> {
     let mut request = Request::post(format!("/api/{endpoint}"))
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
         .header(header::ACCEPT, "application/json")
+        .header("sec-fetch-site", "same-origin")
         .header("x-forwarded-for", "192.0.2.1");
     if let Some(cookie) = cookie {
         request = request.header(header::COOKIE, cookie);
