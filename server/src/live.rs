@@ -19,6 +19,7 @@ use sqlx::postgres::PgListener;
 use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use tokio::sync::broadcast;
 use tower_sessions::Session;
@@ -42,6 +43,10 @@ pub enum Change {
 pub struct Hub {
     sender: broadcast::Sender<Change>,
     closing: tokio::sync::watch::Sender<bool>,
+    /// Bumped whenever what the public sees may have changed (a `foghorn_public`
+    /// notification, or a reconnect that may have lost some): the public status
+    /// snapshot is stale when it was taken at an older value.
+    public_changes: Arc<AtomicU64>,
 }
 
 impl Hub {
@@ -53,6 +58,11 @@ impl Hub {
     pub fn subscribe(&self) -> broadcast::Receiver<Change> {
         self.sender.subscribe()
     }
+
+    /// How many public changes this instance has heard of so far.
+    pub fn public_generation(&self) -> u64 {
+        self.public_changes.load(Ordering::Acquire)
+    }
 }
 
 /// Connects the LISTEN connection (returning once it listens, so no write after
@@ -63,12 +73,17 @@ pub async fn start(pool: PgPool) -> Result<Hub, sqlx::Error> {
         .max_connections(1)
         .connect_lazy_with(pool.connect_options().as_ref().clone());
     let mut listener = PgListener::connect_with(&own).await?;
-    listener.listen(db::timeline::CHANNEL).await?;
+    listener.listen_all([db::timeline::CHANNEL, db::status::CHANNEL]).await?;
     let (sender, _) = broadcast::channel(1024);
-    let hub = Hub { sender: sender.clone(), closing: tokio::sync::watch::Sender::new(false) };
+    let public_changes = Arc::new(AtomicU64::new(0));
+    let hub = Hub { sender: sender.clone(), closing: tokio::sync::watch::Sender::new(false), public_changes: public_changes.clone() };
+    let public_changed = move || {
+        public_changes.fetch_add(1, Ordering::AcqRel);
+    };
     tokio::spawn(async move {
         loop {
             match listener.try_recv().await {
+                Ok(Some(notification)) if notification.channel() == db::status::CHANNEL => public_changed(),
                 Ok(Some(notification)) => {
                     let change = decode(&pool, notification.payload()).await;
                     let _ = sender.send(change);
@@ -76,11 +91,13 @@ pub async fn start(pool: PgPool) -> Result<Hub, sqlx::Error> {
                 // The connection dropped and was re-established: anything sent in
                 // between is lost to LISTEN, so everyone catches up from the database.
                 Ok(None) => {
+                    public_changed();
                     let _ = sender.send(Change::Resync);
                 }
                 Err(err) => {
                     tracing::warn!(error = %err, "live listener lost its connection; retrying");
                     tokio::time::sleep(Duration::from_secs(1)).await;
+                    public_changed();
                     let _ = sender.send(Change::Resync);
                 }
             }
