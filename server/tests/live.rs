@@ -267,3 +267,22 @@ async fn a_catch_up_from_the_start_is_read_a_page_at_a_time(pool: PgPool) {
     post(&app, &cookie, number, "live again").await;
     assert_eq!(events.next_entry().await, (total + 1, "live again".to_owned()));
 }
+
+#[sqlx::test(migrations = false)]
+async fn streams_beyond_the_instance_limit_are_refused(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    app.hub.limit_streams(foghorn::live::StreamLimits { per_user: 20, overall: 3 });
+    let (_, responder) = app.user_with_role(Role::Responder).await;
+    let (_, viewer) = app.user_with_role(Role::Viewer).await;
+    let mut open = Vec::new();
+    for cookie in [&responder, &responder, &viewer] {
+        let (status, events) = subscribe(&app, cookie, "/api/live", None).await;
+        assert_eq!(status, StatusCode::OK);
+        open.push(events);
+    }
+    let (status, _) = subscribe(&app, &viewer, "/api/live", None).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "the instance is full, whoever asks");
+    open.clear();
+    let (status, _) = subscribe(&app, &viewer, "/api/live", None).await;
+    assert_eq!(status, StatusCode::OK, "closed streams free their places");
+}
