@@ -124,3 +124,26 @@ async fn a_change_made_through_another_instance_or_connection_shows(pool: PgPool
     sqlx::query("UPDATE services SET name = 'Public API' WHERE id = $1").bind(api).execute(&own).await.unwrap();
     assert!(shows_within(&here, "/status.json", "Public API", Duration::from_secs(3)).await);
 }
+
+#[sqlx::test(migrations = false)]
+async fn public_requests_give_way_while_a_responder_is_served(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let (_, cookie) = app.user_with_role(Role::Responder).await;
+    assert_eq!(app.get("/status/banner.js", None).await.status, StatusCode::OK, "the snapshot is warm");
+
+    // A responder's page held up in the database (their user row is locked)…
+    let own = PgPool::connect_with(app.pool.connect_options().as_ref().clone()).await.unwrap();
+    let mut blocker = own.begin().await.unwrap();
+    sqlx::query("LOCK TABLE users IN ACCESS EXCLUSIVE MODE").execute(&mut *blocker).await.unwrap();
+    let request = axum::http::Request::get("/").header(axum::http::header::COOKIE, &cookie).body(axum::body::Body::empty()).unwrap();
+    let responder = tokio::spawn(tower::ServiceExt::oneshot(app.router.clone(), request));
+    while waiting_on(&own, "users").await == 0 {
+        common::sleep(10).await;
+    }
+    // …and a public request waits for it, up to its limit, then is answered anyway.
+    let started = Instant::now();
+    assert_eq!(app.get("/status/banner.js", None).await.status, StatusCode::OK);
+    assert!(started.elapsed() >= foghorn::priority::GIVE_WAY_MAX, "answered after {:?}, while a responder was being served", started.elapsed());
+    blocker.commit().await.unwrap();
+    assert!(responder.await.unwrap().unwrap().status().is_success());
+}
