@@ -110,17 +110,15 @@ pub fn router(state: AppState, web: WebSettings, leptos_options: LeptosOptions, 
     let context_state = state.clone();
     let pool = state.pool.clone();
     let public = (std::sync::Arc::new(status_page::Snapshot::new(state.pool.clone(), hub.clone())), web.clone());
-    let work = priority::Work::default();
-    let give_way = axum::middleware::from_fn_with_state(work.clone(), priority::give_way);
 
     Router::new()
         .route("/healthz", get(move || health::healthz(pool.clone())))
         .route("/api/live", get(live::stream).with_state((state.clone(), hub)))
         .route("/api/calendar/postmortems.ics", get(downloads::meetings_feed).with_state((state.clone(), web.clone())))
-        .route("/status", get(status_page::page).with_state(public.clone()).layer(give_way.clone()))
-        .route("/status.json", get(status_page::json).with_state(public.clone()).layer(give_way.clone()))
-        .route("/status/feed.atom", get(status_page::feed).with_state(public.clone()).layer(give_way.clone()))
-        .route("/status/banner.js", get(status_page::banner).with_state(public.clone()).layer(give_way.clone()))
+        .route("/status", get(status_page::page).with_state(public.clone()))
+        .route("/status.json", get(status_page::json).with_state(public.clone()))
+        .route("/status/feed.atom", get(status_page::feed).with_state(public.clone()))
+        .route("/status/banner.js", get(status_page::banner).with_state(public.clone()))
         .route("/api/runbooks/export.zip", get(downloads::runbooks_zip).with_state(state.clone()))
         .route("/api/action_items.csv", get(downloads::action_items_csv).with_state(state.clone()))
         .route("/api/postmortems/{reference}/markdown", get(downloads::markdown).with_state(state.clone()))
@@ -142,6 +140,6 @@ pub fn router(state: AppState, web: WebSettings, leptos_options: LeptosOptions, 
         .layer(sessions)
         .layer(axum::middleware::from_fn_with_state(web.clone(), middleware::refuse_foreign_origin))
         .layer(axum::middleware::from_fn_with_state(web, middleware::security_headers))
-        .layer(axum::middleware::from_fn_with_state(work, priority::count))
+        .layer(axum::middleware::from_fn_with_state(priority::Work::default(), priority::schedule))
         .layer(axum::middleware::from_fn(middleware::log_requests))
 }
