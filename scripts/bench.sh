@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Benchmarks Foghorn against a bare axum + sqlx handler on this machine and prints
-# a table. Not part of the test run. Options go to foghorn-bench, e.g.
+# a table; then a responder's incident page and posts alone and during a public flood
+# (64 connections on /status/banner.js). Not part of the test run. Options go to
+# foghorn-bench, e.g.
 #   scripts/bench.sh --duration 20s --subscribers 1000 --posts 100
+#   scripts/bench.sh --only public-flood --duration 5s
 #
 # Database: BENCH_DATABASE_URL, else a `foghorn_bench` database on the PostgreSQL at
 # 127.0.0.1:5432 (seeded once: 100 000 incidents, 1 000 000 timeline entries).

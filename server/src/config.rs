@@ -140,6 +140,14 @@ pub struct ServeArgs {
     /// Trust `X-Forwarded-For` for the client address (only behind your own proxy).
     #[arg(long, env = "FOGHORN_TRUST_PROXY", default_value_t = false)]
     pub trust_proxy: bool,
+
+    /// Live streams (open incident pages and dashboards) one person may hold at once.
+    #[arg(long, env = "FOGHORN_LIVE_STREAMS_PER_USER", default_value_t = crate::live::DEFAULT_STREAMS_PER_USER)]
+    pub live_streams_per_user: usize,
+
+    /// Live streams this instance serves at once, everyone together.
+    #[arg(long, env = "FOGHORN_LIVE_STREAMS", default_value_t = crate::live::DEFAULT_STREAMS)]
+    pub live_streams: usize,
 }
 
 impl ServeArgs {

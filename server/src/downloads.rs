@@ -12,6 +12,7 @@ use axum::Extension;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use futures::StreamExt;
 use icalendar::{Calendar, Component, Event, EventLike};
 use serde::Deserialize;
 
@@ -178,17 +179,31 @@ pub async fn action_items_csv(
         return failure(StatusCode::UNAUTHORIZED, "Sign in to export action items.");
     }
     let judgement = app::api::action_items::judgement(&state, filter.tz_offset_minutes);
-    match action_items::list(&state.pool, &filter, &judgement).await {
-        Ok((items, _)) => (
-            [
-                (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-                (header::CONTENT_DISPOSITION, "attachment; filename=\"foghorn-action-items.csv\""),
-            ],
-            action_items::to_csv(&items),
-        )
-            .into_response(),
-        Err(err) => failure(StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), &err.to_string()),
-    }
+    // The first batch is read before answering, so a bad filter gets its error status.
+    let (first, next) = match action_items::csv_batch(&state.pool, &filter, &judgement, None).await {
+        Ok(first) => first,
+        Err(err) => return failure(StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), &err.to_string()),
+    };
+    let pool = state.pool;
+    let rest = futures::stream::unfold(next, move |after| {
+        let (pool, filter) = (pool.clone(), filter.clone());
+        async move {
+            Some(match action_items::csv_batch(&pool, &filter, &judgement, Some(after?)).await {
+                Ok((lines, next)) => (Ok(lines), next),
+                // Cut the download short, so it cannot pass for complete.
+                Err(err) => (Err(std::io::Error::other(err.to_string())), None),
+            })
+        }
+    });
+    let body = futures::stream::once(async move { Ok(first) }).chain(rest);
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (header::CONTENT_DISPOSITION, "attachment; filename=\"foghorn-action-items.csv\""),
+        ],
+        axum::body::Body::from_stream(body),
+    )
+        .into_response()
 }
 
 /// `GET /api/runbooks/export.zip`: the offline runbook site, for administrators.

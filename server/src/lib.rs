@@ -22,6 +22,7 @@ pub mod embedded_db;
 mod health;
 pub mod live;
 mod middleware;
+pub mod priority;
 pub mod runbook_export;
 pub mod serve;
 pub use assets::built_with_hashed_names;
@@ -113,15 +114,16 @@ pub fn router(state: AppState, web: WebSettings, leptos_options: LeptosOptions, 
     let routes = generate_route_list(App);
     let context_state = state.clone();
     let pool = state.pool.clone();
+    let public = (std::sync::Arc::new(status_page::Snapshot::new(state.pool.clone(), hub.clone())), web.clone());
 
     Router::new()
         .route("/healthz", get(move || health::healthz(pool.clone())))
         .route("/api/live", get(live::stream).with_state((state.clone(), hub)))
         .route("/api/calendar/postmortems.ics", get(downloads::meetings_feed).with_state((state.clone(), web.clone())))
-        .route("/status", get(status_page::page).with_state((state.clone(), web.clone())))
-        .route("/status.json", get(status_page::json).with_state((state.clone(), web.clone())))
-        .route("/status/feed.atom", get(status_page::feed).with_state((state.clone(), web.clone())))
-        .route("/status/banner.js", get(status_page::banner).with_state((state.clone(), web.clone())))
+        .route("/status", get(status_page::page).with_state(public.clone()))
+        .route("/status.json", get(status_page::json).with_state(public.clone()))
+        .route("/status/feed.atom", get(status_page::feed).with_state(public.clone()))
+        .route("/status/banner.js", get(status_page::banner).with_state(public.clone()))
         .route("/api/runbooks/export.zip", get(downloads::runbooks_zip).with_state(state.clone()))
         .route("/api/action_items.csv", get(downloads::action_items_csv).with_state(state.clone()))
         .route("/api/postmortems/{reference}/markdown", get(downloads::markdown).with_state(state.clone()))
@@ -148,5 +150,6 @@ pub fn router(state: AppState, web: WebSettings, leptos_options: LeptosOptions, 
         // streams are left alone, since compression would hold back their events.
         .layer(CompressionLayer::new().quality(CompressionLevel::Precise(4)))
         .layer(axum::middleware::from_fn_with_state(web, middleware::security_headers))
+        .layer(axum::middleware::from_fn_with_state(priority::Work::default(), priority::schedule))
         .layer(axum::middleware::from_fn(middleware::log_requests))
 }

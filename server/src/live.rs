@@ -4,27 +4,82 @@
 //! One stream per browser tab (`GET /api/live`, or `?incident=N&after=SEQ` on an
 //! incident page) carries everything the tab shows. Timeline events carry the entry's
 //! per-incident sequence number as the SSE id, so a reconnecting browser
-//! (`Last-Event-ID`) is sent exactly what it missed, from the database.
+//! (`Last-Event-ID`) is sent exactly what it missed, from the database — a page at a
+//! time, as the browser takes it, however much that is.
+//!
+//! Each stream holds a connection and memory for as long as it is open, so one person
+//! may hold [`StreamLimits::per_user`] of them and the instance [`StreamLimits::overall`];
+//! beyond that a new stream is answered 429.
 
 use app::model::TimelineEntry;
 use app::server::{AppState, CurrentUser, db, sessions};
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures::stream;
 use serde::Deserialize;
 use sqlx::PgPool;
 use sqlx::postgres::PgListener;
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::convert::Infallible;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use tokio::sync::broadcast;
 use tower_sessions::Session;
 
 /// How often an open stream re-checks that its session is still valid.
 const SESSION_CHECK: Duration = Duration::from_secs(15);
+
+/// Timeline entries a catching-up stream reads (and holds) at once.
+pub const CATCH_UP_PAGE: i64 = 500;
+
+/// Open streams one person may hold by default (tabs, windows, devices).
+pub const DEFAULT_STREAMS_PER_USER: usize = 20;
+
+/// Open streams this instance serves by default, everyone together.
+pub const DEFAULT_STREAMS: usize = 10_000;
+
+/// How many live streams may be open at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StreamLimits {
+    pub per_user: usize,
+    pub overall: usize,
+}
+
+impl Default for StreamLimits {
+    fn default() -> Self {
+        StreamLimits { per_user: DEFAULT_STREAMS_PER_USER, overall: DEFAULT_STREAMS }
+    }
+}
+
+/// The streams open on this instance, by user.
+#[derive(Default)]
+struct OpenStreams {
+    limits: StreamLimits,
+    total: usize,
+    by_user: HashMap<i64, usize>,
+}
+
+/// A place among the open streams, given back when the stream ends.
+struct StreamPermit {
+    open: Arc<Mutex<OpenStreams>>,
+    user_id: i64,
+}
+
+impl Drop for StreamPermit {
+    fn drop(&mut self) {
+        let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        open.total -= 1;
+        if let Some(count) = open.by_user.get_mut(&self.user_id) {
+            *count -= 1;
+            if *count == 0 {
+                open.by_user.remove(&self.user_id);
+            }
+        }
+    }
+}
 
 #[derive(Debug, Clone)]
 pub enum Change {
@@ -42,6 +97,11 @@ pub enum Change {
 pub struct Hub {
     sender: broadcast::Sender<Change>,
     closing: tokio::sync::watch::Sender<bool>,
+    open: Arc<Mutex<OpenStreams>>,
+    /// Bumped whenever what the public sees may have changed (a `foghorn_public`
+    /// notification, or a reconnect that may have lost some): the public status
+    /// snapshot is stale when it was taken at an older value.
+    public_changes: Arc<AtomicU64>,
 }
 
 impl Hub {
@@ -52,6 +112,28 @@ impl Hub {
 
     pub fn subscribe(&self) -> broadcast::Receiver<Change> {
         self.sender.subscribe()
+    }
+
+    /// Sets how many streams may be open (configuration; applies to new streams).
+    pub fn limit_streams(&self, limits: StreamLimits) {
+        self.open.lock().unwrap_or_else(|e| e.into_inner()).limits = limits;
+    }
+
+    /// A place for one more stream of `user_id`, if the limits leave one.
+    fn admit(&self, user_id: i64) -> Option<StreamPermit> {
+        let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        let mine = open.by_user.get(&user_id).copied().unwrap_or(0);
+        if open.total >= open.limits.overall || mine >= open.limits.per_user {
+            return None;
+        }
+        open.total += 1;
+        *open.by_user.entry(user_id).or_insert(0) += 1;
+        Some(StreamPermit { open: self.open.clone(), user_id })
+    }
+
+    /// How many public changes this instance has heard of so far.
+    pub fn public_generation(&self) -> u64 {
+        self.public_changes.load(Ordering::Acquire)
     }
 }
 
@@ -65,10 +147,15 @@ const RELISTEN_TIMEOUT: Duration = Duration::from_secs(10);
 pub async fn start(pool: PgPool) -> Result<Hub, sqlx::Error> {
     let mut listener = listen(&pool).await?;
     let (sender, _) = broadcast::channel(1024);
-    let hub = Hub { sender: sender.clone(), closing: tokio::sync::watch::Sender::new(false) };
+    let public_changes = Arc::new(AtomicU64::new(0));
+    let hub = Hub { sender: sender.clone(), closing: tokio::sync::watch::Sender::new(false), open: Arc::default(), public_changes: public_changes.clone() };
+    let public_changed = move || {
+        public_changes.fetch_add(1, Ordering::AcqRel);
+    };
     tokio::spawn(async move {
         loop {
             match listener.try_recv().await {
+                Ok(Some(notification)) if notification.channel() == db::status::CHANNEL => public_changed(),
                 Ok(Some(notification)) => {
                     let change = decode(&pool, notification.payload()).await;
                     let _ = sender.send(change);
@@ -90,6 +177,7 @@ pub async fn start(pool: PgPool) -> Result<Hub, sqlx::Error> {
                         }
                     };
                     tracing::info!("live listener reconnected");
+                    public_changed();
                     let _ = sender.send(Change::Resync);
                 }
             }
@@ -107,7 +195,7 @@ async fn listen(pool: &PgPool) -> Result<PgListener, sqlx::Error> {
         .connect_lazy_with(pool.connect_options().as_ref().clone());
     let mut listener = PgListener::connect_with(&own).await?;
     listener.eager_reconnect(false);
-    listener.listen(db::timeline::CHANNEL).await?;
+    listener.listen_all([db::timeline::CHANNEL, db::status::CHANNEL]).await?;
     Ok(listener)
 }
 
@@ -117,7 +205,7 @@ async fn decode(pool: &PgPool, payload: &str) -> Change {
         .and_then(|(incident, seq)| Some((incident.parse::<i64>().ok()?, seq.parse::<i64>().ok()?)));
     match parsed {
         Some((incident_id, 0)) => Change::Incident(incident_id),
-        Some((incident_id, seq)) => match db::timeline::after(pool, incident_id, seq - 1).await {
+        Some((incident_id, seq)) => match db::timeline::after(pool, incident_id, seq - 1, 1).await {
             Ok(entries) => match entries.into_iter().find(|e| e.seq == seq) {
                 Some(entry) => Change::Entry(Arc::new(entry), incident_id),
                 None => Change::Resync,
@@ -142,9 +230,12 @@ struct Subscriber {
     changes: broadcast::Receiver<Change>,
     /// `(incident id, last sequence sent)` for an incident page.
     incident: Option<(i64, i64)>,
+    /// The last catch-up read a full page: there may be more to send before going live.
+    behind: bool,
     pending: VecDeque<Event>,
     check: tokio::time::Interval,
     closing: tokio::sync::watch::Receiver<bool>,
+    _permit: StreamPermit,
 }
 
 fn entry_event(entry: &TimelineEntry) -> Event {
@@ -155,12 +246,14 @@ fn entry_event(entry: &TimelineEntry) -> Event {
 }
 
 impl Subscriber {
-    /// Queues the entries after the last one sent, from the database. After missed
-    /// notifications (`resync`), also tells the page to reload what it shows, since
-    /// edits that add no entry may have been missed too.
+    /// Queues the next page of entries after the last one sent, from the database (the
+    /// rest follows once the browser has taken these). After missed notifications
+    /// (`resync`), also tells the page to reload what it shows, since edits that add no
+    /// entry may have been missed too.
     async fn catch_up(&mut self, resync: bool) -> Result<(), ()> {
         if let Some((incident_id, last)) = self.incident.as_mut() {
-            let entries = db::timeline::after(&self.state.pool, *incident_id, *last).await.map_err(|_| ())?;
+            let entries = db::timeline::after(&self.state.pool, *incident_id, *last, CATCH_UP_PAGE).await.map_err(|_| ())?;
+            self.behind = entries.len() as i64 == CATCH_UP_PAGE;
             for entry in entries {
                 *last = entry.seq;
                 self.pending.push_back(entry_event(&entry));
@@ -209,6 +302,10 @@ impl Subscriber {
             if let Some(event) = self.pending.pop_front() {
                 return Some((Ok(event), self));
             }
+            if self.behind {
+                self.catch_up(false).await.ok()?;
+                continue;
+            }
             enum Woke {
                 Change(Result<Change, broadcast::error::RecvError>),
                 Closing,
@@ -241,12 +338,19 @@ pub async fn stream(
     headers: HeaderMap,
     Query(query): Query<LiveQuery>,
 ) -> Response {
-    if user.0.is_none() {
+    let Some(me) = user.0 else {
         return (StatusCode::UNAUTHORIZED, axum::Json(serde_json::json!({
             "error": "unauthenticated", "message": "Sign in to follow incidents live."
         })))
             .into_response();
-    }
+    };
+    let Some(permit) = hub.admit(me.id) else {
+        tracing::warn!(user_id = me.id, "refused: too many open live streams");
+        return (StatusCode::TOO_MANY_REQUESTS, [(header::RETRY_AFTER, "30")], axum::Json(serde_json::json!({
+            "error": "too_many_streams", "message": "Too many live views are open; close some tabs and reload."
+        })))
+            .into_response();
+    };
     // Subscribe before reading the database, so nothing falls between the two.
     let changes = hub.subscribe();
     let incident = match query.incident {
@@ -265,7 +369,8 @@ pub async fn stream(
     let mut check = tokio::time::interval(SESSION_CHECK);
     check.reset();
     let closing = hub.closing.subscribe();
-    let mut subscriber = Subscriber { state, session, changes, incident, pending: VecDeque::new(), check, closing };
+    let mut subscriber =
+        Subscriber { state, session, changes, incident, behind: false, pending: VecDeque::new(), check, closing, _permit: permit };
     if subscriber.incident.is_some() && subscriber.catch_up(false).await.is_err() {
         return StatusCode::SERVICE_UNAVAILABLE.into_response();
     }

@@ -134,6 +134,7 @@ async fn serve_with(pool: &PgPool, args: &ServeArgs, data_dir: &Path) -> Result<
 
     let deletion = tokio::spawn(session_store(pool).continuously_delete_expired(Duration::from_secs(600)));
     let hub = foghorn::live::start(pool.clone()).await?;
+    hub.limit_streams(foghorn::live::StreamLimits { per_user: args.live_streams_per_user.max(1), overall: args.live_streams.max(1) });
     let delivery = foghorn::delivery::Worker::new(
         pool.clone(),
         foghorn::delivery::DeliverySettings {

@@ -5,21 +5,107 @@
 //! Plain handlers rather than Leptos pages: they must be small, fast and cacheable.
 //! Every response carries an `ETag` (a hash of the body) and `Last-Modified` (the
 //! latest public change), and answers a matching conditional GET with 304.
+//!
+//! `banner.js` is embedded in customers' sites, whose traffic peaks exactly during an
+//! outage, so no public request reaches the database: all four are served from this
+//! instance's [`Snapshot`], read again only when the database announces a public
+//! change (see [`crate::live::Hub::public_generation`]) or after [`SNAPSHOT_MAX_AGE`],
+//! by one request while the others keep being served.
 
 use crate::WebSettings;
-use crate::downloads::base_url;
-use app::model::{PublicStatus, ServiceState, incident_ref};
-use app::server::AppState;
+use crate::downloads::{base_url, links_follow_the_request};
+use crate::live::Hub;
+use app::model::{PublicStatus, PublicUpdate, ServiceState, incident_ref};
 use app::server::db::status;
 use atom_syndication::{Content, Entry, Feed, FixedDateTime, Link, Text};
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
+use sqlx::PgPool;
 use std::fmt::Write;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
 use time::OffsetDateTime;
 
-type StatusState = State<(AppState, WebSettings)>;
+type StatusState = State<(Arc<Snapshot>, WebSettings)>;
+
+/// How long a snapshot is served without a change being announced: the bound on
+/// staleness for what changes with time alone (the 90-day history, a missed notice).
+pub const SNAPSHOT_MAX_AGE: Duration = Duration::from_secs(5);
+
+/// Entries in the Atom feed.
+const FEED_ENTRIES: i64 = 50;
+
+/// What the public surfaces show, as read at one moment.
+struct Published {
+    status: PublicStatus,
+    feed: Vec<PublicUpdate>,
+    /// The hub's public generation when the read began: a later change makes it stale.
+    generation: u64,
+    taken_at: Instant,
+}
+
+/// This instance's copy of the public status (one query however many visitors ask).
+pub struct Snapshot {
+    pool: PgPool,
+    hub: Hub,
+    current: RwLock<Option<Arc<Published>>>,
+    /// Held by the one request reading the database (single flight).
+    refreshing: tokio::sync::Mutex<()>,
+}
+
+impl Snapshot {
+    pub fn new(pool: PgPool, hub: Hub) -> Self {
+        Snapshot { pool, hub, current: RwLock::new(None), refreshing: tokio::sync::Mutex::new(()) }
+    }
+
+    fn fresh(&self) -> Result<Arc<Published>, Option<Arc<Published>>> {
+        let current = self.current.read().unwrap_or_else(|e| e.into_inner()).clone();
+        match current {
+            Some(p) if p.generation == self.hub.public_generation() && p.taken_at.elapsed() < SNAPSHOT_MAX_AGE => Ok(p),
+            other => Err(other),
+        }
+    }
+
+    /// The current public status. When it is stale, one request reads the database
+    /// while the others are answered from the previous copy (they wait only when there
+    /// is none yet). If the database cannot be read, the previous copy stays in service:
+    /// the status page is needed most when things are failing.
+    async fn get(&self) -> Option<Arc<Published>> {
+        let stale = match self.fresh() {
+            Ok(p) => return Some(p),
+            Err(stale) => stale,
+        };
+        let _flight = match (self.refreshing.try_lock(), &stale) {
+            (Ok(flight), _) => flight,
+            (Err(_), Some(stale)) => return Some(stale.clone()),
+            (Err(_), None) => self.refreshing.lock().await,
+        };
+        // Another request may have refreshed it while this one waited.
+        let stale = match self.fresh() {
+            Ok(p) => return Some(p),
+            Err(stale) => stale,
+        };
+        let generation = self.hub.public_generation();
+        let now = OffsetDateTime::now_utc();
+        let read = async { Ok::<_, app::error::AppError>((status::current(&self.pool, now).await?, status::recent_updates(&self.pool, FEED_ENTRIES).await?)) };
+        let published = match (read.await, stale) {
+            (Ok((status, feed)), _) => Published { status, feed, generation, taken_at: Instant::now() },
+            (Err(err), Some(stale)) => {
+                tracing::warn!(error = %err, "public status not refreshed; serving the previous copy");
+                Published { status: stale.status.clone(), feed: stale.feed.clone(), generation, taken_at: Instant::now() }
+            }
+            (Err(err), None) => {
+                tracing::warn!(error = %err, "public status unavailable");
+                return None;
+            }
+        };
+        let published = Arc::new(published);
+        *self.current.write().unwrap_or_else(|e| e.into_inner()) = Some(published.clone());
+        Some(published)
+    }
+}
 
 /// The page's own policy: inline styles only, nothing else.
 const PAGE_CSP: &str =
@@ -34,6 +120,16 @@ fn http_date(t: OffsetDateTime) -> String {
         .format(&time::format_description::well_known::Rfc2822)
         .map(|s| s.replace("+0000", "GMT"))
         .unwrap_or_default()
+}
+
+/// Marks a response whose links were built from the request's `Host` (no public URL
+/// configured) as the asker's alone: a shared cache must not hand one visitor's
+/// `Host` to everyone.
+fn links_for(web: &WebSettings, mut response: Response) -> Response {
+    if links_follow_the_request(web) {
+        response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=15"));
+    }
+    response
 }
 
 /// A cacheable response: 304 when the client's copy (`If-None-Match`) is current.
@@ -60,13 +156,6 @@ fn cached(request: &HeaderMap, content_type: &'static str, body: String, modifie
     response
 }
 
-async fn load(state: &AppState) -> Option<PublicStatus> {
-    match status::current(&state.pool, OffsetDateTime::now_utc()).await {
-        Ok(s) => Some(s),
-        Err(_) => None,
-    }
-}
-
 fn colour(state: ServiceState) -> &'static str {
     match state {
         ServiceState::Operational => "#1a7f37",
@@ -81,8 +170,9 @@ fn utc(t: OffsetDateTime) -> String {
 }
 
 /// `GET /status`
-pub async fn page(State((state, web)): StatusState, headers: HeaderMap) -> Response {
-    let Some(s) = load(&state).await else { return unavailable() };
+pub async fn page(State((snapshot, web)): StatusState, headers: HeaderMap) -> Response {
+    let Some(published) = snapshot.get().await else { return unavailable() };
+    let s = &published.status;
     let base = base_url(&web, &headers);
     let mut html = String::with_capacity(8 * 1024);
     let headline = if s.overall == ServiceState::Operational { "All systems operational".to_owned() } else { s.overall.label().to_owned() };
@@ -142,14 +232,15 @@ pub async fn page(State((state, web)): StatusState, headers: HeaderMap) -> Respo
         "<p><a href=\"{base}/status/feed.atom\">Atom feed</a> · <a href=\"{base}/status.json\">JSON</a>{}</p></body></html>",
         s.updated_at.map(|t| format!(" · <time>Updated {}</time>", utc(t))).unwrap_or_default()
     );
-    let mut response = cached(&headers, "text/html; charset=utf-8", html, s.updated_at, &[]);
+    let mut response = links_for(&web, cached(&headers, "text/html; charset=utf-8", html, s.updated_at, &[]));
     response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(PAGE_CSP));
     response
 }
 
 /// `GET /status.json`: for other tools (and readable cross-origin).
-pub async fn json(State((state, _)): StatusState, headers: HeaderMap) -> Response {
-    let Some(s) = load(&state).await else { return unavailable() };
+pub async fn json(State((snapshot, _)): StatusState, headers: HeaderMap) -> Response {
+    let Some(published) = snapshot.get().await else { return unavailable() };
+    let s = &published.status;
     let body = serde_json::json!({
         "overall": s.overall,
         "updated_at": s.updated_at.and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok()),
@@ -174,8 +265,9 @@ fn atom_time(t: OffsetDateTime) -> FixedDateTime {
 }
 
 /// `GET /status/feed.atom`: the latest public updates.
-pub async fn feed(State((state, web)): StatusState, headers: HeaderMap) -> Response {
-    let Ok(updates) = status::recent_updates(&state.pool, 50).await else { return unavailable() };
+pub async fn feed(State((snapshot, web)): StatusState, headers: HeaderMap) -> Response {
+    let Some(published) = snapshot.get().await else { return unavailable() };
+    let updates = &published.feed;
     let base = base_url(&web, &headers);
     let mut feed = Feed::default();
     feed.set_title("Status updates");
@@ -204,14 +296,15 @@ pub async fn feed(State((state, web)): StatusState, headers: HeaderMap) -> Respo
             })
             .collect::<Vec<_>>(),
     );
-    cached(&headers, "application/atom+xml; charset=utf-8", feed.to_string(), newest, &[])
+    links_for(&web, cached(&headers, "application/atom+xml; charset=utf-8", feed.to_string(), newest, &[]))
 }
 
 /// `GET /status/banner.js`: shows a dismissible banner on the including page while a
 /// public incident is active. The state is inside the script, so no cross-site request
 /// is made; the short cache keeps it current.
-pub async fn banner(State((state, web)): StatusState, headers: HeaderMap) -> Response {
-    let Some(s) = load(&state).await else { return unavailable() };
+pub async fn banner(State((snapshot, web)): StatusState, headers: HeaderMap) -> Response {
+    let Some(published) = snapshot.get().await else { return unavailable() };
+    let s = &published.status;
     let base = base_url(&web, &headers);
     let data = match s.active.first() {
         None => serde_json::Value::Null,
@@ -230,7 +323,7 @@ pub async fn banner(State((state, web)): StatusState, headers: HeaderMap) -> Res
         }
     };
     let script = format!("{BANNER_HEAD}{data}{BANNER_TAIL}");
-    cached(&headers, "text/javascript; charset=utf-8", script, s.updated_at, &[])
+    links_for(&web, cached(&headers, "text/javascript; charset=utf-8", script, s.updated_at, &[]))
 }
 
 const BANNER_HEAD: &str = "(function () {\n  var d = ";

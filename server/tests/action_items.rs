@@ -329,3 +329,105 @@ async fn permissions_per_role_and_the_team_leads_reassignment(pool: PgPool) {
     assert_eq!(t["leads"], json!([team]));
     assert_eq!(tracker(&app, &responder, json!({})).await["can_edit"], true);
 }
+
+/// Every page of the tracker for `filter`, following its cursor: (ids in order, totals seen).
+async fn all_pages(app: &TestApp, cookie: &str, filter: Value) -> (Vec<Value>, Vec<i64>) {
+    let mut items = Vec::new();
+    let mut totals = Vec::new();
+    let mut filter = filter;
+    loop {
+        let page = tracker(app, cookie, filter.clone()).await;
+        let page_items = page["items"].as_array().unwrap();
+        assert!(page_items.len() <= 50, "a page holds at most 50 items, not {}", page_items.len());
+        items.extend(page_items.iter().cloned());
+        totals.push(page["counts"]["total"].as_i64().unwrap());
+        match page["next_cursor"].as_str() {
+            Some(cursor) => filter["cursor"] = json!(cursor),
+            None => return (items, totals),
+        }
+    }
+}
+
+#[sqlx::test(migrations = false)]
+async fn the_tracker_is_read_a_page_at_a_time_in_every_order(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let (_, cookie) = app.user_with_role(Role::Responder).await;
+    let number = app.declare(&cookie, "Many items", "SEV3").await;
+    // Sort keys repeat (seven due dates, three priorities, one creation time), so pages
+    // must break ties by id to neither skip nor repeat an item.
+    sqlx::query(
+        "INSERT INTO action_items (incident_id, title, priority, due_date, status, closed_at)
+         SELECT i.id, 'item ' || g, 1 + g % 3, CASE WHEN g % 4 = 0 THEN NULL ELSE current_date + (g % 7) - 3 END,
+                CASE WHEN g % 5 = 0 THEN 'done' ELSE 'open' END, CASE WHEN g % 5 = 0 THEN now() END
+           FROM incidents i, generate_series(1, 130) g WHERE i.number = $1",
+    )
+    .bind(number)
+    .execute(&app.pool)
+    .await
+    .unwrap();
+
+    let first = tracker(&app, &cookie, json!({})).await;
+    assert_eq!(first["items"].as_array().unwrap().len(), 50, "the first page");
+    assert_eq!(first["counts"]["total"], 130, "counts cover every match, not the page");
+    assert!(first["next_cursor"].is_string());
+
+    let due = |i: &Value| (i["due_date"].is_null(), i["due_date"].as_str().unwrap_or_default().to_owned());
+    let key_due = |i: &Value| (due(i), i["priority"].as_str().unwrap().to_owned(), i["id"].as_i64().unwrap());
+    let key_priority = |i: &Value| (i["priority"].as_str().unwrap().to_owned(), due(i), i["id"].as_i64().unwrap());
+    for sort in ["due", "priority", "age"] {
+        let (items, totals) = all_pages(&app, &cookie, json!({ "sort": sort })).await;
+        assert!(totals.iter().all(|t| *t == 130));
+        let got: Vec<i64> = items.iter().map(|i| i["id"].as_i64().unwrap()).collect();
+        let mut expected = items.clone();
+        match sort {
+            "due" => expected.sort_by_key(key_due),
+            "priority" => expected.sort_by_key(key_priority),
+            _ => expected.sort_by_key(|i| i["id"].as_i64().unwrap()),
+        }
+        let expected: Vec<i64> = expected.iter().map(|i| i["id"].as_i64().unwrap()).collect();
+        assert_eq!(got.len(), 130, "{sort}: every item once");
+        assert_eq!(got, expected, "{sort}: in order across pages");
+    }
+    // Filters computed from the reader's date page the same way.
+    let (overdue, totals) = all_pages(&app, &cookie, json!({ "overdue": true, "sort": "priority" })).await;
+    assert!(overdue.iter().all(|i| i["overdue"] == true));
+    assert_eq!(totals[0], overdue.len() as i64);
+    let expected = (1..=130).filter(|g| g % 5 != 0 && g % 4 != 0 && g % 7 < 3).count();
+    assert_eq!(overdue.len(), expected);
+
+    let bad = app.call_json("action_items", json!({ "filter": { "cursor": "nonsense" } }), Some(&cookie)).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(bad.json()["Invalid"]["field"], "cursor");
+}
+
+#[sqlx::test(migrations = false)]
+async fn the_csv_export_is_streamed(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let (_, cookie) = app.user_with_role(Role::Responder).await;
+    let number = app.declare(&cookie, "Many items", "SEV3").await;
+    sqlx::query("INSERT INTO action_items (incident_id, title) SELECT i.id, 'item ' || g FROM incidents i, generate_series(1, 1200) g WHERE i.number = $1")
+        .bind(number)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let request = axum::http::Request::get("/api/action_items.csv?sort=age")
+        .header(axum::http::header::COOKIE, &cookie)
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let response = tower::ServiceExt::oneshot(app.router.clone(), request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(response.headers().get("content-length").is_none(), "sent as it is read, not built whole first");
+    let mut body = response.into_body();
+    let mut frames = 0;
+    let mut text = String::new();
+    while let Some(frame) = http_body_util::BodyExt::frame(&mut body).await {
+        if let Ok(data) = frame.unwrap().into_data() {
+            frames += 1;
+            text.push_str(&String::from_utf8_lossy(&data));
+        }
+    }
+    assert!(frames > 1, "one frame per batch of rows");
+    let lines: Vec<&str> = text.split("\r\n").filter(|l| !l.is_empty()).collect();
+    assert_eq!(lines.len(), 1201, "the header and every item");
+    assert!(lines[1].contains(",item 1,") && lines[1200].contains(",item 1200,"));
+}

@@ -200,3 +200,89 @@ async fn a_stream_ends_when_its_session_ends(pool: PgPool) {
     .await;
     assert_eq!(ended, Ok(true), "the stream of a signed-out session closes");
 }
+
+#[sqlx::test(migrations = false)]
+async fn one_person_may_hold_at_most_20_open_streams(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let (_, cookie) = app.user_with_role(Role::Responder).await;
+    let (_, other) = app.user_with_role(Role::Viewer).await;
+    let mut open = Vec::new();
+    for _ in 0..20 {
+        let (status, events) = subscribe(&app, &cookie, "/api/live", None).await;
+        assert_eq!(status, StatusCode::OK);
+        open.push(events);
+    }
+    let (status, _) = subscribe(&app, &cookie, "/api/live", None).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "the 21st stream of one person is refused");
+    let (status, _) = subscribe(&app, &other, "/api/live", None).await;
+    assert_eq!(status, StatusCode::OK, "someone else is not affected");
+    // A closed stream frees its place.
+    open.pop();
+    let (status, _) = subscribe(&app, &cookie, "/api/live", None).await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[sqlx::test(migrations = false)]
+async fn a_catch_up_from_the_start_is_read_a_page_at_a_time(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let (_, cookie) = app.user_with_role(Role::Responder).await;
+    let number = app.declare(&cookie, "A long incident", "SEV2").await;
+    let first_new = app.last_seq(number).await + 1;
+    let total: i64 = 100_000;
+    sqlx::query(
+        "WITH i AS (UPDATE incidents SET last_seq = last_seq + $2 WHERE number = $1 RETURNING id, last_seq - $2 AS base)
+         INSERT INTO timeline_entries (incident_id, seq, kind, body) SELECT i.id, i.base + g, 'note', 'entry ' || (i.base + g) FROM i, generate_series(1, $2) g",
+    )
+    .bind(number)
+    .bind(total - first_new + 1)
+    .execute(&app.pool)
+    .await
+    .unwrap();
+
+    let (status, mut events) = subscribe(&app, &cookie, &format!("/api/live?incident={number}"), Some(0)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(events.next_entry().await.0, 1);
+    // While the timeline cannot be read, the stream delivers what it holds and waits:
+    // it never held more than a page.
+    let mut blocker = app.pool.begin().await.unwrap();
+    sqlx::query("LOCK TABLE timeline_entries IN ACCESS EXCLUSIVE MODE").execute(&mut *blocker).await.unwrap();
+    let mut delivered = 1;
+    while delivered < 5_000 {
+        match tokio::time::timeout(Duration::from_secs(2), events.next_entry()).await {
+            Ok((seq, _)) => {
+                delivered += 1;
+                assert_eq!(seq, delivered);
+            }
+            Err(_) => break,
+        }
+    }
+    assert!(delivered < 5_000, "{delivered} entries were delivered without reading the database: all were held in memory");
+    blocker.commit().await.unwrap();
+    // Then it goes on, in order, to the end, and live after that.
+    while delivered < total {
+        let (seq, _) = events.next_entry().await;
+        delivered += 1;
+        assert_eq!(seq, delivered);
+    }
+    post(&app, &cookie, number, "live again").await;
+    assert_eq!(events.next_entry().await, (total + 1, "live again".to_owned()));
+}
+
+#[sqlx::test(migrations = false)]
+async fn streams_beyond_the_instance_limit_are_refused(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    app.hub.limit_streams(foghorn::live::StreamLimits { per_user: 20, overall: 3 });
+    let (_, responder) = app.user_with_role(Role::Responder).await;
+    let (_, viewer) = app.user_with_role(Role::Viewer).await;
+    let mut open = Vec::new();
+    for cookie in [&responder, &responder, &viewer] {
+        let (status, events) = subscribe(&app, cookie, "/api/live", None).await;
+        assert_eq!(status, StatusCode::OK);
+        open.push(events);
+    }
+    let (status, _) = subscribe(&app, &viewer, "/api/live", None).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "the instance is full, whoever asks");
+    open.clear();
+    let (status, _) = subscribe(&app, &viewer, "/api/live", None).await;
+    assert_eq!(status, StatusCode::OK, "closed streams free their places");
+}

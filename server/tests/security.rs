@@ -210,7 +210,18 @@ async fn a_forged_host_never_reaches_a_response_body(pool: PgPool) {
         let response = app.send(request.body(Body::empty()).unwrap()).await;
         assert!(!response.body.contains("<b>"), "{path}: {}", response.body);
         assert!(!response.body.contains(evil), "{path}");
+        if ["/status", "/status/feed.atom", "/status/banner.js"].contains(&path) {
+            // Links from the request's own Host: for that asker only, never a shared cache.
+            assert!(response.header("cache-control").unwrap().starts_with("private"), "{path}");
+        }
     }
+
+    // With a public URL the links never depend on the request, and caches may share them.
+    let web = WebSettings { secure: false, public_origin: Some("http://status.example.com".into()) };
+    let public = TestApp::with(app.pool.clone(), common::test_auth(), web).await;
+    let page = public.get("/status", None).await;
+    assert!(page.header("cache-control").unwrap().starts_with("public"));
+    assert!(page.body.contains("http://status.example.com/status/feed.atom"), "{}", page.body);
 }
 
 #[sqlx::test(migrations = false)]

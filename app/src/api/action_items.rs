@@ -84,9 +84,9 @@ pub async fn list_action_items(filter: ItemFilter) -> Result<Tracker, AppError> 
     (async move {
         let me = authorize(server::current_user().await?, Permission::ReadIncidents)?;
         let state = server::state()?;
-        let (items, counts) = action_items::list(&state.pool, &filter, &judgement(&state, filter.tz_offset_minutes)).await?;
+        let (items, counts, next_cursor) = action_items::list(&state.pool, &filter, &judgement(&state, filter.tz_offset_minutes)).await?;
         let leads = action_items::teams_led_by(&state.pool, me.id).await?;
-        Ok(Tracker { items, counts, can_edit: role_allows(me.role, Permission::TrackActionItems), leads, viewer_id: me.id })
+        Ok(Tracker { items, counts, can_edit: role_allows(me.role, Permission::TrackActionItems), leads, viewer_id: me.id, next_cursor })
     })
     .await
 }

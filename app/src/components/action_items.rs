@@ -327,7 +327,10 @@ pub fn IncidentItems(number: i64, #[prop(into)] reload: Signal<u32>) -> impl Int
                                     <NewItemForm incident_number=Some(number) on_created=on_change />
                                 </details>
                             })}
-                            <p class="small"><a href=format!("/actions?incident={number}")>"Open in the tracker"</a></p>
+                            // The first page only; the tracker pages through the rest.
+                            <p class="small"><a href=format!("/actions?incident={number}")>
+                                {if t.next_cursor.is_some() { "See all of them in the tracker" } else { "Open in the tracker" }}
+                            </a></p>
                         }.into_any()
                     }
                     Some(Err(e)) => view! { <p class="form-error">{e.to_string()}</p> }.into_any(),

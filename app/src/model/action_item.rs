@@ -199,6 +199,8 @@ pub struct ItemFilter {
     pub sort: String,
     /// The reader's UTC offset in minutes, for what "overdue" means to them.
     pub tz_offset_minutes: i32,
+    /// Opaque keyset cursor from the previous page; empty for the first.
+    pub cursor: String,
 }
 
 /// How many items match, in total and by the flags the tracker counts.
@@ -221,6 +223,8 @@ pub struct Tracker {
     /// Teams the reader leads (they may reassign those teams' items among members).
     pub leads: Vec<i64>,
     pub viewer_id: i64,
+    /// The cursor of the next page, if there is one.
+    pub next_cursor: Option<String>,
 }
 
 /// One team's line of the summary.

@@ -61,6 +61,7 @@ fn All() -> impl IntoView {
             unscheduled: q.get("unscheduled").is_some_and(|v| v == "true"),
             sort: q.get("sort").unwrap_or_default(),
             tz_offset_minutes: offset.get(),
+            cursor: q.get("cursor").unwrap_or_default(),
         }
     });
     let changed = RwSignal::new(0u32);
@@ -68,21 +69,7 @@ fn All() -> impl IntoView {
     let options = Resource::new(|| (), |_| async { Ok::<_, AppError>((list_teams().await?, list_responders().await?)) });
     let csv = move || {
         let f = filter.get();
-        let mut parts = vec![format!("tz_offset_minutes={}", f.tz_offset_minutes)];
-        let mut add = |k: &str, v: Option<String>| {
-            if let Some(v) = v {
-                parts.push(format!("{k}={v}"));
-            }
-        };
-        add("team_id", f.team_id.map(|v| v.to_string()));
-        add("owner_id", f.owner_id.map(|v| v.to_string()));
-        add("status", f.status.clone());
-        add("priority", f.priority.clone());
-        add("incident", f.incident.map(|v| v.to_string()));
-        add("overdue", f.overdue.then(|| "true".into()));
-        add("unscheduled", f.unscheduled.then(|| "true".into()));
-        add("sort", (!f.sort.is_empty()).then(|| f.sort.clone()));
-        format!("/api/action_items.csv?{}", parts.join("&"))
+        format!("/api/action_items.csv?tz_offset_minutes={}{}", f.tz_offset_minutes, filter_query(&f))
     };
     view! {
         <Form method="GET" action="" attr:class="card filters">
@@ -156,6 +143,7 @@ fn All() -> impl IntoView {
                                 " · "<a href=csv download>"Export CSV"</a>
                             </p>
                             <ItemTable items=t.items rights on_change=Callback::new(move |_| changed.update(|n| *n += 1)) show_incident=true />
+                            <PageLinks filter=filter.get_untracked() next=t.next_cursor />
                             {t.can_edit.then(|| view! {
                                 <details class="add-item card">
                                     <summary>"Add an action item"</summary>
@@ -168,6 +156,40 @@ fn All() -> impl IntoView {
                 }
             })}
         </Transition>
+    }
+}
+
+/// The filter as query parameters (`&k=v…`), without the page cursor.
+fn filter_query(f: &ItemFilter) -> String {
+    let mut parts = String::new();
+    let mut add = |k: &str, v: Option<String>| {
+        if let Some(v) = v {
+            parts.push_str(&format!("&{k}={v}"));
+        }
+    };
+    add("team_id", f.team_id.map(|v| v.to_string()));
+    add("owner_id", f.owner_id.map(|v| v.to_string()));
+    add("status", f.status.clone());
+    add("priority", f.priority.clone());
+    add("incident", f.incident.map(|v| v.to_string()));
+    add("overdue", f.overdue.then(|| "true".into()));
+    add("unscheduled", f.unscheduled.then(|| "true".into()));
+    add("sort", (!f.sort.is_empty()).then(|| f.sort.clone()));
+    parts
+}
+
+/// The tracker is read a page at a time (keyset cursor, as the incident history):
+/// links to the next page and back to the first.
+#[component]
+fn PageLinks(filter: ItemFilter, next: Option<String>) -> impl IntoView {
+    let query = filter_query(&filter);
+    let first = (!filter.cursor.is_empty()).then(|| format!("/actions?{}", query.trim_start_matches('&')));
+    let next = next.map(|cursor| format!("/actions?cursor={cursor}{query}"));
+    view! {
+        <p class="pages">
+            {first.map(|href| view! { <a href=href>"← First page"</a>" " })}
+            {next.map(|href| view! { <a href=href rel="next">"Next page →"</a> })}
+        </p>
     }
 }
 
@@ -196,6 +218,9 @@ fn Mine() -> impl IntoView {
                         view! {
                             <p class="counts">{format!("You own {} open items; {} overdue.", t.counts.total, t.counts.overdue)}</p>
                             <ItemTable items=t.items rights on_change=Callback::new(move |_| changed.update(|n| *n += 1)) show_incident=true />
+                            {t.next_cursor.map(|_| view! {
+                                <p><a href=format!("/actions?owner_id={}&status=active", t.viewer_id)>"All of them, a page at a time →"</a></p>
+                            })}
                         }.into_any()
                     }
                     Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
@@ -275,6 +300,9 @@ fn MyTeam() -> impl IntoView {
                                 <ItemTable items=in_progress rights=rights.clone() on_change show_incident=true />
                                 <h3>"Open"</h3>
                                 <ItemTable items=open rights on_change show_incident=true />
+                                {t.next_cursor.map(|_| view! {
+                                    <p><a href=format!("/actions?team_id={}&status=active", team.id)>"All of the team's open items, a page at a time →"</a></p>
+                                })}
                             </section>
                         }
                     }).collect_view().into_any(),

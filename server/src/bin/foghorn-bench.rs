@@ -4,7 +4,9 @@
 //! It seeds a realistic database (100 000 incidents, 1 000 000 timeline entries,
 //! 50 active incidents), starts `foghorn serve` and, in this process, a bare handler
 //! running the same queries without pages, sessions or middleware; then drives both
-//! with `wrk` and measures live fan-out with many SSE subscribers.
+//! with `wrk` and measures live fan-out with many SSE subscribers. Last, a public flood:
+//! a responder's incident page and timeline posts are measured alone, then while 64
+//! connections fetch `/status/banner.js` flat out (`--only public-flood` runs just that).
 
 use app::model::{Role, Viewer};
 use app::server::db;
@@ -31,6 +33,8 @@ struct Args {
     posts: usize,
     duration: String,
     connections: usize,
+    /// `public-flood`: skip everything but the public flood.
+    only: Option<String>,
 }
 
 fn args() -> Args {
@@ -41,6 +45,7 @@ fn args() -> Args {
         posts: 100,
         duration: "10s".into(),
         connections: 64,
+        only: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -52,6 +57,7 @@ fn args() -> Args {
             "--posts" => a.posts = value.parse().expect("--posts N"),
             "--duration" => a.duration = value,
             "--connections" => a.connections = value.parse().expect("--connections N"),
+            "--only" if value == "public-flood" => a.only = Some(value),
             other => panic!("unknown flag {other}"),
         }
     }
@@ -66,6 +72,15 @@ async fn main() -> Result<(), BoxError> {
     let user = seed(&pool).await?;
     // Pages are measured on one active incident, posts and live fan-out on another.
     let active: i64 = sqlx::query_scalar("SELECT max(number) FROM incidents WHERE status <> 'resolved'").fetch_one(&pool).await?;
+
+    let (mut server, foghorn_port) = start_foghorn(&args, &[])?;
+    let flood = public_flood(&args, &pool, &user, active, foghorn_port).await;
+    stop(&mut server);
+    let flood = flood?;
+    if args.only.is_some() {
+        print_flood(&flood);
+        return Ok(());
+    }
 
     let (mut server, foghorn_port) = start_foghorn(&args, &[])?;
     let result = run(&args, &pool, &user, active, foghorn_port).await;
@@ -92,7 +107,17 @@ async fn main() -> Result<(), BoxError> {
     for row in rows {
         println!("{row}");
     }
+    print_flood(&flood);
     Ok(())
+}
+
+fn print_flood(rows: &[String]) {
+    println!();
+    println!("| public flood (64 connections on `/status/banner.js`) | without flood | with flood | change |");
+    println!("| --- | ---: | ---: | ---: |");
+    for row in rows {
+        println!("{row}");
+    }
 }
 
 /// Starts `foghorn serve` on a free port, with extra environment `env`.
@@ -103,6 +128,9 @@ fn start_foghorn(args: &Args, env: &[(&str, &str)]) -> Result<(Child, u16), BoxE
         .env("DATABASE_URL", &args.database_url)
         .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
         .env("FOGHORN_LOG", "warn")
+        // The fan-out and memory measurements open every stream as the one bench user.
+        .env("FOGHORN_LIVE_STREAMS_PER_USER", "100000")
+        .env("FOGHORN_LIVE_STREAMS", "100000")
         .stdout(Stdio::null())
         .spawn()?;
     Ok((server, port))
@@ -190,6 +218,82 @@ async fn run(args: &Args, pool: &PgPool, user: &Viewer, active: i64, port: u16) 
         args.subscribers, fanout.p99
     ));
     Ok(rows)
+}
+
+/// A responder's load during the flood: the incident page and timeline posts, each
+/// paced (as people click, not flat out) so latency is what they wait.
+const RESPONDER_PAGES_PER_S: f64 = 20.0;
+const RESPONDER_POSTS_PER_S: f64 = 10.0;
+
+/// The responder's incident page and posts measured alone, then while `connections`
+/// connections fetch `/status/banner.js` as fast as they can. Rows of the flood table.
+async fn public_flood(args: &Args, pool: &PgPool, user: &Viewer, active: i64, port: u16) -> Result<Vec<String>, BoxError> {
+    wait_healthy(port).await?;
+    let cookie = sign_in(port, &user.email).await?;
+    let busy = active - 1;
+    // A public incident, so the banner has something to say.
+    sqlx::query(
+        "INSERT INTO comms_updates (incident_id, author_id, known, internal, public_text)
+         SELECT id, $2, 'bench', false, 'We are investigating errors.' FROM incidents WHERE number = $1
+           AND NOT EXISTS (SELECT 1 FROM comms_updates c WHERE c.incident_id = incidents.id)",
+    )
+    .bind(active)
+    .bind(user.id)
+    .execute(pool)
+    .await?;
+    let page_url = format!("http://127.0.0.1:{port}/incidents/INC-{active}");
+    let post_url = format!("http://127.0.0.1:{port}/api/post_note");
+    let banner_url = format!("http://127.0.0.1:{port}/status/banner.js");
+    let page_script = paced_script(4, RESPONDER_PAGES_PER_S)?;
+    let post_script = std::env::temp_dir().join("foghorn-bench-paced-post.lua");
+    std::fs::write(
+        &post_script,
+        format!(
+            "{}wrk.method = \"POST\"\nwrk.body = \"number={busy}&body=flood+note\"\n\
+             wrk.headers[\"Content-Type\"] = \"application/x-www-form-urlencoded\"\n\
+             wrk.headers[\"Accept\"] = \"application/json\"\n",
+            std::fs::read_to_string(paced_script(2, RESPONDER_POSTS_PER_S)?)?
+        ),
+    )?;
+    let responder = |label: &str| -> Result<(Wrk, Wrk), BoxError> {
+        eprintln!("responder {label}…");
+        let (page_cookie, duration) = (cookie.clone(), args.duration.clone());
+        let (page_url, page_script) = (page_url.clone(), page_script.clone());
+        let pages = std::thread::spawn(move || wrk_on(&page_url, &page_cookie, Some(&page_script), 4, 1, &duration).map_err(|e| e.to_string()));
+        let posts = wrk_on(&post_url, &cookie, Some(&post_script), 2, 1, &args.duration)?;
+        let pages = pages.join().map_err(|_| "wrk thread")??;
+        Ok((pages, posts))
+    };
+    let (calm_pages, calm_posts) = responder("alone")?;
+
+    // The flood runs a little longer than the measurement, on both sides of it.
+    let flood_seconds = seconds(&args.duration) + 2;
+    let (flood_url, connections) = (banner_url.clone(), args.connections);
+    let flood = std::thread::spawn(move || wrk_on(&flood_url, "", None, connections, 2, &format!("{flood_seconds}s")).map_err(|e| e.to_string()));
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let (flooded_pages, flooded_posts) = responder("during the public flood")?;
+    let flood = flood.join().map_err(|_| "wrk thread")??;
+
+    let change = |a: f64, b: f64| format!("{:+.0} %", 100.0 * (b - a) / a);
+    Ok(vec![
+        format!("| `/status/banner.js` throughput, {connections} connections flat out | | {:.0} req/s | |", flood.rps),
+        format!("| `/status/banner.js` p99 latency | | {:.2} ms | |", flood.p99),
+        format!("| incident page p50, {RESPONDER_PAGES_PER_S:.0} req/s | {:.2} ms | {:.2} ms | {} |", calm_pages.p50, flooded_pages.p50, change(calm_pages.p50, flooded_pages.p50)),
+        format!("| incident page p99, {RESPONDER_PAGES_PER_S:.0} req/s | {:.2} ms | {:.2} ms | {} |", calm_pages.p99, flooded_pages.p99, change(calm_pages.p99, flooded_pages.p99)),
+        format!("| timeline post p50, {RESPONDER_POSTS_PER_S:.0} posts/s | {:.2} ms | {:.2} ms | {} |", calm_posts.p50, flooded_posts.p50, change(calm_posts.p50, flooded_posts.p50)),
+        format!("| timeline post p99, {RESPONDER_POSTS_PER_S:.0} posts/s | {:.2} ms | {:.2} ms | {} |", calm_posts.p99, flooded_posts.p99, change(calm_posts.p99, flooded_posts.p99)),
+    ])
+}
+
+/// `10s`, `1m` → seconds.
+fn seconds(duration: &str) -> u64 {
+    let (number, unit) = duration.split_at(duration.find(|c: char| c.is_alphabetic()).unwrap_or(duration.len()));
+    let n: u64 = number.parse().unwrap_or(10);
+    match unit {
+        "m" => n * 60,
+        "h" => n * 3600,
+        _ => n,
+    }
 }
 
 /// Seeds once: 100 000 incidents (the newest 50 active), 10 entries each.
@@ -349,8 +453,13 @@ struct Wrk {
 
 /// Runs wrk and reads requests/s and the latency percentiles (in ms) from its report.
 fn wrk(url: &str, cookie: &str, script: Option<&std::path::Path>, connections: usize, duration: &str) -> Result<Wrk, BoxError> {
+    wrk_on(url, cookie, script, connections, 2, duration)
+}
+
+/// [`wrk`] with `threads` client threads.
+fn wrk_on(url: &str, cookie: &str, script: Option<&std::path::Path>, connections: usize, threads: usize, duration: &str) -> Result<Wrk, BoxError> {
     let mut command = Command::new("wrk");
-    command.args(["-t2", &format!("-c{connections}"), &format!("-d{duration}"), "--latency"]);
+    command.args([&format!("-t{threads}"), &format!("-c{connections}"), &format!("-d{duration}"), "--latency"]);
     if !cookie.is_empty() {
         command.args(["-H", &format!("Cookie: {cookie}")]);
     }

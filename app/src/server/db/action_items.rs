@@ -1,9 +1,10 @@
 //! Action items: every change is recorded with who and when, and told on the
 //! incident's timeline, in the same transaction.
 //!
-//! The schedule rules (overdue, unscheduled) live in [`crate::model`] and are applied
-//! here in Rust to the matching rows, so the tracker, its counts, the CSV and the
-//! summary can never disagree about them.
+//! The schedule rules (overdue, unscheduled) live in [`crate::model`]; the lists are
+//! paged and the counts and summary aggregated in the database, so those rules are
+//! also written once in SQL here ([`OVERDUE`], [`UNSCHEDULED`]) for the tracker, its
+//! counts, the CSV and the summary alike. Nothing loads every item at once.
 
 use super::incidents::{self, person};
 use super::timeline;
@@ -15,6 +16,17 @@ use time::{Date, Duration, OffsetDateTime};
 pub const MAX_TITLE_CHARS: usize = 200;
 pub const MAX_DESCRIPTION_CHARS: usize = 20_000;
 pub const MAX_REASON_CHARS: usize = 2_000;
+
+/// Items per page of the tracker.
+pub const PAGE_SIZE: i64 = 50;
+
+/// Items read per query while the CSV export streams.
+pub const CSV_BATCH: i64 = 500;
+
+/// [`is_overdue`] in SQL; `$today` is pushed after it as a bind.
+const OVERDUE: &str = "(a.status IN ('open', 'in_progress') AND a.due_date < ";
+/// [`is_unscheduled`] in SQL.
+const UNSCHEDULED: &str = "(a.status IN ('open', 'in_progress') AND (a.owner_id IS NULL OR a.due_date IS NULL))";
 
 /// What a new item says. Only the incident and the title are required.
 #[derive(Debug, Clone)]
@@ -358,8 +370,122 @@ impl Row {
     }
 }
 
-/// The tracker: items matching the filter, sorted, with counts.
-pub async fn list(pool: &PgPool, filter: &ItemFilter, j: &Judgement) -> Result<(Vec<ActionItem>, ItemCounts), AppError> {
+/// The order of the tracker, as SQL, and the keyset cursor that continues it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Sort {
+    /// Soonest due first (undated last), then priority.
+    Due,
+    /// P1 first, then soonest due.
+    Priority,
+    /// Oldest first.
+    Age,
+}
+
+/// Where the previous page ended, in the sort's own key.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Cursor {
+    Due(Option<Date>, i16, i64),
+    Priority(i16, Option<Date>, i64),
+    Age(OffsetDateTime, i64),
+}
+
+impl Sort {
+    fn parse(by: &str) -> Sort {
+        match by {
+            "priority" => Sort::Priority,
+            "age" => Sort::Age,
+            _ => Sort::Due,
+        }
+    }
+
+    fn order_by(self) -> &'static str {
+        match self {
+            Sort::Due => " ORDER BY coalesce(a.due_date, 'infinity'::date), a.priority, a.id",
+            Sort::Priority => " ORDER BY a.priority, coalesce(a.due_date, 'infinity'::date), a.id",
+            Sort::Age => " ORDER BY a.created_at, a.id",
+        }
+    }
+
+    fn cursor_after(self, item: &ActionItem) -> Cursor {
+        match self {
+            Sort::Due => Cursor::Due(item.due_date, item.priority.level(), item.id),
+            Sort::Priority => Cursor::Priority(item.priority.level(), item.due_date, item.id),
+            Sort::Age => Cursor::Age(item.created_at, item.id),
+        }
+    }
+}
+
+impl Cursor {
+    /// `due:<date or ->:<priority>:<id>`, `priority:<priority>:<date or ->:<id>`,
+    /// `age:<unix nanos>:<id>`.
+    fn encode(self) -> String {
+        let date = |d: Option<Date>| d.map(|d| d.to_string()).unwrap_or_else(|| "-".into());
+        match self {
+            Cursor::Due(due, priority, id) => format!("due:{}:{priority}:{id}", date(due)),
+            Cursor::Priority(priority, due, id) => format!("priority:{priority}:{}:{id}", date(due)),
+            Cursor::Age(at, id) => format!("age:{}:{id}", at.unix_timestamp_nanos()),
+        }
+    }
+
+    /// The cursor of a page of `sort`; `None` for the first page.
+    fn parse(cursor: &str, sort: Sort) -> Result<Option<Cursor>, AppError> {
+        let cursor = cursor.trim();
+        if cursor.is_empty() {
+            return Ok(None);
+        }
+        let invalid = || AppError::invalid("cursor", "That page link is no longer valid; start from the first page.");
+        let date = |s: &str| -> Result<Option<Date>, AppError> {
+            if s == "-" {
+                return Ok(None);
+            }
+            let format = time::macros::format_description!("[year]-[month]-[day]");
+            Date::parse(s, &format).map(Some).map_err(|_| invalid())
+        };
+        let parts: Vec<&str> = cursor.split(':').collect();
+        let number = |s: &str| s.parse::<i64>().map_err(|_| invalid());
+        let level = |s: &str| s.parse::<i16>().map_err(|_| invalid());
+        let parsed = match (sort, parts.as_slice()) {
+            (Sort::Due, ["due", due, priority, id]) => Cursor::Due(date(due)?, level(priority)?, number(id)?),
+            (Sort::Priority, ["priority", priority, due, id]) => Cursor::Priority(level(priority)?, date(due)?, number(id)?),
+            (Sort::Age, ["age", nanos, id]) => {
+                let nanos = nanos.parse::<i128>().map_err(|_| invalid())?;
+                Cursor::Age(OffsetDateTime::from_unix_timestamp_nanos(nanos).map_err(|_| invalid())?, number(id)?)
+            }
+            _ => return Err(invalid()),
+        };
+        Ok(Some(parsed))
+    }
+
+    /// Rows after this one in its sort's order.
+    fn push_after(self, q: &mut QueryBuilder<'_, sqlx::Postgres>) {
+        match self {
+            Cursor::Due(due, priority, id) => {
+                q.push(" AND (coalesce(a.due_date, 'infinity'::date), a.priority, a.id) > (coalesce(")
+                    .push_bind(due)
+                    .push("::date, 'infinity'::date), ")
+                    .push_bind(priority)
+                    .push(", ")
+                    .push_bind(id)
+                    .push(")");
+            }
+            Cursor::Priority(priority, due, id) => {
+                q.push(" AND (a.priority, coalesce(a.due_date, 'infinity'::date), a.id) > (")
+                    .push_bind(priority)
+                    .push(", coalesce(")
+                    .push_bind(due)
+                    .push("::date, 'infinity'::date), ")
+                    .push_bind(id)
+                    .push(")");
+            }
+            Cursor::Age(at, id) => {
+                q.push(" AND (a.created_at, a.id) > (").push_bind(at).push(", ").push_bind(id).push(")");
+            }
+        }
+    }
+}
+
+/// The filter's conditions, after a `WHERE true`.
+fn push_filter(q: &mut QueryBuilder<'_, sqlx::Postgres>, filter: &ItemFilter, j: &Judgement) -> Result<(), AppError> {
     let status = match filter.status.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         Some("active") => Some(None),
         Some(s) => Some(Some(s.parse::<ItemStatus>().map_err(|m| AppError::invalid("status", m))?)),
@@ -369,8 +495,6 @@ pub async fn list(pool: &PgPool, filter: &ItemFilter, j: &Judgement) -> Result<(
         Some(p) => Some(p.parse::<Priority>().map_err(|m| AppError::invalid("priority", m))?),
         None => None,
     };
-    let mut q = QueryBuilder::new(SELECT);
-    q.push(" WHERE true");
     if let Some(team) = filter.team_id {
         q.push(" AND a.team_id = ").push_bind(team);
     }
@@ -392,36 +516,69 @@ pub async fn list(pool: &PgPool, filter: &ItemFilter, j: &Judgement) -> Result<(
     if let Some(number) = filter.incident {
         q.push(" AND i.number = ").push_bind(number);
     }
-    let rows: Vec<Row> = q.build_query_as().fetch_all(pool).await?;
-    let mut items: Vec<ActionItem> = rows
-        .into_iter()
-        .map(|r| r.into_item(j))
-        .filter(|i| (!filter.overdue || i.overdue) && (!filter.unscheduled || i.unscheduled))
-        .collect();
-    sort(&mut items, &filter.sort);
-    let mut counts = ItemCounts { total: items.len() as i64, ..Default::default() };
-    for i in &items {
-        match i.status {
-            ItemStatus::Open => counts.open += 1,
-            ItemStatus::InProgress => counts.in_progress += 1,
-            ItemStatus::Done => counts.done += 1,
-            ItemStatus::WontDo => counts.wont_do += 1,
-        }
-        counts.overdue += i64::from(i.overdue);
-        counts.unscheduled += i64::from(i.unscheduled);
+    if filter.overdue {
+        q.push(" AND ").push(OVERDUE).push_bind(j.today).push(")");
     }
-    Ok((items, counts))
+    if filter.unscheduled {
+        q.push(" AND ").push(UNSCHEDULED);
+    }
+    Ok(())
 }
 
-/// `due`: soonest due first (undated last), then priority; `priority`: P1 first, then
-/// due; `age`: oldest first.
-fn sort(items: &mut [ActionItem], by: &str) {
-    let due_key = |i: &ActionItem| (i.due_date.is_none(), i.due_date);
-    match by {
-        "priority" => items.sort_by_key(|i| (i.priority, due_key(i), i.id)),
-        "age" => items.sort_by_key(|i| (i.created_at, i.id)),
-        _ => items.sort_by_key(|i| (due_key(i), i.priority, i.id)),
+/// Up to `limit` items matching the filter after `cursor`, in the filter's order, and
+/// the cursor of the next page if there is one.
+async fn page(pool: &PgPool, filter: &ItemFilter, j: &Judgement, cursor: Option<Cursor>, limit: i64) -> Result<(Vec<ActionItem>, Option<Cursor>), AppError> {
+    let sort = Sort::parse(&filter.sort);
+    let mut q = QueryBuilder::new(SELECT);
+    q.push(" WHERE true");
+    push_filter(&mut q, filter, j)?;
+    if let Some(cursor) = cursor {
+        cursor.push_after(&mut q);
     }
+    q.push(sort.order_by()).push(" LIMIT ").push_bind(limit + 1);
+    let mut rows: Vec<Row> = q.build_query_as().fetch_all(pool).await?;
+    let more = rows.len() as i64 > limit;
+    rows.truncate(limit as usize);
+    let items: Vec<ActionItem> = rows.into_iter().map(|r| r.into_item(j)).collect();
+    let next = if more { items.last().map(|last| sort.cursor_after(last)) } else { None };
+    Ok((items, next))
+}
+
+/// How many items match the filter, in total and by status and flag.
+async fn counts(pool: &PgPool, filter: &ItemFilter, j: &Judgement) -> Result<ItemCounts, AppError> {
+    let mut q = QueryBuilder::new(
+        "SELECT count(*), count(*) FILTER (WHERE a.status = 'open'), count(*) FILTER (WHERE a.status = 'in_progress'),
+                count(*) FILTER (WHERE a.status = 'done'), count(*) FILTER (WHERE a.status = 'wont_do'),
+                count(*) FILTER (WHERE ",
+    );
+    q.push(OVERDUE).push_bind(j.today).push(")), count(*) FILTER (WHERE ").push(UNSCHEDULED).push(")");
+    q.push(" FROM action_items a JOIN incidents i ON i.id = a.incident_id WHERE true");
+    push_filter(&mut q, filter, j)?;
+    let (total, open, in_progress, done, wont_do, overdue, unscheduled): (i64, i64, i64, i64, i64, i64, i64) =
+        q.build_query_as().fetch_one(pool).await?;
+    Ok(ItemCounts { total, open, in_progress, done, wont_do, overdue, unscheduled })
+}
+
+/// One page of the tracker (after `filter.cursor`), the counts of every match, and the
+/// cursor of the next page.
+pub async fn list(pool: &PgPool, filter: &ItemFilter, j: &Judgement) -> Result<(Vec<ActionItem>, ItemCounts, Option<String>), AppError> {
+    let cursor = Cursor::parse(&filter.cursor, Sort::parse(&filter.sort))?;
+    let (items, next) = page(pool, filter, j, cursor, PAGE_SIZE).await?;
+    let counts = counts(pool, filter, j).await?;
+    Ok((items, counts, next.map(Cursor::encode)))
+}
+
+/// Where the next batch of a CSV export starts.
+#[derive(Debug, Clone, Copy)]
+pub struct CsvCursor(Cursor);
+
+/// One batch of the CSV export of every item matching the filter ([`CSV_BATCH`] items;
+/// the header first when `after` is `None`), and where the next batch starts: the
+/// export is streamed a batch at a time as the receiver takes it.
+pub async fn csv_batch(pool: &PgPool, filter: &ItemFilter, j: &Judgement, after: Option<CsvCursor>) -> Result<(String, Option<CsvCursor>), AppError> {
+    let (items, next) = page(pool, filter, j, after.map(|c| c.0), CSV_BATCH).await?;
+    let header = if after.is_none() { csv_header() } else { String::new() };
+    Ok((header + &csv_rows(&items), next.map(CsvCursor)))
 }
 
 pub async fn get(pool: &PgPool, id: i64, j: &Judgement) -> Result<ActionItem, AppError> {
@@ -449,60 +606,58 @@ pub async fn history(pool: &PgPool, id: i64) -> Result<Vec<ItemChange>, AppError
 }
 
 /// Per team: open, overdue, unscheduled, done in 30 days, median days to done, and
-/// open-vs-done for each of the last 12 weeks.
+/// open-vs-done for each of the last 12 weeks; aggregated in the database.
 pub async fn summary(pool: &PgPool, j: &Judgement) -> Result<Vec<TeamSummary>, AppError> {
-    let rows: Vec<Row> = sqlx::query_as(&format!("{SELECT} ORDER BY lower(coalesce(t.name, '')), a.id")).fetch_all(pool).await?;
-    let mut teams: Vec<TeamSummary> = Vec::new();
-    let mut durations: Vec<Vec<f64>> = Vec::new();
-    for row in rows {
-        let item = row.into_item(j);
-        let slot = match teams.iter().position(|t| t.team_id == item.team_id) {
-            Some(i) => i,
-            None => {
-                teams.push(TeamSummary {
-                    team_id: item.team_id,
-                    team_name: item.team_name.clone().unwrap_or_else(|| "No team".into()),
-                    open: 0,
-                    overdue: 0,
-                    unscheduled: 0,
-                    done_30_days: 0,
-                    median_days_to_done: None,
-                    weeks: vec![(0, 0); 12],
-                });
-                durations.push(Vec::new());
-                teams.len() - 1
+    #[allow(clippy::type_complexity)]
+    let rows: Vec<(Option<i64>, Option<String>, i64, i64, i64, i64, Option<f64>)> = sqlx::query_as(&format!(
+        "SELECT a.team_id, min(t.name),
+                count(*) FILTER (WHERE a.status IN ('open', 'in_progress')),
+                count(*) FILTER (WHERE {OVERDUE}$1)),
+                count(*) FILTER (WHERE {UNSCHEDULED}),
+                count(*) FILTER (WHERE a.status = 'done' AND a.closed_at > $2 - interval '30 days'),
+                percentile_cont(0.5) WITHIN GROUP (ORDER BY (extract(epoch FROM a.closed_at - a.created_at) / 86400)::float8)
+                    FILTER (WHERE a.status = 'done' AND a.closed_at IS NOT NULL)
+           FROM action_items a LEFT JOIN teams t ON t.id = a.team_id
+          GROUP BY a.team_id
+          ORDER BY lower(coalesce(min(t.name), '')), a.team_id NULLS FIRST"
+    ))
+    .bind(j.today)
+    .bind(j.now)
+    .fetch_all(pool)
+    .await?;
+    // Week w (0 = eleven weeks ago … 11 = the one ending now) ends at now - (11 - w) weeks.
+    let weeks: Vec<(Option<i64>, i32, i64, i64)> = sqlx::query_as(
+        "SELECT a.team_id, w.n::int,
+                count(*) FILTER (WHERE a.created_at <= w.end_at AND (a.closed_at IS NULL OR a.closed_at > w.end_at)),
+                count(*) FILTER (WHERE a.status = 'done' AND a.closed_at > w.end_at - interval '1 week' AND a.closed_at <= w.end_at)
+           FROM action_items a,
+                LATERAL (SELECT n, $1 - make_interval(weeks => 11 - n) AS end_at FROM generate_series(0, 11) n) w
+          GROUP BY a.team_id, w.n",
+    )
+    .bind(j.now)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(team_id, team_name, open, overdue, unscheduled, done_30_days, median_days_to_done)| {
+            let mut chart = vec![(0, 0); 12];
+            for (_, n, open_then, done_then) in weeks.iter().filter(|w| w.0 == team_id) {
+                if let Some(week) = chart.get_mut(*n as usize) {
+                    *week = (*open_then, *done_then);
+                }
             }
-        };
-        let team = &mut teams[slot];
-        team.open += i64::from(!item.status.is_closed());
-        team.overdue += i64::from(item.overdue);
-        team.unscheduled += i64::from(item.unscheduled);
-        let done_at = item.closed_at.filter(|_| item.status == ItemStatus::Done);
-        if let Some(done) = done_at {
-            team.done_30_days += i64::from(done > j.now - Duration::days(30));
-            durations[slot].push((done - item.created_at).as_seconds_f64() / 86_400.0);
-        }
-        for (w, week) in team.weeks.iter_mut().enumerate() {
-            let end = j.now - Duration::weeks(11 - w as i64);
-            let start = end - Duration::weeks(1);
-            let open_then = item.created_at <= end && item.closed_at.is_none_or(|c| c > end);
-            week.0 += i64::from(open_then);
-            week.1 += i64::from(done_at.is_some_and(|d| d > start && d <= end));
-        }
-    }
-    for (team, mut days) in teams.iter_mut().zip(durations) {
-        team.median_days_to_done = median(&mut days);
-    }
-    Ok(teams)
-}
-
-fn median(values: &mut [f64]) -> Option<f64> {
-    if values.is_empty() {
-        return None;
-    }
-    values.sort_by(f64::total_cmp);
-    let mid = values.len() / 2;
-    Some(if values.len() % 2 == 0 { (values[mid - 1] + values[mid]) / 2.0 } else { values[mid] })
+            TeamSummary {
+                team_id,
+                team_name: team_name.unwrap_or_else(|| "No team".into()),
+                open,
+                overdue,
+                unscheduled,
+                done_30_days,
+                median_days_to_done,
+                weeks: chart,
+            }
+        })
+        .collect())
 }
 
 /// The CSV export's columns, in their documented, stable order.
@@ -511,11 +666,15 @@ pub const CSV_COLUMNS: [&str; 15] = [
     "overdue", "unscheduled", "created_at", "closed_at", "wont_do_reason", "description",
 ];
 
-/// The items as CSV (RFC 4180). Cells that a spreadsheet would run as a formula
+/// The CSV's first line (RFC 4180 line ends).
+fn csv_header() -> String {
+    format!("{}\r\n", CSV_COLUMNS.join(","))
+}
+
+/// Items as CSV lines (RFC 4180). Cells that a spreadsheet would run as a formula
 /// (starting with `=`, `+`, `-`, `@`, tab or carriage return) are prefixed with `'`.
-pub fn to_csv(items: &[ActionItem]) -> String {
-    let mut out = CSV_COLUMNS.join(",");
-    out.push_str("\r\n");
+fn csv_rows(items: &[ActionItem]) -> String {
+    let mut out = String::new();
     for i in items {
         let cells = [
             i.id.to_string(),

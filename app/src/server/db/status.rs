@@ -15,6 +15,10 @@ pub use crate::model::{PublicIncident, PublicService, PublicStatus, PublicUpdate
 
 pub const HISTORY_DAYS: i64 = 90;
 
+/// The channel on which the database announces a change to what the public sees
+/// (triggers on the tables read here, migration `20261201002001_public_status_changes`).
+pub const CHANNEL: &str = "foghorn_public";
+
 /// Public incidents that touched the last 90 days, with their public services.
 struct Row {
     id: i64,

@@ -87,11 +87,13 @@ pub async fn append(
     Ok(seq)
 }
 
-/// Entries of an incident with a sequence number above `after`, oldest first.
-pub async fn after(pool: &PgPool, incident_id: i64, after: i64) -> Result<Vec<TimelineEntry>, AppError> {
-    let rows: Vec<EntryRow> = sqlx::query_as(&format!("{SELECT} WHERE e.incident_id = $1 AND e.seq > $2 ORDER BY e.seq"))
+/// The first `limit` entries of an incident with a sequence number above `after`,
+/// oldest first.
+pub async fn after(pool: &PgPool, incident_id: i64, after: i64, limit: i64) -> Result<Vec<TimelineEntry>, AppError> {
+    let rows: Vec<EntryRow> = sqlx::query_as(&format!("{SELECT} WHERE e.incident_id = $1 AND e.seq > $2 ORDER BY e.seq LIMIT $3"))
         .bind(incident_id)
         .bind(after)
+        .bind(limit)
         .fetch_all(pool)
         .await?;
     Ok(rows.into_iter().map(Into::into).collect())
@@ -128,7 +130,7 @@ pub async fn post_note(pool: &PgPool, number: i64, author_id: i64, body: &str) -
     let incident = super::incidents::lock(&mut tx, number).await?;
     let seq = append(&mut tx, incident.id, "note", Some(author_id), &body).await?;
     tx.commit().await?;
-    let entries = after(pool, incident.id, seq - 1).await?;
+    let entries = after(pool, incident.id, seq - 1, 1).await?;
     entries.into_iter().next().ok_or(AppError::Internal)
 }
 
