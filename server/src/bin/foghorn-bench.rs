@@ -197,7 +197,8 @@ async fn run(args: &Args, pool: &PgPool, user: &Viewer, active: i64, port: u16) 
         format!(
             "wrk.method = \"POST\"\nwrk.body = \"number={busy}&body=benchmark+note\"\n\
              wrk.headers[\"Content-Type\"] = \"application/x-www-form-urlencoded\"\n\
-             wrk.headers[\"Accept\"] = \"application/json\"\n"
+             wrk.headers[\"Accept\"] = \"application/json\"\n\
+             wrk.headers[\"Sec-Fetch-Site\"] = \"same-origin\"\n"
         ),
     )?;
     let ours = wrk(&format!("http://127.0.0.1:{port}/api/post_note"), &cookie, Some(&script), 16, &args.duration)?;
@@ -251,7 +252,8 @@ async fn public_flood(args: &Args, pool: &PgPool, user: &Viewer, active: i64, po
         format!(
             "{}wrk.method = \"POST\"\nwrk.body = \"number={busy}&body=flood+note\"\n\
              wrk.headers[\"Content-Type\"] = \"application/x-www-form-urlencoded\"\n\
-             wrk.headers[\"Accept\"] = \"application/json\"\n",
+             wrk.headers[\"Accept\"] = \"application/json\"\n\
+             wrk.headers[\"Sec-Fetch-Site\"] = \"same-origin\"\n",
             std::fs::read_to_string(paced_script(2, RESPONDER_POSTS_PER_S)?)?
         ),
     )?;
@@ -420,7 +422,7 @@ async fn wait_healthy(port: u16) -> Result<(), BoxError> {
 async fn sign_in(port: u16, email: &str) -> Result<String, BoxError> {
     let body = format!("email={}&password={}", email.replace('@', "%40"), PASSWORD.replace(' ', "+"));
     let request = format!(
-        "POST /api/sign_in HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nAccept: application/json\r\n\
+        "POST /api/sign_in HTTP/1.1\r\nHost: 127.0.0.1\r\nSec-Fetch-Site: same-origin\r\nConnection: close\r\nAccept: application/json\r\n\
          Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
         body.len()
     );
@@ -579,7 +581,7 @@ async fn fanout(pool: &PgPool, port: u16, cookie: &str, number: i64, subscribers
         let sent = epoch.elapsed().as_micros();
         let body = format!("number={number}&body=fanout-probe-{sent}");
         let request = format!(
-            "POST /api/post_note HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nCookie: {cookie}\r\nAccept: application/json\r\n\
+            "POST /api/post_note HTTP/1.1\r\nHost: 127.0.0.1\r\nSec-Fetch-Site: same-origin\r\nConnection: close\r\nCookie: {cookie}\r\nAccept: application/json\r\n\
              Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
             body.len()
         );
