@@ -2,9 +2,16 @@
 
 use crate::components::layout::AppLayout;
 use crate::pages::{
-    account::AccountPage, actions::ActionsPage, admin::AdminPage, dashboard::DashboardPage, errors::NotFound,
+    account::AccountPage,
+    actions::ActionsPage,
+    admin::AdminPage,
+    dashboard::DashboardPage,
+    errors::NotFound,
     incidents::{declare::DeclarePage, detail::IncidentPage, history::HistoryPage},
-    postmortems::{index::PostmortemsPage, page::PostmortemPage}, runbooks::{NewRunbookPage, RunbookPage, RunbooksPage}, setup::SetupPage, sign_in::SignInPage,
+    postmortems::{index::PostmortemsPage, page::PostmortemPage},
+    runbooks::{NewRunbookPage, RunbookPage, RunbooksPage},
+    setup::SetupPage,
+    sign_in::SignInPage,
 };
 use leptos::prelude::*;
 use leptos_meta::{HashedStylesheet, MetaTags, Title, provide_meta_context};

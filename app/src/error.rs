@@ -3,8 +3,8 @@
 //! It is serializable so the browser can show it, and opaque for internal failures:
 //! details of those are logged on the server and never sent to the client.
 
-use serde::{Deserialize, Serialize};
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 pub enum AppError {
@@ -21,7 +21,9 @@ pub enum AppError {
     Conflict(String),
     /// A save based on an old version of a document (postmortem, runbook). It carries
     /// the current version so the editor can show it beside the text the user kept.
-    #[error("{author} saved version {version} while you were editing. Your text is kept: compare, merge and save again.")]
+    #[error(
+        "{author} saved version {version} while you were editing. Your text is kept: compare, merge and save again."
+    )]
     EditConflict { version: i32, author: String, content: String },
     #[error("{0}")]
     TooManyRequests(String),

@@ -159,7 +159,6 @@ impl ServeArgs {
     }
 
     pub fn secure(&self) -> bool {
-        self.secure_cookies
-            .unwrap_or_else(|| self.public_url.as_deref().is_some_and(|u| u.starts_with("https://")))
+        self.secure_cookies.unwrap_or_else(|| self.public_url.as_deref().is_some_and(|u| u.starts_with("https://")))
     }
 }

@@ -77,10 +77,7 @@ impl Worker {
             ),
             None => None,
         };
-        settings
-            .mail_from
-            .parse::<Mailbox>()
-            .map_err(|e| format!("FOGHORN_MAIL_FROM is not an address: {e}"))?;
+        settings.mail_from.parse::<Mailbox>().map_err(|e| format!("FOGHORN_MAIL_FROM is not an address: {e}"))?;
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(10))
             .user_agent("Foghorn")
@@ -122,7 +119,8 @@ impl Worker {
                 }
                 Err(failure) => {
                     let attempt = message.attempts + 1;
-                    let retry_in = (failure.retry && attempt < self.settings.max_attempts).then(|| self.backoff(attempt));
+                    let retry_in =
+                        (failure.retry && attempt < self.settings.max_attempts).then(|| self.backoff(attempt));
                     tracing::warn!(target: "foghorn::delivery", id = message.id, attempt, error = ?failure.error, retry = retry_in.is_some(), "not sent");
                     outbox::mark_failed(&mut tx, message.id, &failure.error, retry_in).await?;
                 }
@@ -141,7 +139,11 @@ impl Worker {
     async fn send(&self, message: &Pending) -> Result<(), Failure> {
         let payload: Payload = serde_json::from_str(&message.body_json)
             .map_err(|e| Failure { error: format!("unreadable message: {e}"), retry: false })?;
-        let link = format!("{}/incidents/{}", self.settings.base_url.trim_end_matches('/'), incident_ref(payload.incident_number));
+        let link = format!(
+            "{}/incidents/{}",
+            self.settings.base_url.trim_end_matches('/'),
+            incident_ref(payload.incident_number)
+        );
         match message.channel.as_str() {
             "email" => self.send_email(message, &payload, &link).await,
             _ => self.send_webhook(message, &payload, &link).await,
@@ -156,7 +158,8 @@ impl Worker {
             .recipient
             .parse()
             .map_err(|e| Failure { error: format!("bad recipient address: {e}"), retry: false })?;
-        let from: Mailbox = self.settings.mail_from.parse().map_err(|e| Failure { error: format!("{e}"), retry: false })?;
+        let from: Mailbox =
+            self.settings.mail_from.parse().map_err(|e| Failure { error: format!("{e}"), retry: false })?;
         let domain = from.email.domain().to_owned();
         let (text, html) = email_bodies(payload, link);
         let email = Message::builder()
@@ -174,7 +177,9 @@ impl Worker {
     }
 
     async fn send_webhook(&self, message: &Pending, payload: &Payload, link: &str) -> Result<(), Failure> {
-        let (Some(url), Some(format), Some(secret)) = (&message.webhook_url, &message.webhook_format, &message.webhook_secret) else {
+        let (Some(url), Some(format), Some(secret)) =
+            (&message.webhook_url, &message.webhook_format, &message.webhook_secret)
+        else {
             return Err(Failure { error: "the webhook was deleted".into(), retry: false });
         };
         let url = reqwest::Url::parse(url).map_err(|e| Failure { error: format!("not a URL: {e}"), retry: false })?;
@@ -224,13 +229,8 @@ pub fn sign(secret: &str, timestamp: &str, body: &str) -> String {
 fn email_bodies(p: &Payload, link: &str) -> (String, String) {
     let reference = incident_ref(p.incident_number);
     let drill = if p.is_drill { "[DRILL] This is a rehearsal, not a real incident.\n\n" } else { "" };
-    let mut text = format!(
-        "{drill}{reference} {} — {} — {}\n\n{}\n",
-        p.title,
-        p.severity.label(),
-        p.status.label(),
-        p.headline
-    );
+    let mut text =
+        format!("{drill}{reference} {} — {} — {}\n\n{}\n", p.title, p.severity.label(), p.status.label(), p.headline);
     if !p.details.is_empty() {
         text += &format!("\n{}\n", p.details);
     }
@@ -238,13 +238,21 @@ fn email_bodies(p: &Payload, link: &str) -> (String, String) {
     let escape = crate::escape_html;
     let html = format!(
         "<!doctype html><html><body style=\"font-family:sans-serif\">{}<h2>{} {}</h2><p><strong>{}</strong> · {}</p><p>{}</p>{}<p><a href=\"{}\">Open {} in Foghorn</a></p></body></html>",
-        if p.is_drill { "<p style=\"background:#fde68a;padding:6px\"><strong>DRILL</strong>: a rehearsal, not a real incident.</p>" } else { "" },
+        if p.is_drill {
+            "<p style=\"background:#fde68a;padding:6px\"><strong>DRILL</strong>: a rehearsal, not a real incident.</p>"
+        } else {
+            ""
+        },
         escape(&reference),
         escape(&p.title),
         p.severity.label(),
         p.status.label(),
         escape(&p.headline),
-        if p.details.is_empty() { String::new() } else { format!("<pre style=\"white-space:pre-wrap;font-family:inherit\">{}</pre>", escape(&p.details)) },
+        if p.details.is_empty() {
+            String::new()
+        } else {
+            format!("<pre style=\"white-space:pre-wrap;font-family:inherit\">{}</pre>", escape(&p.details))
+        },
         escape(link),
         escape(&reference),
     );

@@ -2,8 +2,8 @@
 //! postmortem as a Markdown file.
 
 use crate::WebSettings;
-use app::model::{incident_ref, parse_incident_ref};
 use app::model::ItemFilter;
+use app::model::{incident_ref, parse_incident_ref};
 use app::server::db::action_items;
 use app::server::db::postmortems::{self, FeedEvent};
 use app::server::policy::{Permission, role_allows};
@@ -44,7 +44,12 @@ pub async fn meetings_feed(
     };
     match allowed {
         Ok(true) => {}
-        Ok(false) => return failure(StatusCode::UNAUTHORIZED, "This calendar address is not valid; copy it again from Postmortems in Foghorn."),
+        Ok(false) => {
+            return failure(
+                StatusCode::UNAUTHORIZED,
+                "This calendar address is not valid; copy it again from Postmortems in Foghorn.",
+            );
+        }
         Err(_) => return failure(StatusCode::INTERNAL_SERVER_ERROR, "Could not read the meetings; try again."),
     }
     let events = match postmortems::feed_events(&state.pool).await {
@@ -72,11 +77,8 @@ pub(crate) fn base_url(web: &WebSettings, headers: &HeaderMap) -> String {
     if let Some(origin) = &web.public_origin {
         return origin.trim_end_matches('/').to_owned();
     }
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .filter(|h| is_plain_host(h))
-        .unwrap_or("localhost");
+    let host =
+        headers.get(header::HOST).and_then(|h| h.to_str().ok()).filter(|h| is_plain_host(h)).unwrap_or("localhost");
     let scheme = if web.secure { "https" } else { "http" };
     format!("{scheme}://{host}")
 }
@@ -113,7 +115,10 @@ pub fn calendar(events: &[FeedEvent], base: &str, uid_domain: &str) -> String {
         let event = Event::new()
             .uid(&format!("postmortem-{}@{uid_domain}", e.postmortem_id))
             .summary(&format!("Postmortem: {} {}", incident_ref(e.incident_number), e.incident_title))
-            .description(&format!("Blameless review of {}. Everyone is welcome.\n{link}", incident_ref(e.incident_number)))
+            .description(&format!(
+                "Blameless review of {}. Everyone is welcome.\n{link}",
+                incident_ref(e.incident_number)
+            ))
             .location(&e.place)
             .url(&link)
             .starts(e.at)
@@ -164,7 +169,9 @@ pub async fn markdown(
             postmortems::to_markdown(&pm),
         )
             .into_response(),
-        Err(err) => failure(StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), &err.to_string()),
+        Err(err) => {
+            failure(StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), &err.to_string())
+        }
     }
 }
 
@@ -182,7 +189,12 @@ pub async fn action_items_csv(
     // The first batch is read before answering, so a bad filter gets its error status.
     let (first, next) = match action_items::csv_batch(&state.pool, &filter, &judgement, None).await {
         Ok(first) => first,
-        Err(err) => return failure(StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), &err.to_string()),
+        Err(err) => {
+            return failure(
+                StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+                &err.to_string(),
+            );
+        }
     };
     let pool = state.pool;
     let rest = futures::stream::unfold(next, move |after| {

@@ -84,12 +84,7 @@ impl EmbeddedPostgres {
     pub async fn start(data_dir: &Path) -> Result<Self, EmbeddedDbError> {
         let bin_dir = find_bin_dir().ok_or(EmbeddedDbError::NotInstalled)?;
         let run_as = if nix::unistd::geteuid().is_root() {
-            Some(
-                nix::unistd::User::from_name("postgres")
-                    .ok()
-                    .flatten()
-                    .ok_or(EmbeddedDbError::NoUnprivilegedUser)?,
-            )
+            Some(nix::unistd::User::from_name("postgres").ok().flatten().ok_or(EmbeddedDbError::NoUnprivilegedUser)?)
         } else {
             None
         };
@@ -101,7 +96,8 @@ impl EmbeddedPostgres {
         let socket_dir = if cluster_dir.as_os_str().len() <= MAX_SOCKET_DIR_LEN {
             cluster_dir.clone()
         } else {
-            let short = std::env::temp_dir().join(format!("foghorn-pg-{:x}", fnv1a(cluster_dir.as_os_str().as_encoded_bytes())));
+            let short = std::env::temp_dir()
+                .join(format!("foghorn-pg-{:x}", fnv1a(cluster_dir.as_os_str().as_encoded_bytes())));
             std::fs::create_dir_all(&short).map_err(io_error(&short))?;
             short
         };
@@ -118,11 +114,8 @@ impl EmbeddedPostgres {
         if !db.cluster_dir.join("PG_VERSION").exists() {
             tracing::info!(dir = %db.cluster_dir.display(), "creating the embedded PostgreSQL cluster");
             let cluster = db.cluster_dir.to_string_lossy().into_owned();
-            db.run(
-                "initdb",
-                &["-D", &cluster, "-U", SUPERUSER, "--auth=trust", "--encoding=UTF8", "--no-locale"],
-            )
-            .await?;
+            db.run("initdb", &["-D", &cluster, "-U", SUPERUSER, "--auth=trust", "--encoding=UTF8", "--no-locale"])
+                .await?;
         }
         if db.is_running().await {
             tracing::info!("joining the embedded PostgreSQL cluster that is already running");
@@ -163,15 +156,14 @@ impl EmbeddedPostgres {
             "-c listen_addresses='' -c unix_socket_directories='{}' -c unix_socket_permissions=0700",
             self.socket_dir.display()
         );
-        self.run("pg_ctl", &["-D", &cluster, "-l", &log, "-o", &options, "-w", "-t", "60", "start"])
-            .await
-            .map_err(|err| match err {
-                EmbeddedDbError::Command { program, detail } => EmbeddedDbError::Command {
-                    program,
-                    detail: format!("{detail} (see {log})"),
-                },
+        self.run("pg_ctl", &["-D", &cluster, "-l", &log, "-o", &options, "-w", "-t", "60", "start"]).await.map_err(
+            |err| match err {
+                EmbeddedDbError::Command { program, detail } => {
+                    EmbeddedDbError::Command { program, detail: format!("{detail} (see {log})") }
+                }
                 other => other,
-            })?;
+            },
+        )?;
         tracing::info!(socket = %self.socket_dir.display(), "embedded PostgreSQL started");
         Ok(())
     }
@@ -201,10 +193,10 @@ impl EmbeddedPostgres {
         if let Some(user) = &self.run_as {
             command.uid(user.uid.as_raw()).gid(user.gid.as_raw()).env("HOME", &user.dir);
         }
-        let output = command.output().await.map_err(|e| EmbeddedDbError::Command {
-            program: program.to_owned(),
-            detail: e.to_string(),
-        })?;
+        let output = command
+            .output()
+            .await
+            .map_err(|e| EmbeddedDbError::Command { program: program.to_owned(), detail: e.to_string() })?;
         if output.status.success() {
             Ok(output)
         } else {

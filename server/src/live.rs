@@ -23,8 +23,8 @@ use sqlx::PgPool;
 use sqlx::postgres::PgListener;
 use std::collections::{HashMap, VecDeque};
 use std::convert::Infallible;
-use std::sync::{Arc, Mutex};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::broadcast;
 use tower_sessions::Session;
@@ -148,7 +148,12 @@ pub async fn start(pool: PgPool) -> Result<Hub, sqlx::Error> {
     let mut listener = listen(&pool).await?;
     let (sender, _) = broadcast::channel(1024);
     let public_changes = Arc::new(AtomicU64::new(0));
-    let hub = Hub { sender: sender.clone(), closing: tokio::sync::watch::Sender::new(false), open: Arc::default(), public_changes: public_changes.clone() };
+    let hub = Hub {
+        sender: sender.clone(),
+        closing: tokio::sync::watch::Sender::new(false),
+        open: Arc::default(),
+        public_changes: public_changes.clone(),
+    };
     let public_changed = move || {
         public_changes.fetch_add(1, Ordering::AcqRel);
     };
@@ -239,10 +244,7 @@ struct Subscriber {
 }
 
 fn entry_event(entry: &TimelineEntry) -> Event {
-    Event::default()
-        .event("timeline")
-        .id(entry.seq.to_string())
-        .data(serde_json::to_string(entry).unwrap_or_default())
+    Event::default().event("timeline").id(entry.seq.to_string()).data(serde_json::to_string(entry).unwrap_or_default())
 }
 
 impl Subscriber {
@@ -252,7 +254,8 @@ impl Subscriber {
     /// entry may have been missed too.
     async fn catch_up(&mut self, resync: bool) -> Result<(), ()> {
         if let Some((incident_id, last)) = self.incident.as_mut() {
-            let entries = db::timeline::after(&self.state.pool, *incident_id, *last, CATCH_UP_PAGE).await.map_err(|_| ())?;
+            let entries =
+                db::timeline::after(&self.state.pool, *incident_id, *last, CATCH_UP_PAGE).await.map_err(|_| ())?;
             self.behind = entries.len() as i64 == CATCH_UP_PAGE;
             for entry in entries {
                 *last = entry.seq;
@@ -339,16 +342,23 @@ pub async fn stream(
     Query(query): Query<LiveQuery>,
 ) -> Response {
     let Some(me) = user.0 else {
-        return (StatusCode::UNAUTHORIZED, axum::Json(serde_json::json!({
-            "error": "unauthenticated", "message": "Sign in to follow incidents live."
-        })))
+        return (
+            StatusCode::UNAUTHORIZED,
+            axum::Json(serde_json::json!({
+                "error": "unauthenticated", "message": "Sign in to follow incidents live."
+            })),
+        )
             .into_response();
     };
     let Some(permit) = hub.admit(me.id) else {
         tracing::warn!(user_id = me.id, "refused: too many open live streams");
-        return (StatusCode::TOO_MANY_REQUESTS, [(header::RETRY_AFTER, "30")], axum::Json(serde_json::json!({
-            "error": "too_many_streams", "message": "Too many live views are open; close some tabs and reload."
-        })))
+        return (
+            StatusCode::TOO_MANY_REQUESTS,
+            [(header::RETRY_AFTER, "30")],
+            axum::Json(serde_json::json!({
+                "error": "too_many_streams", "message": "Too many live views are open; close some tabs and reload."
+            })),
+        )
             .into_response();
     };
     // Subscribe before reading the database, so nothing falls between the two.
@@ -362,15 +372,27 @@ pub async fn stream(
                     .and_then(|v| v.trim().parse::<i64>().ok());
                 Some((id, resume.or(query.after).unwrap_or(0)))
             }
-            Err(err) => return (StatusCode::from_u16(err.status()).unwrap_or(StatusCode::NOT_FOUND), err.to_string()).into_response(),
+            Err(err) => {
+                return (StatusCode::from_u16(err.status()).unwrap_or(StatusCode::NOT_FOUND), err.to_string())
+                    .into_response();
+            }
         },
         None => None,
     };
     let mut check = tokio::time::interval(SESSION_CHECK);
     check.reset();
     let closing = hub.closing.subscribe();
-    let mut subscriber =
-        Subscriber { state, session, changes, incident, behind: false, pending: VecDeque::new(), check, closing, _permit: permit };
+    let mut subscriber = Subscriber {
+        state,
+        session,
+        changes,
+        incident,
+        behind: false,
+        pending: VecDeque::new(),
+        check,
+        closing,
+        _permit: permit,
+    };
     if subscriber.incident.is_some() && subscriber.catch_up(false).await.is_err() {
         return StatusCode::SERVICE_UNAVAILABLE.into_response();
     }

@@ -21,8 +21,8 @@ use tower_sessions::ExpiredDeletion;
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 fn init_logging(filter: &str, format: LogFormat) {
-    let filter = tracing_subscriber::EnvFilter::try_new(filter)
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let filter =
+        tracing_subscriber::EnvFilter::try_new(filter).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     match format {
         LogFormat::Text => builder.init(),
@@ -79,7 +79,9 @@ async fn announce_setup_code(pool: &PgPool, data_dir: &Path) -> Result<(), BoxEr
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
     options.open(&file)?.write_all(format!("{code}\n").as_bytes())?;
-    println!("Foghorn has no users yet. Open it in a browser and create the administrator with this setup code: {code}");
+    println!(
+        "Foghorn has no users yet. Open it in a browser and create the administrator with this setup code: {code}"
+    );
     tracing::warn!(setup_code = %code, file = %file.display(), "no users yet: the first administrator needs this setup code");
     Ok(())
 }
@@ -134,7 +136,10 @@ async fn serve_with(pool: &PgPool, args: &ServeArgs, data_dir: &Path) -> Result<
 
     let deletion = tokio::spawn(session_store(pool).continuously_delete_expired(Duration::from_secs(600)));
     let hub = foghorn::live::start(pool.clone()).await?;
-    hub.limit_streams(foghorn::live::StreamLimits { per_user: args.live_streams_per_user.max(1), overall: args.live_streams.max(1) });
+    hub.limit_streams(foghorn::live::StreamLimits {
+        per_user: args.live_streams_per_user.max(1),
+        overall: args.live_streams.max(1),
+    });
     let delivery = foghorn::delivery::Worker::new(
         pool.clone(),
         foghorn::delivery::DeliverySettings {
@@ -153,7 +158,12 @@ async fn serve_with(pool: &PgPool, args: &ServeArgs, data_dir: &Path) -> Result<
         let every = Duration::from_secs(args.runbook_export_minutes.max(1) * 60);
         tokio::spawn(foghorn::runbook_export::schedule(pool.clone(), dir, every, delivery_stopped.clone()))
     });
-    let app = router(app::server::AppState::new(pool.clone(), auth).with_p1_schedule_days(args.p1_schedule_days), web, leptos_options, hub.clone());
+    let app = router(
+        app::server::AppState::new(pool.clone(), auth).with_p1_schedule_days(args.p1_schedule_days),
+        web,
+        leptos_options,
+        hub.clone(),
+    );
     let listener = tokio::net::TcpListener::bind(args.addr).await?;
     tracing::info!(addr = %listener.local_addr()?, "Foghorn is listening");
     foghorn::serve::serve(listener, app, async move {

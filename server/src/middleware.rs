@@ -36,22 +36,15 @@ const DEFAULT_CSP: &str =
 pub async fn security_headers(State(web): State<WebSettings>, req: Request, next: Next) -> Response {
     let mut response = next.run(req).await;
     let headers = response.headers_mut();
-    headers
-        .entry(header::CONTENT_SECURITY_POLICY)
-        .or_insert(HeaderValue::from_static(DEFAULT_CSP));
+    headers.entry(header::CONTENT_SECURITY_POLICY).or_insert(HeaderValue::from_static(DEFAULT_CSP));
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     headers.insert("cross-origin-opener-policy", HeaderValue::from_static("same-origin"));
-    headers.insert(
-        "permissions-policy",
-        HeaderValue::from_static("camera=(), microphone=(), geolocation=()"),
-    );
+    headers.insert("permissions-policy", HeaderValue::from_static("camera=(), microphone=(), geolocation=()"));
     if web.secure {
-        headers.insert(
-            header::STRICT_TRANSPORT_SECURITY,
-            HeaderValue::from_static("max-age=63072000; includeSubDomains"),
-        );
+        headers
+            .insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=63072000; includeSubDomains"));
     }
     response
 }
@@ -163,7 +156,10 @@ pub async fn resolve_user(State(state): State<AppState>, session: Session, mut r
     let user = match sessions::resolve(&state, &session).await {
         Ok(user) => user,
         // Encoded as a server function's error, so the browser can show what it says.
-        Err(err) => return (StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), axum::Json(err)).into_response(),
+        Err(err) => {
+            return (StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), axum::Json(err))
+                .into_response();
+        }
     };
     req.extensions_mut().insert(CurrentUser(user));
     req.extensions_mut().insert(ClientIp(ip));
@@ -177,7 +173,11 @@ fn is_static(path: &str) -> bool {
 
 /// Paths anyone may fetch without signing in (server functions check the caller themselves).
 fn is_public(path: &str) -> bool {
-    is_static(path) || path.starts_with("/api/") || path == "/status" || path == "/status.json" || path.starts_with("/status/")
+    is_static(path)
+        || path.starts_with("/api/")
+        || path == "/status"
+        || path == "/status.json"
+        || path.starts_with("/status/")
 }
 
 /// The sign-in page, carrying the page a signed-out visitor asked for (when it is a GET
@@ -222,7 +222,6 @@ pub async fn guard_pages(State(state): State<AppState>, req: Request, next: Next
         },
     }
 }
-
 
 /// Gives server-function errors their HTTP status. The server-function runtime answers
 /// every error with 500 — including arguments that fail to parse, before the function

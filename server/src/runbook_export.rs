@@ -25,12 +25,8 @@ table{border-collapse:collapse}td,th{border:1px solid #d9dde5;padding:.3rem .6re
 
 /// `12-database-failover`: stable per runbook (the id), readable (the title).
 fn slug(r: &Exported) -> String {
-    let words: String = r
-        .title
-        .to_lowercase()
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
-        .collect();
+    let words: String =
+        r.title.to_lowercase().chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).collect();
     let words: Vec<&str> = words.split('-').filter(|w| !w.is_empty()).collect();
     let mut slug = format!("{}-{}", r.id, words.join("-"));
     slug.truncate(80);
@@ -80,7 +76,10 @@ pub fn bundle(runbooks: &[Exported], at: OffsetDateTime) -> Vec<File> {
             r.body_html
         );
         files.push(File { path: html_path.clone(), content: page(&r.title, &body).into_bytes() });
-        files.push(File { path: md_path.clone(), content: format!("# {}\n\n{}\n", r.title, r.body.trim_end()).into_bytes() });
+        files.push(File {
+            path: md_path.clone(),
+            content: format!("# {}\n\n{}\n", r.title, r.body.trim_end()).into_bytes(),
+        });
         manifest.push(serde_json::json!({
             "id": r.id,
             "title": r.title,
@@ -160,8 +159,14 @@ fn check_replaceable(out: &Path) -> std::io::Result<()> {
     }
     let manifest: Option<serde_json::Value> =
         std::fs::read(out.join("manifest.json")).ok().and_then(|bytes| serde_json::from_slice(&bytes).ok());
-    let earlier_export = manifest.is_some_and(|m| m.get("exported_at").is_some_and(|t| t.is_string()) && m.get("runbooks").is_some_and(|r| r.is_array()));
-    if earlier_export { Ok(()) } else { Err(refuse("it is not empty and holds no manifest.json from an earlier export")) }
+    let earlier_export = manifest.is_some_and(|m| {
+        m.get("exported_at").is_some_and(|t| t.is_string()) && m.get("runbooks").is_some_and(|r| r.is_array())
+    });
+    if earlier_export {
+        Ok(())
+    } else {
+        Err(refuse("it is not empty and holds no manifest.json from an earlier export"))
+    }
 }
 
 /// The bundle as a `.zip` (stored, not compressed: it is small text).
@@ -176,12 +181,21 @@ pub fn zip(files: &[File]) -> zip::result::ZipResult<Vec<u8>> {
 }
 
 /// Keeps an export fresh: every `every`, until `stop`.
-pub async fn schedule(pool: PgPool, out: PathBuf, every: std::time::Duration, mut stop: tokio::sync::watch::Receiver<bool>) {
+pub async fn schedule(
+    pool: PgPool,
+    out: PathBuf,
+    every: std::time::Duration,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
     loop {
         match current_bundle(&pool).await {
             Ok(files) => match write_dir(&out, &files) {
-                Ok(()) => tracing::info!(target: "foghorn::export", dir = %out.display(), files = files.len(), "runbooks exported"),
-                Err(err) => tracing::error!(target: "foghorn::export", dir = %out.display(), error = %err, "runbook export failed"),
+                Ok(()) => {
+                    tracing::info!(target: "foghorn::export", dir = %out.display(), files = files.len(), "runbooks exported")
+                }
+                Err(err) => {
+                    tracing::error!(target: "foghorn::export", dir = %out.display(), error = %err, "runbook export failed")
+                }
             },
             Err(err) => tracing::error!(target: "foghorn::export", error = %err, "runbook export failed"),
         }

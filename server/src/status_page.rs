@@ -89,12 +89,22 @@ impl Snapshot {
         };
         let generation = self.hub.public_generation();
         let now = OffsetDateTime::now_utc();
-        let read = async { Ok::<_, app::error::AppError>((status::current(&self.pool, now).await?, status::recent_updates(&self.pool, FEED_ENTRIES).await?)) };
+        let read = async {
+            Ok::<_, app::error::AppError>((
+                status::current(&self.pool, now).await?,
+                status::recent_updates(&self.pool, FEED_ENTRIES).await?,
+            ))
+        };
         let published = match (read.await, stale) {
             (Ok((status, feed)), _) => Published { status, feed, generation, taken_at: Instant::now() },
             (Err(err), Some(stale)) => {
                 tracing::warn!(error = %err, "public status not refreshed; serving the previous copy");
-                Published { status: stale.status.clone(), feed: stale.feed.clone(), generation, taken_at: Instant::now() }
+                Published {
+                    status: stale.status.clone(),
+                    feed: stale.feed.clone(),
+                    generation,
+                    taken_at: Instant::now(),
+                }
             }
             (Err(err), None) => {
                 tracing::warn!(error = %err, "public status unavailable");
@@ -112,7 +122,8 @@ const PAGE_CSP: &str =
     "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'";
 
 fn unavailable() -> Response {
-    (StatusCode::SERVICE_UNAVAILABLE, [(header::RETRY_AFTER, "10")], "The status page is briefly unavailable.").into_response()
+    (StatusCode::SERVICE_UNAVAILABLE, [(header::RETRY_AFTER, "10")], "The status page is briefly unavailable.")
+        .into_response()
 }
 
 fn http_date(t: OffsetDateTime) -> String {
@@ -133,7 +144,13 @@ fn links_for(web: &WebSettings, mut response: Response) -> Response {
 }
 
 /// A cacheable response: 304 when the client's copy (`If-None-Match`) is current.
-fn cached(request: &HeaderMap, content_type: &'static str, body: String, modified: Option<OffsetDateTime>, extra: &[(header::HeaderName, &'static str)]) -> Response {
+fn cached(
+    request: &HeaderMap,
+    content_type: &'static str,
+    body: String,
+    modified: Option<OffsetDateTime>,
+    extra: &[(header::HeaderName, &'static str)],
+) -> Response {
     let digest = Sha256::digest(body.as_bytes());
     let etag = format!("\"{}\"", digest.iter().take(16).map(|b| format!("{b:02x}")).collect::<String>());
     let matches = request
@@ -175,7 +192,11 @@ pub async fn page(State((snapshot, web)): StatusState, headers: HeaderMap) -> Re
     let s = &published.status;
     let base = base_url(&web, &headers);
     let mut html = String::with_capacity(8 * 1024);
-    let headline = if s.overall == ServiceState::Operational { "All systems operational".to_owned() } else { s.overall.label().to_owned() };
+    let headline = if s.overall == ServiceState::Operational {
+        "All systems operational".to_owned()
+    } else {
+        s.overall.label().to_owned()
+    };
     let _ = write!(
         html,
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
@@ -197,12 +218,21 @@ pub async fn page(State((snapshot, web)): StatusState, headers: HeaderMap) -> Re
                 html,
                 "<section class=\"incident\" id=\"{r}\"><h3>{} — {}</h3><p><time>Since {}</time></p><ul>",
                 crate::escape_html(incident.state.label()),
-                crate::escape_html(&if incident.services.is_empty() { "our services".to_owned() } else { incident.services.join(", ") }),
+                crate::escape_html(&if incident.services.is_empty() {
+                    "our services".to_owned()
+                } else {
+                    incident.services.join(", ")
+                }),
                 utc(incident.started_at),
                 r = incident_ref(incident.number)
             );
             for update in &incident.updates {
-                let _ = write!(html, "<li><time>{}</time><p>{}</p></li>", utc(update.posted_at), crate::escape_html(&update.text));
+                let _ = write!(
+                    html,
+                    "<li><time>{}</time><p>{}</p></li>",
+                    utc(update.posted_at),
+                    crate::escape_html(&update.text)
+                );
             }
             html += "</ul></section>";
         }
@@ -223,7 +253,8 @@ pub async fn page(State((snapshot, web)): StatusState, headers: HeaderMap) -> Re
         let first = OffsetDateTime::now_utc().date() - time::Duration::days(status::HISTORY_DAYS - 1);
         for (i, day) in service.days.iter().enumerate() {
             let date = first + time::Duration::days(i as i64);
-            let _ = write!(html, "<span style=\"background:{}\" title=\"{date}: {}\"></span>", colour(*day), day.label());
+            let _ =
+                write!(html, "<span style=\"background:{}\" title=\"{date}: {}\"></span>", colour(*day), day.label());
         }
         html += "</div>";
     }

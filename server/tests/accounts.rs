@@ -17,7 +17,16 @@ async fn passwords_are_stored_as_argon2id_with_owasp_parameters(pool: PgPool) {
     let (_, admin) = app.user_with_role(Role::Admin).await;
 
     let added = app
-        .call("add_user", &[("email", "Ana@Example.com"), ("display_name", "Ana"), ("role", "responder"), ("password", "a long enough passphrase")], Some(&admin))
+        .call(
+            "add_user",
+            &[
+                ("email", "Ana@Example.com"),
+                ("display_name", "Ana"),
+                ("role", "responder"),
+                ("password", "a long enough passphrase"),
+            ],
+            Some(&admin),
+        )
         .await;
     assert_eq!(added.status, StatusCode::OK, "{}", added.body);
 
@@ -39,8 +48,12 @@ async fn password_policy_is_length_and_not_common(pool: PgPool) {
         let app = &app;
         let admin = admin.clone();
         async move {
-            app.call("add_user", &[("email", email), ("display_name", "X"), ("role", "viewer"), ("password", &password)], Some(&admin))
-                .await
+            app.call(
+                "add_user",
+                &[("email", email), ("display_name", "X"), ("role", "viewer"), ("password", &password)],
+                Some(&admin),
+            )
+            .await
         }
     };
 
@@ -59,7 +72,8 @@ async fn password_policy_is_length_and_not_common(pool: PgPool) {
     let long = "é".repeat(40) + &"z".repeat(60);
     assert_eq!(add("d@example.com", long.clone()).await.status, StatusCode::OK);
     app.sign_in("d@example.com", &long).await;
-    let truncated = app.call("sign_in", &[("email", "d@example.com"), ("password", &long[..long.len() - 1])], None).await;
+    let truncated =
+        app.call("sign_in", &[("email", "d@example.com"), ("password", &long[..long.len() - 1])], None).await;
     assert_eq!(truncated.status, StatusCode::UNPROCESSABLE_ENTITY);
 
     let count: i64 = sqlx::query_scalar("SELECT count(*) FROM users").fetch_one(&app.pool).await.unwrap();
@@ -190,12 +204,20 @@ async fn changing_the_password_ends_the_other_sessions(pool: PgPool) {
     let phone = app.sign_in("responder@example.com", PASSWORD).await;
 
     let wrong = app
-        .call("change_password", &[("current_password", "not it at all"), ("new_password", "a brand new passphrase")], Some(&laptop))
+        .call(
+            "change_password",
+            &[("current_password", "not it at all"), ("new_password", "a brand new passphrase")],
+            Some(&laptop),
+        )
         .await;
     assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
 
     let changed = app
-        .call("change_password", &[("current_password", PASSWORD), ("new_password", "a brand new passphrase")], Some(&laptop))
+        .call(
+            "change_password",
+            &[("current_password", PASSWORD), ("new_password", "a brand new passphrase")],
+            Some(&laptop),
+        )
         .await;
     assert_eq!(changed.status, StatusCode::OK, "{}", changed.body);
 
@@ -208,8 +230,10 @@ async fn changing_the_password_ends_the_other_sessions(pool: PgPool) {
 async fn wrong_email_and_wrong_password_get_the_same_message(pool: PgPool) {
     let app = TestApp::new(pool).await;
     app.create_user("ana@example.com", "Ana", Role::Responder).await;
-    let wrong_password = app.call("sign_in", &[("email", "ana@example.com"), ("password", "nope nope nope")], None).await;
-    let unknown_email = app.call("sign_in", &[("email", "nobody@example.com"), ("password", "nope nope nope")], None).await;
+    let wrong_password =
+        app.call("sign_in", &[("email", "ana@example.com"), ("password", "nope nope nope")], None).await;
+    let unknown_email =
+        app.call("sign_in", &[("email", "nobody@example.com"), ("password", "nope nope nope")], None).await;
     assert_eq!(wrong_password.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(wrong_password.body, unknown_email.body);
     assert!(wrong_password.session_cookie().is_none());
@@ -222,17 +246,21 @@ async fn password_guessing_is_refused_but_the_real_user_still_signs_in(pool: PgP
     let attacker = "203.0.113.66";
 
     for _ in 0..app::server::throttle::PAIR_LIMIT {
-        let guess = app.call_from(attacker, "sign_in", &[("email", "ana@example.com"), ("password", "guess guess")], None).await;
+        let guess = app
+            .call_from(attacker, "sign_in", &[("email", "ana@example.com"), ("password", "guess guess")], None)
+            .await;
         assert_eq!(guess.status, StatusCode::UNPROCESSABLE_ENTITY);
     }
     // Now even the right password from the attacker's address is refused.
-    let refused = app.call_from(attacker, "sign_in", &[("email", "ana@example.com"), ("password", PASSWORD)], None).await;
+    let refused =
+        app.call_from(attacker, "sign_in", &[("email", "ana@example.com"), ("password", PASSWORD)], None).await;
     assert_eq!(refused.status, StatusCode::TOO_MANY_REQUESTS, "{}", refused.body);
     assert!(refused.session_cookie().is_none());
 
     // Ana, from her own address, still gets in (slowed down, not locked out).
     let started = std::time::Instant::now();
-    let ana = app.call_from("198.51.100.7", "sign_in", &[("email", "ana@example.com"), ("password", PASSWORD)], None).await;
+    let ana =
+        app.call_from("198.51.100.7", "sign_in", &[("email", "ana@example.com"), ("password", PASSWORD)], None).await;
     assert!(ana.session_cookie().is_some(), "{} {}", ana.status, ana.body);
     assert!(started.elapsed() >= Duration::from_secs(1), "attempts on an attacked account are slowed");
 }
@@ -257,7 +285,8 @@ async fn concurrent_guesses_are_judged_only_up_to_the_limit(pool: PgPool) {
     assert_eq!(judged + refused, 40, "{statuses:?}");
 
     // Ana, from her own address, still gets in.
-    let ana = app.call_from("198.51.100.7", "sign_in", &[("email", "ana@example.com"), ("password", PASSWORD)], None).await;
+    let ana =
+        app.call_from("198.51.100.7", "sign_in", &[("email", "ana@example.com"), ("password", PASSWORD)], None).await;
     assert!(ana.session_cookie().is_some(), "{} {}", ana.status, ana.body);
 }
 
@@ -272,11 +301,13 @@ async fn one_address_guessing_many_accounts_cannot_lock_out_its_other_users(pool
         assert_eq!(guess.status, StatusCode::UNPROCESSABLE_ENTITY);
     }
     // Guesses on unknown accounts from that address are now refused outright...
-    let unknown = app.call_from(office, "sign_in", &[("email", "nobody@example.com"), ("password", "guess guess")], None).await;
+    let unknown =
+        app.call_from(office, "sign_in", &[("email", "nobody@example.com"), ("password", "guess guess")], None).await;
     assert_eq!(unknown.status, StatusCode::TOO_MANY_REQUESTS, "{}", unknown.body);
     // ...and so is a wrong password for anyone, whatever the account...
     app.create_user("fresh@example.com", "Fresh", Role::Viewer).await;
-    let wrong = app.call_from(office, "sign_in", &[("email", "fresh@example.com"), ("password", "guess guess")], None).await;
+    let wrong =
+        app.call_from(office, "sign_in", &[("email", "fresh@example.com"), ("password", "guess guess")], None).await;
     assert_eq!(wrong.status, StatusCode::TOO_MANY_REQUESTS, "{}", wrong.body);
     // ...but a colleague who types the right password gets in.
     let fresh = app.call_from(office, "sign_in", &[("email", "fresh@example.com"), ("password", PASSWORD)], None).await;
@@ -289,16 +320,26 @@ async fn changing_the_password_is_throttled_like_signing_in(pool: PgPool) {
     let (_, cookie) = app.user_with_role(Role::Responder).await;
     for _ in 0..app::server::throttle::PAIR_LIMIT {
         let wrong = app
-            .call("change_password", &[("current_password", "not it at all"), ("new_password", "a brand new passphrase")], Some(&cookie))
+            .call(
+                "change_password",
+                &[("current_password", "not it at all"), ("new_password", "a brand new passphrase")],
+                Some(&cookie),
+            )
             .await;
         assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", wrong.body);
     }
     let refused = app
-        .call("change_password", &[("current_password", PASSWORD), ("new_password", "a brand new passphrase")], Some(&cookie))
+        .call(
+            "change_password",
+            &[("current_password", PASSWORD), ("new_password", "a brand new passphrase")],
+            Some(&cookie),
+        )
         .await;
     assert_eq!(refused.status, StatusCode::TOO_MANY_REQUESTS, "{}", refused.body);
     // The password did not change (signing in from elsewhere: this address is refused).
-    let elsewhere = app.call_from("198.51.100.7", "sign_in", &[("email", "responder@example.com"), ("password", PASSWORD)], None).await;
+    let elsewhere = app
+        .call_from("198.51.100.7", "sign_in", &[("email", "responder@example.com"), ("password", PASSWORD)], None)
+        .await;
     assert!(elsewhere.session_cookie().is_some(), "{} {}", elsewhere.status, elsewhere.body);
 }
 
@@ -311,7 +352,8 @@ async fn anonymous_page_views_create_no_session(pool: PgPool) {
         assert!(page.status.is_redirection(), "{}", page.status);
         assert!(page.session_cookie().is_none());
     }
-    let sessions: i64 = sqlx::query_scalar("SELECT count(*) FROM tower_sessions.session").fetch_one(&app.pool).await.unwrap();
+    let sessions: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM tower_sessions.session").fetch_one(&app.pool).await.unwrap();
     assert_eq!(sessions, 0);
 }
 
@@ -323,19 +365,29 @@ async fn sign_in_returns_to_the_page_asked_for_and_only_to_a_local_one(pool: PgP
     let location = page.header("location").unwrap().to_owned();
     assert_eq!(location, "/login?next=%2Fincidents%2FINC-7%3Ftab%3Dtimeline");
     let login = app.get(&location, None).await;
-    assert!(login.body.contains(r#"name="next""#) && login.body.contains("/incidents/INC-7?tab=timeline"), "{}", login.body);
+    assert!(
+        login.body.contains(r#"name="next""#) && login.body.contains("/incidents/INC-7?tab=timeline"),
+        "{}",
+        login.body
+    );
 
     let signed_in = app
-        .call("sign_in", &[("email", "ana@example.com"), ("password", PASSWORD), ("next", "/incidents/INC-7?tab=timeline")], None)
+        .call(
+            "sign_in",
+            &[("email", "ana@example.com"), ("password", PASSWORD), ("next", "/incidents/INC-7?tab=timeline")],
+            None,
+        )
         .await;
     assert_eq!(signed_in.header("location"), Some("/incidents/INC-7?tab=timeline"));
 
     for foreign in ["//evil.example.com/x", "https://evil.example.com/", "/\\evil.example.com", "javascript:alert(1)"] {
-        let response = app.call("sign_in", &[("email", "ana@example.com"), ("password", PASSWORD), ("next", foreign)], None).await;
+        let response =
+            app.call("sign_in", &[("email", "ana@example.com"), ("password", PASSWORD), ("next", foreign)], None).await;
         assert_eq!(response.header("location"), Some("/"), "{foreign}");
     }
     let long = format!("/{}", "a".repeat(2001));
-    let response = app.call("sign_in", &[("email", "ana@example.com"), ("password", PASSWORD), ("next", &long)], None).await;
+    let response =
+        app.call("sign_in", &[("email", "ana@example.com"), ("password", PASSWORD), ("next", &long)], None).await;
     assert_eq!(response.header("location"), Some("/"));
     // A path too long to carry is not carried.
     let page = app.get(&long, None).await;
@@ -355,8 +407,16 @@ async fn the_first_visit_creates_the_administrator_and_only_then(pool: PgPool) {
     assert!(setup.body.contains("Create the first administrator"), "{}", setup.body);
 
     // Whoever started Foghorn has the setup code from its log; whoever merely reached it does not.
-    let code = app::server::db::users::issue_setup_code(&app.pool).await.unwrap().expect("a code while there are no users");
-    let admin = |code: &str| [("setup_code", code.to_owned()), ("email", "ada@example.com".into()), ("display_name", "Ada".into()), ("password", PASSWORD.into())];
+    let code =
+        app::server::db::users::issue_setup_code(&app.pool).await.unwrap().expect("a code while there are no users");
+    let admin = |code: &str| {
+        [
+            ("setup_code", code.to_owned()),
+            ("email", "ada@example.com".into()),
+            ("display_name", "Ada".into()),
+            ("password", PASSWORD.into()),
+        ]
+    };
     for wrong in ["", "AAAA-BBBB-CCCC-DDDD-EEEE"] {
         let form = admin(wrong);
         let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
@@ -367,20 +427,34 @@ async fn the_first_visit_creates_the_administrator_and_only_then(pool: PgPool) {
     let users: i64 = sqlx::query_scalar("SELECT count(*) FROM users").fetch_one(&app.pool).await.unwrap();
     assert_eq!(users, 0);
 
-    let bad = app.call("create_first_admin", &[("setup_code", &code), ("email", "not-an-email"), ("display_name", "Ada"), ("password", PASSWORD)], None).await;
+    let bad = app
+        .call(
+            "create_first_admin",
+            &[("setup_code", &code), ("email", "not-an-email"), ("display_name", "Ada"), ("password", PASSWORD)],
+            None,
+        )
+        .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(bad.body.contains("email"), "{}", bad.body);
 
     // Typed by hand: lower case, without the dashes.
     let typed = code.replace('-', "").to_lowercase();
     let created = app
-        .call("create_first_admin", &[("setup_code", &typed), ("email", "ada@example.com"), ("display_name", "Ada"), ("password", PASSWORD)], None)
+        .call(
+            "create_first_admin",
+            &[("setup_code", &typed), ("email", "ada@example.com"), ("display_name", "Ada"), ("password", PASSWORD)],
+            None,
+        )
         .await;
     let cookie = created.session_cookie().expect("the new admin is signed in");
     assert_eq!(app.viewer(Some(&cookie)).await["role"], "admin");
 
     let second = app
-        .call("create_first_admin", &[("setup_code", &code), ("email", "eve@example.com"), ("display_name", "Eve"), ("password", PASSWORD)], None)
+        .call(
+            "create_first_admin",
+            &[("setup_code", &code), ("email", "eve@example.com"), ("display_name", "Eve"), ("password", PASSWORD)],
+            None,
+        )
         .await;
     assert_eq!(second.status, StatusCode::FORBIDDEN);
     let users: i64 = sqlx::query_scalar("SELECT count(*) FROM users").fetch_one(&app.pool).await.unwrap();
@@ -397,9 +471,13 @@ async fn simultaneous_first_visits_create_one_administrator(pool: PgPool) {
         let email = format!("admin{i}@example.com");
         let (app, code) = (&app, &code);
         async move {
-            app.call("create_first_admin", &[("setup_code", code), ("email", &email), ("display_name", "Admin"), ("password", PASSWORD)], None)
-                .await
-                .status
+            app.call(
+                "create_first_admin",
+                &[("setup_code", code), ("email", &email), ("display_name", "Admin"), ("password", PASSWORD)],
+                None,
+            )
+            .await
+            .status
         }
     });
     let statuses = futures::future::join_all(attempts).await;

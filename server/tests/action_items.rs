@@ -39,7 +39,14 @@ async fn status_moves_and_wont_do_needs_a_reason(pool: PgPool) {
     let set = |status: &'static str, reason: &'static str| {
         let app = &app;
         let cookie = cookie.clone();
-        async move { app.call("set_item_status", &[("id", &id.to_string()), ("status", status), ("reason", reason)], Some(&cookie)).await }
+        async move {
+            app.call(
+                "set_item_status",
+                &[("id", &id.to_string()), ("status", status), ("reason", reason)],
+                Some(&cookie),
+            )
+            .await
+        }
     };
     assert_eq!(set("in_progress", "").await.status, StatusCode::OK);
     let refused = set("wont_do", "  ").await;
@@ -60,14 +67,23 @@ async fn status_moves_and_wont_do_needs_a_reason(pool: PgPool) {
 
     // Each change is in the history with who, and on the incident's timeline.
     let history = app.call("action_item_history", &[("id", &id.to_string())], Some(&cookie)).await.json();
-    let moves: Vec<(String, String)> = history.as_array().unwrap().iter()
+    let moves: Vec<(String, String)> = history
+        .as_array()
+        .unwrap()
+        .iter()
         .map(|c| (c["old_value"].as_str().unwrap().to_owned(), c["new_value"].as_str().unwrap().to_owned()))
         .collect();
     let expected = [("open", "in_progress"), ("in_progress", "done"), ("done", "open"), ("open", "wont_do")];
     assert_eq!(moves, expected.map(|(a, b)| (a.to_owned(), b.to_owned())));
     assert!(history.as_array().unwrap().iter().all(|c| c["by"]["display_name"] == "Responder user"));
     let timeline = app.incident(&cookie, number).await["timeline"].clone();
-    let bodies: Vec<&str> = timeline.as_array().unwrap().iter().filter(|e| e["kind"] == "action_item").map(|e| e["body"].as_str().unwrap()).collect();
+    let bodies: Vec<&str> = timeline
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "action_item")
+        .map(|e| e["body"].as_str().unwrap())
+        .collect();
     assert_eq!(bodies.len(), 5, "created + 4 moves: {bodies:?}");
     assert_eq!(bodies[0], format!("Responder user added action item #{id} (P2): Page on disk > 90%"));
     assert_eq!(bodies[2], format!("Responder user marked it done on action item #{id}: Page on disk > 90%"));
@@ -95,10 +111,16 @@ async fn owner_date_and_priority_changes_are_recorded(pool: PgPool) {
         assert_eq!(r.status, StatusCode::OK, "{endpoint}: {}", r.body);
     }
     let history = app.call("action_item_history", &[("id", &i)], Some(&cookie)).await.json();
-    let changes: Vec<(&str, &str, &str)> = history.as_array().unwrap().iter()
+    let changes: Vec<(&str, &str, &str)> = history
+        .as_array()
+        .unwrap()
+        .iter()
         .map(|c| (c["field"].as_str().unwrap(), c["old_value"].as_str().unwrap(), c["new_value"].as_str().unwrap()))
         .collect();
-    assert_eq!(changes, [("owner", "Responder user", "Bob"), ("due_date", "2030-01-15", "2030-02-01"), ("priority", "P1", "P2")]);
+    assert_eq!(
+        changes,
+        [("owner", "Responder user", "Bob"), ("due_date", "2030-01-15", "2030-02-01"), ("priority", "P1", "P2")]
+    );
     // Bad values are named and change nothing.
     for (endpoint, form, field) in [
         ("set_item_due_date", vec![("id", i.as_str()), ("due_date", "next week")], "due_date"),
@@ -109,10 +131,13 @@ async fn owner_date_and_priority_changes_are_recorded(pool: PgPool) {
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{endpoint}: {}", r.body);
         assert_eq!(r.json()["Invalid"]["field"], field);
     }
-    let blank = app.call_json("create_action_item", json!({ "item": { "incident_number": number, "title": "  " } }), Some(&cookie)).await;
+    let blank = app
+        .call_json("create_action_item", json!({ "item": { "incident_number": number, "title": "  " } }), Some(&cookie))
+        .await;
     assert_eq!(blank.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(blank.json()["Invalid"]["field"], "title");
-    let history_after: i64 = sqlx::query_scalar("SELECT count(*) FROM action_item_changes").fetch_one(&app.pool).await.unwrap();
+    let history_after: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM action_item_changes").fetch_one(&app.pool).await.unwrap();
     assert_eq!(history_after, 3);
 }
 
@@ -123,12 +148,23 @@ async fn overdue_and_unscheduled_follow_the_readers_date(pool: PgPool) {
     let number = app.declare(&cookie, "Backups failed", "SEV2").await;
     let now = OffsetDateTime::now_utc();
     let today_utc = now.date();
-    let due_today = create(&app, &cookie, json!({ "incident_number": number, "title": "today", "owner_id": me, "due_date": date(today_utc) })).await;
+    let due_today = create(
+        &app,
+        &cookie,
+        json!({ "incident_number": number, "title": "today", "owner_id": me, "due_date": date(today_utc) }),
+    )
+    .await;
     let due_yesterday = create(&app, &cookie, json!({ "incident_number": number, "title": "yesterday", "owner_id": me, "due_date": date(today_utc - Duration::days(1)) })).await;
-    let no_owner = create(&app, &cookie, json!({ "incident_number": number, "title": "no owner", "due_date": date(today_utc + Duration::days(9)) })).await;
+    let no_owner = create(
+        &app,
+        &cookie,
+        json!({ "incident_number": number, "title": "no owner", "due_date": date(today_utc + Duration::days(9)) }),
+    )
+    .await;
     let no_date = create(&app, &cookie, json!({ "incident_number": number, "title": "no date", "owner_id": me })).await;
     let done_late = create(&app, &cookie, json!({ "incident_number": number, "title": "done", "owner_id": me, "due_date": date(today_utc - Duration::days(5)) })).await;
-    app.call("set_item_status", &[("id", &done_late.to_string()), ("status", "done"), ("reason", "")], Some(&cookie)).await;
+    app.call("set_item_status", &[("id", &done_late.to_string()), ("status", "done"), ("reason", "")], Some(&cookie))
+        .await;
 
     // In UTC, only yesterday's is overdue.
     let utc = tracker(&app, &cookie, json!({ "overdue": true })).await;
@@ -149,7 +185,8 @@ async fn overdue_and_unscheduled_follow_the_readers_date(pool: PgPool) {
             .map(|(id, _)| id)
             .collect();
         expected.sort();
-        let mut got = ids(&tracker(&app, &cookie, json!({ "overdue": true, "tz_offset_minutes": offset_minutes })).await);
+        let mut got =
+            ids(&tracker(&app, &cookie, json!({ "overdue": true, "tz_offset_minutes": offset_minutes })).await);
         got.sort();
         assert_eq!(got, expected, "offset {offset_minutes} min (local date {local})");
     }
@@ -161,7 +198,8 @@ async fn a_p1_left_unscheduled_too_long_is_flagged(pool: PgPool) {
     let (me, cookie) = app.user_with_role(Role::Responder).await;
     let number = app.declare(&cookie, "Replica lag", "SEV1").await;
     let old = create(&app, &cookie, json!({ "incident_number": number, "title": "old P1", "priority": "P1" })).await;
-    let fresh = create(&app, &cookie, json!({ "incident_number": number, "title": "fresh P1", "priority": "P1" })).await;
+    let fresh =
+        create(&app, &cookie, json!({ "incident_number": number, "title": "fresh P1", "priority": "P1" })).await;
     let scheduled = create(&app, &cookie, json!({ "incident_number": number, "title": "scheduled P1", "priority": "P1", "owner_id": me, "due_date": "2030-01-01" })).await;
     let p2 = create(&app, &cookie, json!({ "incident_number": number, "title": "old P2", "priority": "P2" })).await;
     sqlx::query("UPDATE action_items SET created_at = now() - interval '3 days' WHERE id = ANY($1)")
@@ -170,7 +208,13 @@ async fn a_p1_left_unscheduled_too_long_is_flagged(pool: PgPool) {
         .await
         .unwrap();
     let t = tracker(&app, &cookie, json!({})).await;
-    let late: Vec<i64> = t["items"].as_array().unwrap().iter().filter(|i| i["late_to_schedule"] == true).map(|i| i["id"].as_i64().unwrap()).collect();
+    let late: Vec<i64> = t["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["late_to_schedule"] == true)
+        .map(|i| i["id"].as_i64().unwrap())
+        .collect();
     assert_eq!(late, [old], "default: a P1 gets 2 days to be scheduled");
     let _ = fresh;
 }
@@ -185,13 +229,13 @@ async fn the_team_summary_matches_figures_computed_from_the_seed(pool: PgPool) {
     let now = OffsetDateTime::now_utc();
     // (team, created days ago, done days ago or None, due in days or None, owner)
     let seed: Vec<(i64, i64, Option<i64>, Option<i64>, bool)> = vec![
-        (red, 40, Some(35), Some(-38), true),  // done 35 days ago, took 5 days
-        (red, 20, Some(10), Some(-15), true),  // done 10 days ago, took 10 days
-        (red, 10, Some(1), None, true),        // done yesterday, took 9 days
-        (red, 5, None, Some(-2), true),        // open, overdue
-        (red, 3, None, None, false),           // open, unscheduled
-        (blue, 60, Some(2), Some(-70), true),  // done 2 days ago, took 58 days
-        (blue, 14, None, Some(30), true),      // open, on time
+        (red, 40, Some(35), Some(-38), true), // done 35 days ago, took 5 days
+        (red, 20, Some(10), Some(-15), true), // done 10 days ago, took 10 days
+        (red, 10, Some(1), None, true),       // done yesterday, took 9 days
+        (red, 5, None, Some(-2), true),       // open, overdue
+        (red, 3, None, None, false),          // open, unscheduled
+        (blue, 60, Some(2), Some(-70), true), // done 2 days ago, took 58 days
+        (blue, 14, None, Some(30), true),     // open, on time
     ];
     for (i, (team, created, done, due, owner)) in seed.iter().enumerate() {
         let mut item = json!({ "incident_number": number, "title": format!("item {i}"), "team_id": team });
@@ -222,7 +266,11 @@ async fn the_team_summary_matches_figures_computed_from_the_seed(pool: PgPool) {
         let done_30 = rows.iter().filter(|r| r.2.is_some_and(|d| d < 30)).count() as i64;
         let mut took: Vec<f64> = rows.iter().filter_map(|r| r.2.map(|d| (r.1 - d) as f64)).collect();
         took.sort_by(f64::total_cmp);
-        let median = if took.len() % 2 == 1 { took[took.len() / 2] } else { (took[took.len() / 2 - 1] + took[took.len() / 2]) / 2.0 };
+        let median = if took.len() % 2 == 1 {
+            took[took.len() / 2]
+        } else {
+            (took[took.len() / 2 - 1] + took[took.len() / 2]) / 2.0
+        };
         (open, overdue, unscheduled, done_30, median)
     };
     for (name, id) in [("Red", red), ("Blue", blue)] {
@@ -232,7 +280,11 @@ async fn the_team_summary_matches_figures_computed_from_the_seed(pool: PgPool) {
         assert_eq!(t["overdue"], overdue, "{name} overdue");
         assert_eq!(t["unscheduled"], unscheduled, "{name} unscheduled");
         assert_eq!(t["done_30_days"], done_30, "{name} done in 30 days");
-        assert!((t["median_days_to_done"].as_f64().unwrap() - median).abs() < 0.01, "{name} median {} vs {median}", t["median_days_to_done"]);
+        assert!(
+            (t["median_days_to_done"].as_f64().unwrap() - median).abs() < 0.01,
+            "{name} median {} vs {median}",
+            t["median_days_to_done"]
+        );
         // The chart's last week: open now, and done within the last 7 days.
         let weeks = t["weeks"].as_array().unwrap();
         assert_eq!(weeks.len(), 12);
@@ -254,7 +306,12 @@ async fn csv_export_escapes_and_defuses_formulas(pool: PgPool) {
     assert_eq!(response.header("content-type"), Some("text/csv; charset=utf-8"));
     let body = response.body;
     let mut lines = body.split("\r\n");
-    assert_eq!(lines.next(), Some("id,incident,incident_title,title,status,priority,owner,team,due_date,overdue,unscheduled,created_at,closed_at,wont_do_reason,description"));
+    assert_eq!(
+        lines.next(),
+        Some(
+            "id,incident,incident_title,title,status,priority,owner,team,due_date,overdue,unscheduled,created_at,closed_at,wont_do_reason,description"
+        )
+    );
     assert!(body.contains(",\"CSV, \"\"quoted\"\"\",\"'=HYPERLINK(\"\"http://evil\"\")\",open,P2,"), "{body}");
     assert!(body.contains(",\"line one\nline two, with comma\"\r\n"), "{body}");
     assert!(body.contains(",'@SUM(A1),open,P2,,,2030-01-01,"), "{body}");
@@ -274,13 +331,23 @@ async fn permissions_per_role_and_the_team_leads_reassignment(pool: PgPool) {
     let member = app.create_user("mia@example.com", "Mia", Role::Responder).await;
     let outsider = app.create_user("oz@example.com", "Oz", Role::Responder).await;
     let team = app.call("create_team", &[("name", "Platform")], Some(&admin)).await.json().as_i64().unwrap();
-    app.call("add_team_member", &[("team_id", &team.to_string()), ("user_id", &member.to_string())], Some(&admin)).await;
+    app.call("add_team_member", &[("team_id", &team.to_string()), ("user_id", &member.to_string())], Some(&admin))
+        .await;
     // The viewer leads the team: an engineering manager who does not respond to incidents.
-    let lead = app.call("set_team_lead", &[("team_id", &team.to_string()), ("user_id", &viewer_id.to_string())], Some(&admin)).await;
+    let lead = app
+        .call("set_team_lead", &[("team_id", &team.to_string()), ("user_id", &viewer_id.to_string())], Some(&admin))
+        .await;
     assert_eq!(lead.status, StatusCode::OK, "{}", lead.body);
     let number = app.declare(&responder, "Deploys stuck", "SEV3").await;
-    let id = create(&app, &responder, json!({ "incident_number": number, "title": "Timeout the deploy lock", "team_id": team })).await.to_string();
-    let other_team_item = create(&app, &responder, json!({ "incident_number": number, "title": "No team" })).await.to_string();
+    let id = create(
+        &app,
+        &responder,
+        json!({ "incident_number": number, "title": "Timeout the deploy lock", "team_id": team }),
+    )
+    .await
+    .to_string();
+    let other_team_item =
+        create(&app, &responder, json!({ "incident_number": number, "title": "No team" })).await.to_string();
 
     let fingerprint = || async {
         sqlx::query_scalar::<_, String>(
@@ -301,7 +368,9 @@ async fn permissions_per_role_and_the_team_leads_reassignment(pool: PgPool) {
         ("set_item_owner", vec![("id", &other_team_item), ("owner_id", &member_s)]),
         ("set_item_owner", vec![("id", &id), ("owner_id", &outsider_s)]),
     ];
-    for (who, cookie, expected) in [("anonymous", None, StatusCode::UNAUTHORIZED), ("viewer", Some(viewer.as_str()), StatusCode::FORBIDDEN)] {
+    for (who, cookie, expected) in
+        [("anonymous", None, StatusCode::UNAUTHORIZED), ("viewer", Some(viewer.as_str()), StatusCode::FORBIDDEN)]
+    {
         for (endpoint, form) in &forms {
             let before = fingerprint().await;
             let response = app.call(endpoint, form, cookie).await;
@@ -309,7 +378,13 @@ async fn permissions_per_role_and_the_team_leads_reassignment(pool: PgPool) {
             assert_eq!(fingerprint().await, before, "{who} {endpoint} changed something");
         }
         let before = fingerprint().await;
-        let response = app.call_json("create_action_item", json!({ "item": { "incident_number": number, "title": "sneaky" } }), cookie).await;
+        let response = app
+            .call_json(
+                "create_action_item",
+                json!({ "item": { "incident_number": number, "title": "sneaky" } }),
+                cookie,
+            )
+            .await;
         assert_eq!(response.status, expected, "{who} create");
         assert_eq!(fingerprint().await, before);
     }
@@ -318,8 +393,14 @@ async fn permissions_per_role_and_the_team_leads_reassignment(pool: PgPool) {
     assert_eq!(reassigned.status, StatusCode::OK, "{}", reassigned.body);
     // …and responders and admins may do everything.
     for cookie in [&responder, &admin] {
-        assert_eq!(app.call("set_item_owner", &[("id", &id), ("owner_id", &outsider.to_string())], Some(cookie)).await.status, StatusCode::OK);
-        assert_eq!(app.call("set_item_due_date", &[("id", &id), ("due_date", "2031-01-01")], Some(cookie)).await.status, StatusCode::OK);
+        assert_eq!(
+            app.call("set_item_owner", &[("id", &id), ("owner_id", &outsider.to_string())], Some(cookie)).await.status,
+            StatusCode::OK
+        );
+        assert_eq!(
+            app.call("set_item_due_date", &[("id", &id), ("due_date", "2031-01-01")], Some(cookie)).await.status,
+            StatusCode::OK
+        );
         app.call("set_item_due_date", &[("id", &id), ("due_date", "")], Some(cookie)).await;
     }
     // Everyone signed in reads the tracker; only the lead is told they lead.

@@ -27,10 +27,18 @@ fn admin_operations(team: i64, user: i64, service: i64) -> Vec<(&'static str, Ve
         ("add_team_member", vec![("team_id", team.to_string()), ("user_id", user.to_string())]),
         ("set_team_lead", vec![("team_id", team.to_string()), ("user_id", user.to_string())]),
         ("remove_team_member", vec![("team_id", team.to_string()), ("user_id", user.to_string())]),
-        ("create_service", vec![("name", "Checkout".into()), ("description", "".into()), ("team_id", team.to_string())]),
+        (
+            "create_service",
+            vec![("name", "Checkout".into()), ("description", "".into()), ("team_id", team.to_string())],
+        ),
         (
             "update_service",
-            vec![("id", service.to_string()), ("name", "Renamed".into()), ("description", "x".into()), ("team_id", "".into())],
+            vec![
+                ("id", service.to_string()),
+                ("name", "Renamed".into()),
+                ("description", "x".into()),
+                ("team_id", "".into()),
+            ],
         ),
     ]
 }
@@ -117,21 +125,30 @@ async fn admins_build_teams_with_a_lead_and_services_they_own(pool: PgPool) {
     let empty = app.call("create_team", &[("name", "   ")], Some(&admin)).await;
     assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY);
 
-    let set = app.call("set_team_lead", &[("team_id", &team.to_string()), ("user_id", &lead.to_string())], Some(&admin)).await;
+    let set = app
+        .call("set_team_lead", &[("team_id", &team.to_string()), ("user_id", &lead.to_string())], Some(&admin))
+        .await;
     assert_eq!(set.status, StatusCode::OK, "{}", set.body);
     let teams = app.call("list_teams", &[], Some(&admin)).await.json();
     assert_eq!(teams[0]["lead"]["display_name"], "Lena Lead");
     assert_eq!(teams[0]["members"][0]["user_id"], lead, "a lead is a member");
 
-    app.call("remove_team_member", &[("team_id", &team.to_string()), ("user_id", &lead.to_string())], Some(&admin)).await;
+    app.call("remove_team_member", &[("team_id", &team.to_string()), ("user_id", &lead.to_string())], Some(&admin))
+        .await;
     let teams = app.call("list_teams", &[], Some(&admin)).await.json();
     assert!(teams[0]["lead"].is_null(), "removing the lead leaves no lead");
 
     let service = app
-        .call("create_service", &[("name", "Checkout"), ("description", "Takes the money"), ("team_id", &team.to_string())], Some(&admin))
+        .call(
+            "create_service",
+            &[("name", "Checkout"), ("description", "Takes the money"), ("team_id", &team.to_string())],
+            Some(&admin),
+        )
         .await;
     assert_eq!(service.status, StatusCode::OK, "{}", service.body);
-    let bad_team = app.call("create_service", &[("name", "Other"), ("description", ""), ("team_id", "999999")], Some(&admin)).await;
+    let bad_team = app
+        .call("create_service", &[("name", "Other"), ("description", ""), ("team_id", "999999")], Some(&admin))
+        .await;
     assert_eq!(bad_team.status, StatusCode::UNPROCESSABLE_ENTITY);
     let services = app.call("list_services", &[], Some(&admin)).await.json();
     assert_eq!(services.as_array().unwrap().len(), 1);
@@ -146,14 +163,16 @@ async fn the_last_active_admin_cannot_be_demoted_or_deactivated(pool: PgPool) {
 
     let demote = app.call("change_role", &[("user_id", &admin_id.to_string()), ("role", "viewer")], Some(&admin)).await;
     assert_eq!(demote.status, StatusCode::CONFLICT, "{}", demote.body);
-    let myself = app.call("set_user_active", &[("user_id", &admin_id.to_string()), ("active", "false")], Some(&admin)).await;
+    let myself =
+        app.call("set_user_active", &[("user_id", &admin_id.to_string()), ("active", "false")], Some(&admin)).await;
     assert_eq!(myself.status, StatusCode::CONFLICT);
     let bad_role = app.call("change_role", &[("user_id", &other.to_string()), ("role", "owner")], Some(&admin)).await;
     assert_eq!(bad_role.status, StatusCode::UNPROCESSABLE_ENTITY);
 
     let promote = app.call("change_role", &[("user_id", &other.to_string()), ("role", "admin")], Some(&admin)).await;
     assert_eq!(promote.status, StatusCode::OK);
-    let demote = app.call("change_role", &[("user_id", &admin_id.to_string()), ("role", "responder")], Some(&admin)).await;
+    let demote =
+        app.call("change_role", &[("user_id", &admin_id.to_string()), ("role", "responder")], Some(&admin)).await;
     assert_eq!(demote.status, StatusCode::OK, "with another admin, demotion is fine");
 }
 

@@ -93,7 +93,10 @@ fn worker_with(app: &TestApp, smtp_port: u16, max_attempts: i32, allow_private_w
 }
 
 async fn outbox_statuses(app: &TestApp) -> Vec<(String, String, i32)> {
-    sqlx::query_as("SELECT recipient, status, attempts FROM outbox ORDER BY recipient, id").fetch_all(&app.pool).await.unwrap()
+    sqlx::query_as("SELECT recipient, status, attempts FROM outbox ORDER BY recipient, id")
+        .fetch_all(&app.pool)
+        .await
+        .unwrap()
 }
 
 async fn policy(app: &TestApp, admin: &str, body: Value) {
@@ -109,7 +112,8 @@ async fn mail_reaches_the_recipients_each_policy_names(pool: PgPool) {
     let (_, admin) = app.user_with_role(Role::Admin).await;
     let team = app.call("create_team", &[("name", "Payments")], Some(&admin)).await.json().as_i64().unwrap();
     let member = app.create_user("pat@example.com", "Pat", Role::Responder).await;
-    app.call("add_team_member", &[("team_id", &team.to_string()), ("user_id", &member.to_string())], Some(&admin)).await;
+    app.call("add_team_member", &[("team_id", &team.to_string()), ("user_id", &member.to_string())], Some(&admin))
+        .await;
     policy(&app, &admin, json!({ "name": "Executives", "severities": ["SEV1", "SEV2"], "events": ["declared", "resolved"], "recipients": "ceo@example.com, all@example.com" })).await;
     policy(&app, &admin, json!({ "name": "Owning team", "severities": ["SEV1", "SEV2", "SEV3", "SEV4"], "events": ["declared", "severity_changed", "status_changed", "comms_update", "resolved"], "owning_team": true })).await;
 
@@ -119,13 +123,21 @@ async fn mail_reaches_the_recipients_each_policy_names(pool: PgPool) {
     let worker = worker(&app, port, 5);
 
     let major = app
-        .call_json("declare_incident", json!({ "declaration": { "title": "Card payments fail", "severity": "SEV1", "team_id": team } }), Some(&admin))
+        .call_json(
+            "declare_incident",
+            json!({ "declaration": { "title": "Card payments fail", "severity": "SEV1", "team_id": team } }),
+            Some(&admin),
+        )
         .await
         .json()
         .as_i64()
         .unwrap();
     let minor = app
-        .call_json("declare_incident", json!({ "declaration": { "title": "Slow receipts", "severity": "SEV3", "team_id": team } }), Some(&admin))
+        .call_json(
+            "declare_incident",
+            json!({ "declaration": { "title": "Slow receipts", "severity": "SEV3", "team_id": team } }),
+            Some(&admin),
+        )
         .await
         .json()
         .as_i64()
@@ -145,11 +157,17 @@ async fn mail_reaches_the_recipients_each_policy_names(pool: PgPool) {
     assert!(mail.contains("multipart/alternative"), "plain text and HTML:\n{mail}");
     assert!(mail.contains("text/plain") && mail.contains("text/html"));
     assert!(mail.contains(&format!("https://foghorn.example.com/incidents/INC-{major}")), "a link back:\n{mail}");
-    let message_ids: Vec<String> = sqlx::query_scalar("SELECT message_id::text FROM outbox").fetch_all(&app.pool).await.unwrap();
+    let message_ids: Vec<String> =
+        sqlx::query_scalar("SELECT message_id::text FROM outbox").fetch_all(&app.pool).await.unwrap();
     assert!(message_ids.iter().any(|id| mail.contains(id.as_str())), "Message-ID carries the outbox id");
 
     // Resolving the SEV1 tells both policies; nothing is sent twice.
-    app.call("change_status", &[("number", &major.to_string()), ("status", "resolved"), ("resolution", "rolled back")], Some(&admin)).await;
+    app.call(
+        "change_status",
+        &[("number", &major.to_string()), ("status", "resolved"), ("resolution", "rolled back")],
+        Some(&admin),
+    )
+    .await;
     worker.deliver_due().await.unwrap();
     assert_eq!(inbox.mails().len(), 7);
     assert!(outbox_statuses(&app).await.iter().all(|(_, status, attempts)| status == "sent" && *attempts == 1));
@@ -190,7 +208,12 @@ async fn a_restart_mid_queue_loses_nothing_and_sends_nothing_twice(pool: PgPool)
     let app = TestApp::new(pool).await;
     let (_, admin) = app.user_with_role(Role::Admin).await;
     let recipients: Vec<String> = (0..6).map(|i| format!("person{i}@example.com")).collect();
-    policy(&app, &admin, json!({ "name": "All", "severities": ["SEV2"], "events": ["declared"], "recipients": recipients.join(",") })).await;
+    policy(
+        &app,
+        &admin,
+        json!({ "name": "All", "severities": ["SEV2"], "events": ["declared"], "recipients": recipients.join(",") }),
+    )
+    .await;
     app.declare(&admin, "Everything is slow", "SEV2").await;
 
     // A worker claims the queue and dies before recording anything (its transaction
@@ -269,11 +292,16 @@ async fn webhooks_are_signed_retried_on_5xx_and_given_up_on(pool: PgPool) {
     worker.deliver_due().await.unwrap();
     assert_eq!(r.requests.lock().unwrap().len(), 2, "one request per webhook");
     let statuses = outbox_statuses(&app).await;
-    assert_eq!(statuses.iter().filter(|s| s.1 == "pending").count(), 1, "the one answered 500 waits for a retry: {statuses:?}");
+    assert_eq!(
+        statuses.iter().filter(|s| s.1 == "pending").count(),
+        1,
+        "the one answered 500 waits for a retry: {statuses:?}"
+    );
     worker.deliver_due().await.unwrap();
     assert!(outbox_statuses(&app).await.iter().all(|s| s.1 == "sent"));
 
-    let secrets: Vec<(String, String)> = sqlx::query_as("SELECT format, secret FROM webhooks").fetch_all(&app.pool).await.unwrap();
+    let secrets: Vec<(String, String)> =
+        sqlx::query_as("SELECT format, secret FROM webhooks").fetch_all(&app.pool).await.unwrap();
     let secret = |format: &str| secrets.iter().find(|s| s.0 == format).unwrap().1.clone();
     let requests = r.requests.lock().unwrap().clone();
     let mut seen_slack = false;
@@ -306,16 +334,30 @@ async fn webhooks_are_signed_retried_on_5xx_and_given_up_on(pool: PgPool) {
     // A receiver that keeps failing: given up after 3 attempts, shown with its error.
     *r.fail_first.lock().unwrap() = 100;
     app.call("change_severity", &[("number", &number.to_string()), ("severity", "SEV2")], Some(&admin)).await; // not subscribed
-    app.call("assign_role", &[("number", &number.to_string()), ("role", "comms"), ("user_id", &app.viewer(Some(&admin)).await["id"].to_string())], Some(&admin)).await;
+    app.call(
+        "assign_role",
+        &[
+            ("number", &number.to_string()),
+            ("role", "comms"),
+            ("user_id", &app.viewer(Some(&admin)).await["id"].to_string()),
+        ],
+        Some(&admin),
+    )
+    .await;
     let posted = app
-        .call_json("post_comms_update", json!({ "update": { "number": number, "known": "Sessions expire at once", "internal": true } }), Some(&admin))
+        .call_json(
+            "post_comms_update",
+            json!({ "update": { "number": number, "known": "Sessions expire at once", "internal": true } }),
+            Some(&admin),
+        )
         .await;
     assert_eq!(posted.status, StatusCode::OK, "{}", posted.body);
     for _ in 0..3 {
         worker.deliver_due().await.unwrap();
     }
     let settings = app.call("notification_settings", &[], Some(&admin)).await.json();
-    let failed: Vec<&Value> = settings["deliveries"].as_array().unwrap().iter().filter(|d| d["status"] == "failed").collect();
+    let failed: Vec<&Value> =
+        settings["deliveries"].as_array().unwrap().iter().filter(|d| d["status"] == "failed").collect();
     assert_eq!(failed.len(), 2, "both webhooks gave up: {settings}");
     assert!(failed.iter().all(|d| d["attempts"] == 3 && d["last_error"].as_str().unwrap().contains("500")));
     // An admin retries one; it goes when the receiver is back.
@@ -323,7 +365,8 @@ async fn webhooks_are_signed_retried_on_5xx_and_given_up_on(pool: PgPool) {
     let id = failed[0]["id"].as_i64().unwrap();
     assert_eq!(app.call("retry_delivery", &[("id", &id.to_string())], Some(&admin)).await.status, StatusCode::OK);
     worker.deliver_due().await.unwrap();
-    let status: String = sqlx::query_scalar("SELECT status FROM outbox WHERE id = $1").bind(id).fetch_one(&app.pool).await.unwrap();
+    let status: String =
+        sqlx::query_scalar("SELECT status FROM outbox WHERE id = $1").bind(id).fetch_one(&app.pool).await.unwrap();
     assert_eq!(status, "sent");
 }
 
@@ -345,10 +388,17 @@ async fn comms_updates_come_from_the_comms_person_and_promise_the_next(pool: PgP
     let bad = app.call_json("post_comms_update", update("x", "0"), Some(&cookie)).await;
     assert_eq!(bad.json()["Invalid"]["field"], "next_update_minutes");
     let public_without_text = app
-        .call_json("post_comms_update", json!({ "update": { "number": number, "known": "x", "public": true } }), Some(&cookie))
+        .call_json(
+            "post_comms_update",
+            json!({ "update": { "number": number, "known": "x", "public": true } }),
+            Some(&cookie),
+        )
         .await;
     assert_eq!(public_without_text.json()["Invalid"]["field"], "public_text");
-    assert_eq!(app.call_json("post_comms_update", update("Error rate 30%", "30"), Some(&cookie)).await.status, StatusCode::OK);
+    assert_eq!(
+        app.call_json("post_comms_update", update("Error rate 30%", "30"), Some(&cookie)).await.status,
+        StatusCode::OK
+    );
 
     let view = app.incident(&cookie, number).await;
     let next = view["incident"]["next_update_at"].as_str().expect("a promised time");
@@ -366,22 +416,34 @@ async fn comms_updates_come_from_the_comms_person_and_promise_the_next(pool: PgP
     sqlx::query("UPDATE incidents SET next_update_at = now() - interval '1 minute'").execute(&app.pool).await.unwrap();
     let dashboard = app.call("dashboard", &[], Some(&viewer)).await.json();
     let row = dashboard["active"].as_array().unwrap().iter().find(|i| i["number"] == number).unwrap().clone();
-    let at = time::OffsetDateTime::parse(row["next_update_at"].as_str().unwrap(), &time::format_description::well_known::Rfc3339).unwrap();
+    let at = time::OffsetDateTime::parse(
+        row["next_update_at"].as_str().unwrap(),
+        &time::format_description::well_known::Rfc3339,
+    )
+    .unwrap();
     assert!(app::model::comms_overdue(true, Some(at), time::OffsetDateTime::now_utc()));
 }
 
 // ---- the public status page --------------------------------------------------------
 
 async fn public_service(app: &TestApp, admin: &str, name: &str) -> i64 {
-    app.call("create_service", &[("name", name), ("description", ""), ("team_id", "")], Some(admin)).await.json().as_i64().unwrap()
-}
-
-async fn declare_with(app: &TestApp, cookie: &str, title: &str, severity: &str, services: &[i64]) -> i64 {
-    app.call_json("declare_incident", json!({ "declaration": { "title": title, "severity": severity, "service_ids": services } }), Some(cookie))
+    app.call("create_service", &[("name", name), ("description", ""), ("team_id", "")], Some(admin))
         .await
         .json()
         .as_i64()
         .unwrap()
+}
+
+async fn declare_with(app: &TestApp, cookie: &str, title: &str, severity: &str, services: &[i64]) -> i64 {
+    app.call_json(
+        "declare_incident",
+        json!({ "declaration": { "title": title, "severity": severity, "service_ids": services } }),
+        Some(cookie),
+    )
+    .await
+    .json()
+    .as_i64()
+    .unwrap()
 }
 
 async fn say(app: &TestApp, cookie: &str, number: i64, internal: bool, public: Option<&str>) {
@@ -404,7 +466,10 @@ async fn the_status_page_derives_states_and_shows_only_public_words(pool: PgPool
     let billing = public_service(&app, &admin, "Billing").await;
     let internal_tool = public_service(&app, &admin, "Internal wiki").await;
     for id in [api, web, billing] {
-        assert_eq!(app.call("set_service_public", &[("id", &id.to_string()), ("public", "true")], Some(&admin)).await.status, StatusCode::OK);
+        assert_eq!(
+            app.call("set_service_public", &[("id", &id.to_string()), ("public", "true")], Some(&admin)).await.status,
+            StatusCode::OK
+        );
     }
     let outage = declare_with(&app, &admin, "SECRET-TITLE primary down", "SEV1", &[api, internal_tool]).await;
     say(&app, &admin, outage, true, Some("The API is unavailable. We are restoring service.")).await;
@@ -423,7 +488,9 @@ async fn the_status_page_derives_states_and_shows_only_public_words(pool: PgPool
     assert_eq!(json.status, StatusCode::OK);
     let status: Value = serde_json::from_str(&json.body).expect("valid JSON");
     assert_eq!(status["overall"], "major_outage");
-    let state = |name: &str| status["services"].as_array().unwrap().iter().find(|s| s["name"] == name).map(|s| s["state"].clone());
+    let state = |name: &str| {
+        status["services"].as_array().unwrap().iter().find(|s| s["name"] == name).map(|s| s["state"].clone())
+    };
     assert_eq!(state("API"), Some(json!("major_outage")));
     assert_eq!(state("Website"), Some(json!("degraded")));
     assert_eq!(state("Billing"), Some(json!("operational")), "internal-only and drill incidents do not count");
@@ -433,7 +500,13 @@ async fn the_status_page_derives_states_and_shows_only_public_words(pool: PgPool
 
     // Comms overrides a derived state, and can hand it back.
     let (slow_n, web_n) = (slow.to_string(), web.to_string());
-    let set = app.call("override_service_state", &[("number", &slow_n), ("service_id", &web_n), ("state", "partial_outage")], Some(&admin)).await;
+    let set = app
+        .call(
+            "override_service_state",
+            &[("number", &slow_n), ("service_id", &web_n), ("state", "partial_outage")],
+            Some(&admin),
+        )
+        .await;
     assert_eq!(set.status, StatusCode::OK, "{}", set.body);
     // The public surfaces see the change once the database announces it.
     let website = || async {
@@ -445,7 +518,8 @@ async fn the_status_page_derives_states_and_shows_only_public_words(pool: PgPool
         common::sleep(20).await;
     }
     assert_eq!(website().await, "partial_outage");
-    app.call("override_service_state", &[("number", &slow_n), ("service_id", &web_n), ("state", "")], Some(&admin)).await;
+    app.call("override_service_state", &[("number", &slow_n), ("service_id", &web_n), ("state", "")], Some(&admin))
+        .await;
 
     let page = app.get("/status", None).await;
     let feed = app.get("/status/feed.atom", None).await;
@@ -456,12 +530,16 @@ async fn the_status_page_derives_states_and_shows_only_public_words(pool: PgPool
             assert!(!response.body.contains(secret), "{name} shows {secret:?}");
         }
     }
-    assert!(page.body.contains("The API is unavailable. We are restoring service.") && page.body.contains("Pages load slowly."));
+    assert!(
+        page.body.contains("The API is unavailable. We are restoring service.")
+            && page.body.contains("Pages load slowly.")
+    );
     assert!(!page.body.contains("<script"), "the page needs no JavaScript");
     assert!(banner.body.contains("The API is unavailable") || banner.body.contains("Pages load slowly"));
 
     let parsed: atom_syndication::Feed = feed.body.parse().expect("a valid Atom feed");
-    let texts: Vec<String> = parsed.entries().iter().map(|e| e.content().and_then(|c| c.value()).unwrap_or_default().to_owned()).collect();
+    let texts: Vec<String> =
+        parsed.entries().iter().map(|e| e.content().and_then(|c| c.value()).unwrap_or_default().to_owned()).collect();
     assert_eq!(texts, ["Pages load slowly.", "The API is unavailable. We are restoring service."]);
     assert!(parsed.entries().iter().all(|e| !e.id().is_empty()));
 }
@@ -489,7 +567,12 @@ async fn conditional_requests_get_304_until_something_changes(pool: PgPool) {
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     let changed = loop {
         let response = app
-            .send(Request::get("/status.json").header(header::IF_NONE_MATCH, &before).body(axum::body::Body::empty()).unwrap())
+            .send(
+                Request::get("/status.json")
+                    .header(header::IF_NONE_MATCH, &before)
+                    .body(axum::body::Body::empty())
+                    .unwrap(),
+            )
             .await;
         if response.status != StatusCode::NOT_MODIFIED || std::time::Instant::now() > deadline {
             break response;
@@ -521,11 +604,17 @@ async fn only_point_or_comms_of_a_live_incident_overrides_the_status_page_and_it
     let set = |number: i64, service: i64, state: &'static str, cookie: Option<String>| {
         let app = &app;
         async move {
-            app.call("override_service_state", &[("number", &number.to_string()), ("service_id", &service.to_string()), ("state", state)], cookie.as_deref())
-                .await
+            app.call(
+                "override_service_state",
+                &[("number", &number.to_string()), ("service_id", &service.to_string()), ("state", state)],
+                cookie.as_deref(),
+            )
+            .await
         }
     };
-    let overrides = || async { sqlx::query_scalar::<_, i64>("SELECT count(*) FROM service_state_overrides").fetch_one(&app.pool).await.unwrap() };
+    let overrides = || async {
+        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM service_state_overrides").fetch_one(&app.pool).await.unwrap()
+    };
 
     // Nobody outside the incident's point and comms sets it, and nothing changes.
     assert_eq!(set(number, api, "major_outage", None).await.status, StatusCode::UNAUTHORIZED);
@@ -547,7 +636,10 @@ async fn only_point_or_comms_of_a_live_incident_overrides_the_status_page_and_it
     let done = set(number, api, "partial_outage", Some(point.clone())).await;
     assert_eq!(done.status, StatusCode::OK, "{}", done.body);
     let status: Value = serde_json::from_str(&app.get("/status.json", None).await.body).unwrap();
-    assert_eq!(status["services"].as_array().unwrap().iter().find(|s| s["name"] == "API").unwrap()["state"], "partial_outage");
+    assert_eq!(
+        status["services"].as_array().unwrap().iter().find(|s| s["name"] == "API").unwrap()["state"],
+        "partial_outage"
+    );
     assert_eq!(app.last_seq(number).await, before + 1);
     let entry = app.incident(&point, number).await["timeline"].as_array().unwrap().last().unwrap().clone();
     assert_eq!(entry["kind"], "status_page");
@@ -555,12 +647,23 @@ async fn only_point_or_comms_of_a_live_incident_overrides_the_status_page_and_it
     assert!(body.contains("Responder user") && body.contains("API") && body.contains("Partial outage"), "{body}");
 
     // Comms, once given, may too; so may an admin.
-    app.call("assign_role", &[("number", &number.to_string()), ("role", "comms"), ("user_id", &olga_id.to_string())], Some(&point)).await;
+    app.call(
+        "assign_role",
+        &[("number", &number.to_string()), ("role", "comms"), ("user_id", &olga_id.to_string())],
+        Some(&point),
+    )
+    .await;
     assert_eq!(set(number, api, "major_outage", Some(olga.clone())).await.status, StatusCode::OK);
     assert_eq!(set(number, api, "degraded", Some(admin.clone())).await.status, StatusCode::OK);
 
     // Once resolved it cannot be set any more, but it can still be handed back.
-    let resolved = app.call("change_status", &[("number", &number.to_string()), ("status", "resolved"), ("resolution", "Rolled back")], Some(&point)).await;
+    let resolved = app
+        .call(
+            "change_status",
+            &[("number", &number.to_string()), ("status", "resolved"), ("resolution", "Rolled back")],
+            Some(&point),
+        )
+        .await;
     assert_eq!(resolved.status, StatusCode::OK, "{}", resolved.body);
     let late = set(number, api, "major_outage", Some(point.clone())).await;
     assert_eq!(late.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", late.body);
@@ -584,7 +687,16 @@ async fn slack_messages_show_what_people_typed_as_text_not_as_formatting(pool: P
         .await;
     assert_eq!(created.status, StatusCode::OK, "{}", created.body);
     let number = app.declare(&admin, "<!channel> DB & cache <https://evil.example|bank>", "SEV1").await;
-    app.call("assign_role", &[("number", &number.to_string()), ("role", "comms"), ("user_id", &app.viewer(Some(&admin)).await["id"].to_string())], Some(&admin)).await;
+    app.call(
+        "assign_role",
+        &[
+            ("number", &number.to_string()),
+            ("role", "comms"),
+            ("user_id", &app.viewer(Some(&admin)).await["id"].to_string()),
+        ],
+        Some(&admin),
+    )
+    .await;
     let posted = app
         .call_json("post_comms_update", json!({ "update": { "number": number, "known": "<@U123> look at <https://evil.example|the bank>", "doing": "a > b & c", "internal": true } }), Some(&admin))
         .await;
@@ -596,7 +708,9 @@ async fn slack_messages_show_what_people_typed_as_text_not_as_formatting(pool: P
     for (_, body) in &requests {
         let parsed: Value = serde_json::from_str(body).unwrap();
         let mut texts = vec![parsed["text"].as_str().unwrap().to_owned()];
-        texts.extend(parsed["blocks"].as_array().unwrap().iter().map(|b| b["text"]["text"].as_str().unwrap().to_owned()));
+        texts.extend(
+            parsed["blocks"].as_array().unwrap().iter().map(|b| b["text"]["text"].as_str().unwrap().to_owned()),
+        );
         for text in &texts {
             for raw in ["<!channel>", "<https://evil.example|", "<@U123>", " & ", "a > b"] {
                 assert!(!text.contains(raw), "{raw:?} reaches Slack unescaped: {text}");
@@ -605,7 +719,12 @@ async fn slack_messages_show_what_people_typed_as_text_not_as_formatting(pool: P
         let all = texts.join("\n");
         assert!(all.contains("&lt;!channel&gt; DB &amp; cache &lt;https://evil.example|bank&gt;"), "{all}");
         // Foghorn's own link still works.
-        assert!(parsed["blocks"][0]["text"]["text"].as_str().unwrap().contains(&format!("<https://foghorn.example.com/incidents/INC-{number}|INC-{number}>")));
+        assert!(
+            parsed["blocks"][0]["text"]["text"]
+                .as_str()
+                .unwrap()
+                .contains(&format!("<https://foghorn.example.com/incidents/INC-{number}|INC-{number}>"))
+        );
     }
     let comms = requests.iter().map(|(_, b)| b.clone()).find(|b| b.contains("look at")).expect("the comms update");
     assert!(comms.contains("&lt;@U123&gt;") && comms.contains("a &gt; b &amp; c"), "{comms}");
@@ -653,10 +772,12 @@ async fn webhooks_to_internal_addresses_are_refused_unless_allowed(pool: PgPool)
 
     // With the setting on, the internal receiver gets it (retried by an admin here);
     // a cloud metadata address stays refused: no chat server lives there.
-    let retried: Vec<i64> = sqlx::query_scalar("SELECT o.id FROM outbox o WHERE o.webhook_id IN (SELECT id FROM webhooks ORDER BY id LIMIT 3)")
-        .fetch_all(&app.pool)
-        .await
-        .unwrap();
+    let retried: Vec<i64> = sqlx::query_scalar(
+        "SELECT o.id FROM outbox o WHERE o.webhook_id IN (SELECT id FROM webhooks ORDER BY id LIMIT 3)",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
     for id in retried {
         assert_eq!(app.call("retry_delivery", &[("id", &id.to_string())], Some(&admin)).await.status, StatusCode::OK);
     }

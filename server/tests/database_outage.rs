@@ -60,7 +60,11 @@ async fn a_server_function_answers_503_while_the_database_is_down(pool: PgPool) 
     app.create_user("rita@example.com", "Rita", Role::Responder).await;
     let down = during_outage(&app);
 
-    let (status, body) = send(&down, form("sign_in", &format!("email=rita%40example.com&password={}", common::urlencode(PASSWORD)), None)).await;
+    let (status, body) = send(
+        &down,
+        form("sign_in", &format!("email=rita%40example.com&password={}", common::urlencode(PASSWORD)), None),
+    )
+    .await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
     says_try_again(&body);
 }
@@ -72,11 +76,15 @@ async fn a_signed_in_write_and_a_live_stream_answer_503_while_the_database_is_do
     let number = app.declare(&cookie, "Database outage", "SEV2").await;
     let down = during_outage(&app);
 
-    let (status, body) = send(&down, form("post_note", &format!("number={number}&body=still+there"), Some(&cookie))).await;
+    let (status, body) =
+        send(&down, form("post_note", &format!("number={number}&body=still+there"), Some(&cookie))).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
     says_try_again(&body);
 
-    let live = Request::get(format!("/api/live?incident={number}")).header(header::COOKIE, &cookie).body(Body::empty()).unwrap();
+    let live = Request::get(format!("/api/live?incident={number}"))
+        .header(header::COOKIE, &cookie)
+        .body(Body::empty())
+        .unwrap();
     let (status, body) = send(&down, live).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
 
@@ -163,7 +171,8 @@ async fn live_updates_resume_after_a_long_database_outage(pool: PgPool) {
     while changes.try_recv().is_ok() {}
     // Written after the database is back: this instance's streams must hear of it,
     // directly or by catching up.
-    let posted = app.call("post_note", &[("number", &number.to_string()), ("body", "after the outage")], Some(&cookie)).await;
+    let posted =
+        app.call("post_note", &[("number", &number.to_string()), ("body", "after the outage")], Some(&cookie)).await;
     assert_eq!(posted.status, StatusCode::OK, "{}", posted.body);
     let heard = tokio::time::timeout(Duration::from_secs(20), async {
         loop {

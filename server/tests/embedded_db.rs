@@ -102,9 +102,8 @@ async fn serve_without_database_url_runs_and_keeps_its_own_postgres() {
     // Second start on the same data: the user is still there and can sign in.
     let mut server = foghorn(&data_dir, port).spawn().unwrap();
     wait_healthy(port, &mut server).await;
-    let (_, signed_in) = http(port, "POST", "/api/sign_in", "email=ops%40example.com&password=embedded+passphrase", None)
-        .await
-        .unwrap();
+    let (_, signed_in) =
+        http(port, "POST", "/api/sign_in", "email=ops%40example.com&password=embedded+passphrase", None).await.unwrap();
     let cookie = session_cookie(&signed_in).unwrap_or_else(|| panic!("signed in: {signed_in}"));
     let (status, viewer) = http(port, "POST", "/api/viewer", "", Some(&cookie)).await.unwrap();
     assert_eq!(status, 200);
@@ -117,11 +116,8 @@ async fn serve_without_database_url_runs_and_keeps_its_own_postgres() {
 #[test]
 fn a_missing_postgres_installation_is_one_clear_line() {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("no-postgres");
-    let output = foghorn(&dir, free_port())
-        .env("FOGHORN_PG_BIN", "/nonexistent")
-        .stderr(Stdio::piped())
-        .output()
-        .unwrap();
+    let output =
+        foghorn(&dir, free_port()).env("FOGHORN_PG_BIN", "/nonexistent").stderr(Stdio::piped()).output().unwrap();
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
     let line = stderr.lines().find(|l| l.starts_with("foghorn:")).unwrap_or_else(|| panic!("{stderr}"));

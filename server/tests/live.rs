@@ -93,7 +93,8 @@ async fn writes_through_one_instance_reach_subscribers_of_another_in_order(pool:
     let number = first.declare(&cookie, "Live test", "SEV2").await;
     let after = first.last_seq(number).await;
 
-    let (status, mut events) = subscribe(&first, &viewer, &format!("/api/live?incident={number}&after={after}"), None).await;
+    let (status, mut events) =
+        subscribe(&first, &viewer, &format!("/api/live?incident={number}&after={after}"), None).await;
     assert_eq!(status, StatusCode::OK);
 
     // Concurrent writers on the second instance.
@@ -103,7 +104,13 @@ async fn writes_through_one_instance_reach_subscribers_of_another_in_order(pool:
         async move { post(second, &cookie, number, &format!("note {i}")).await }
     });
     futures::future::join_all(writes).await;
-    second.call("change_status", &[("number", &number.to_string()), ("status", "identified"), ("resolution", "")], Some(&cookie)).await;
+    second
+        .call(
+            "change_status",
+            &[("number", &number.to_string()), ("status", "identified"), ("resolution", "")],
+            Some(&cookie),
+        )
+        .await;
 
     let mut seqs = Vec::new();
     let mut bodies = Vec::new();
@@ -256,7 +263,10 @@ async fn a_catch_up_from_the_start_is_read_a_page_at_a_time(pool: PgPool) {
             Err(_) => break,
         }
     }
-    assert!(delivered < 5_000, "{delivered} entries were delivered without reading the database: all were held in memory");
+    assert!(
+        delivered < 5_000,
+        "{delivered} entries were delivered without reading the database: all were held in memory"
+    );
     blocker.commit().await.unwrap();
     // Then it goes on, in order, to the end, and live after that.
     while delivered < total {

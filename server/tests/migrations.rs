@@ -4,10 +4,11 @@ use sqlx::PgPool;
 
 #[sqlx::test(migrations = false)]
 async fn migrations_build_the_schema_from_empty(pool: PgPool) {
-    let tables: i64 = sqlx::query_scalar("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'")
-        .fetch_one(&pool)
-        .await
-        .unwrap();
+    let tables: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
     assert_eq!(tables, 0, "starts empty");
 
     foghorn::migrate(&pool).await.expect("migrations apply to an empty database");
@@ -21,16 +22,15 @@ async fn migrations_build_the_schema_from_empty(pool: PgPool) {
             .unwrap();
         assert!(exists, "{table} exists");
     }
-    let sessions: bool = sqlx::query_scalar("SELECT to_regclass('tower_sessions.session') IS NOT NULL")
-        .fetch_one(&pool)
-        .await
-        .unwrap();
+    let sessions: bool =
+        sqlx::query_scalar("SELECT to_regclass('tower_sessions.session') IS NOT NULL").fetch_one(&pool).await.unwrap();
     assert!(sessions, "the session store's table exists");
 
     // Every timeline entry rewrites its incident's row: that table is vacuumed early.
-    let options: Vec<String> = sqlx::query_scalar("SELECT unnest(reloptions) FROM pg_class WHERE oid = 'incidents'::regclass")
-        .fetch_all(&pool)
-        .await
-        .unwrap();
+    let options: Vec<String> =
+        sqlx::query_scalar("SELECT unnest(reloptions) FROM pg_class WHERE oid = 'incidents'::regclass")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
     assert!(options.contains(&"autovacuum_vacuum_scale_factor=0.02".to_owned()), "{options:?}");
 }

@@ -22,13 +22,20 @@ async fn postmortem(app: &TestApp, cookie: &str, number: i64) -> Value {
 }
 
 async fn save(app: &TestApp, cookie: &str, number: i64, base: i64, sections: &Value) -> common::TestResponse {
-    app.call_json("save_postmortem", json!({ "number": number, "base_version": base, "sections": sections }), Some(cookie)).await
+    app.call_json(
+        "save_postmortem",
+        json!({ "number": number, "base_version": base, "sections": sections }),
+        Some(cookie),
+    )
+    .await
 }
 
 /// A postmortem whose sections all have text except those named in `blank`.
 fn filled(blank: &[&str]) -> Value {
     let mut sections = serde_json::Map::new();
-    for key in ["summary", "impact", "timeline", "contributing_factors", "went_well", "went_wrong", "got_lucky", "lessons"] {
+    for key in
+        ["summary", "impact", "timeline", "contributing_factors", "went_well", "went_wrong", "got_lucky", "lessons"]
+    {
         let text = if blank.contains(&key) { String::new() } else { format!("{key} text") };
         sections.insert(key.into(), Value::String(text));
     }
@@ -44,9 +51,17 @@ async fn starting_prefills_impact_and_timeline_from_the_incident_once_per_incide
     app.call("change_severity", &[("number", &n), ("severity", "SEV1")], Some(&cookie)).await;
     app.call("post_note", &[("number", &n), ("body", "Rolled back the connection-pool change")], Some(&cookie)).await;
     app.call("post_note", &[("number", &n), ("body", "chatter that is not a key event")], Some(&cookie)).await;
-    let key: i64 = sqlx::query_scalar("SELECT id FROM timeline_entries WHERE body LIKE 'Rolled back%'").fetch_one(&app.pool).await.unwrap();
+    let key: i64 = sqlx::query_scalar("SELECT id FROM timeline_entries WHERE body LIKE 'Rolled back%'")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
     app.call("set_key_event", &[("entry_id", &key.to_string()), ("key", "true")], Some(&cookie)).await;
-    app.call("change_status", &[("number", &n), ("status", "resolved"), ("resolution", "pool size restored")], Some(&cookie)).await;
+    app.call(
+        "change_status",
+        &[("number", &n), ("status", "resolved"), ("resolution", "pool size restored")],
+        Some(&cookie),
+    )
+    .await;
 
     start(&app, &cookie, number).await;
     let pm = postmortem(&app, &cookie, number).await;
@@ -56,7 +71,12 @@ async fn starting_prefills_impact_and_timeline_from_the_incident_once_per_incide
     assert!(impact.contains("SEV1"), "{impact}");
     assert!(impact.contains("**Resolved:**") && !impact.contains("not yet"), "{impact}");
     let timeline = pm["sections"]["timeline"].as_str().unwrap();
-    for expected in ["declared INC-", "raised the severity from SEV2 to SEV1", "Rolled back the connection-pool change", "resolved the incident"] {
+    for expected in [
+        "declared INC-",
+        "raised the severity from SEV2 to SEV1",
+        "Rolled back the connection-pool change",
+        "resolved the incident",
+    ] {
         assert!(timeline.contains(expected), "timeline lacks {expected:?}:\n{timeline}");
     }
     assert!(!timeline.contains("chatter"), "only key notes are imported:\n{timeline}");
@@ -82,7 +102,12 @@ async fn refreshing_the_timeline_brings_in_new_events(pool: PgPool) {
     let (_, cookie) = app.user_with_role(Role::Responder).await;
     let number = app.declare(&cookie, "Search is slow", "SEV3").await;
     start(&app, &cookie, number).await;
-    app.call("change_status", &[("number", &number.to_string()), ("status", "monitoring"), ("resolution", "")], Some(&cookie)).await;
+    app.call(
+        "change_status",
+        &[("number", &number.to_string()), ("status", "monitoring"), ("resolution", "")],
+        Some(&cookie),
+    )
+    .await;
     let response = app.call("postmortem_timeline_import", &[("number", &number.to_string())], Some(&cookie)).await;
     assert_eq!(response.status, StatusCode::OK);
     let text = response.json();
@@ -150,7 +175,10 @@ async fn twenty_concurrent_savers_lose_no_update(pool: PgPool) {
         assert!(lessons.lines().any(|l| l == format!("saver {i}")), "saver {i}'s line was lost:\n{lessons}");
     }
     assert_eq!(pm["version"], 21, "one version per successful save");
-    let versions: Vec<i32> = sqlx::query_scalar("SELECT version FROM postmortem_versions ORDER BY version").fetch_all(&app.pool).await.unwrap();
+    let versions: Vec<i32> = sqlx::query_scalar("SELECT version FROM postmortem_versions ORDER BY version")
+        .fetch_all(&app.pool)
+        .await
+        .unwrap();
     assert_eq!(versions, (1..=21).collect::<Vec<_>>());
     // With 20 savers racing, some must have been refused (and retried) rather than overwriting.
     assert!(conflicts > 0, "no save was ever refused: the race did not happen");
@@ -178,21 +206,42 @@ async fn every_version_is_kept_and_an_old_one_can_be_restored(pool: PgPool) {
     assert_eq!(list[1]["changed"], json!(["summary"]));
     assert_eq!(list[0]["author"]["display_name"], "Responder user");
 
-    let detail = app.call("postmortem_version", &[("number", &number.to_string()), ("version", "3")], Some(&cookie)).await.json();
+    let detail = app
+        .call("postmortem_version", &[("number", &number.to_string()), ("version", "3")], Some(&cookie))
+        .await
+        .json();
     let summary_diff = &detail["diffs"][0];
     assert_eq!(summary_diff[0], "summary");
-    assert_eq!(summary_diff[1], json!([{ "Removed": "First summary" }, { "Added": "Rewritten summary" }, { "Same": "second line" }]));
+    assert_eq!(
+        summary_diff[1],
+        json!([{ "Removed": "First summary" }, { "Added": "Rewritten summary" }, { "Same": "second line" }])
+    );
 
     // Restoring from a stale base is refused like any stale save.
-    let stale = app.call("restore_postmortem_version", &[("number", &number.to_string()), ("version", "2"), ("base_version", "2")], Some(&cookie)).await;
+    let stale = app
+        .call(
+            "restore_postmortem_version",
+            &[("number", &number.to_string()), ("version", "2"), ("base_version", "2")],
+            Some(&cookie),
+        )
+        .await;
     assert_eq!(stale.status, StatusCode::CONFLICT);
-    let restored = app.call("restore_postmortem_version", &[("number", &number.to_string()), ("version", "2"), ("base_version", "3")], Some(&cookie)).await;
+    let restored = app
+        .call(
+            "restore_postmortem_version",
+            &[("number", &number.to_string()), ("version", "2"), ("base_version", "3")],
+            Some(&cookie),
+        )
+        .await;
     assert_eq!(restored.status, StatusCode::OK, "{}", restored.body);
     assert_eq!(restored.json()["version"], 4);
     let pm = postmortem(&app, &cookie, number).await;
     assert_eq!(pm["sections"]["summary"], "First summary\nsecond line");
     assert_eq!(pm["sections"]["lessons"], "");
-    let note: String = sqlx::query_scalar("SELECT note FROM postmortem_versions WHERE version = 4").fetch_one(&app.pool).await.unwrap();
+    let note: String = sqlx::query_scalar("SELECT note FROM postmortem_versions WHERE version = 4")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
     assert_eq!(note, "restored version 2");
     let kept: i64 = sqlx::query_scalar("SELECT count(*) FROM postmortem_versions").fetch_one(&app.pool).await.unwrap();
     assert_eq!(kept, 4, "restoring adds a version and deletes none");
@@ -235,7 +284,11 @@ async fn publishing_needs_the_required_sections_and_action_items_or_a_reason(poo
     assert!(refused.body.contains("action item"), "{}", refused.body);
 
     // A linked action item is enough.
-    let incident_id: i64 = sqlx::query_scalar("SELECT id FROM incidents WHERE number = $1").bind(number).fetch_one(&app.pool).await.unwrap();
+    let incident_id: i64 = sqlx::query_scalar("SELECT id FROM incidents WHERE number = $1")
+        .bind(number)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
     sqlx::query("INSERT INTO action_items (incident_id, title) VALUES ($1, 'Alert on purge failures')")
         .bind(incident_id)
         .execute(&app.pool)
@@ -247,7 +300,10 @@ async fn publishing_needs_the_required_sections_and_action_items_or_a_reason(poo
     assert_eq!(pm["status"], "published");
     assert!(!pm["published_at"].is_null());
     assert!(pm["corrected_at"].is_null());
-    let moves: Vec<(String, String)> = pm["moves"].as_array().unwrap().iter()
+    let moves: Vec<(String, String)> = pm["moves"]
+        .as_array()
+        .unwrap()
+        .iter()
         .map(|m| (m["from"].as_str().unwrap().to_owned(), m["to"].as_str().unwrap().to_owned()))
         .collect();
     assert_eq!(moves, [("draft".into(), "in_review".into()), ("in_review".into(), "published".into())]);
@@ -272,7 +328,13 @@ async fn a_reason_for_no_action_items_allows_publishing(pool: PgPool) {
     start(&app, &cookie, number).await;
     save(&app, &cookie, number, 1, &filled(&[])).await;
     app.call("move_postmortem", &[("number", &n), ("status", "in_review")], Some(&cookie)).await;
-    let reason = app.call("set_no_action_items_reason", &[("number", &n), ("reason", "Fixed for good by the rollback itself")], Some(&cookie)).await;
+    let reason = app
+        .call(
+            "set_no_action_items_reason",
+            &[("number", &n), ("reason", "Fixed for good by the rollback itself")],
+            Some(&cookie),
+        )
+        .await;
     assert_eq!(reason.status, StatusCode::OK);
     let published = app.call("move_postmortem", &[("number", &n), ("status", "published")], Some(&cookie)).await;
     assert_eq!(published.status, StatusCode::OK, "{}", published.body);
@@ -286,12 +348,20 @@ async fn viewers_read_published_postmortems_only_and_nobody_without_the_role_wri
     let number = app.declare(&responder, "Webhooks delayed", "SEV3").await;
     let n = number.to_string();
     start(&app, &responder, number).await;
-    app.call("schedule_postmortem_meeting", &[("number", &n), ("at", "2030-01-02T15:00:00Z"), ("place", "Room 4")], Some(&responder)).await;
+    app.call(
+        "schedule_postmortem_meeting",
+        &[("number", &n), ("at", "2030-01-02T15:00:00Z"), ("place", "Room 4")],
+        Some(&responder),
+    )
+    .await;
 
     // A draft is invisible to a viewer: page, list, history, download.
     assert_eq!(app.call("postmortem", &[("number", &n)], Some(&viewer)).await.status, StatusCode::NOT_FOUND);
     assert_eq!(app.call("postmortem_versions", &[("number", &n)], Some(&viewer)).await.status, StatusCode::NOT_FOUND);
-    assert_eq!(app.get(&format!("/api/postmortems/INC-{n}/markdown"), Some(&viewer)).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.get(&format!("/api/postmortems/INC-{n}/markdown"), Some(&viewer)).await.status,
+        StatusCode::NOT_FOUND
+    );
     let list = app.call_json("list_postmortems", json!({ "filter": {} }), Some(&viewer)).await.json();
     assert_eq!(list["postmortems"].as_array().unwrap().len(), 0);
     assert!(!list["can_edit"].as_bool().unwrap());
@@ -321,7 +391,9 @@ async fn viewers_read_published_postmortems_only_and_nobody_without_the_role_wri
         ("attend_postmortem", vec![("number", &n), ("attending", "true")]),
         ("postmortem_timeline_import", vec![("number", &n)]),
     ];
-    for (who, cookie, expected) in [("anonymous", None, StatusCode::UNAUTHORIZED), ("viewer", Some(viewer.as_str()), StatusCode::FORBIDDEN)] {
+    for (who, cookie, expected) in
+        [("anonymous", None, StatusCode::UNAUTHORIZED), ("viewer", Some(viewer.as_str()), StatusCode::FORBIDDEN)]
+    {
         for (endpoint, form) in &forms {
             let before = fingerprint().await;
             let response = app.call(endpoint, form, cookie).await;
@@ -352,14 +424,22 @@ async fn viewers_read_published_postmortems_only_and_nobody_without_the_role_wri
     assert_eq!(md.header("content-type"), Some("text/markdown; charset=utf-8"));
     assert!(md.header("content-disposition").unwrap().contains(&format!("INC-{n}-postmortem.md")));
     assert!(md.body.starts_with(&format!("# Postmortem: INC-{n} Webhooks delayed")), "{}", md.body);
-    for heading in ["## Summary\n\nsummary text", "## Contributing factors", "## Action items\n\nNo action items: config only", "## Lessons\n\nlessons text"] {
+    for heading in [
+        "## Summary\n\nsummary text",
+        "## Contributing factors",
+        "## Action items\n\nNo action items: config only",
+        "## Lessons\n\nlessons text",
+    ] {
         assert!(md.body.contains(heading), "missing {heading:?}:\n{}", md.body);
     }
     // …but still cannot change it.
     let before = fingerprint().await;
     let mut sections = filled(&[]);
     sections["summary"] = json!("viewer was here");
-    assert_eq!(save(&app, &viewer, number, pm["version"].as_i64().unwrap(), &sections).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        save(&app, &viewer, number, pm["version"].as_i64().unwrap(), &sections).await.status,
+        StatusCode::FORBIDDEN
+    );
     assert_eq!(fingerprint().await, before);
 }
 
@@ -396,10 +476,14 @@ async fn bad_input_is_named_and_changes_nothing(pool: PgPool) {
 async fn search_and_filters_find_postmortems(pool: PgPool) {
     let app = TestApp::new(pool).await;
     let (_, cookie) = app.user_with_role(Role::Admin).await;
-    let team_id = app.call("create_team", &[("name", "Storage")], Some(&cookie)).await.json().as_i64().unwrap().to_string();
-    let service = app.call("create_service", &[("name", "blob-store"), ("team_id", &team_id), ("description", "")], Some(&cookie)).await;
+    let team_id =
+        app.call("create_team", &[("name", "Storage")], Some(&cookie)).await.json().as_i64().unwrap().to_string();
+    let service = app
+        .call("create_service", &[("name", "blob-store"), ("team_id", &team_id), ("description", "")], Some(&cookie))
+        .await;
     assert_eq!(service.status, StatusCode::OK, "{}", service.body);
-    let service_id: i64 = sqlx::query_scalar("SELECT id FROM services WHERE name = 'blob-store'").fetch_one(&app.pool).await.unwrap();
+    let service_id: i64 =
+        sqlx::query_scalar("SELECT id FROM services WHERE name = 'blob-store'").fetch_one(&app.pool).await.unwrap();
 
     let replication = app
         .call_json("declare_incident", json!({ "declaration": { "title": "Replica lag", "severity": "SEV2", "service_ids": [service_id], "team_id": team_id.parse::<i64>().unwrap() } }), Some(&cookie))
@@ -420,7 +504,12 @@ async fn search_and_filters_find_postmortems(pool: PgPool) {
         async move {
             let list = app.call_json("list_postmortems", json!({ "filter": filter }), Some(&cookie)).await;
             assert_eq!(list.status, StatusCode::OK, "{}", list.body);
-            list.json()["postmortems"].as_array().unwrap().iter().map(|p| p["incident_number"].as_i64().unwrap()).collect::<Vec<_>>()
+            list.json()["postmortems"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| p["incident_number"].as_i64().unwrap())
+                .collect::<Vec<_>>()
         }
     };
     assert_eq!(numbers(json!({})).await, [certificate, replication], "newest first");
@@ -454,9 +543,18 @@ async fn the_meetings_calendar_parses_and_keeps_uids_across_a_reschedule(pool: P
     let number = app.declare(&alice, "Outage, with; punctuation", "SEV2").await;
     let n = number.to_string();
     start(&app, &alice, number).await;
-    let scheduled = app.call("schedule_postmortem_meeting", &[("number", &n), ("at", "2030-03-04T09:30:00+01:00"), ("place", "Room 2, 3rd floor")], Some(&alice)).await;
+    let scheduled = app
+        .call(
+            "schedule_postmortem_meeting",
+            &[("number", &n), ("at", "2030-03-04T09:30:00+01:00"), ("place", "Room 2, 3rd floor")],
+            Some(&alice),
+        )
+        .await;
     assert_eq!(scheduled.status, StatusCode::OK, "{}", scheduled.body);
-    assert_eq!(app.call("attend_postmortem", &[("number", &n), ("attending", "true")], Some(&alice)).await.status, StatusCode::OK);
+    assert_eq!(
+        app.call("attend_postmortem", &[("number", &n), ("attending", "true")], Some(&alice)).await.status,
+        StatusCode::OK
+    );
     let pm = postmortem(&app, &alice, number).await;
     assert_eq!(pm["attendees"][0]["id"], alice_id);
 
@@ -478,7 +576,12 @@ async fn the_meetings_calendar_parses_and_keeps_uids_across_a_reschedule(pool: P
     let sequence: u32 = property(event, "SEQUENCE").unwrap().parse().unwrap();
 
     // Rescheduling keeps the UID and raises SEQUENCE, so calendars move the event.
-    app.call("schedule_postmortem_meeting", &[("number", &n), ("at", "2030-03-05T14:00:00Z"), ("place", "Room 2, 3rd floor")], Some(&alice)).await;
+    app.call(
+        "schedule_postmortem_meeting",
+        &[("number", &n), ("at", "2030-03-05T14:00:00Z"), ("place", "Room 2, 3rd floor")],
+        Some(&alice),
+    )
+    .await;
     let calendar = parse_calendar(&app.get(&address, None).await.body);
     let event = &calendar.events[0];
     assert_eq!(property(event, "UID"), Some(uid.as_str()));
@@ -518,7 +621,10 @@ async fn viewers_read_the_published_text_and_its_corrections_never_the_drafts(po
     assert_eq!(save(&app, &responder, number, 2, &final_text).await.status, StatusCode::OK); // 3
     app.call("set_no_action_items_reason", &[("number", &n), ("reason", "disk alert exists")], Some(&responder)).await;
     app.call("move_postmortem", &[("number", &n), ("status", "in_review")], Some(&responder)).await;
-    assert_eq!(app.call("move_postmortem", &[("number", &n), ("status", "published")], Some(&responder)).await.status, StatusCode::OK);
+    assert_eq!(
+        app.call("move_postmortem", &[("number", &n), ("status", "published")], Some(&responder)).await.status,
+        StatusCode::OK
+    );
     let mut corrected = final_text.clone();
     corrected["summary"] = json!("A full disk on the broker stalled the queue.");
     assert_eq!(save(&app, &responder, number, 3, &corrected).await.status, StatusCode::OK); // 4, a correction
@@ -546,11 +652,19 @@ async fn viewers_read_the_published_text_and_its_corrections_never_the_drafts(po
     }
     let published = version(viewer.clone(), 3).await;
     assert_eq!(published.status, StatusCode::OK, "{}", published.body);
-    assert!(!published.body.contains("SECRET-DRAFT"), "the published version's diff shows the draft: {}", published.body);
+    assert!(
+        !published.body.contains("SECRET-DRAFT"),
+        "the published version's diff shows the draft: {}",
+        published.body
+    );
     assert_eq!(published.json()["sections"]["summary"], "A full disk stalled the queue.");
     let correction = version(viewer.clone(), 4).await.json();
     let diff = correction["diffs"].to_string();
-    assert!(diff.contains("A full disk stalled the queue.") && diff.contains("A full disk on the broker stalled the queue."), "{diff}");
+    assert!(
+        diff.contains("A full disk stalled the queue.")
+            && diff.contains("A full disk on the broker stalled the queue."),
+        "{diff}"
+    );
 
     // Responders and admins keep the whole history.
     for cookie in [responder.clone(), admin.clone()] {
@@ -573,10 +687,18 @@ async fn a_new_password_or_a_reset_gives_a_new_calendar_address_and_ends_the_old
     assert_eq!(app.get(&first, None).await.status, StatusCode::OK);
 
     let changed = app
-        .call("change_password", &[("current_password", common::PASSWORD), ("new_password", "a brand new long passphrase")], Some(&viewer))
+        .call(
+            "change_password",
+            &[("current_password", common::PASSWORD), ("new_password", "a brand new long passphrase")],
+            Some(&viewer),
+        )
         .await;
     assert_eq!(changed.status, StatusCode::OK, "{}", changed.body);
-    assert_eq!(app.get(&first, None).await.status, StatusCode::UNAUTHORIZED, "the old address stops with the old password");
+    assert_eq!(
+        app.get(&first, None).await.status,
+        StatusCode::UNAUTHORIZED,
+        "the old address stops with the old password"
+    );
     let second = address(viewer.clone()).await;
     assert_ne!(second, first);
     assert_eq!(app.get(&second, None).await.status, StatusCode::OK);

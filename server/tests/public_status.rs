@@ -14,8 +14,16 @@ use std::time::{Duration, Instant};
 const SURFACES: [&str; 4] = ["/status", "/status.json", "/status/feed.atom", "/status/banner.js"];
 
 async fn public_service(app: &TestApp, admin: &str, name: &str) -> i64 {
-    let id = app.call("create_service", &[("name", name), ("description", ""), ("team_id", "")], Some(admin)).await.json().as_i64().unwrap();
-    assert_eq!(app.call("set_service_public", &[("id", &id.to_string()), ("public", "true")], Some(admin)).await.status, StatusCode::OK);
+    let id = app
+        .call("create_service", &[("name", name), ("description", ""), ("team_id", "")], Some(admin))
+        .await
+        .json()
+        .as_i64()
+        .unwrap();
+    assert_eq!(
+        app.call("set_service_public", &[("id", &id.to_string()), ("public", "true")], Some(admin)).await.status,
+        StatusCode::OK
+    );
     id
 }
 
@@ -55,7 +63,11 @@ async fn a_crowd_of_visitors_costs_at_most_one_status_query(pool: PgPool) {
     let (_, admin) = app.user_with_role(Role::Admin).await;
     let api = public_service(&app, &admin, "API").await;
     let number = app
-        .call_json("declare_incident", json!({ "declaration": { "title": "t", "severity": "SEV2", "service_ids": [api] } }), Some(&admin))
+        .call_json(
+            "declare_incident",
+            json!({ "declaration": { "title": "t", "severity": "SEV2", "service_ids": [api] } }),
+            Some(&admin),
+        )
         .await
         .json()
         .as_i64()
@@ -108,7 +120,11 @@ async fn a_change_made_through_another_instance_or_connection_shows(pool: PgPool
 
     // Declared and announced through the other instance.
     let number = there
-        .call_json("declare_incident", json!({ "declaration": { "title": "t", "severity": "SEV1", "service_ids": [api] } }), Some(&admin))
+        .call_json(
+            "declare_incident",
+            json!({ "declaration": { "title": "t", "severity": "SEV1", "service_ids": [api] } }),
+            Some(&admin),
+        )
         .await
         .json()
         .as_i64()
@@ -116,7 +132,10 @@ async fn a_change_made_through_another_instance_or_connection_shows(pool: PgPool
     say_publicly(&there, &admin, number, "Errors on the API.").await;
     // Well within the snapshot's maximum age: it is the notification that refreshes it.
     for path in SURFACES {
-        assert!(shows_within(&here, path, "Errors on the API.", Duration::from_secs(3)).await, "{path} shows the update");
+        assert!(
+            shows_within(&here, path, "Errors on the API.", Duration::from_secs(3)).await,
+            "{path} shows the update"
+        );
     }
 
     // A change by hand, on a connection of its own, is announced as well.
@@ -135,7 +154,10 @@ async fn public_requests_give_way_while_a_responder_is_served(pool: PgPool) {
     let own = PgPool::connect_with(app.pool.connect_options().as_ref().clone()).await.unwrap();
     let mut blocker = own.begin().await.unwrap();
     sqlx::query("LOCK TABLE users IN ACCESS EXCLUSIVE MODE").execute(&mut *blocker).await.unwrap();
-    let request = axum::http::Request::get("/").header(axum::http::header::COOKIE, &cookie).body(axum::body::Body::empty()).unwrap();
+    let request = axum::http::Request::get("/")
+        .header(axum::http::header::COOKIE, &cookie)
+        .body(axum::body::Body::empty())
+        .unwrap();
     let responder = tokio::spawn(tower::ServiceExt::oneshot(app.router.clone(), request));
     while waiting_on(&own, "users").await == 0 {
         common::sleep(10).await;
@@ -143,7 +165,11 @@ async fn public_requests_give_way_while_a_responder_is_served(pool: PgPool) {
     // …and a public request waits for it, up to its limit, then is answered anyway.
     let started = Instant::now();
     assert_eq!(app.get("/status/banner.js", None).await.status, StatusCode::OK);
-    assert!(started.elapsed() >= foghorn::priority::GIVE_WAY_MAX, "answered after {:?}, while a responder was being served", started.elapsed());
+    assert!(
+        started.elapsed() >= foghorn::priority::GIVE_WAY_MAX,
+        "answered after {:?}, while a responder was being served",
+        started.elapsed()
+    );
     blocker.commit().await.unwrap();
     assert!(responder.await.unwrap().unwrap().status().is_success());
 }

@@ -12,7 +12,11 @@ use std::path::Path;
 
 async fn create(app: &TestApp, cookie: &str, title: &str, body: &str, services: &[i64]) -> i64 {
     let response = app
-        .call_json("create_runbook", json!({ "runbook": { "title": title, "body": body, "service_ids": services } }), Some(cookie))
+        .call_json(
+            "create_runbook",
+            json!({ "runbook": { "title": title, "body": body, "service_ids": services } }),
+            Some(cookie),
+        )
         .await;
     assert_eq!(response.status, StatusCode::OK, "create: {}", response.body);
     response.json().as_i64().unwrap()
@@ -25,7 +29,8 @@ async fn runbook(app: &TestApp, cookie: &str, id: i64) -> Value {
 }
 
 async fn save(app: &TestApp, cookie: &str, id: i64, base: i64, title: &str, body: &str) -> common::TestResponse {
-    app.call_json("save_runbook", json!({ "id": id, "base_version": base, "title": title, "body": body }), Some(cookie)).await
+    app.call_json("save_runbook", json!({ "id": id, "base_version": base, "title": title, "body": body }), Some(cookie))
+        .await
 }
 
 #[sqlx::test(migrations = false)]
@@ -34,7 +39,10 @@ async fn versions_are_kept_and_a_stale_save_is_refused_with_the_current_text(poo
     let (_, alice) = app.user_with_role(Role::Responder).await;
     let (_, bob) = app.user_with_role(Role::Admin).await;
     let id = create(&app, &alice, "Database failover", "1. Promote the replica", &[]).await;
-    assert_eq!(save(&app, &alice, id, 1, "Database failover", "1. Promote the replica\n2. Repoint the app").await.status, StatusCode::OK);
+    assert_eq!(
+        save(&app, &alice, id, 1, "Database failover", "1. Promote the replica\n2. Repoint the app").await.status,
+        StatusCode::OK
+    );
     let stale = save(&app, &bob, id, 1, "Database failover", "Bob's rewrite").await;
     assert_eq!(stale.status, StatusCode::CONFLICT);
     let conflict = &stale.json()["EditConflict"];
@@ -47,7 +55,13 @@ async fn versions_are_kept_and_a_stale_save_is_refused_with_the_current_text(poo
 
     let versions = app.call("runbook_versions", &[("id", &id.to_string())], Some(&alice)).await.json();
     assert_eq!(versions.as_array().unwrap().iter().map(|v| v["version"].as_i64().unwrap()).collect::<Vec<_>>(), [2, 1]);
-    let restored = app.call("restore_runbook_version", &[("id", &id.to_string()), ("version", "1"), ("base_version", "2")], Some(&alice)).await;
+    let restored = app
+        .call(
+            "restore_runbook_version",
+            &[("id", &id.to_string()), ("version", "1"), ("base_version", "2")],
+            Some(&alice),
+        )
+        .await;
     assert_eq!(restored.json()["version"], 3);
     assert_eq!(runbook(&app, &alice, id).await["text"]["body"], "1. Promote the replica");
     let count: i64 = sqlx::query_scalar("SELECT count(*) FROM runbook_versions").fetch_one(&app.pool).await.unwrap();
@@ -61,29 +75,50 @@ async fn review_falls_due_after_the_interval_and_drills_are_listed(pool: PgPool)
     let fresh = create(&app, &cookie, "Fresh", "", &[]).await;
     let stale = create(&app, &cookie, "Stale", "", &[]).await;
     let reviewed = create(&app, &cookie, "Reviewed long ago", "", &[]).await;
-    sqlx::query("UPDATE runbooks SET created_at = now() - interval '200 days' WHERE id = ANY($1)").bind(vec![stale, reviewed]).execute(&app.pool).await.unwrap();
-    sqlx::query("UPDATE runbooks SET last_reviewed_at = now() - interval '91 days' WHERE id = $1").bind(reviewed).execute(&app.pool).await.unwrap();
+    sqlx::query("UPDATE runbooks SET created_at = now() - interval '200 days' WHERE id = ANY($1)")
+        .bind(vec![stale, reviewed])
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE runbooks SET last_reviewed_at = now() - interval '91 days' WHERE id = $1")
+        .bind(reviewed)
+        .execute(&app.pool)
+        .await
+        .unwrap();
     let overdue = |filter: Value| {
         let app = &app;
         let cookie = cookie.clone();
         async move {
             let list = app.call_json("list_runbooks", json!({ "filter": filter }), Some(&cookie)).await.json();
-            let mut ids: Vec<i64> = list["runbooks"].as_array().unwrap().iter().map(|r| r["id"].as_i64().unwrap()).collect();
+            let mut ids: Vec<i64> =
+                list["runbooks"].as_array().unwrap().iter().map(|r| r["id"].as_i64().unwrap()).collect();
             ids.sort();
             ids
         }
     };
     assert_eq!(overdue(json!({ "review_overdue": true })).await, [stale, reviewed]);
-    assert_eq!(app.call("mark_runbook_reviewed", &[("id", &stale.to_string())], Some(&cookie)).await.status, StatusCode::OK);
+    assert_eq!(
+        app.call("mark_runbook_reviewed", &[("id", &stale.to_string())], Some(&cookie)).await.status,
+        StatusCode::OK
+    );
     assert_eq!(overdue(json!({ "review_overdue": true })).await, [reviewed]);
     // A shorter interval makes a fresh runbook due sooner.
-    sqlx::query("UPDATE runbooks SET review_interval_days = 1, created_at = now() - interval '2 days' WHERE id = $1").bind(fresh).execute(&app.pool).await.unwrap();
+    sqlx::query("UPDATE runbooks SET review_interval_days = 1, created_at = now() - interval '2 days' WHERE id = $1")
+        .bind(fresh)
+        .execute(&app.pool)
+        .await
+        .unwrap();
     assert_eq!(overdue(json!({ "review_overdue": true })).await, [fresh, reviewed]);
 
     // Drill filters: never, and not in six months.
-    let drilled = app.call("start_drill", &[("runbook_id", &fresh.to_string()), ("severity", "SEV3")], Some(&cookie)).await;
+    let drilled =
+        app.call("start_drill", &[("runbook_id", &fresh.to_string()), ("severity", "SEV3")], Some(&cookie)).await;
     assert_eq!(drilled.status, StatusCode::OK, "{}", drilled.body);
-    sqlx::query("UPDATE runbook_drills SET started_at = now() - interval '200 days' WHERE runbook_id = $1").bind(fresh).execute(&app.pool).await.unwrap();
+    sqlx::query("UPDATE runbook_drills SET started_at = now() - interval '200 days' WHERE runbook_id = $1")
+        .bind(fresh)
+        .execute(&app.pool)
+        .await
+        .unwrap();
     app.call("start_drill", &[("runbook_id", &stale.to_string()), ("severity", "SEV3")], Some(&cookie)).await;
     assert_eq!(overdue(json!({ "drilled": "never" })).await, [reviewed]);
     assert_eq!(overdue(json!({ "drilled": "stale" })).await, [fresh, reviewed]);
@@ -93,7 +128,12 @@ async fn review_falls_due_after_the_interval_and_drills_are_listed(pool: PgPool)
 async fn a_drill_stays_off_public_surfaces_and_only_its_people_are_mailed(pool: PgPool) {
     let app = TestApp::new(pool).await;
     let (_, admin) = app.user_with_role(Role::Admin).await;
-    let service = app.call("create_service", &[("name", "Checkout"), ("description", ""), ("team_id", "")], Some(&admin)).await.json().as_i64().unwrap();
+    let service = app
+        .call("create_service", &[("name", "Checkout"), ("description", ""), ("team_id", "")], Some(&admin))
+        .await
+        .json()
+        .as_i64()
+        .unwrap();
     app.call("set_service_public", &[("id", &service.to_string()), ("public", "true")], Some(&admin)).await;
     app.call_json(
         "create_notification_policy",
@@ -103,7 +143,12 @@ async fn a_drill_stays_off_public_surfaces_and_only_its_people_are_mailed(pool: 
     .await;
     app.call_json("create_webhook", json!({ "webhook": { "name": "chat", "url": "http://127.0.0.1:9/hook", "format": "slack", "severities": ["SEV1"], "events": ["declared"] } }), Some(&admin)).await;
     let id = create(&app, &admin, "Checkout down", "Fail over the payment provider.", &[service]).await;
-    let number = app.call("start_drill", &[("runbook_id", &id.to_string()), ("severity", "SEV1")], Some(&admin)).await.json().as_i64().unwrap();
+    let number = app
+        .call("start_drill", &[("runbook_id", &id.to_string()), ("severity", "SEV1")], Some(&admin))
+        .await
+        .json()
+        .as_i64()
+        .unwrap();
 
     let view = app.incident(&admin, number).await;
     assert_eq!(view["incident"]["is_drill"], true);
@@ -115,7 +160,16 @@ async fn a_drill_stays_off_public_surfaces_and_only_its_people_are_mailed(pool: 
     assert_eq!(r["drills"][0]["incident_number"], number);
 
     // It behaves like a real incident: comms can post a public update…
-    app.call("assign_role", &[("number", &number.to_string()), ("role", "comms"), ("user_id", &app.viewer(Some(&admin)).await["id"].to_string())], Some(&admin)).await;
+    app.call(
+        "assign_role",
+        &[
+            ("number", &number.to_string()),
+            ("role", "comms"),
+            ("user_id", &app.viewer(Some(&admin)).await["id"].to_string()),
+        ],
+        Some(&admin),
+    )
+    .await;
     let posted = app
         .call_json("post_comms_update", json!({ "update": { "number": number, "known": "rehearsing", "internal": true, "public": true, "public_text": "DRILL-WORDING" } }), Some(&admin))
         .await;
@@ -130,7 +184,11 @@ async fn a_drill_stays_off_public_surfaces_and_only_its_people_are_mailed(pool: 
     assert_eq!(app.call("major_incidents", &[], Some(&admin)).await.json(), json!([]));
 
     // Messages go to the drill's participants only, marked, and no webhook fires.
-    let outbox: Vec<(String, String, String)> = sqlx::query_as("SELECT channel, recipient, subject FROM outbox ORDER BY id").fetch_all(&app.pool).await.unwrap();
+    let outbox: Vec<(String, String, String)> =
+        sqlx::query_as("SELECT channel, recipient, subject FROM outbox ORDER BY id")
+            .fetch_all(&app.pool)
+            .await
+            .unwrap();
     assert!(!outbox.is_empty());
     for (channel, recipient, subject) in &outbox {
         assert_eq!(channel, "email");
@@ -144,8 +202,14 @@ async fn the_export_is_a_complete_site_whose_links_resolve(pool: PgPool) {
     let app = TestApp::new(pool).await;
     let (_, admin) = app.user_with_role(Role::Admin).await;
     let (_, responder) = app.user_with_role(Role::Responder).await;
-    let service = app.call("create_service", &[("name", "Search"), ("description", ""), ("team_id", "")], Some(&admin)).await.json().as_i64().unwrap();
-    let a = create(&app, &admin, "Reindex search", "Run `reindex --all`.\n\n<script>alert(1)</script>", &[service]).await;
+    let service = app
+        .call("create_service", &[("name", "Search"), ("description", ""), ("team_id", "")], Some(&admin))
+        .await
+        .json()
+        .as_i64()
+        .unwrap();
+    let a =
+        create(&app, &admin, "Reindex search", "Run `reindex --all`.\n\n<script>alert(1)</script>", &[service]).await;
     let b = create(&app, &admin, "Rotate credentials / keys", "1. Rotate\n2. Deploy", &[]).await;
     save(&app, &admin, b, 1, "Rotate credentials / keys", "1. Rotate\n2. Deploy\n3. Verify").await;
 
@@ -218,7 +282,9 @@ async fn viewers_read_runbooks_and_change_nothing(pool: PgPool) {
         .unwrap()
     };
     let (i, n) = (id.to_string(), number.to_string());
-    for (who, cookie, expected) in [("anonymous", None, StatusCode::UNAUTHORIZED), ("viewer", Some(viewer.as_str()), StatusCode::FORBIDDEN)] {
+    for (who, cookie, expected) in
+        [("anonymous", None, StatusCode::UNAUTHORIZED), ("viewer", Some(viewer.as_str()), StatusCode::FORBIDDEN)]
+    {
         for (endpoint, form) in [
             ("mark_runbook_reviewed", vec![("id", i.as_str())]),
             ("start_drill", vec![("runbook_id", i.as_str()), ("severity", "SEV3")]),
@@ -231,11 +297,18 @@ async fn viewers_read_runbooks_and_change_nothing(pool: PgPool) {
         }
         let before = fingerprint().await;
         assert_eq!(save(&app, cookie.unwrap_or(""), id, 1, "x", "y").await.status, expected, "{who} save");
-        assert_eq!(app.call_json("create_runbook", json!({ "runbook": { "title": "x" } }), cookie).await.status, expected, "{who} create");
+        assert_eq!(
+            app.call_json("create_runbook", json!({ "runbook": { "title": "x" } }), cookie).await.status,
+            expected,
+            "{who} create"
+        );
         assert_eq!(fingerprint().await, before);
     }
     // Responders attach one to an incident; the incident page lists it.
-    assert_eq!(app.call("attach_runbook", &[("number", &n), ("runbook_id", &i)], Some(&responder)).await.status, StatusCode::OK);
+    assert_eq!(
+        app.call("attach_runbook", &[("number", &n), ("runbook_id", &i)], Some(&responder)).await.status,
+        StatusCode::OK
+    );
     let linked = app.call("incident_runbooks", &[("number", &n)], Some(&viewer)).await.json();
     assert_eq!(linked, json!([{ "id": id, "title": "Cache flush", "attached": true }]));
 }
@@ -247,10 +320,18 @@ async fn the_scheduled_export_keeps_a_copy_fresh(pool: PgPool) {
     create(&app, &cookie, "First", "one", &[]).await;
     let out = std::env::temp_dir().join(format!("foghorn-scheduled-{}", std::process::id()));
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let task = tokio::spawn(foghorn::runbook_export::schedule(app.pool.clone(), out.clone(), std::time::Duration::from_millis(200), stopped));
+    let task = tokio::spawn(foghorn::runbook_export::schedule(
+        app.pool.clone(),
+        out.clone(),
+        std::time::Duration::from_millis(200),
+        stopped,
+    ));
     // Polled up to 30 s: a busy machine may take a while, a fast one ends the wait early.
     let count = || {
-        std::fs::read(out.join("manifest.json")).ok().and_then(|m| serde_json::from_slice::<Value>(&m).ok()).map(|m| m["count"].as_i64().unwrap())
+        std::fs::read(out.join("manifest.json"))
+            .ok()
+            .and_then(|m| serde_json::from_slice::<Value>(&m).ok())
+            .map(|m| m["count"].as_i64().unwrap())
     };
     for _ in 0..300 {
         if count() == Some(1) {
@@ -292,7 +373,8 @@ async fn the_export_replaces_only_an_empty_directory_or_an_earlier_export(pool: 
     assert!(refused.to_string().contains("manifest.json"), "the refusal says why: {refused}");
     assert_eq!(std::fs::read_to_string(home.join("notes.txt")).unwrap(), "keep me");
     assert!(home.join("projects").is_dir());
-    let mut beside: Vec<String> = std::fs::read_dir(&root).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    let mut beside: Vec<String> =
+        std::fs::read_dir(&root).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
     beside.sort();
     assert_eq!(beside, ["home"], "no staging copy is left behind");
 

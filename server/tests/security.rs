@@ -28,7 +28,10 @@ async fn every_response_carries_the_security_headers(pool: PgPool) {
     assert_baseline_headers(&app.get("/healthz", None).await, "health");
     assert_baseline_headers(&app.get("/pkg/missing.js", None).await, "missing file");
     assert_baseline_headers(&app.call("viewer", &[], Some(&cookie)).await, "server function");
-    assert_baseline_headers(&app.call("sign_in", &[("email", "x@example.com"), ("password", "wrong one")], None).await, "failed write");
+    assert_baseline_headers(
+        &app.call("sign_in", &[("email", "x@example.com"), ("password", "wrong one")], None).await,
+        "failed write",
+    );
     // No HSTS over plain HTTP.
     assert!(app.get("/healthz", None).await.header("strict-transport-security").is_none());
 }
@@ -40,11 +43,7 @@ async fn pages_allow_exactly_their_own_hydration_script(pool: PgPool) {
     let page = app.get("/", Some(&cookie)).await;
     assert_eq!(page.status, StatusCode::OK);
     let csp = page.header("content-security-policy").unwrap().to_owned();
-    let nonce = csp
-        .split("'nonce-")
-        .nth(1)
-        .and_then(|rest| rest.split('\'').next())
-        .expect("page CSP has a nonce");
+    let nonce = csp.split("'nonce-").nth(1).and_then(|rest| rest.split('\'').next()).expect("page CSP has a nonce");
     assert!(nonce.len() >= 16);
     assert!(page.body.contains(&format!("nonce=\"{nonce}\"")), "hydration script carries the nonce");
     assert!(!csp.contains("unsafe-inline"), "{csp}");

@@ -17,7 +17,11 @@ use crate::server::{
 #[cfg(feature = "ssr")]
 pub fn judgement(state: &server::AppState, tz_offset_minutes: i32) -> Judgement {
     let now = time::OffsetDateTime::now_utc();
-    Judgement { today: local_today(now, offset_from_minutes(tz_offset_minutes)), now, p1_schedule_days: state.p1_schedule_days }
+    Judgement {
+        today: local_today(now, offset_from_minutes(tz_offset_minutes)),
+        now,
+        p1_schedule_days: state.p1_schedule_days,
+    }
 }
 
 #[cfg(feature = "ssr")]
@@ -84,9 +88,17 @@ pub async fn list_action_items(filter: ItemFilter) -> Result<Tracker, AppError> 
     (async move {
         let me = authorize(server::current_user().await?, Permission::ReadIncidents)?;
         let state = server::state()?;
-        let (items, counts, next_cursor) = action_items::list(&state.pool, &filter, &judgement(&state, filter.tz_offset_minutes)).await?;
+        let (items, counts, next_cursor) =
+            action_items::list(&state.pool, &filter, &judgement(&state, filter.tz_offset_minutes)).await?;
         let leads = action_items::teams_led_by(&state.pool, me.id).await?;
-        Ok(Tracker { items, counts, can_edit: role_allows(me.role, Permission::TrackActionItems), leads, viewer_id: me.id, next_cursor })
+        Ok(Tracker {
+            items,
+            counts,
+            can_edit: role_allows(me.role, Permission::TrackActionItems),
+            leads,
+            viewer_id: me.id,
+            next_cursor,
+        })
     })
     .await
 }

@@ -34,12 +34,7 @@ pub async fn list_users() -> Result<Vec<UserSummary>, AppError> {
 }
 
 #[server(endpoint = "add_user")]
-pub async fn add_user(
-    email: String,
-    display_name: String,
-    role: String,
-    password: String,
-) -> Result<i64, AppError> {
+pub async fn add_user(email: String, display_name: String, role: String, password: String) -> Result<i64, AppError> {
     (async move {
         let (state, me) = admin_for(Permission::ManageUsers).await?;
         let email = crate::model::parse_email(&email)?;
@@ -156,12 +151,7 @@ pub async fn create_service(name: String, description: String, team_id: String) 
 }
 
 #[server(endpoint = "update_service")]
-pub async fn update_service(
-    id: i64,
-    name: String,
-    description: String,
-    team_id: String,
-) -> Result<(), AppError> {
+pub async fn update_service(id: i64, name: String, description: String, team_id: String) -> Result<(), AppError> {
     (async move {
         let (state, _) = admin_for(Permission::ManageServices).await?;
         let input = db::services::ServiceInput::parse(&name, &description, &team_id)?;

@@ -137,7 +137,15 @@ pub async fn get_notification_settings() -> Result<NotificationSettings, AppErro
 pub async fn create_notification_policy(policy: PolicyForm) -> Result<i64, AppError> {
     (async move {
         let (state, me) = server::authorized(Permission::ManageNotifications).await?;
-        let id = notifications::create_policy(&state.pool, &policy.name, &policy.severities, &policy.events, &policy.recipients, policy.owning_team).await?;
+        let id = notifications::create_policy(
+            &state.pool,
+            &policy.name,
+            &policy.severities,
+            &policy.events,
+            &policy.recipients,
+            policy.owning_team,
+        )
+        .await?;
         tracing::info!(target: "foghorn::audit", by = me.id, policy = id, "notification policy created");
         Ok(id)
     })
@@ -157,7 +165,15 @@ pub async fn delete_notification_policy(id: i64) -> Result<(), AppError> {
 pub async fn create_webhook(webhook: WebhookForm) -> Result<i64, AppError> {
     (async move {
         let (state, me) = server::authorized(Permission::ManageNotifications).await?;
-        let id = notifications::create_webhook(&state.pool, &webhook.name, &webhook.url, &webhook.format, &webhook.severities, &webhook.events).await?;
+        let id = notifications::create_webhook(
+            &state.pool,
+            &webhook.name,
+            &webhook.url,
+            &webhook.format,
+            &webhook.severities,
+            &webhook.events,
+        )
+        .await?;
         tracing::info!(target: "foghorn::audit", by = me.id, webhook = id, "webhook created");
         Ok(id)
     })

@@ -45,7 +45,8 @@ pub async fn create_runbook(runbook: RunbookForm) -> Result<i64, AppError> {
 pub async fn get_runbook(id: i64) -> Result<Runbook, AppError> {
     (async move {
         let (state, me) = server::authorized(Permission::ReadIncidents).await?;
-        runbooks::get(&state.pool, id, role_allows(me.role, Permission::WriteRunbooks), time::OffsetDateTime::now_utc()).await
+        runbooks::get(&state.pool, id, role_allows(me.role, Permission::WriteRunbooks), time::OffsetDateTime::now_utc())
+            .await
     })
     .await
 }

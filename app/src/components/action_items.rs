@@ -53,7 +53,12 @@ pub fn ItemFlags(item: ActionItem) -> impl IntoView {
 
 /// A table of items with in-place changes. `on_change` runs after each change is saved.
 #[component]
-pub fn ItemTable(items: Vec<ActionItem>, rights: ItemRights, on_change: Callback<()>, #[prop(optional)] show_incident: bool) -> impl IntoView {
+pub fn ItemTable(
+    items: Vec<ActionItem>,
+    rights: ItemRights,
+    on_change: Callback<()>,
+    #[prop(optional)] show_incident: bool,
+) -> impl IntoView {
     if items.is_empty() {
         return view! { <p class="muted">"No action items."</p> }.into_any();
     }
@@ -79,7 +84,11 @@ pub fn ItemTable(items: Vec<ActionItem>, rights: ItemRights, on_change: Callback
     .into_any()
 }
 
-fn save(error: RwSignal<Option<AppError>>, on_change: Callback<()>, call: impl std::future::Future<Output = Result<(), AppError>> + 'static) {
+fn save(
+    error: RwSignal<Option<AppError>>,
+    on_change: Callback<()>,
+    call: impl std::future::Future<Output = Result<(), AppError>> + 'static,
+) {
     spawn_local(async move {
         match call.await {
             Ok(()) => {
@@ -228,7 +237,11 @@ pub fn NewItemForm(
 ) -> impl IntoView {
     let create = ServerAction::<CreateActionItem>::new();
     let error = crate::components::form::last_error(create);
-    let draft = RwSignal::new(NewActionItem { incident_number: incident_number.unwrap_or(0), priority: "P2".into(), ..Default::default() });
+    let draft = RwSignal::new(NewActionItem {
+        incident_number: incident_number.unwrap_or(0),
+        priority: "P2".into(),
+        ..Default::default()
+    });
     Effect::new(move |_| {
         if let Some(Ok(_)) = create.value().get() {
             draft.update(|d| {
@@ -240,7 +253,9 @@ pub fn NewItemForm(
         }
     });
     let people = load_in_browser(|| async { list_responders().await.unwrap_or_default() });
-    let field_error = move |f: &'static str| move || error.get().and_then(|e| e.for_field(f)).map(|m| view! { <p class="field-error">{m}</p> });
+    let field_error = move |f: &'static str| {
+        move || error.get().and_then(|e| e.for_field(f)).map(|m| view! { <p class="field-error">{m}</p> })
+    };
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         create.dispatch(CreateActionItem { item: draft.get_untracked() });
@@ -308,7 +323,11 @@ pub fn IncidentItems(number: i64, #[prop(into)] reload: Signal<u32>) -> impl Int
     Effect::new(move |_| {
         let _ = (reload.get(), added.get());
         spawn_local(async move {
-            let filter = ItemFilter { incident: Some(number), tz_offset_minutes: browser_offset_minutes(), ..Default::default() };
+            let filter = ItemFilter {
+                incident: Some(number),
+                tz_offset_minutes: browser_offset_minutes(),
+                ..Default::default()
+            };
             items.set(Some(list_action_items(filter).await));
         });
     });

@@ -87,7 +87,9 @@ fn CommsForm(number: i64, draft: CommsDraft) -> impl IntoView {
         }
     });
     let text = move |get: fn(&CommsForm) -> String| move || form.with(get);
-    let field_error = move |f: &'static str| move || error.get().and_then(|e| e.for_field(f)).map(|m| view! { <p class="field-error">{m}</p> });
+    let field_error = move |f: &'static str| {
+        move || error.get().and_then(|e| e.for_field(f)).map(|m| view! { <p class="field-error">{m}</p> })
+    };
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         post.dispatch(PostCommsUpdate { update: CommsForm { number, ..form.get_untracked() } });

@@ -55,15 +55,14 @@ pub fn Field(
 /// The form-wide error: everything not already shown next to one of the `inline`
 /// fields (permissions, conflicts, outages, fields the form does not display).
 #[component]
-pub fn FormError(
-    #[prop(into)] error: LastError,
-    #[prop(optional)] inline: &'static [&'static str],
-) -> impl IntoView {
+pub fn FormError(#[prop(into)] error: LastError, #[prop(optional)] inline: &'static [&'static str]) -> impl IntoView {
     move || {
-        error.get().and_then(|e| match &e {
-            AppError::Invalid { field, .. } if inline.contains(&field.as_str()) => None,
-            other => Some(other.to_string()),
-        })
-        .map(|m| view! { <p class="form-error" role="alert">{m}</p> })
+        error
+            .get()
+            .and_then(|e| match &e {
+                AppError::Invalid { field, .. } if inline.contains(&field.as_str()) => None,
+                other => Some(other.to_string()),
+            })
+            .map(|m| view! { <p class="form-error" role="alert">{m}</p> })
     }
 }

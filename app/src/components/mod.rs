@@ -4,9 +4,9 @@ pub mod action_items;
 pub mod comms;
 pub mod form;
 pub mod incident;
+pub mod layout;
 pub mod live;
 pub mod time;
-pub mod layout;
 
 use leptos::prelude::*;
 

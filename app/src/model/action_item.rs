@@ -256,10 +256,16 @@ mod tests {
         assert!(!is_overdue(open, due, local_today(datetime!(2026-11-25 23:59 UTC), utc)), "still the due day in UTC");
         assert!(is_overdue(open, due, local_today(datetime!(2026-11-26 00:00 UTC), utc)));
         let tokyo = offset_from_minutes(9 * 60);
-        assert!(is_overdue(open, due, local_today(datetime!(2026-11-25 15:00 UTC), tokyo)), "already the 26th in Tokyo");
+        assert!(
+            is_overdue(open, due, local_today(datetime!(2026-11-25 15:00 UTC), tokyo)),
+            "already the 26th in Tokyo"
+        );
         assert!(!is_overdue(open, due, local_today(datetime!(2026-11-25 14:59 UTC), tokyo)));
         let new_york = offset_from_minutes(-5 * 60);
-        assert!(!is_overdue(open, due, local_today(datetime!(2026-11-26 04:59 UTC), new_york)), "still the 25th in New York");
+        assert!(
+            !is_overdue(open, due, local_today(datetime!(2026-11-26 04:59 UTC), new_york)),
+            "still the 25th in New York"
+        );
         assert!(is_overdue(open, due, local_today(datetime!(2026-11-26 05:00 UTC), new_york)));
         assert!(!is_overdue(ItemStatus::Done, due, date!(2027 - 01 - 01)), "done is never overdue");
         assert!(!is_overdue(open, None, date!(2027 - 01 - 01)), "no due date, not overdue (but unscheduled)");

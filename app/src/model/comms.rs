@@ -161,10 +161,9 @@ impl FromStr for ServiceState {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|x| x.as_str() == s.trim())
-            .ok_or_else(|| format!("Unknown state \"{}\": use operational, degraded, partial_outage or major_outage.", s.trim()))
+        Self::ALL.into_iter().find(|x| x.as_str() == s.trim()).ok_or_else(|| {
+            format!("Unknown state \"{}\": use operational, degraded, partial_outage or major_outage.", s.trim())
+        })
     }
 }
 

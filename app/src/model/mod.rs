@@ -13,7 +13,7 @@ pub use action_item::*;
 pub use comms::*;
 pub use dates::{check_date, check_time, datetime_input_bounds, input_bounds};
 pub use incident::*;
+pub use org::{Service, Team, TeamMember};
 pub use postmortem::*;
 pub use runbook::*;
-pub use org::{Service, Team, TeamMember};
 pub use user::{Role, UserSummary, Viewer, parse_display_name, parse_email};

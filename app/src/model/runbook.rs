@@ -8,7 +8,12 @@ use time::{Duration, OffsetDateTime};
 pub const DEFAULT_REVIEW_DAYS: i32 = 90;
 
 /// Due for review: never reviewed, or reviewed longer ago than its interval.
-pub fn review_overdue(created_at: OffsetDateTime, last_reviewed_at: Option<OffsetDateTime>, interval_days: i32, now: OffsetDateTime) -> bool {
+pub fn review_overdue(
+    created_at: OffsetDateTime,
+    last_reviewed_at: Option<OffsetDateTime>,
+    interval_days: i32,
+    now: OffsetDateTime,
+) -> bool {
     last_reviewed_at.unwrap_or(created_at) + Duration::days(i64::from(interval_days)) < now
 }
 
@@ -103,7 +108,10 @@ mod tests {
         let reviewed = Some(datetime!(2026-06-01 00:00 UTC));
         assert!(!review_overdue(created, reviewed, 90, datetime!(2026-08-29 00:00 UTC)));
         assert!(review_overdue(created, reviewed, 90, datetime!(2026-08-31 00:00 UTC)));
-        assert!(review_overdue(created, None, 90, datetime!(2026-04-02 00:00 UTC)), "never reviewed counts from creation");
+        assert!(
+            review_overdue(created, None, 90, datetime!(2026-04-02 00:00 UTC)),
+            "never reviewed counts from creation"
+        );
         assert!(!review_overdue(created, None, 90, datetime!(2026-03-01 00:00 UTC)));
     }
 }

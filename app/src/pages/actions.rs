@@ -66,7 +66,8 @@ fn All() -> impl IntoView {
     });
     let changed = RwSignal::new(0u32);
     let tracker = Resource::new(move || (filter.get(), changed.get()), |(f, _)| list_action_items(f));
-    let options = Resource::new(|| (), |_| async { Ok::<_, AppError>((list_teams().await?, list_responders().await?)) });
+    let options =
+        Resource::new(|| (), |_| async { Ok::<_, AppError>((list_teams().await?, list_responders().await?)) });
     let csv = move || {
         let f = filter.get();
         format!("/api/action_items.csv?tz_offset_minutes={}{}", f.tz_offset_minutes, filter_query(&f))
@@ -206,7 +207,13 @@ fn Mine() -> impl IntoView {
                 Some(v) => v.await?.ok_or(AppError::Unauthenticated)?,
                 None => return Err(AppError::Unauthenticated),
             };
-            list_action_items(ItemFilter { owner_id: Some(me.id), status: Some("active".into()), tz_offset_minutes: offset, ..Default::default() }).await
+            list_action_items(ItemFilter {
+                owner_id: Some(me.id),
+                status: Some("active".into()),
+                tz_offset_minutes: offset,
+                ..Default::default()
+            })
+            .await
         },
     );
     view! {
@@ -247,11 +254,18 @@ fn MyTeam() -> impl IntoView {
             let teams: Vec<Team> = list_teams()
                 .await?
                 .into_iter()
-                .filter(|t| t.members.iter().any(|m| m.user_id == me.id) || t.lead.as_ref().is_some_and(|l| l.user_id == me.id))
+                .filter(|t| {
+                    t.members.iter().any(|m| m.user_id == me.id) || t.lead.as_ref().is_some_and(|l| l.user_id == me.id)
+                })
                 .collect();
             let mut out = Vec::new();
             for team in teams {
-                let filter = ItemFilter { team_id: Some(team.id), status: Some("active".into()), tz_offset_minutes: offset, ..Default::default() };
+                let filter = ItemFilter {
+                    team_id: Some(team.id),
+                    status: Some("active".into()),
+                    tz_offset_minutes: offset,
+                    ..Default::default()
+                };
                 out.push((team, list_action_items(filter).await?));
             }
             Ok::<_, AppError>(out)

@@ -181,7 +181,13 @@ fn WebhookForm(action: ServerAction<CreateWebhook>) -> impl IntoView {
         ev.prevent_default();
         let (severities, events) = scope.get_untracked();
         action.dispatch(CreateWebhook {
-            webhook: crate::api::comms::WebhookForm { name: name.get_untracked(), url: url.get_untracked(), format: format.get_untracked(), severities, events },
+            webhook: crate::api::comms::WebhookForm {
+                name: name.get_untracked(),
+                url: url.get_untracked(),
+                format: format.get_untracked(),
+                severities,
+                events,
+            },
         });
     };
     view! {

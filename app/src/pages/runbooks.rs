@@ -86,7 +86,9 @@ pub fn RunbooksPage() -> impl IntoView {
 /// The team, services and review interval fields, shared by the new and edit forms.
 #[component]
 fn DetailsFields(form: RwSignal<RunbookForm>) -> impl IntoView {
-    let options = crate::components::load_in_browser(|| async { Ok::<_, AppError>((list_teams().await?, list_services().await?)) });
+    let options = crate::components::load_in_browser(|| async {
+        Ok::<_, AppError>((list_teams().await?, list_services().await?))
+    });
     view! {
         {move || {
                 let (teams, services) = options.get().and_then(Result::ok).unwrap_or_default();
@@ -189,7 +191,9 @@ fn RunbookScreen(r: Runbook, refresh: RwSignal<u32>) -> impl IntoView {
     let editing = RwSignal::new(false);
     let reviewed = ServerAction::<MarkRunbookReviewed>::new();
     let drill = ServerAction::<StartDrill>::new();
-    let errors = Signal::derive(move || reviewed.value().get().and_then(|r| r.err()).or_else(|| drill.value().get().and_then(|r| r.err())));
+    let errors = Signal::derive(move || {
+        reviewed.value().get().and_then(|r| r.err()).or_else(|| drill.value().get().and_then(|r| r.err()))
+    });
     let navigate = use_navigate();
     Effect::new(move |_| {
         if let Some(Ok(number)) = drill.value().get() {

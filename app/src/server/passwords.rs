@@ -31,13 +31,10 @@ fn argon2() -> Argon2<'static> {
 
 fn hash_blocking(password: &str) -> Result<String, AppError> {
     let salt = SaltString::generate(&mut OsRng);
-    argon2()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|err| {
-            tracing::error!(error = %err, "password hashing failed");
-            AppError::Internal
-        })
+    argon2().hash_password(password.as_bytes(), &salt).map(|h| h.to_string()).map_err(|err| {
+        tracing::error!(error = %err, "password hashing failed");
+        AppError::Internal
+    })
 }
 
 fn verify_blocking(password: &str, hash: &str) -> bool {
@@ -53,17 +50,15 @@ fn verify_blocking(password: &str, hash: &str) -> bool {
 impl PasswordHasher {
     pub fn new() -> Self {
         let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
-        let dummy_hash = hash_blocking("foghorn dummy password for unknown accounts")
-            .expect("argon2 works at start-up");
+        let dummy_hash =
+            hash_blocking("foghorn dummy password for unknown accounts").expect("argon2 works at start-up");
         Self { permits: Semaphore::new(cores), dummy_hash }
     }
 
     pub async fn hash(&self, password: &str) -> Result<String, AppError> {
         let _permit = self.permits.acquire().await.map_err(|_| AppError::Internal)?;
         let password = password.to_owned();
-        tokio::task::spawn_blocking(move || hash_blocking(&password))
-            .await
-            .map_err(|_| AppError::Internal)?
+        tokio::task::spawn_blocking(move || hash_blocking(&password)).await.map_err(|_| AppError::Internal)?
     }
 
     /// Checks `password` against `hash`, or against a dummy hash when there is none,
@@ -73,9 +68,7 @@ impl PasswordHasher {
         let known = hash.is_some();
         let password = password.to_owned();
         let hash = hash.unwrap_or(&self.dummy_hash).to_owned();
-        let matched = tokio::task::spawn_blocking(move || verify_blocking(&password, &hash))
-            .await
-            .unwrap_or(false);
+        let matched = tokio::task::spawn_blocking(move || verify_blocking(&password, &hash)).await.unwrap_or(false);
         known && matched
     }
 }
@@ -91,23 +84,14 @@ impl Default for PasswordHasher {
 pub fn check_password_policy(password: &str) -> Result<(), AppError> {
     let chars = password.chars().count();
     if chars < MIN_PASSWORD_CHARS {
-        return Err(AppError::invalid(
-            "password",
-            format!("Use at least {MIN_PASSWORD_CHARS} characters."),
-        ));
+        return Err(AppError::invalid("password", format!("Use at least {MIN_PASSWORD_CHARS} characters.")));
     }
     if chars > MAX_PASSWORD_CHARS {
-        return Err(AppError::invalid(
-            "password",
-            format!("Use at most {MAX_PASSWORD_CHARS} characters."),
-        ));
+        return Err(AppError::invalid("password", format!("Use at most {MAX_PASSWORD_CHARS} characters.")));
     }
     let lowered = password.to_lowercase();
     if COMMON_PASSWORDS.lines().any(|common| common == lowered) {
-        return Err(AppError::invalid(
-            "password",
-            "This is one of the most common passwords; choose another.",
-        ));
+        return Err(AppError::invalid("password", "This is one of the most common passwords; choose another."));
     }
     Ok(())
 }

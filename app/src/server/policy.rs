@@ -39,7 +39,9 @@ pub fn role_allows(role: Role, permission: Permission) -> bool {
     use Permission::*;
     match permission {
         ManageUsers | ManageTeams | ManageServices | ManageNotifications | ExportRunbooks => role == Role::Admin,
-        RespondToIncidents | WritePostmortems | TrackActionItems | WriteRunbooks => matches!(role, Role::Admin | Role::Responder),
+        RespondToIncidents | WritePostmortems | TrackActionItems | WriteRunbooks => {
+            matches!(role, Role::Admin | Role::Responder)
+        }
         ReadDirectory | ReadIncidents => true,
     }
 }

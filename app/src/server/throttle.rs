@@ -27,7 +27,10 @@ const MAX_DELAY_SECS: i64 = 3;
 #[derive(Debug, PartialEq, Eq)]
 pub enum Verdict {
     /// Verify the password (after `delay`), then [`settle`] the attempt.
-    Allow { delay: Duration, attempt: Attempt },
+    Allow {
+        delay: Duration,
+        attempt: Attempt,
+    },
     Refuse,
 }
 
@@ -91,9 +94,7 @@ pub async fn settle(pool: &PgPool, attempt: Attempt, succeeded: bool) -> Result<
             .execute(&mut *tx)
             .await?;
     }
-    sqlx::query("DELETE FROM sign_in_attempts WHERE at < now() - interval '1 day'")
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query("DELETE FROM sign_in_attempts WHERE at < now() - interval '1 day'").execute(&mut *tx).await?;
     tx.commit().await?;
     Ok(())
 }

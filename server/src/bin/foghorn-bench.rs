@@ -71,7 +71,8 @@ async fn main() -> Result<(), BoxError> {
     foghorn::migrate(&pool).await?;
     let user = seed(&pool).await?;
     // Pages are measured on one active incident, posts and live fan-out on another.
-    let active: i64 = sqlx::query_scalar("SELECT max(number) FROM incidents WHERE status <> 'resolved'").fetch_one(&pool).await?;
+    let active: i64 =
+        sqlx::query_scalar("SELECT max(number) FROM incidents WHERE status <> 'resolved'").fetch_one(&pool).await?;
 
     let (mut server, foghorn_port) = start_foghorn(&args, &[])?;
     let flood = public_flood(&args, &pool, &user, active, foghorn_port).await;
@@ -163,21 +164,48 @@ async fn run(args: &Args, pool: &PgPool, user: &Viewer, active: i64, port: u16) 
         let ours_paced = wrk(ours_url, &cookie, Some(&paced), c, &args.duration)?;
         let bare_paced = wrk(bare_url, "", Some(&paced), c, &args.duration)?;
         Ok(vec![
-            format!("| {name}: throughput at {c} connections | {:.0} req/s | {:.0} req/s | {:.0} % |", ours.rps, bare.rps, 100.0 * ours.rps / bare.rps),
-            format!("| {name}: p50 latency, flat out | {:.2} ms | {:.2} ms | {:.1}× |", ours.p50, bare.p50, ours.p50 / bare.p50),
-            format!("| {name}: p99 latency, flat out | {:.2} ms | {:.2} ms | {:.1}× |", ours.p99, bare.p99, ours.p99 / bare.p99),
+            format!(
+                "| {name}: throughput at {c} connections | {:.0} req/s | {:.0} req/s | {:.0} % |",
+                ours.rps,
+                bare.rps,
+                100.0 * ours.rps / bare.rps
+            ),
+            format!(
+                "| {name}: p50 latency, flat out | {:.2} ms | {:.2} ms | {:.1}× |",
+                ours.p50,
+                bare.p50,
+                ours.p50 / bare.p50
+            ),
+            format!(
+                "| {name}: p99 latency, flat out | {:.2} ms | {:.2} ms | {:.1}× |",
+                ours.p99,
+                bare.p99,
+                ours.p99 / bare.p99
+            ),
             format!(
                 "| {name}: p50 latency at {c} connections, {rate:.0} req/s offered ({:.0} / {:.0} served) | {:.2} ms | {:.2} ms | {:.1}× |",
-                ours_paced.rps, bare_paced.rps, ours_paced.p50, bare_paced.p50, ours_paced.p50 / bare_paced.p50
+                ours_paced.rps,
+                bare_paced.rps,
+                ours_paced.p50,
+                bare_paced.p50,
+                ours_paced.p50 / bare_paced.p50
             ),
             format!(
                 "| {name}: p99 latency at {c} connections, {rate:.0} req/s offered ({:.0} / {:.0} served) | {:.2} ms | {:.2} ms | {:.1}× |",
-                ours_paced.rps, bare_paced.rps, ours_paced.p99, bare_paced.p99, ours_paced.p99 / bare_paced.p99
+                ours_paced.rps,
+                bare_paced.rps,
+                ours_paced.p99,
+                bare_paced.p99,
+                ours_paced.p99 / bare_paced.p99
             ),
         ])
     };
 
-    rows.extend(page("dashboard page", &format!("http://127.0.0.1:{port}/"), &format!("http://127.0.0.1:{bare_port}/dashboard"))?);
+    rows.extend(page(
+        "dashboard page",
+        &format!("http://127.0.0.1:{port}/"),
+        &format!("http://127.0.0.1:{bare_port}/dashboard"),
+    )?);
     rows.extend(page(
         "incident page",
         &format!("http://127.0.0.1:{port}/incidents/INC-{active}"),
@@ -205,19 +233,15 @@ async fn run(args: &Args, pool: &PgPool, user: &Viewer, active: i64, port: u16) 
     let bare = wrk(&format!("http://127.0.0.1:{bare_port}/post/{busy}"), "", Some(&script), 16, &args.duration)?;
     rows.push(format!(
         "| timeline posts at 16 connections | {:.0} posts/s | {:.0} posts/s | {:.0} % |",
-        ours.rps, bare.rps, 100.0 * ours.rps / bare.rps
+        ours.rps,
+        bare.rps,
+        100.0 * ours.rps / bare.rps
     ));
 
     eprintln!("live fan-out to {} subscribers…", args.subscribers);
     let fanout = fanout(pool, port, &cookie, busy, args.subscribers, args.posts).await?;
-    rows.push(format!(
-        "| post-to-screen p50, {} live subscribers | {:.2} ms | | |",
-        args.subscribers, fanout.p50
-    ));
-    rows.push(format!(
-        "| post-to-screen p99, {} live subscribers | {:.2} ms | | |",
-        args.subscribers, fanout.p99
-    ));
+    rows.push(format!("| post-to-screen p50, {} live subscribers | {:.2} ms | | |", args.subscribers, fanout.p50));
+    rows.push(format!("| post-to-screen p99, {} live subscribers | {:.2} ms | | |", args.subscribers, fanout.p99));
     Ok(rows)
 }
 
@@ -228,7 +252,13 @@ const RESPONDER_POSTS_PER_S: f64 = 10.0;
 
 /// The responder's incident page and posts measured alone, then while `connections`
 /// connections fetch `/status/banner.js` as fast as they can. Rows of the flood table.
-async fn public_flood(args: &Args, pool: &PgPool, user: &Viewer, active: i64, port: u16) -> Result<Vec<String>, BoxError> {
+async fn public_flood(
+    args: &Args,
+    pool: &PgPool,
+    user: &Viewer,
+    active: i64,
+    port: u16,
+) -> Result<Vec<String>, BoxError> {
     wait_healthy(port).await?;
     let cookie = sign_in(port, &user.email).await?;
     let busy = active - 1;
@@ -261,7 +291,9 @@ async fn public_flood(args: &Args, pool: &PgPool, user: &Viewer, active: i64, po
         eprintln!("responder {label}…");
         let (page_cookie, duration) = (cookie.clone(), args.duration.clone());
         let (page_url, page_script) = (page_url.clone(), page_script.clone());
-        let pages = std::thread::spawn(move || wrk_on(&page_url, &page_cookie, Some(&page_script), 4, 1, &duration).map_err(|e| e.to_string()));
+        let pages = std::thread::spawn(move || {
+            wrk_on(&page_url, &page_cookie, Some(&page_script), 4, 1, &duration).map_err(|e| e.to_string())
+        });
         let posts = wrk_on(&post_url, &cookie, Some(&post_script), 2, 1, &args.duration)?;
         let pages = pages.join().map_err(|_| "wrk thread")??;
         Ok((pages, posts))
@@ -271,7 +303,9 @@ async fn public_flood(args: &Args, pool: &PgPool, user: &Viewer, active: i64, po
     // The flood runs a little longer than the measurement, on both sides of it.
     let flood_seconds = seconds(&args.duration) + 2;
     let (flood_url, connections) = (banner_url.clone(), args.connections);
-    let flood = std::thread::spawn(move || wrk_on(&flood_url, "", None, connections, 2, &format!("{flood_seconds}s")).map_err(|e| e.to_string()));
+    let flood = std::thread::spawn(move || {
+        wrk_on(&flood_url, "", None, connections, 2, &format!("{flood_seconds}s")).map_err(|e| e.to_string())
+    });
     tokio::time::sleep(Duration::from_secs(1)).await;
     let (flooded_pages, flooded_posts) = responder("during the public flood")?;
     let flood = flood.join().map_err(|_| "wrk thread")??;
@@ -280,10 +314,30 @@ async fn public_flood(args: &Args, pool: &PgPool, user: &Viewer, active: i64, po
     Ok(vec![
         format!("| `/status/banner.js` throughput, {connections} connections flat out | | {:.0} req/s | |", flood.rps),
         format!("| `/status/banner.js` p99 latency | | {:.2} ms | |", flood.p99),
-        format!("| incident page p50, {RESPONDER_PAGES_PER_S:.0} req/s | {:.2} ms | {:.2} ms | {} |", calm_pages.p50, flooded_pages.p50, change(calm_pages.p50, flooded_pages.p50)),
-        format!("| incident page p99, {RESPONDER_PAGES_PER_S:.0} req/s | {:.2} ms | {:.2} ms | {} |", calm_pages.p99, flooded_pages.p99, change(calm_pages.p99, flooded_pages.p99)),
-        format!("| timeline post p50, {RESPONDER_POSTS_PER_S:.0} posts/s | {:.2} ms | {:.2} ms | {} |", calm_posts.p50, flooded_posts.p50, change(calm_posts.p50, flooded_posts.p50)),
-        format!("| timeline post p99, {RESPONDER_POSTS_PER_S:.0} posts/s | {:.2} ms | {:.2} ms | {} |", calm_posts.p99, flooded_posts.p99, change(calm_posts.p99, flooded_posts.p99)),
+        format!(
+            "| incident page p50, {RESPONDER_PAGES_PER_S:.0} req/s | {:.2} ms | {:.2} ms | {} |",
+            calm_pages.p50,
+            flooded_pages.p50,
+            change(calm_pages.p50, flooded_pages.p50)
+        ),
+        format!(
+            "| incident page p99, {RESPONDER_PAGES_PER_S:.0} req/s | {:.2} ms | {:.2} ms | {} |",
+            calm_pages.p99,
+            flooded_pages.p99,
+            change(calm_pages.p99, flooded_pages.p99)
+        ),
+        format!(
+            "| timeline post p50, {RESPONDER_POSTS_PER_S:.0} posts/s | {:.2} ms | {:.2} ms | {} |",
+            calm_posts.p50,
+            flooded_posts.p50,
+            change(calm_posts.p50, flooded_posts.p50)
+        ),
+        format!(
+            "| timeline post p99, {RESPONDER_POSTS_PER_S:.0} posts/s | {:.2} ms | {:.2} ms | {} |",
+            calm_posts.p99,
+            flooded_posts.p99,
+            change(calm_posts.p99, flooded_posts.p99)
+        ),
     ])
 }
 
@@ -308,7 +362,10 @@ async fn seed(pool: &PgPool) -> Result<Viewer, BoxError> {
     let user = db::users::find_by_email(pool, email).await?.ok_or("bench user")?.viewer();
     // Undo the notes earlier runs posted, so every run measures the same data.
     sqlx::query("DELETE FROM timeline_entries WHERE seq > $1").bind(ENTRIES_PER_INCIDENT).execute(pool).await?;
-    sqlx::query("UPDATE incidents SET last_seq = $1 WHERE last_seq > $1").bind(ENTRIES_PER_INCIDENT).execute(pool).await?;
+    sqlx::query("UPDATE incidents SET last_seq = $1 WHERE last_seq > $1")
+        .bind(ENTRIES_PER_INCIDENT)
+        .execute(pool)
+        .await?;
     let existing: i64 = sqlx::query_scalar("SELECT count(*) FROM incidents").fetch_one(pool).await?;
     if existing < INCIDENTS {
         eprintln!("seeding {INCIDENTS} incidents and {} timeline entries…", INCIDENTS * ENTRIES_PER_INCIDENT);
@@ -442,7 +499,9 @@ fn paced_script(connections: usize, rate: f64) -> Result<std::path::PathBuf, Box
     let script = std::env::temp_dir().join(format!("foghorn-bench-paced-{connections}-{rate:.0}.lua"));
     std::fs::write(
         &script,
-        format!("local mean = {mean_ms:.3}\nfunction delay()\n  return math.floor(-math.log(1 - math.random()) * mean)\nend\n"),
+        format!(
+            "local mean = {mean_ms:.3}\nfunction delay()\n  return math.floor(-math.log(1 - math.random()) * mean)\nend\n"
+        ),
     )?;
     Ok(script)
 }
@@ -454,12 +513,25 @@ struct Wrk {
 }
 
 /// Runs wrk and reads requests/s and the latency percentiles (in ms) from its report.
-fn wrk(url: &str, cookie: &str, script: Option<&std::path::Path>, connections: usize, duration: &str) -> Result<Wrk, BoxError> {
+fn wrk(
+    url: &str,
+    cookie: &str,
+    script: Option<&std::path::Path>,
+    connections: usize,
+    duration: &str,
+) -> Result<Wrk, BoxError> {
     wrk_on(url, cookie, script, connections, 2, duration)
 }
 
 /// [`wrk`] with `threads` client threads.
-fn wrk_on(url: &str, cookie: &str, script: Option<&std::path::Path>, connections: usize, threads: usize, duration: &str) -> Result<Wrk, BoxError> {
+fn wrk_on(
+    url: &str,
+    cookie: &str,
+    script: Option<&std::path::Path>,
+    connections: usize,
+    threads: usize,
+    duration: &str,
+) -> Result<Wrk, BoxError> {
     let mut command = Command::new("wrk");
     command.args([&format!("-t{threads}"), &format!("-c{connections}"), &format!("-d{duration}"), "--latency"]);
     if !cookie.is_empty() {
@@ -496,7 +568,9 @@ fn wrk_on(url: &str, cookie: &str, script: Option<&std::path::Path>, connections
 fn rss_kib(pid: u32) -> f64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)?.parse().ok()))
+        .and_then(|s| {
+            s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
         .unwrap_or(f64::NAN)
 }
 
@@ -526,7 +600,9 @@ async fn subscribe(
             }
             // The note's text carries when it was sent, in µs since `epoch`.
             if let Some(rest) = line.split("fanout-probe-").nth(1) {
-                if let Some(sent) = rest.split(|c: char| !c.is_ascii_digit()).next().and_then(|v| v.parse::<u128>().ok()) {
+                if let Some(sent) =
+                    rest.split(|c: char| !c.is_ascii_digit()).next().and_then(|v| v.parse::<u128>().ok())
+                {
                     let now = epoch.elapsed().as_micros();
                     let _ = latencies.send((now.saturating_sub(sent)) as f64 / 1000.0);
                 }
@@ -569,7 +645,14 @@ async fn open_streams(
 
 /// Opens `subscribers` live streams on one incident, posts `posts` notes one after
 /// another, and measures how long each note takes to reach each subscriber.
-async fn fanout(pool: &PgPool, port: u16, cookie: &str, number: i64, subscribers: usize, posts: usize) -> Result<Fanout, BoxError> {
+async fn fanout(
+    pool: &PgPool,
+    port: u16,
+    cookie: &str,
+    number: i64,
+    subscribers: usize,
+    posts: usize,
+) -> Result<Fanout, BoxError> {
     let epoch = Instant::now();
     let after = last_seq(pool, number).await?;
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<f64>();
@@ -611,7 +694,14 @@ async fn fanout(pool: &PgPool, port: u16, cookie: &str, number: i64, subscribers
 /// RSS over `subscribers / 2`, …, `2 × subscribers` open streams, opened in steps on
 /// a server that has served nothing else. The first step is only the baseline: it
 /// includes what the first streams cost once (buffers, pools growing).
-async fn memory_per_subscriber(pool: &PgPool, user: &Viewer, number: i64, port: u16, subscribers: usize, server: &Child) -> Result<f64, BoxError> {
+async fn memory_per_subscriber(
+    pool: &PgPool,
+    user: &Viewer,
+    number: i64,
+    port: u16,
+    subscribers: usize,
+    server: &Child,
+) -> Result<f64, BoxError> {
     wait_healthy(port).await?;
     let cookie = sign_in(port, &user.email).await?;
     let after = last_seq(pool, number).await?;

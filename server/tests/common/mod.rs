@@ -77,7 +77,11 @@ impl TestApp {
         let state = shared_state(pool.clone(), auth);
         let options = LeptosOptions::builder().output_name("foghorn").site_root(site_root).build();
         let hub = foghorn::live::start(pool.clone()).await.expect("live listener starts");
-        let host = web.public_origin.as_deref().and_then(|o| o.split_once("://")).map(|(_, rest)| rest.trim_end_matches('/').to_owned());
+        let host = web
+            .public_origin
+            .as_deref()
+            .and_then(|o| o.split_once("://"))
+            .map(|(_, rest)| rest.trim_end_matches('/').to_owned());
         let router = foghorn::router(state.clone(), web, options, hub.clone());
         TestApp { router, pool, state, hub, host }
     }
@@ -106,12 +110,14 @@ impl TestApp {
         self.call_from("192.0.2.1", endpoint, form, cookie).await
     }
 
-    pub async fn call_from(&self, ip: &str, endpoint: &str, form: &[(&str, &str)], cookie: Option<&str>) -> TestResponse {
-        let body = form
-            .iter()
-            .map(|(k, v)| format!("{}={}", urlencode(k), urlencode(v)))
-            .collect::<Vec<_>>()
-            .join("&");
+    pub async fn call_from(
+        &self,
+        ip: &str,
+        endpoint: &str,
+        form: &[(&str, &str)],
+        cookie: Option<&str>,
+    ) -> TestResponse {
+        let body = form.iter().map(|(k, v)| format!("{}={}", urlencode(k), urlencode(v))).collect::<Vec<_>>().join("&");
         let mut request = Request::post(format!("/api/{endpoint}"))
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
             .header(header::ACCEPT, "application/json")
@@ -140,7 +146,11 @@ impl TestApp {
     /// Declares an incident as the holder of `cookie`; returns its number.
     pub async fn declare(&self, cookie: &str, title: &str, severity: &str) -> i64 {
         let response = self
-            .call_json("declare_incident", serde_json::json!({ "declaration": { "title": title, "severity": severity } }), Some(cookie))
+            .call_json(
+                "declare_incident",
+                serde_json::json!({ "declaration": { "title": title, "severity": severity } }),
+                Some(cookie),
+            )
             .await;
         assert_eq!(response.status, StatusCode::OK, "declare: {}", response.body);
         response.json().as_i64().expect("incident number")
@@ -154,7 +164,11 @@ impl TestApp {
     }
 
     pub async fn last_seq(&self, number: i64) -> i64 {
-        sqlx::query_scalar("SELECT last_seq FROM incidents WHERE number = $1").bind(number).fetch_one(&self.pool).await.unwrap()
+        sqlx::query_scalar("SELECT last_seq FROM incidents WHERE number = $1")
+            .bind(number)
+            .fetch_one(&self.pool)
+            .await
+            .unwrap()
     }
 
     pub async fn create_user(&self, email: &str, name: &str, role: Role) -> i64 {
@@ -165,7 +179,12 @@ impl TestApp {
     /// Signs in and returns the session cookie.
     pub async fn sign_in(&self, email: &str, password: &str) -> String {
         let response = self.call("sign_in", &[("email", email), ("password", password)], None).await;
-        assert!(response.status.is_success() || response.status.is_redirection(), "sign-in failed: {} {}", response.status, response.body);
+        assert!(
+            response.status.is_success() || response.status.is_redirection(),
+            "sign-in failed: {} {}",
+            response.status,
+            response.body
+        );
         response.session_cookie().expect("sign-in sets a session cookie")
     }
 

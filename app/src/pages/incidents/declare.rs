@@ -12,9 +12,10 @@ use leptos_router::hooks::use_navigate;
 
 #[component]
 pub fn DeclarePage() -> impl IntoView {
-    let options = Resource::new(|| (), |_| async {
-        Ok::<_, AppError>((list_services().await?, list_teams().await?, list_responders().await?))
-    });
+    let options = Resource::new(
+        || (),
+        |_| async { Ok::<_, AppError>((list_services().await?, list_teams().await?, list_responders().await?)) },
+    );
     let action = ServerAction::<DeclareIncident>::new();
     let error = last_error(action);
     let field_error = move |field: &'static str| move || error.get().and_then(|e| e.for_field(field));

@@ -113,11 +113,16 @@ impl Draft {
                     };
                     let mine = self.text.get_untracked();
                     let (merged, clashes) = Sections::merge(&base_text, &mine, &theirs);
-                    let took: Vec<&str> = theirs.changed_from(&base_text).into_iter()
-                        .filter(|s| !clashes.contains(s)).map(|s| s.title()).collect();
+                    let took: Vec<&str> = theirs
+                        .changed_from(&base_text)
+                        .into_iter()
+                        .filter(|s| !clashes.contains(s))
+                        .map(|s| s.title())
+                        .collect();
                     self.text.set(merged);
                     self.base.set(Some((version, theirs.clone())));
-                    self.notice.set((!took.is_empty()).then(|| format!("Merged {author}'s changes to {}.", took.join(", "))));
+                    self.notice
+                        .set((!took.is_empty()).then(|| format!("Merged {author}'s changes to {}.", took.join(", "))));
                     if !clashes.is_empty() {
                         self.clash.set(Some(Clash { version, author, theirs, sections: clashes }));
                     }
@@ -140,7 +145,8 @@ impl Draft {
 pub fn Editor(draft: Draft) -> impl IntoView {
     // In the browser only: save every few seconds, and warn before leaving unsaved text.
     Effect::new(move |_| {
-        let timer = set_interval_with_handle(move || draft.save(), std::time::Duration::from_secs(AUTOSAVE_SECONDS)).ok();
+        let timer =
+            set_interval_with_handle(move || draft.save(), std::time::Duration::from_secs(AUTOSAVE_SECONDS)).ok();
         let warn = window_event_listener(leptos::ev::beforeunload, move |ev| {
             if draft.is_dirty_untracked() {
                 ev.prevent_default();
@@ -217,7 +223,11 @@ fn SectionEditor(draft: Draft, section: Section, on_refresh: Option<Callback<()>
         });
     };
     let theirs = move || {
-        draft.clash.get().filter(|c| c.sections.contains(&section)).map(|c| (c.author.clone(), c.version, c.theirs.get(section).to_owned()))
+        draft
+            .clash
+            .get()
+            .filter(|c| c.sections.contains(&section))
+            .map(|c| (c.author.clone(), c.version, c.theirs.get(section).to_owned()))
     };
     let rows = move || draft.text.with(|t| t.get(section).lines().count() + 2).clamp(4, 30);
     let label_id = id.clone();

@@ -118,7 +118,12 @@ fn PostmortemTable(rows: Vec<PostmortemSummary>) -> impl IntoView {
 
 /// Upcoming meetings, with "I'll attend" and the address of the calendar feed.
 #[component]
-fn Meetings(meetings: Vec<Meeting>, can_edit: bool, viewer_id: i64, attend: ServerAction<AttendPostmortem>) -> impl IntoView {
+fn Meetings(
+    meetings: Vec<Meeting>,
+    can_edit: bool,
+    viewer_id: i64,
+    attend: ServerAction<AttendPostmortem>,
+) -> impl IntoView {
     let error = last_error(attend);
     let feed = RwSignal::new(None::<String>);
     let show_feed = move |_| {

@@ -7,8 +7,8 @@ use crate::api::admin::list_teams;
 use crate::api::postmortems::*;
 use crate::components::action_items::IncidentItems;
 use crate::components::form::{FormError, last_error};
-use crate::components::live::use_live;
 use crate::components::incident::SeverityBadge;
+use crate::components::live::use_live;
 use crate::components::time::{Time, local_input_to_rfc3339};
 use crate::error::AppError;
 use crate::model::*;
@@ -139,7 +139,9 @@ fn Review(pm: Postmortem, draft: Draft, on_change: Callback<()>) -> impl IntoVie
     let teams = crate::components::load_in_browser(list_teams);
     let next: Vec<(PostmortemStatus, &'static str)> = match pm.status {
         PostmortemStatus::Draft => vec![(PostmortemStatus::InReview, "Send for review")],
-        PostmortemStatus::InReview => vec![(PostmortemStatus::Published, "Publish"), (PostmortemStatus::Draft, "Back to draft")],
+        PostmortemStatus::InReview => {
+            vec![(PostmortemStatus::Published, "Publish"), (PostmortemStatus::Draft, "Back to draft")]
+        }
         PostmortemStatus::Published => vec![],
     };
     let team_id = pm.team_id;

@@ -46,14 +46,20 @@ pub fn parse_title(title: &str) -> Result<String, AppError> {
         return Err(AppError::invalid("title", "Say what needs doing."));
     }
     if title.chars().count() > MAX_TITLE_CHARS {
-        return Err(AppError::invalid("title", format!("Keep the title under {MAX_TITLE_CHARS} characters; put detail in the description.")));
+        return Err(AppError::invalid(
+            "title",
+            format!("Keep the title under {MAX_TITLE_CHARS} characters; put detail in the description."),
+        ));
     }
     Ok(title.to_owned())
 }
 
 pub fn parse_description(description: &str) -> Result<String, AppError> {
     if description.chars().count() > MAX_DESCRIPTION_CHARS {
-        return Err(AppError::invalid("description", format!("Keep the description under {MAX_DESCRIPTION_CHARS} characters.")));
+        return Err(AppError::invalid(
+            "description",
+            format!("Keep the description under {MAX_DESCRIPTION_CHARS} characters."),
+        ));
     }
     Ok(description.trim_end().to_owned())
 }
@@ -119,13 +125,14 @@ pub struct Locked {
 
 async fn lock(tx: &mut PgConnection, id: i64) -> Result<Locked, AppError> {
     #[allow(clippy::type_complexity)]
-    let row: Option<(i64, String, Option<i64>, Option<String>, Option<i64>, i16, Option<Date>, String)> = sqlx::query_as(
-        "SELECT a.incident_id, a.title, a.owner_id, u.display_name, a.team_id, a.priority, a.due_date, a.status
+    let row: Option<(i64, String, Option<i64>, Option<String>, Option<i64>, i16, Option<Date>, String)> =
+        sqlx::query_as(
+            "SELECT a.incident_id, a.title, a.owner_id, u.display_name, a.team_id, a.priority, a.due_date, a.status
            FROM action_items a LEFT JOIN users u ON u.id = a.owner_id WHERE a.id = $1 FOR UPDATE OF a",
-    )
-    .bind(id)
-    .fetch_optional(&mut *tx)
-    .await?;
+        )
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?;
     let (incident_id, title, owner_id, owner_name, team_id, priority, due_date, status) =
         row.ok_or_else(|| AppError::NotFound(format!("Action item #{id}")))?;
     Ok(Locked {
@@ -142,7 +149,15 @@ async fn lock(tx: &mut PgConnection, id: i64) -> Result<Locked, AppError> {
 }
 
 /// Records one change: its history row, and a sentence on the incident's timeline.
-async fn record(tx: &mut PgConnection, item: &Locked, by: &Viewer, field: &str, old: &str, new: &str, sentence: &str) -> Result<(), AppError> {
+async fn record(
+    tx: &mut PgConnection,
+    item: &Locked,
+    by: &Viewer,
+    field: &str,
+    old: &str,
+    new: &str,
+    sentence: &str,
+) -> Result<(), AppError> {
     sqlx::query("UPDATE action_items SET updated_at = now() WHERE id = $1").bind(item.id).execute(&mut *tx).await?;
     sqlx::query("INSERT INTO action_item_changes (item_id, field, old_value, new_value, changed_by) VALUES ($1, $2, $3, $4, $5)")
         .bind(item.id)
@@ -223,7 +238,11 @@ pub async fn set_priority(pool: &PgPool, by: &Viewer, id: i64, priority: Priorit
     if item.priority == priority {
         return Ok(());
     }
-    sqlx::query("UPDATE action_items SET priority = $2 WHERE id = $1").bind(id).bind(priority.level()).execute(&mut *tx).await?;
+    sqlx::query("UPDATE action_items SET priority = $2 WHERE id = $1")
+        .bind(id)
+        .bind(priority.level())
+        .execute(&mut *tx)
+        .await?;
     let sentence = format!("changed the priority from {} to {}", item.priority.label(), priority.label());
     record(&mut tx, &item, by, "priority", item.priority.label(), priority.label(), &sentence).await?;
     tx.commit().await?;
@@ -245,7 +264,8 @@ pub async fn set_team(pool: &PgPool, by: &Viewer, id: i64, team: Option<i64>) ->
         None => String::new(),
     };
     sqlx::query("UPDATE action_items SET team_id = $2 WHERE id = $1").bind(id).bind(team).execute(&mut *tx).await?;
-    let sentence = if new_name.is_empty() { "removed the team".to_owned() } else { format!("gave it to team {new_name}") };
+    let sentence =
+        if new_name.is_empty() { "removed the team".to_owned() } else { format!("gave it to team {new_name}") };
     record(&mut tx, &item, by, "team", &old_name, &new_name, &sentence).await?;
     tx.commit().await?;
     Ok(())
@@ -446,7 +466,9 @@ impl Cursor {
         let level = |s: &str| s.parse::<i16>().map_err(|_| invalid());
         let parsed = match (sort, parts.as_slice()) {
             (Sort::Due, ["due", due, priority, id]) => Cursor::Due(date(due)?, level(priority)?, number(id)?),
-            (Sort::Priority, ["priority", priority, due, id]) => Cursor::Priority(level(priority)?, date(due)?, number(id)?),
+            (Sort::Priority, ["priority", priority, due, id]) => {
+                Cursor::Priority(level(priority)?, date(due)?, number(id)?)
+            }
             (Sort::Age, ["age", nanos, id]) => {
                 let nanos = nanos.parse::<i128>().map_err(|_| invalid())?;
                 Cursor::Age(OffsetDateTime::from_unix_timestamp_nanos(nanos).map_err(|_| invalid())?, number(id)?)
@@ -527,7 +549,13 @@ fn push_filter(q: &mut QueryBuilder<'_, sqlx::Postgres>, filter: &ItemFilter, j:
 
 /// Up to `limit` items matching the filter after `cursor`, in the filter's order, and
 /// the cursor of the next page if there is one.
-async fn page(pool: &PgPool, filter: &ItemFilter, j: &Judgement, cursor: Option<Cursor>, limit: i64) -> Result<(Vec<ActionItem>, Option<Cursor>), AppError> {
+async fn page(
+    pool: &PgPool,
+    filter: &ItemFilter,
+    j: &Judgement,
+    cursor: Option<Cursor>,
+    limit: i64,
+) -> Result<(Vec<ActionItem>, Option<Cursor>), AppError> {
     let sort = Sort::parse(&filter.sort);
     let mut q = QueryBuilder::new(SELECT);
     q.push(" WHERE true");
@@ -561,7 +589,11 @@ async fn counts(pool: &PgPool, filter: &ItemFilter, j: &Judgement) -> Result<Ite
 
 /// One page of the tracker (after `filter.cursor`), the counts of every match, and the
 /// cursor of the next page.
-pub async fn list(pool: &PgPool, filter: &ItemFilter, j: &Judgement) -> Result<(Vec<ActionItem>, ItemCounts, Option<String>), AppError> {
+pub async fn list(
+    pool: &PgPool,
+    filter: &ItemFilter,
+    j: &Judgement,
+) -> Result<(Vec<ActionItem>, ItemCounts, Option<String>), AppError> {
     let cursor = Cursor::parse(&filter.cursor, Sort::parse(&filter.sort))?;
     let (items, next) = page(pool, filter, j, cursor, PAGE_SIZE).await?;
     let counts = counts(pool, filter, j).await?;
@@ -575,7 +607,12 @@ pub struct CsvCursor(Cursor);
 /// One batch of the CSV export of every item matching the filter ([`CSV_BATCH`] items;
 /// the header first when `after` is `None`), and where the next batch starts: the
 /// export is streamed a batch at a time as the receiver takes it.
-pub async fn csv_batch(pool: &PgPool, filter: &ItemFilter, j: &Judgement, after: Option<CsvCursor>) -> Result<(String, Option<CsvCursor>), AppError> {
+pub async fn csv_batch(
+    pool: &PgPool,
+    filter: &ItemFilter,
+    j: &Judgement,
+    after: Option<CsvCursor>,
+) -> Result<(String, Option<CsvCursor>), AppError> {
     let (items, next) = page(pool, filter, j, after.map(|c| c.0), CSV_BATCH).await?;
     let header = if after.is_none() { csv_header() } else { String::new() };
     Ok((header + &csv_rows(&items), next.map(CsvCursor)))
@@ -601,7 +638,13 @@ pub async fn history(pool: &PgPool, id: i64) -> Result<Vec<ItemChange>, AppError
     .await?;
     Ok(rows
         .into_iter()
-        .map(|(field, old_value, new_value, by_id, by_name, at)| ItemChange { field, old_value, new_value, by: person(by_id, by_name), at })
+        .map(|(field, old_value, new_value, by_id, by_name, at)| ItemChange {
+            field,
+            old_value,
+            new_value,
+            by: person(by_id, by_name),
+            at,
+        })
         .collect())
 }
 
@@ -662,8 +705,21 @@ pub async fn summary(pool: &PgPool, j: &Judgement) -> Result<Vec<TeamSummary>, A
 
 /// The CSV export's columns, in their documented, stable order.
 pub const CSV_COLUMNS: [&str; 15] = [
-    "id", "incident", "incident_title", "title", "status", "priority", "owner", "team", "due_date",
-    "overdue", "unscheduled", "created_at", "closed_at", "wont_do_reason", "description",
+    "id",
+    "incident",
+    "incident_title",
+    "title",
+    "status",
+    "priority",
+    "owner",
+    "team",
+    "due_date",
+    "overdue",
+    "unscheduled",
+    "created_at",
+    "closed_at",
+    "wont_do_reason",
+    "description",
 ];
 
 /// The CSV's first line (RFC 4180 line ends).
@@ -700,10 +756,7 @@ fn csv_rows(items: &[ActionItem]) -> String {
 }
 
 fn csv_cell(value: &str) -> String {
-    let value = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{value}") } else { value.to_owned() };
-    if value.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", value.replace('"', "\"\""))
-    } else {
-        value
-    }
+    let value =
+        if value.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{value}") } else { value.to_owned() };
+    if value.contains([',', '"', '\n', '\r']) { format!("\"{}\"", value.replace('"', "\"\"")) } else { value }
 }

@@ -46,12 +46,9 @@ impl UpdateInput {
             doing: limited("doing", doing, 5000)?,
             next_update_minutes: match next_update_minutes.trim() {
                 "" => None,
-                m => Some(
-                    m.parse::<i64>()
-                        .ok()
-                        .filter(|m| (1..=1440).contains(m))
-                        .ok_or_else(|| AppError::invalid("next_update_minutes", "Promise the next update in 1 to 1440 minutes."))?,
-                ),
+                m => Some(m.parse::<i64>().ok().filter(|m| (1..=1440).contains(m)).ok_or_else(|| {
+                    AppError::invalid("next_update_minutes", "Promise the next update in 1 to 1440 minutes.")
+                })?),
             },
             internal,
             public_text: if public { Some(limited("public_text", public_text, 5000)?) } else { None },
@@ -63,7 +60,10 @@ impl UpdateInput {
             return Err(AppError::invalid("audience", "Choose who this update is for: internal, public, or both."));
         }
         if input.public_text.as_deref() == Some("") {
-            return Err(AppError::invalid("public_text", "Write the public wording: customers read this on the status page."));
+            return Err(AppError::invalid(
+                "public_text",
+                "Write the public wording: customers read this on the status page.",
+            ));
         }
         Ok(input)
     }
@@ -71,7 +71,9 @@ impl UpdateInput {
     /// The update as the timeline and internal messages show it.
     pub fn as_text(&self) -> String {
         let mut text = String::new();
-        for (label, value) in [("Affected", &self.affected), ("What we know", &self.known), ("What we are doing", &self.doing)] {
+        for (label, value) in
+            [("Affected", &self.affected), ("What we know", &self.known), ("What we are doing", &self.doing)]
+        {
             if !value.is_empty() {
                 text += &format!("**{label}:** {value}\n\n");
             }
@@ -94,7 +96,10 @@ pub async fn post(pool: &PgPool, by: &Viewer, number: i64, input: &UpdateInput) 
     .fetch_one(&mut *tx)
     .await?;
     if !holds && by.role != Role::Admin {
-        return Err(AppError::invalid("", "Only the person on comms (or point) posts comms updates: take comms first."));
+        return Err(AppError::invalid(
+            "",
+            "Only the person on comms (or point) posts comms updates: take comms first.",
+        ));
     }
     let next = input.next_update_minutes.map(|m| OffsetDateTime::now_utc() + Duration::minutes(m));
     sqlx::query(
@@ -111,7 +116,11 @@ pub async fn post(pool: &PgPool, by: &Viewer, number: i64, input: &UpdateInput) 
     .bind(next)
     .execute(&mut *tx)
     .await?;
-    sqlx::query("UPDATE incidents SET next_update_at = $2 WHERE id = $1").bind(incident.id).bind(next).execute(&mut *tx).await?;
+    sqlx::query("UPDATE incidents SET next_update_at = $2 WHERE id = $1")
+        .bind(incident.id)
+        .bind(next)
+        .execute(&mut *tx)
+        .await?;
     let audience = match (input.internal, input.public_text.is_some()) {
         (true, true) => "internal and public",
         (false, true) => "public",
@@ -140,29 +149,43 @@ pub async fn post(pool: &PgPool, by: &Viewer, number: i64, input: &UpdateInput) 
 /// An incident's updates, newest first.
 pub async fn for_incident(pool: &PgPool, number: i64) -> Result<Vec<CommsUpdate>, AppError> {
     #[allow(clippy::type_complexity)]
-    let rows: Vec<(i64, Option<i64>, Option<String>, String, String, String, bool, Option<String>, Option<OffsetDateTime>, OffsetDateTime)> =
-        sqlx::query_as(
-            "SELECT c.id, c.author_id, u.display_name, c.affected, c.known, c.doing, c.internal, c.public_text,
+    let rows: Vec<(
+        i64,
+        Option<i64>,
+        Option<String>,
+        String,
+        String,
+        String,
+        bool,
+        Option<String>,
+        Option<OffsetDateTime>,
+        OffsetDateTime,
+    )> = sqlx::query_as(
+        "SELECT c.id, c.author_id, u.display_name, c.affected, c.known, c.doing, c.internal, c.public_text,
                     c.next_update_at, c.posted_at
                FROM comms_updates c JOIN incidents i ON i.id = c.incident_id LEFT JOIN users u ON u.id = c.author_id
               WHERE i.number = $1 ORDER BY c.posted_at DESC, c.id DESC",
-        )
-        .bind(number)
-        .fetch_all(pool)
-        .await?;
+    )
+    .bind(number)
+    .fetch_all(pool)
+    .await?;
     Ok(rows
         .into_iter()
-        .map(|(id, author_id, author_name, affected, known, doing, internal, public_text, next_update_at, posted_at)| CommsUpdate {
-            id,
-            author: person(author_id, author_name),
-            affected,
-            known,
-            doing,
-            internal,
-            public_text,
-            next_update_at,
-            posted_at,
-        })
+        .map(
+            |(id, author_id, author_name, affected, known, doing, internal, public_text, next_update_at, posted_at)| {
+                CommsUpdate {
+                    id,
+                    author: person(author_id, author_name),
+                    affected,
+                    known,
+                    doing,
+                    internal,
+                    public_text,
+                    next_update_at,
+                    posted_at,
+                }
+            },
+        )
         .collect())
 }
 

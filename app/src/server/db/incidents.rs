@@ -67,11 +67,17 @@ impl IncidentFields {
             return Err(AppError::invalid("title", "Give the incident a title: what is broken?"));
         }
         if title.chars().count() > MAX_TITLE_CHARS {
-            return Err(AppError::invalid("title", format!("Keep the title under {MAX_TITLE_CHARS} characters; put details in the summary.")));
+            return Err(AppError::invalid(
+                "title",
+                format!("Keep the title under {MAX_TITLE_CHARS} characters; put details in the summary."),
+            ));
         }
         let summary = summary.trim();
         if summary.chars().count() > MAX_SUMMARY_CHARS {
-            return Err(AppError::invalid("summary", format!("Keep the summary under {MAX_SUMMARY_CHARS} characters.")));
+            return Err(AppError::invalid(
+                "summary",
+                format!("Keep the summary under {MAX_SUMMARY_CHARS} characters."),
+            ));
         }
         let mut service_ids = service_ids;
         service_ids.sort_unstable();
@@ -146,7 +152,13 @@ pub async fn declare(
 }
 
 /// Gives `role` to `user_id`, ending the current holder's tenure; one timeline entry.
-async fn assign_in(tx: &mut PgConnection, incident_id: i64, by: &Viewer, role: IncidentRole, user_id: i64) -> Result<(), AppError> {
+async fn assign_in(
+    tx: &mut PgConnection,
+    incident_id: i64,
+    by: &Viewer,
+    role: IncidentRole,
+    user_id: i64,
+) -> Result<(), AppError> {
     let name = display_name(tx, user_id).await?;
     let current: Option<(i64, String)> = sqlx::query_as(
         "SELECT r.user_id, u.display_name FROM incident_roles r JOIN users u ON u.id = r.user_id
@@ -189,7 +201,13 @@ async fn assign_in(tx: &mut PgConnection, incident_id: i64, by: &Viewer, role: I
     Ok(())
 }
 
-pub async fn assign_role(pool: &PgPool, by: &Viewer, number: i64, role: IncidentRole, user_id: i64) -> Result<(), AppError> {
+pub async fn assign_role(
+    pool: &PgPool,
+    by: &Viewer,
+    number: i64,
+    role: IncidentRole,
+    user_id: i64,
+) -> Result<(), AppError> {
     if role == IncidentRole::Participant {
         return Err(AppError::invalid("role", "Choose point or comms."));
     }
@@ -215,12 +233,25 @@ pub async fn join(pool: &PgPool, by: &Viewer, number: i64) -> Result<(), AppErro
     if inserted.rows_affected() == 0 {
         return Err(AppError::invalid("", "You are already a participant."));
     }
-    timeline::append(&mut tx, incident.id, "role_change", Some(by.id), &format!("{} joined as a participant", by.display_name)).await?;
+    timeline::append(
+        &mut tx,
+        incident.id,
+        "role_change",
+        Some(by.id),
+        &format!("{} joined as a participant", by.display_name),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
 
-pub async fn change_status(pool: &PgPool, by: &Viewer, number: i64, to: Status, resolution: &str) -> Result<(), AppError> {
+pub async fn change_status(
+    pool: &PgPool,
+    by: &Viewer,
+    number: i64,
+    to: Status,
+    resolution: &str,
+) -> Result<(), AppError> {
     let resolution = resolution.trim();
     if to == Status::Resolved && resolution.is_empty() {
         return Err(AppError::invalid("resolution", "Say in a sentence how it was resolved."));
@@ -276,7 +307,13 @@ pub async fn change_severity(pool: &PgPool, by: &Viewer, number: i64, to: Severi
 
 /// Edits title, summary, team and services. Refused when `version` is not the current
 /// one: someone else changed the incident since the editor loaded it.
-pub async fn edit(pool: &PgPool, by: &Viewer, number: i64, version: i32, fields: &IncidentFields) -> Result<(), AppError> {
+pub async fn edit(
+    pool: &PgPool,
+    by: &Viewer,
+    number: i64,
+    version: i32,
+    fields: &IncidentFields,
+) -> Result<(), AppError> {
     let mut tx = pool.begin().await?;
     let incident = lock(&mut tx, number).await?;
     if incident.version != version {
@@ -286,7 +323,10 @@ pub async fn edit(pool: &PgPool, by: &Viewer, number: i64, version: i32, fields:
     }
     check_references(&mut tx, fields).await?;
     let before: (String, String, Option<i64>) =
-        sqlx::query_as("SELECT title, summary, team_id FROM incidents WHERE id = $1").bind(incident.id).fetch_one(&mut *tx).await?;
+        sqlx::query_as("SELECT title, summary, team_id FROM incidents WHERE id = $1")
+            .bind(incident.id)
+            .fetch_one(&mut *tx)
+            .await?;
     let services_before: Vec<i64> =
         sqlx::query_scalar("SELECT service_id FROM incident_services WHERE incident_id = $1 ORDER BY service_id")
             .bind(incident.id)
@@ -519,7 +559,8 @@ pub async fn history(pool: &PgPool, filter: &IncidentFilter) -> Result<IncidentP
         query.push(" AND i.team_id = ").push_bind(team);
     }
     if let Some(service) = service_id {
-        query.push(" AND EXISTS (SELECT 1 FROM incident_services s WHERE s.incident_id = i.id AND s.service_id = ")
+        query
+            .push(" AND EXISTS (SELECT 1 FROM incident_services s WHERE s.incident_id = i.id AND s.service_id = ")
             .push_bind(service)
             .push(")");
     }
@@ -627,9 +668,8 @@ pub async fn view(
             })
         })
         .collect();
-    let current = |role: IncidentRole| {
-        roles.iter().find(|r| r.role == role && r.ended_at.is_none()).map(|r| r.person.clone())
-    };
+    let current =
+        |role: IncidentRole| roles.iter().find(|r| r.role == role && r.ended_at.is_none()).map(|r| r.person.clone());
     let detail = IncidentDetail {
         number,
         title: row.title,

@@ -25,9 +25,5 @@ pub(crate) fn violated_constraint(err: &sqlx::Error) -> Option<&str> {
 
 /// Turns a unique-constraint violation into a field error; anything else is internal.
 pub(crate) fn on_unique(err: sqlx::Error, constraint: &str, field: &str, message: &str) -> AppError {
-    if violated_constraint(&err) == Some(constraint) {
-        AppError::invalid(field, message)
-    } else {
-        AppError::from(err)
-    }
+    if violated_constraint(&err) == Some(constraint) { AppError::invalid(field, message) } else { AppError::from(err) }
 }

@@ -120,10 +120,20 @@ pub async fn webhooks(pool: &PgPool) -> Result<Vec<Webhook>, AppError> {
 }
 
 /// Adds a webhook with a fresh signing secret (from PostgreSQL's CSPRNG).
-pub async fn create_webhook(pool: &PgPool, name: &str, url: &str, format: &str, severities: &[String], events: &[String]) -> Result<i64, AppError> {
+pub async fn create_webhook(
+    pool: &PgPool,
+    name: &str,
+    url: &str,
+    format: &str,
+    severities: &[String],
+    events: &[String],
+) -> Result<i64, AppError> {
     let name = parse_name(name)?;
     let url = url.trim();
-    if !(url.starts_with("https://") || url.starts_with("http://")) || url.len() > 2000 || url.contains(char::is_whitespace) {
+    if !(url.starts_with("https://") || url.starts_with("http://"))
+        || url.len() > 2000
+        || url.contains(char::is_whitespace)
+    {
         return Err(AppError::invalid("url", "Use an http:// or https:// address."));
     }
     if !matches!(format, "slack" | "json") {

@@ -43,13 +43,18 @@ impl Payload {
 }
 
 /// Queues the messages `event` causes for the incident, inside the caller's transaction.
-pub async fn enqueue(tx: &mut PgConnection, incident_id: i64, event: NotifyEvent, headline: &str, details: &str) -> Result<(), AppError> {
-    let (number, title, severity, status, is_drill, team_id): (i64, String, i16, String, bool, Option<i64>) = sqlx::query_as(
-        "SELECT number, title, severity, status, is_drill, team_id FROM incidents WHERE id = $1",
-    )
-    .bind(incident_id)
-    .fetch_one(&mut *tx)
-    .await?;
+pub async fn enqueue(
+    tx: &mut PgConnection,
+    incident_id: i64,
+    event: NotifyEvent,
+    headline: &str,
+    details: &str,
+) -> Result<(), AppError> {
+    let (number, title, severity, status, is_drill, team_id): (i64, String, i16, String, bool, Option<i64>) =
+        sqlx::query_as("SELECT number, title, severity, status, is_drill, team_id FROM incidents WHERE id = $1")
+            .bind(incident_id)
+            .fetch_one(&mut *tx)
+            .await?;
     let payload = Payload {
         event,
         incident_number: number,
@@ -154,15 +159,22 @@ pub async fn claim(tx: &mut PgConnection, limit: i64) -> Result<Vec<Pending>, Ap
 }
 
 pub async fn mark_sent(tx: &mut PgConnection, id: i64) -> Result<(), AppError> {
-    sqlx::query("UPDATE outbox SET status = 'sent', attempts = attempts + 1, sent_at = now(), last_error = '' WHERE id = $1")
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query(
+        "UPDATE outbox SET status = 'sent', attempts = attempts + 1, sent_at = now(), last_error = '' WHERE id = $1",
+    )
+    .bind(id)
+    .execute(&mut *tx)
+    .await?;
     Ok(())
 }
 
 /// Records a failed attempt: retried after `retry_in`, or failed for good when `None`.
-pub async fn mark_failed(tx: &mut PgConnection, id: i64, error: &str, retry_in: Option<time::Duration>) -> Result<(), AppError> {
+pub async fn mark_failed(
+    tx: &mut PgConnection,
+    id: i64,
+    error: &str,
+    retry_in: Option<time::Duration>,
+) -> Result<(), AppError> {
     sqlx::query(
         "UPDATE outbox SET attempts = attempts + 1, last_error = $2,
                 status = CASE WHEN $3::float8 IS NULL THEN 'failed' ELSE 'pending' END,
@@ -180,44 +192,72 @@ pub async fn mark_failed(tx: &mut PgConnection, id: i64, error: &str, retry_in: 
 /// The latest deliveries, for the admin page.
 pub async fn recent(pool: &PgPool, limit: i64) -> Result<Vec<Delivery>, AppError> {
     #[allow(clippy::type_complexity)]
-    let rows: Vec<(i64, String, Option<i64>, String, String, String, String, String, i32, String, OffsetDateTime, Option<OffsetDateTime>, OffsetDateTime)> =
-        sqlx::query_as(
-            "SELECT o.id, o.message_id::text, i.number, o.event, o.channel, o.recipient, o.subject, o.status, o.attempts,
+    let rows: Vec<(
+        i64,
+        String,
+        Option<i64>,
+        String,
+        String,
+        String,
+        String,
+        String,
+        i32,
+        String,
+        OffsetDateTime,
+        Option<OffsetDateTime>,
+        OffsetDateTime,
+    )> = sqlx::query_as(
+        "SELECT o.id, o.message_id::text, i.number, o.event, o.channel, o.recipient, o.subject, o.status, o.attempts,
                     o.last_error, o.created_at, o.sent_at, o.next_attempt_at
                FROM outbox o LEFT JOIN incidents i ON i.id = o.incident_id
               ORDER BY o.id DESC LIMIT $1",
-        )
-        .bind(limit)
-        .fetch_all(pool)
-        .await?;
+    )
+    .bind(limit)
+    .fetch_all(pool)
+    .await?;
     Ok(rows
         .into_iter()
-        .map(|(id, message_id, incident_number, event, channel, recipient, subject, status, attempts, last_error, created_at, sent_at, next_attempt_at)| Delivery {
-            id,
-            message_id,
-            incident_number,
-            event,
-            channel,
-            recipient,
-            subject,
-            status,
-            attempts,
-            last_error,
-            created_at,
-            sent_at,
-            next_attempt_at,
-        })
+        .map(
+            |(
+                id,
+                message_id,
+                incident_number,
+                event,
+                channel,
+                recipient,
+                subject,
+                status,
+                attempts,
+                last_error,
+                created_at,
+                sent_at,
+                next_attempt_at,
+            )| Delivery {
+                id,
+                message_id,
+                incident_number,
+                event,
+                channel,
+                recipient,
+                subject,
+                status,
+                attempts,
+                last_error,
+                created_at,
+                sent_at,
+                next_attempt_at,
+            },
+        )
         .collect())
 }
 
 /// Puts a failed (or waiting) message back in the queue, due now.
 pub async fn retry(pool: &PgPool, id: i64) -> Result<(), AppError> {
-    let done = sqlx::query(
-        "UPDATE outbox SET status = 'pending', next_attempt_at = now() WHERE id = $1 AND status <> 'sent'",
-    )
-    .bind(id)
-    .execute(pool)
-    .await?;
+    let done =
+        sqlx::query("UPDATE outbox SET status = 'pending', next_attempt_at = now() WHERE id = $1 AND status <> 'sent'")
+            .bind(id)
+            .execute(pool)
+            .await?;
     if done.rows_affected() == 0 {
         return Err(AppError::invalid("id", "Only unsent messages can be retried."));
     }

@@ -162,7 +162,9 @@ async fn impact_import(tx: &mut PgConnection, incident_id: i64) -> Result<String
         text += &format!("- **Mitigated:** {} ({} after it began)\n", utc_minute(m), format_duration(m - began));
     }
     match resolved {
-        Some(r) => text += &format!("- **Resolved:** {} ({} after it began)\n", utc_minute(r), format_duration(r - began)),
+        Some(r) => {
+            text += &format!("- **Resolved:** {} ({} after it began)\n", utc_minute(r), format_duration(r - began))
+        }
         None => text += "- **Resolved:** not yet\n",
     }
     text += "\nWho was affected, and how:\n";
@@ -249,7 +251,13 @@ pub async fn save(
 }
 
 /// Makes an old version the current text again, as a new version.
-pub async fn restore(pool: &PgPool, by: &Viewer, number: i64, version: i32, base_version: i32) -> Result<Saved, AppError> {
+pub async fn restore(
+    pool: &PgPool,
+    by: &Viewer,
+    number: i64,
+    version: i32,
+    base_version: i32,
+) -> Result<Saved, AppError> {
     let old = version_sections(pool, number, version).await?;
     save(pool, by, number, base_version, old, &format!("restored version {version}")).await
 }
@@ -306,13 +314,15 @@ pub async fn move_status(pool: &PgPool, by: &Viewer, number: i64, to: Postmortem
     .bind(to.as_str())
     .execute(&mut *tx)
     .await?;
-    sqlx::query("INSERT INTO postmortem_status_moves (postmortem_id, from_status, to_status, moved_by) VALUES ($1, $2, $3, $4)")
-        .bind(current.id)
-        .bind(current.status.as_str())
-        .bind(to.as_str())
-        .bind(by.id)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query(
+        "INSERT INTO postmortem_status_moves (postmortem_id, from_status, to_status, moved_by) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(current.id)
+    .bind(current.status.as_str())
+    .bind(to.as_str())
+    .bind(by.id)
+    .execute(&mut *tx)
+    .await?;
     let body = match to {
         PostmortemStatus::Published => format!("{} published the postmortem", by.display_name),
         PostmortemStatus::InReview => format!("{} sent the postmortem for review", by.display_name),
@@ -535,15 +545,20 @@ pub async fn versions(pool: &PgPool, number: i64, can_edit: bool) -> Result<Vec<
 
 /// One version in full, with line diffs of what it changed against the one before
 /// (for the first version the reader may read, against nothing).
-pub async fn version_detail(pool: &PgPool, number: i64, version: i32, can_edit: bool) -> Result<VersionDetail, AppError> {
+pub async fn version_detail(
+    pool: &PgPool,
+    number: i64,
+    version: i32,
+    can_edit: bool,
+) -> Result<VersionDetail, AppError> {
     let first = first_readable_version(pool, number, can_edit).await?;
-    let summary = versions(pool, number, can_edit)
-        .await?
-        .into_iter()
-        .find(|v| v.version == version)
-        .ok_or_else(|| AppError::NotFound(format!("Version {version} of the postmortem for {}", incident_ref(number))))?;
+    let summary =
+        versions(pool, number, can_edit).await?.into_iter().find(|v| v.version == version).ok_or_else(|| {
+            AppError::NotFound(format!("Version {version} of the postmortem for {}", incident_ref(number)))
+        })?;
     let sections = version_sections(pool, number, version).await?;
-    let previous = if version > first { version_sections(pool, number, version - 1).await? } else { Sections::default() };
+    let previous =
+        if version > first { version_sections(pool, number, version - 1).await? } else { Sections::default() };
     let diffs = summary.changed.iter().map(|s| (*s, line_diff(previous.get(*s), sections.get(*s)))).collect();
     Ok(VersionDetail { summary, sections, diffs })
 }
@@ -563,7 +578,11 @@ fn line_diff(old: &str, new: &str) -> Vec<DiffLine> {
 }
 
 /// `/postmortems`: newest first, filtered; readers who may not edit see published ones only.
-pub async fn list(pool: &PgPool, filter: &PostmortemFilter, can_edit: bool) -> Result<Vec<PostmortemSummary>, AppError> {
+pub async fn list(
+    pool: &PgPool,
+    filter: &PostmortemFilter,
+    can_edit: bool,
+) -> Result<Vec<PostmortemSummary>, AppError> {
     let status = match filter.status.as_deref().filter(|s| !s.is_empty()) {
         Some(s) => Some(s.parse::<PostmortemStatus>().map_err(|m| AppError::invalid("status", m))?),
         None => None,
@@ -594,8 +613,17 @@ pub async fn list(pool: &PgPool, filter: &PostmortemFilter, can_edit: bool) -> R
     }
     q.push(" ORDER BY p.created_at DESC, p.id DESC LIMIT 500");
     #[allow(clippy::type_complexity)]
-    let rows: Vec<(i64, String, i16, Option<String>, String, OffsetDateTime, OffsetDateTime, Option<OffsetDateTime>, Option<OffsetDateTime>)> =
-        q.build_query_as().fetch_all(pool).await?;
+    let rows: Vec<(
+        i64,
+        String,
+        i16,
+        Option<String>,
+        String,
+        OffsetDateTime,
+        OffsetDateTime,
+        Option<OffsetDateTime>,
+        Option<OffsetDateTime>,
+    )> = q.build_query_as().fetch_all(pool).await?;
     Ok(rows
         .into_iter()
         .map(|(number, title, severity, team_name, status, created_at, updated_at, published_at, meeting_at)| {
@@ -625,7 +653,13 @@ pub async fn upcoming_meetings(pool: &PgPool) -> Result<Vec<Meeting>, AppError> 
     .await?;
     let mut meetings = Vec::with_capacity(rows.len());
     for (id, number, title, at, place) in rows {
-        meetings.push(Meeting { incident_number: number, incident_title: title, at, place, attendees: attendees(pool, id).await? });
+        meetings.push(Meeting {
+            incident_number: number,
+            incident_title: title,
+            at,
+            place,
+            attendees: attendees(pool, id).await?,
+        });
     }
     Ok(meetings)
 }

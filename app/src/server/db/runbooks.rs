@@ -30,7 +30,10 @@ pub fn parse_interval(days: i32) -> Result<i32, AppError> {
 }
 
 async fn set_services(tx: &mut PgConnection, id: i64, service_ids: &[i64]) -> Result<(), AppError> {
-    let known: i64 = sqlx::query_scalar("SELECT count(*) FROM services WHERE id = ANY($1)").bind(service_ids).fetch_one(&mut *tx).await?;
+    let known: i64 = sqlx::query_scalar("SELECT count(*) FROM services WHERE id = ANY($1)")
+        .bind(service_ids)
+        .fetch_one(&mut *tx)
+        .await?;
     let mut unique = service_ids.to_vec();
     unique.sort_unstable();
     unique.dedup();
@@ -48,7 +51,10 @@ async fn set_services(tx: &mut PgConnection, id: i64, service_ids: &[i64]) -> Re
 
 async fn check_team(tx: &mut PgConnection, team_id: Option<i64>) -> Result<(), AppError> {
     if let Some(team) = team_id {
-        let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM teams WHERE id = $1)").bind(team).fetch_one(&mut *tx).await?;
+        let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM teams WHERE id = $1)")
+            .bind(team)
+            .fetch_one(&mut *tx)
+            .await?;
         if !exists {
             return Err(AppError::invalid("team_id", "Choose an existing team."));
         }
@@ -56,7 +62,14 @@ async fn check_team(tx: &mut PgConnection, team_id: Option<i64>) -> Result<(), A
     Ok(())
 }
 
-pub async fn create(pool: &PgPool, by: &Viewer, text: &RunbookText, team_id: Option<i64>, service_ids: &[i64], interval: i32) -> Result<i64, AppError> {
+pub async fn create(
+    pool: &PgPool,
+    by: &Viewer,
+    text: &RunbookText,
+    team_id: Option<i64>,
+    service_ids: &[i64],
+    interval: i32,
+) -> Result<i64, AppError> {
     let mut tx = pool.begin().await?;
     check_team(&mut tx, team_id).await?;
     let id: i64 = sqlx::query_scalar(
@@ -84,7 +97,14 @@ pub async fn create(pool: &PgPool, by: &Viewer, text: &RunbookText, team_id: Opt
 
 /// Saves a new version if `base_version` is still current; else refuses with the
 /// current text (JSON of [`RunbookText`]) so the editor can show both.
-pub async fn save(pool: &PgPool, by: &Viewer, id: i64, base_version: i32, text: &RunbookText, note: &str) -> Result<Saved, AppError> {
+pub async fn save(
+    pool: &PgPool,
+    by: &Viewer,
+    id: i64,
+    base_version: i32,
+    text: &RunbookText,
+    note: &str,
+) -> Result<Saved, AppError> {
     let mut tx = pool.begin().await?;
     let current: Option<(i32, String, String, Option<String>)> = sqlx::query_as(
         "SELECT r.version, r.title, r.body, u.display_name FROM runbooks r LEFT JOIN users u ON u.id = r.updated_by
@@ -106,14 +126,16 @@ pub async fn save(pool: &PgPool, by: &Viewer, id: i64, base_version: i32, text: 
         return Ok(Saved { version });
     }
     let next = version + 1;
-    sqlx::query("UPDATE runbooks SET title = $2, body = $3, version = $4, updated_by = $5, updated_at = now() WHERE id = $1")
-        .bind(id)
-        .bind(&text.title)
-        .bind(&text.body)
-        .bind(next)
-        .bind(by.id)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query(
+        "UPDATE runbooks SET title = $2, body = $3, version = $4, updated_by = $5, updated_at = now() WHERE id = $1",
+    )
+    .bind(id)
+    .bind(&text.title)
+    .bind(&text.body)
+    .bind(next)
+    .bind(by.id)
+    .execute(&mut *tx)
+    .await?;
     sqlx::query("INSERT INTO runbook_versions (runbook_id, version, title, body, author_id, note) VALUES ($1, $2, $3, $4, $5, $6)")
         .bind(id)
         .bind(next)
@@ -128,17 +150,25 @@ pub async fn save(pool: &PgPool, by: &Viewer, id: i64, base_version: i32, text: 
 }
 
 pub async fn restore(pool: &PgPool, by: &Viewer, id: i64, version: i32, base_version: i32) -> Result<Saved, AppError> {
-    let old: (String, String) = sqlx::query_as("SELECT title, body FROM runbook_versions WHERE runbook_id = $1 AND version = $2")
-        .bind(id)
-        .bind(version)
-        .fetch_optional(pool)
-        .await?
-        .ok_or_else(|| AppError::NotFound(format!("Version {version} of that runbook")))?;
-    save(pool, by, id, base_version, &RunbookText { title: old.0, body: old.1 }, &format!("restored version {version}")).await
+    let old: (String, String) =
+        sqlx::query_as("SELECT title, body FROM runbook_versions WHERE runbook_id = $1 AND version = $2")
+            .bind(id)
+            .bind(version)
+            .fetch_optional(pool)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("Version {version} of that runbook")))?;
+    save(pool, by, id, base_version, &RunbookText { title: old.0, body: old.1 }, &format!("restored version {version}"))
+        .await
 }
 
 /// Owning team, services and review interval: not part of the text's versions.
-pub async fn set_details(pool: &PgPool, id: i64, team_id: Option<i64>, service_ids: &[i64], interval: i32) -> Result<(), AppError> {
+pub async fn set_details(
+    pool: &PgPool,
+    id: i64,
+    team_id: Option<i64>,
+    service_ids: &[i64],
+    interval: i32,
+) -> Result<(), AppError> {
     let mut tx = pool.begin().await?;
     check_team(&mut tx, team_id).await?;
     let done = sqlx::query("UPDATE runbooks SET team_id = $2, review_interval_days = $3 WHERE id = $1")
@@ -179,7 +209,21 @@ async fn services_of(pool: &PgPool, id: i64) -> Result<Vec<ServiceRef>, AppError
 
 pub async fn get(pool: &PgPool, id: i64, can_edit: bool, now: OffsetDateTime) -> Result<Runbook, AppError> {
     #[allow(clippy::type_complexity)]
-    let row: (String, String, i32, Option<i64>, Option<String>, i32, Option<OffsetDateTime>, Option<i64>, Option<String>, Option<i64>, Option<String>, OffsetDateTime, OffsetDateTime) = sqlx::query_as(
+    let row: (
+        String,
+        String,
+        i32,
+        Option<i64>,
+        Option<String>,
+        i32,
+        Option<OffsetDateTime>,
+        Option<i64>,
+        Option<String>,
+        Option<i64>,
+        Option<String>,
+        OffsetDateTime,
+        OffsetDateTime,
+    ) = sqlx::query_as(
         "SELECT r.title, r.body, r.version, r.team_id, t.name, r.review_interval_days, r.last_reviewed_at,
                 r.last_reviewed_by, rv.display_name, r.updated_by, u.display_name, r.updated_at, r.created_at
            FROM runbooks r LEFT JOIN teams t ON t.id = r.team_id
@@ -190,7 +234,21 @@ pub async fn get(pool: &PgPool, id: i64, can_edit: bool, now: OffsetDateTime) ->
     .fetch_optional(pool)
     .await?
     .ok_or_else(|| AppError::NotFound("That runbook".into()))?;
-    let (title, body, version, team_id, team_name, interval, reviewed_at, reviewer_id, reviewer_name, updater_id, updater_name, updated_at, created_at) = row;
+    let (
+        title,
+        body,
+        version,
+        team_id,
+        team_name,
+        interval,
+        reviewed_at,
+        reviewer_id,
+        reviewer_name,
+        updater_id,
+        updater_name,
+        updated_at,
+        created_at,
+    ) = row;
     let drills: Vec<(i64, Option<i64>, Option<String>, OffsetDateTime, String)> = sqlx::query_as(
         "SELECT i.number, d.started_by, u.display_name, d.started_at, i.status FROM runbook_drills d
            JOIN incidents i ON i.id = d.incident_id LEFT JOIN users u ON u.id = d.started_by
@@ -236,7 +294,12 @@ pub async fn versions(pool: &PgPool, id: i64) -> Result<Vec<RunbookVersion>, App
     .await?;
     Ok(rows
         .into_iter()
-        .map(|(version, author_id, author_name, saved_at, note)| RunbookVersion { version, author: person(author_id, author_name), saved_at, note })
+        .map(|(version, author_id, author_name, saved_at, note)| RunbookVersion {
+            version,
+            author: person(author_id, author_name),
+            saved_at,
+            note,
+        })
         .collect())
 }
 
@@ -251,7 +314,9 @@ pub async fn list(pool: &PgPool, filter: &RunbookFilter, now: OffsetDateTime) ->
         q.push(" AND r.search @@ websearch_to_tsquery('english', ").push_bind(text).push(")");
     }
     if let Some(service) = filter.service_id {
-        q.push(" AND EXISTS (SELECT 1 FROM runbook_services x WHERE x.runbook_id = r.id AND x.service_id = ").push_bind(service).push(")");
+        q.push(" AND EXISTS (SELECT 1 FROM runbook_services x WHERE x.runbook_id = r.id AND x.service_id = ")
+            .push_bind(service)
+            .push(")");
     }
     if let Some(team) = filter.team_id {
         q.push(" AND r.team_id = ").push_bind(team);
@@ -270,8 +335,15 @@ pub async fn list(pool: &PgPool, filter: &RunbookFilter, now: OffsetDateTime) ->
     }
     q.push(" ORDER BY lower(r.title), r.id");
     #[allow(clippy::type_complexity)]
-    let rows: Vec<(i64, String, Option<String>, Option<OffsetDateTime>, OffsetDateTime, i32, Option<OffsetDateTime>)> =
-        q.build_query_as().fetch_all(pool).await?;
+    let rows: Vec<(
+        i64,
+        String,
+        Option<String>,
+        Option<OffsetDateTime>,
+        OffsetDateTime,
+        i32,
+        Option<OffsetDateTime>,
+    )> = q.build_query_as().fetch_all(pool).await?;
     // Every listed runbook's services in one query.
     let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
     let links: Vec<(i64, i64, String)> = sqlx::query_as(
@@ -335,7 +407,14 @@ pub async fn attach(pool: &PgPool, by: &Viewer, number: i64, runbook_id: i64) ->
     if added.rows_affected() == 0 {
         return Err(AppError::invalid("runbook_id", "That runbook is already attached."));
     }
-    timeline::append(&mut tx, incident.id, "edit", Some(by.id), &format!("{} attached the runbook \"{title}\"", by.display_name)).await?;
+    timeline::append(
+        &mut tx,
+        incident.id,
+        "edit",
+        Some(by.id),
+        &format!("{} attached the runbook \"{title}\"", by.display_name),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -382,14 +461,15 @@ pub struct Exported {
 
 pub async fn export_all(pool: &PgPool) -> Result<Vec<Exported>, AppError> {
     #[allow(clippy::type_complexity)]
-    let rows: Vec<(i64, String, String, i32, Option<String>, Option<OffsetDateTime>, OffsetDateTime, Vec<String>)> = sqlx::query_as(
-        "SELECT r.id, r.title, r.body, r.version, t.name, r.last_reviewed_at, r.updated_at,
+    let rows: Vec<(i64, String, String, i32, Option<String>, Option<OffsetDateTime>, OffsetDateTime, Vec<String>)> =
+        sqlx::query_as(
+            "SELECT r.id, r.title, r.body, r.version, t.name, r.last_reviewed_at, r.updated_at,
                 ARRAY(SELECT s.name FROM runbook_services x JOIN services s ON s.id = x.service_id
                        WHERE x.runbook_id = r.id ORDER BY lower(s.name))
            FROM runbooks r LEFT JOIN teams t ON t.id = r.team_id ORDER BY lower(r.title), r.id",
-    )
-    .fetch_all(pool)
-    .await?;
+        )
+        .fetch_all(pool)
+        .await?;
     Ok(rows
         .into_iter()
         .map(|(id, title, body, version, team, last_reviewed_at, updated_at, services)| Exported {

@@ -50,7 +50,14 @@ pub async fn list(pool: &PgPool) -> Result<Vec<Service>, AppError> {
     .await?;
     Ok(rows
         .into_iter()
-        .map(|(id, name, description, team_id, team_name, public)| Service { id, name, description, team_id, team_name, public })
+        .map(|(id, name, description, team_id, team_name, public)| Service {
+            id,
+            name,
+            description,
+            team_id,
+            team_name,
+            public,
+        })
         .collect())
 }
 

@@ -39,8 +39,9 @@ pub async fn current(pool: &PgPool, now: OffsetDateTime) -> Result<PublicStatus,
     .fetch_all(pool)
     .await?;
     #[allow(clippy::type_complexity)]
-    let rows: Vec<(i64, i64, i16, String, OffsetDateTime, Option<OffsetDateTime>, OffsetDateTime, Vec<i64>)> = sqlx::query_as(
-        "SELECT i.id, i.number, i.severity, i.status, i.declared_at, i.resolved_at, i.updated_at,
+    let rows: Vec<(i64, i64, i16, String, OffsetDateTime, Option<OffsetDateTime>, OffsetDateTime, Vec<i64>)> =
+        sqlx::query_as(
+            "SELECT i.id, i.number, i.severity, i.status, i.declared_at, i.resolved_at, i.updated_at,
                 ARRAY(SELECT x.service_id FROM incident_services x JOIN services s ON s.id = x.service_id
                        WHERE x.incident_id = i.id AND s.public)
            FROM incidents i
@@ -48,16 +49,24 @@ pub async fn current(pool: &PgPool, now: OffsetDateTime) -> Result<PublicStatus,
             AND EXISTS (SELECT 1 FROM comms_updates c WHERE c.incident_id = i.id AND c.public_text IS NOT NULL)
             AND (i.status <> 'resolved' OR i.resolved_at > $1)
           ORDER BY i.declared_at",
-    )
-    .bind(now - Duration::days(HISTORY_DAYS))
-    .fetch_all(pool)
-    .await?;
+        )
+        .bind(now - Duration::days(HISTORY_DAYS))
+        .fetch_all(pool)
+        .await?;
     let mut updated_at = services.iter().filter_map(|s| s.4).max();
     let incidents: Vec<Row> = rows
         .into_iter()
         .map(|(id, number, severity, status, declared_at, resolved_at, changed, service_ids)| {
             updated_at = updated_at.max(Some(changed));
-            Row { id, number, severity: severity_of(severity), active: status != "resolved", declared_at, resolved_at, service_ids }
+            Row {
+                id,
+                number,
+                severity: severity_of(severity),
+                active: status != "resolved",
+                declared_at,
+                resolved_at,
+                service_ids,
+            }
         })
         .collect();
 
@@ -99,7 +108,11 @@ pub async fn current(pool: &PgPool, now: OffsetDateTime) -> Result<PublicStatus,
         active.push(PublicIncident {
             number: incident.number,
             state: ServiceState::from_severity(incident.severity),
-            services: services.iter().filter(|s| incident.service_ids.contains(&s.id)).map(|s| s.name.clone()).collect(),
+            services: services
+                .iter()
+                .filter(|s| incident.service_ids.contains(&s.id))
+                .map(|s| s.name.clone())
+                .collect(),
             started_at: incident.declared_at,
             updates,
         });
@@ -128,7 +141,10 @@ async fn updates_where(pool: &PgPool, condition: &str, arg: i64, limit: i64) -> 
     .bind(limit)
     .fetch_all(pool)
     .await?;
-    Ok(rows.into_iter().map(|(id, incident_number, text, posted_at)| PublicUpdate { id, incident_number, text, posted_at }).collect())
+    Ok(rows
+        .into_iter()
+        .map(|(id, incident_number, text, posted_at)| PublicUpdate { id, incident_number, text, posted_at })
+        .collect())
 }
 
 /// Sets a public service's state by hand (or, with `None`, hands it back to the state
@@ -172,13 +188,19 @@ pub async fn override_state(
         return Err(AppError::invalid("service_id", "Only public services have a public state."));
     }
     if !affected {
-        return Err(AppError::invalid("service_id", format!("{} does not affect {name}: add the service to the incident first.", incident_ref(number))));
+        return Err(AppError::invalid(
+            "service_id",
+            format!("{} does not affect {name}: add the service to the incident first.", incident_ref(number)),
+        ));
     }
     if is_drill {
         return Err(AppError::invalid("state", "A drill never changes the public status page."));
     }
     if state.is_some() && incident.status == Status::Resolved {
-        return Err(AppError::invalid("state", format!("{} is resolved: the status page follows the incidents again.", incident_ref(number))));
+        return Err(AppError::invalid(
+            "state",
+            format!("{} is resolved: the status page follows the incidents again.", incident_ref(number)),
+        ));
     }
     match state {
         Some(state) => {
@@ -193,7 +215,10 @@ pub async fn override_state(
             .await?;
         }
         None => {
-            sqlx::query("DELETE FROM service_state_overrides WHERE service_id = $1").bind(service_id).execute(&mut *tx).await?;
+            sqlx::query("DELETE FROM service_state_overrides WHERE service_id = $1")
+                .bind(service_id)
+                .execute(&mut *tx)
+                .await?;
         }
     }
     let body = match state {

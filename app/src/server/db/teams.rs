@@ -18,9 +18,7 @@ pub fn parse_team_name(input: &str) -> Result<String, AppError> {
 /// Every team with its lead and members, by name.
 pub async fn list(pool: &PgPool) -> Result<Vec<Team>, AppError> {
     let teams: Vec<(i64, String, Option<i64>)> =
-        sqlx::query_as("SELECT id, name, lead_id FROM teams ORDER BY lower(name)")
-            .fetch_all(pool)
-            .await?;
+        sqlx::query_as("SELECT id, name, lead_id FROM teams ORDER BY lower(name)").fetch_all(pool).await?;
     let members: Vec<(i64, i64, String)> = sqlx::query_as(
         "SELECT m.team_id, u.id, u.display_name
            FROM team_members m JOIN users u ON u.id = m.user_id
@@ -59,10 +57,8 @@ async fn ensure_exists(tx: &mut sqlx::PgConnection, team_id: i64) -> Result<(), 
 }
 
 async fn ensure_user(tx: &mut sqlx::PgConnection, user_id: i64) -> Result<(), AppError> {
-    let found: Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE id = $1")
-        .bind(user_id)
-        .fetch_optional(&mut *tx)
-        .await?;
+    let found: Option<i64> =
+        sqlx::query_scalar("SELECT id FROM users WHERE id = $1").bind(user_id).fetch_optional(&mut *tx).await?;
     found.map(|_| ()).ok_or_else(|| AppError::invalid("user_id", "Choose an existing user."))
 }
 
@@ -109,11 +105,7 @@ pub async fn set_lead(pool: &PgPool, team_id: i64, lead: Option<i64>) -> Result<
             .execute(&mut *tx)
             .await?;
     }
-    sqlx::query("UPDATE teams SET lead_id = $2 WHERE id = $1")
-        .bind(team_id)
-        .bind(lead)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query("UPDATE teams SET lead_id = $2 WHERE id = $1").bind(team_id).bind(lead).execute(&mut *tx).await?;
     tx.commit().await?;
     Ok(())
 }

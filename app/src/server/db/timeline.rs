@@ -90,17 +90,23 @@ pub async fn append(
 /// The first `limit` entries of an incident with a sequence number above `after`,
 /// oldest first.
 pub async fn after(pool: &PgPool, incident_id: i64, after: i64, limit: i64) -> Result<Vec<TimelineEntry>, AppError> {
-    let rows: Vec<EntryRow> = sqlx::query_as(&format!("{SELECT} WHERE e.incident_id = $1 AND e.seq > $2 ORDER BY e.seq LIMIT $3"))
-        .bind(incident_id)
-        .bind(after)
-        .bind(limit)
-        .fetch_all(pool)
-        .await?;
+    let rows: Vec<EntryRow> =
+        sqlx::query_as(&format!("{SELECT} WHERE e.incident_id = $1 AND e.seq > $2 ORDER BY e.seq LIMIT $3"))
+            .bind(incident_id)
+            .bind(after)
+            .bind(limit)
+            .fetch_all(pool)
+            .await?;
     Ok(rows.into_iter().map(Into::into).collect())
 }
 
 /// The newest `limit` entries numbered `from_seq` or later, oldest first.
-pub async fn latest(pool: &PgPool, incident_id: i64, from_seq: i64, limit: i64) -> Result<Vec<TimelineEntry>, AppError> {
+pub async fn latest(
+    pool: &PgPool,
+    incident_id: i64,
+    from_seq: i64,
+    limit: i64,
+) -> Result<Vec<TimelineEntry>, AppError> {
     let mut rows: Vec<EntryRow> =
         sqlx::query_as(&format!("{SELECT} WHERE e.incident_id = $1 AND e.seq >= $2 ORDER BY e.seq DESC LIMIT $3"))
             .bind(incident_id)
@@ -118,7 +124,10 @@ pub fn parse_note(body: &str) -> Result<String, AppError> {
         return Err(AppError::invalid("body", "Write something before posting."));
     }
     if body.chars().count() > MAX_NOTE_CHARS {
-        return Err(AppError::invalid("body", format!("Notes are limited to {MAX_NOTE_CHARS} characters; split it in two.")));
+        return Err(AppError::invalid(
+            "body",
+            format!("Notes are limited to {MAX_NOTE_CHARS} characters; split it in two."),
+        ));
     }
     Ok(body.to_owned())
 }
@@ -138,12 +147,11 @@ pub async fn post_note(pool: &PgPool, number: i64, author_id: i64, body: &str) -
 pub async fn edit_note(pool: &PgPool, entry_id: i64, editor_id: i64, body: &str) -> Result<(), AppError> {
     let body = parse_note(body)?;
     let mut tx = pool.begin().await?;
-    let entry: Option<(i64, String, Option<i64>, String)> = sqlx::query_as(
-        "SELECT incident_id, kind, author_id, body FROM timeline_entries WHERE id = $1 FOR UPDATE",
-    )
-    .bind(entry_id)
-    .fetch_optional(&mut *tx)
-    .await?;
+    let entry: Option<(i64, String, Option<i64>, String)> =
+        sqlx::query_as("SELECT incident_id, kind, author_id, body FROM timeline_entries WHERE id = $1 FOR UPDATE")
+            .bind(entry_id)
+            .fetch_optional(&mut *tx)
+            .await?;
     let Some((incident_id, kind, author_id, old_body)) = entry else {
         return Err(AppError::NotFound("That timeline entry".into()));
     };

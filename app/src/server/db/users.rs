@@ -39,12 +39,7 @@ impl UserRecord {
     }
 
     pub fn viewer(&self) -> Viewer {
-        Viewer {
-            id: self.id,
-            email: self.email.clone(),
-            display_name: self.display_name.clone(),
-            role: self.role(),
-        }
+        Viewer { id: self.id, email: self.email.clone(), display_name: self.display_name.clone(), role: self.role() }
     }
 }
 
@@ -58,10 +53,7 @@ pub async fn find_by_email(pool: &PgPool, email: &str) -> Result<Option<UserReco
 }
 
 pub async fn find_by_id(pool: &PgPool, id: i64) -> Result<Option<UserRecord>, AppError> {
-    Ok(sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(pool)
-        .await?)
+    Ok(sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE id = $1")).bind(id).fetch_optional(pool).await?)
 }
 
 pub async fn any_exist(pool: &PgPool) -> Result<bool, AppError> {
@@ -126,12 +118,8 @@ pub async fn insert_first_admin(
     password_hash: &str,
 ) -> Result<i64, AppError> {
     let mut tx = pool.begin().await?;
-    sqlx::query("SELECT pg_advisory_xact_lock(hashtext('foghorn.first_admin'))")
-        .execute(&mut *tx)
-        .await?;
-    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM users)")
-        .fetch_one(&mut *tx)
-        .await?;
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtext('foghorn.first_admin'))").execute(&mut *tx).await?;
+    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM users)").fetch_one(&mut *tx).await?;
     if exists {
         return Err(AppError::Conflict(
             "Foghorn already has users: sign in, or ask an administrator for an account.".into(),
@@ -175,15 +163,11 @@ pub async fn list(pool: &PgPool) -> Result<Vec<UserSummary>, AppError> {
 
 /// Refuses a change that would leave no active administrator: nobody could manage Foghorn then.
 async fn ensure_other_active_admin(tx: &mut sqlx::PgConnection, user_id: i64) -> Result<(), AppError> {
-    sqlx::query("SELECT pg_advisory_xact_lock(hashtext('foghorn.admins'))")
-        .execute(&mut *tx)
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtext('foghorn.admins'))").execute(&mut *tx).await?;
+    let others: i64 = sqlx::query_scalar("SELECT count(*) FROM users WHERE role = 'admin' AND active AND id <> $1")
+        .bind(user_id)
+        .fetch_one(&mut *tx)
         .await?;
-    let others: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM users WHERE role = 'admin' AND active AND id <> $1",
-    )
-    .bind(user_id)
-    .fetch_one(&mut *tx)
-    .await?;
     if others == 0 {
         return Err(AppError::Conflict(
             "This is the last active administrator; make someone else an administrator first.".into(),
@@ -194,11 +178,10 @@ async fn ensure_other_active_admin(tx: &mut sqlx::PgConnection, user_id: i64) ->
 
 pub async fn set_role(pool: &PgPool, user_id: i64, role: Role) -> Result<(), AppError> {
     let mut tx = pool.begin().await?;
-    let current: Option<(String, bool)> =
-        sqlx::query_as("SELECT role, active FROM users WHERE id = $1 FOR UPDATE")
-            .bind(user_id)
-            .fetch_optional(&mut *tx)
-            .await?;
+    let current: Option<(String, bool)> = sqlx::query_as("SELECT role, active FROM users WHERE id = $1 FOR UPDATE")
+        .bind(user_id)
+        .fetch_optional(&mut *tx)
+        .await?;
     let Some((current, active)) = current else { return Err(AppError::NotFound("That user".into())) };
     if role_of(&current) == Role::Admin && role != Role::Admin && active {
         ensure_other_active_admin(&mut tx, user_id).await?;
@@ -215,11 +198,10 @@ pub async fn set_role(pool: &PgPool, user_id: i64, role: Role) -> Result<(), App
 /// Deactivating also ends every session of the user (their epoch moves on).
 pub async fn set_active(pool: &PgPool, user_id: i64, active: bool) -> Result<(), AppError> {
     let mut tx = pool.begin().await?;
-    let current: Option<(String, bool)> =
-        sqlx::query_as("SELECT role, active FROM users WHERE id = $1 FOR UPDATE")
-            .bind(user_id)
-            .fetch_optional(&mut *tx)
-            .await?;
+    let current: Option<(String, bool)> = sqlx::query_as("SELECT role, active FROM users WHERE id = $1 FOR UPDATE")
+        .bind(user_id)
+        .fetch_optional(&mut *tx)
+        .await?;
     let Some((role, was_active)) = current else { return Err(AppError::NotFound("That user".into())) };
     if !active && was_active && role_of(&role) == Role::Admin {
         ensure_other_active_admin(&mut tx, user_id).await?;
