@@ -65,7 +65,10 @@ cargo test -p app -p foghorn 2>&1 | tee "$LOGS/cargo.log"
 say "browser tests (Chromium)"
 (
   cd end2end
-  if ! node -e "process.exit(require('@playwright/test/package.json').version === require('./package.json').devDependencies['@playwright/test'] ? 0 : 1)" 2>/dev/null; then
+  # Install when any test dependency (Playwright, axe-core) is missing or not the pinned version.
+  if ! node -e "const d = require('./package.json').devDependencies;
+      const v = (n) => JSON.parse(require('fs').readFileSync('node_modules/' + n + '/package.json', 'utf8')).version;
+      process.exit(Object.keys(d).every((n) => v(n) === d[n]) ? 0 : 1)" 2>/dev/null; then
     npm ci --no-audit --no-fund --silent
   fi
 )

@@ -21,7 +21,7 @@ test('the first visit creates the administrator, who lands signed in on the dash
   await page.getByLabel('Setup code').fill(code);
   await page.getByLabel('Password').fill('short');
   await page.getByRole('button', { name: 'Create administrator' }).click();
-  await expect(page.getByText('Use at least 8 characters.')).toBeVisible();
+  await expect(page.locator('.field-error', { hasText: 'Use at least 8 characters.' })).toBeVisible();
 
   await page.getByLabel('Password').fill(ADMIN.password);
   await page.getByRole('button', { name: 'Create administrator' }).click();

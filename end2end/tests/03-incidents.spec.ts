@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { RESPONDER, VIEWER, hydrated, seedDatabase, signIn } from './helpers';
+import { RESPONDER, VIEWER, expectAccessible, hydrated, seedDatabase, signIn } from './helpers';
 
 test('a responder works an incident while a viewer watches it live, read-only', async ({ browser }) => {
   const responder = await (await browser.newContext()).newPage();
@@ -50,6 +50,7 @@ test('a responder works an incident while a viewer watches it live, read-only', 
   await expect(viewer.locator('.roles')).not.toContainText('Unassigned');
   await expect(viewer.locator('.timeline')).toContainText(`${RESPONDER.name} took comms`);
   await expect(viewer.locator('.timeline strong', { hasText: 'deploy 42' })).toBeVisible();
+  await expectAccessible(viewer, 'an incident page just after a live update');
   expect(await viewer.evaluate(() => (window as any).__stillTheSamePage)).toBe(true);
   await expect(viewer.locator('.timeline time').first()).toContainText('Asia/Tokyo');
   const utc = await responder.locator('.timeline time').first().getAttribute('datetime');
@@ -68,7 +69,7 @@ test('resolving asks for a resolution, and bad input is named next to the field'
   await page.getByLabel('Title').fill('   ');
   await page.locator('#severity-SEV4').check();
   await page.getByRole('button', { name: 'Declare incident' }).last().click();
-  await expect(page.getByText('Give the incident a title')).toBeVisible();
+  await expect(page.locator('.field-error', { hasText: 'Give the incident a title' })).toBeVisible();
 
   await page.getByLabel('Title').fill('Stale cache on status widget');
   await page.getByRole('button', { name: 'Declare incident' }).last().click();
@@ -77,7 +78,7 @@ test('resolving asks for a resolution, and bad input is named next to the field'
 
   await page.getByLabel('Status', { exact: true }).selectOption('resolved');
   await page.getByRole('button', { name: 'Update status' }).click();
-  await expect(page.getByText('Say in a sentence how it was resolved.')).toBeVisible();
+  await expect(page.locator('.field-error', { hasText: 'Say in a sentence how it was resolved.' })).toBeVisible();
   await page.getByLabel('Resolution summary (required to resolve)').fill('Purged the CDN cache');
   await page.getByRole('button', { name: 'Update status' }).click();
   await expect(page.locator('.badges')).toContainText('Resolved');

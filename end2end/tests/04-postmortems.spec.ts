@@ -1,5 +1,5 @@
 import { expect, Page, test } from '@playwright/test';
-import { ADMIN, RESPONDER, VIEWER, hydrated, signIn } from './helpers';
+import { ADMIN, RESPONDER, VIEWER, expectAccessible, hydrated, signIn } from './helpers';
 
 test.setTimeout(90_000);
 
@@ -43,6 +43,7 @@ test('two responders edit one postmortem: the later save shows both texts, and t
   // Both texts are on screen; hers is kept in the editor.
   await expect(ada.getByRole('textbox', { name: `${RESPONDER.name}'s Summary` })).toHaveValue('Uploads failed because the bucket policy changed.');
   await expect(ada.locator('#pm-summary')).toHaveValue('The storage credentials expired.');
+  await expectAccessible(ada, 'a postmortem showing an edit conflict');
 
   // She merges the two and saves over version 2.
   await ada.locator('#pm-summary').fill('Uploads failed because the bucket policy changed and the storage credentials expired.');

@@ -1,7 +1,7 @@
 import { APIRequestContext, expect, test } from '@playwright/test';
 import { createServer } from 'node:http';
 import { AddressInfo } from 'node:net';
-import { API_HEADERS, ADMIN, RESPONDER, hydrated, signIn } from './helpers';
+import { API_HEADERS, ADMIN, RESPONDER, expectAccessible, hydrated, signIn } from './helpers';
 import { baseURL } from '../playwright.config';
 
 test.setTimeout(90_000);
@@ -34,6 +34,7 @@ test('comms posts a public update: the status page and a customer site banner sh
   await rita.getByLabel('What we are doing').fill('Failing over to the replica.');
   await rita.getByLabel('Public (status page)').check();
   await rita.getByLabel('Public wording (customers read this)').fill('Some card payments are failing. We are working on a fix.');
+  await expectAccessible(rita, 'an incident page with the comms update form open');
   await rita.getByRole('button', { name: 'Post update' }).click();
   await expect(rita.locator('.updates')).toContainText('Some card payments are failing.');
   await expect(rita.locator('.timeline')).toContainText('posted a comms update (internal and public)');
@@ -43,6 +44,7 @@ test('comms posts a public update: the status page and a customer site banner sh
   const page = await visitor.newPage();
   await page.goto('/status');
   await expect(page.locator('.overall')).toHaveText('Partial outage');
+  await expectAccessible(page, '/status during an outage');
   await expect(page.getByText('Some card payments are failing. We are working on a fix.')).toBeVisible();
   await expect(page.locator('body')).not.toContainText('payments-db');
   await expect(page.locator('body')).not.toContainText('ran out of memory');

@@ -1,4 +1,5 @@
-import { expect, Page } from '@playwright/test';
+import AxeBuilder from '@axe-core/playwright';
+import { expect, Locator, Page } from '@playwright/test';
 import { execFileSync } from 'node:child_process';
 export { API_HEADERS, DATA_DIR } from '../playwright.config';
 
@@ -30,4 +31,40 @@ export async function signOut(page: Page) {
  *  one item at a time: a test's duration must not depend on the machine's speed. */
 export function seedDatabase(sql: string) {
   execFileSync('psql', [process.env.FOGHORN_E2E_DATABASE_URL ?? '', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-c', sql]);
+}
+
+/** The WCAG rules every page is held to: 2.0, 2.1 and 2.2, levels A and AA. */
+const WCAG_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22a', 'wcag22aa'];
+
+/** Runs axe-core over the page as it is now, in the light and the dark theme, and fails
+ *  on any violation, naming the rule and the first elements it found. */
+export async function expectAccessible(page: Page, where: string) {
+  for (const colorScheme of ['light', 'dark'] as const) {
+    await page.emulateMedia({ colorScheme });
+    const { violations } = await new AxeBuilder({ page }).withTags(WCAG_TAGS).analyze();
+    const found = violations.map(
+      (v) =>
+        `${v.id}: ${v.help} — ` +
+        v.nodes
+          .slice(0, 3)
+          .map((n) => `${n.target.join(' ')} (${(n.failureSummary ?? '').split('\n').slice(1).join(' ').trim()})`)
+          .join('; '),
+    );
+    expect(found, `accessibility violations on ${where}, ${colorScheme} theme`).toEqual([]);
+  }
+  await page.emulateMedia({ colorScheme: null });
+}
+
+/** Presses Tab until `target` has focus (at most `max` times), as a keyboard user
+ *  would, and checks the focus can be seen. */
+export async function tabTo(page: Page, target: Locator, max = 80) {
+  for (let i = 0; i < max; i++) {
+    if (await target.evaluate((el) => el === document.activeElement).catch(() => false)) {
+      const outline = await target.evaluate((el) => getComputedStyle(el).outlineStyle);
+      expect(outline, 'focus is visible').not.toBe('none');
+      return;
+    }
+    await page.keyboard.press('Tab');
+  }
+  throw new Error(`Tab never reached ${target}`);
 }

@@ -208,7 +208,9 @@ pub async fn guard_pages(State(state): State<AppState>, req: Request, next: Next
             Ok(false) => next.run(req).await,
             Err(response) => response,
         },
-        "/login" if signed_in => Redirect::to("/").into_response(),
+        // `/login?again` lets someone whose session is about to end sign in afresh (in
+        // another tab) without leaving the page they are writing on.
+        "/login" if signed_in && req.uri().query() != Some("again") => Redirect::to("/").into_response(),
         "/login" => match has_users().await {
             Ok(false) => Redirect::to("/setup").into_response(),
             Ok(true) => next.run(req).await,

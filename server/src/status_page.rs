@@ -173,10 +173,11 @@ fn cached(
     response
 }
 
+/// A background for white text: each at least 4.5:1 against it.
 fn colour(state: ServiceState) -> &'static str {
     match state {
         ServiceState::Operational => "#1a7f37",
-        ServiceState::Degraded => "#a77a00",
+        ServiceState::Degraded => "#8a6400",
         ServiceState::PartialOutage => "#c4540a",
         ServiceState::MajorOutage => "#b42318",
     }
@@ -203,10 +204,10 @@ pub async fn page(State((snapshot, web)): StatusState, headers: HeaderMap) -> Re
          <title>Status</title><link rel=\"alternate\" type=\"application/atom+xml\" href=\"{base}/status/feed.atom\">\
          <style>body{{font-family:system-ui,sans-serif;max-width:52rem;margin:2rem auto;padding:0 1rem;color:#1d2330}}\
          .overall{{padding:1rem;border-radius:8px;color:#fff;font-size:1.3rem;font-weight:700}}\
-         .svc{{display:flex;justify-content:space-between;gap:1rem;padding:.6rem 0;border-bottom:1px solid #d9dde5}}\
+         .state{{color:#fff;font-weight:600;padding:0 .5rem;border-radius:4px}}.svc{{display:flex;justify-content:space-between;gap:1rem;padding:.6rem 0;border-bottom:1px solid #d9dde5}}\
          .days{{display:flex;gap:1px;margin:.2rem 0 .8rem}}.days span{{flex:1;height:1.4rem;border-radius:2px}}\
          .incident{{border:1px solid #d9dde5;border-radius:8px;padding:.8rem 1rem;margin:1rem 0}}time{{color:#5b6475;font-size:.9rem}}\
-         @media(prefers-color-scheme:dark){{body{{background:#12151b;color:#e6e9ef}}}}</style></head><body>\
+         @media(prefers-color-scheme:dark){{body{{background:#12151b;color:#e6e9ef}}time{{color:#a0a8b8}}}}</style></head><body>\
          <h1>Status</h1><p class=\"overall\" style=\"background:{}\">{}</p>",
         colour(s.overall),
         crate::escape_html(&headline)
@@ -244,7 +245,7 @@ pub async fn page(State((snapshot, web)): StatusState, headers: HeaderMap) -> Re
     for service in &s.services {
         let _ = write!(
             html,
-            "<div class=\"svc\"><strong>{}</strong><span style=\"color:{}\">{}</span></div><div class=\"days\" aria-label=\"Last {} days\">",
+            "<div class=\"svc\"><strong>{}</strong><span class=\"state\" style=\"background:{}\">{}</span></div><div class=\"days\" aria-label=\"Last {} days\">",
             crate::escape_html(&service.name),
             colour(service.state),
             crate::escape_html(service.state.label()),

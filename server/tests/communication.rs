@@ -587,6 +587,7 @@ async fn conditional_requests_get_304_until_something_changes(pool: PgPool) {
 
 #[sqlx::test(migrations = false)]
 async fn only_point_or_comms_of_a_live_incident_overrides_the_status_page_and_it_is_recorded(pool: PgPool) {
+    let (logs, _guard) = common::CapturedLogs::start();
     let app = TestApp::new(pool).await;
     let (_, admin) = app.user_with_role(Role::Admin).await;
     let (_, point) = app.user_with_role(Role::Responder).await;
@@ -622,6 +623,9 @@ async fn only_point_or_comms_of_a_live_incident_overrides_the_status_page_and_it
     let stranger = set(number, api, "major_outage", Some(olga.clone())).await;
     assert_eq!(stranger.status, StatusCode::FORBIDDEN, "a responder with no role on the incident: {}", stranger.body);
     assert_eq!(overrides().await, 0);
+    let refused = logs.text();
+    let refusals = refused.lines().filter(|l| l.contains("foghorn::audit") && l.contains("refused: status page override"));
+    assert_eq!(refusals.count(), 2, "the viewer's and the stranger's attempts are in the audit log: {refused}");
 
     // Only through an incident that touches the service, and not a drill.
     let elsewhere = set(number, web, "major_outage", Some(point.clone())).await;
@@ -645,6 +649,10 @@ async fn only_point_or_comms_of_a_live_incident_overrides_the_status_page_and_it
     assert_eq!(entry["kind"], "status_page");
     let body = entry["body"].as_str().unwrap();
     assert!(body.contains("Responder user") && body.contains("API") && body.contains("Partial outage"), "{body}");
+    let audit = logs.text();
+    let line = audit.lines().find(|l| l.contains("foghorn::audit") && l.contains("status page override") && !l.contains("refused"));
+    let line = line.unwrap_or_else(|| panic!("the override is in the audit log: {audit}"));
+    assert!(line.contains(&format!("incident={number}")) && line.contains("state=\"partial_outage\""), "{line}");
 
     // Comms, once given, may too; so may an admin.
     app.call(
@@ -665,6 +673,17 @@ async fn only_point_or_comms_of_a_live_incident_overrides_the_status_page_and_it
         )
         .await;
     assert_eq!(resolved.status, StatusCode::OK, "{}", resolved.body);
+    // The override was for this incident: resolved, the page follows the incidents again
+    // (nothing else touches the API), even before anyone hands it back.
+    let api_state = || async {
+        let status: Value = serde_json::from_str(&app.get("/status.json", None).await.body).unwrap();
+        status["services"].as_array().unwrap().iter().find(|s| s["name"] == "API").unwrap()["state"].clone()
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while api_state().await != "operational" && std::time::Instant::now() < deadline {
+        common::sleep(50).await;
+    }
+    assert_eq!(api_state().await, "operational", "an override ends with its incident");
     let late = set(number, api, "major_outage", Some(point.clone())).await;
     assert_eq!(late.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", late.body);
     assert_eq!(set(number, api, "", Some(point.clone())).await.status, StatusCode::OK);

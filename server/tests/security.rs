@@ -225,28 +225,13 @@ async fn a_forged_host_never_reaches_a_response_body(pool: PgPool) {
 
 #[sqlx::test(migrations = false)]
 async fn typed_text_cannot_forge_a_log_line(pool: PgPool) {
-    use std::sync::{Arc, Mutex};
-    #[derive(Clone, Default)]
-    struct Captured(Arc<Mutex<Vec<u8>>>);
-    impl std::io::Write for Captured {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(buf);
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt().with_ansi(false).with_writer(move || writer.clone()).finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (captured, _guard) = common::CapturedLogs::start();
 
     let app = TestApp::new(pool).await;
     let forged = "mallory@example.com\n2026-12-01T00:00:00Z  INFO foghorn::audit: forged signed in user_id=1";
     app.call("sign_in", &[("email", forged), ("password", "guess guess")], None).await;
 
-    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let logs = captured.text();
     assert!(logs.contains("sign-in failed"), "{logs}");
     for line in logs.lines().filter(|l| l.contains("forged")) {
         assert!(line.contains("sign-in failed"), "a typed newline started a line of its own: {line}");

@@ -13,6 +13,18 @@ pub async fn get_viewer() -> Result<Option<Viewer>, AppError> {
     server::current_user().await
 }
 
+/// When the caller's session will end (absolute or idle lifetime), in Unix seconds, so
+/// the page can warn before it signs them out mid-sentence. `None` once it has ended.
+/// Reading it counts as activity.
+#[server(endpoint = "session_ends_at")]
+pub async fn session_ends_at() -> Result<Option<i64>, AppError> {
+    if server::current_user().await?.is_none() {
+        return Ok(None);
+    }
+    let ends = sessions::ends_at(&server::state()?, &server::session().await?).await?;
+    Ok(ends.map(|t| t.unix_timestamp()))
+}
+
 /// Whether Foghorn has no user yet, so the first visit may create the administrator.
 #[server(endpoint = "setup_needed")]
 pub async fn setup_needed() -> Result<bool, AppError> {

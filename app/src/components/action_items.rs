@@ -3,6 +3,7 @@
 
 use crate::api::action_items::*;
 use crate::api::incidents::list_responders;
+use crate::components::form::{FieldError, FormError, described_by, invalid};
 use crate::components::load_in_browser;
 use crate::components::time::Time;
 use crate::error::AppError;
@@ -253,9 +254,6 @@ pub fn NewItemForm(
         }
     });
     let people = load_in_browser(|| async { list_responders().await.unwrap_or_default() });
-    let field_error = move |f: &'static str| {
-        move || error.get().and_then(|e| e.for_field(f)).map(|m| view! { <p class="field-error">{m}</p> })
-    };
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         create.dispatch(CreateActionItem { item: draft.get_untracked() });
@@ -275,14 +273,16 @@ pub fn NewItemForm(
             <div class="field">
                 <label for="new-item-title">"What needs doing"</label>
                 <input id="new-item-title" type="text" required prop:value=move || draft.with(|d| d.title.clone())
+                    aria-describedby=described_by(error, "title", "new-item-title") aria-invalid=invalid(error, "title")
                     on:input=move |ev| draft.update(|d| d.title = event_target_value(&ev)) />
-                {field_error("title")}
+                <FieldError error field="title" id="new-item-title" />
             </div>
             <div class="field">
                 <label for="new-item-description">"Description (markdown, optional)"</label>
                 <textarea id="new-item-description" rows="3" prop:value=move || draft.with(|d| d.description.clone())
+                    aria-describedby=described_by(error, "description", "new-item-description") aria-invalid=invalid(error, "description")
                     on:input=move |ev| draft.update(|d| d.description = event_target_value(&ev))></textarea>
-                {field_error("description")}
+                <FieldError error field="description" id="new-item-description" />
             </div>
             <div class="row">
                 <div class="field">
@@ -301,13 +301,14 @@ pub fn NewItemForm(
                     </select>
                 </div>
                 <div class="field">
-                    <label for="new-item-due">"Due"</label>
-                    <input id="new-item-due" type="date" min=input_bounds().0 max=input_bounds().1 prop:value=move || draft.with(|d| d.due_date.clone())
+                    <label for="new-item-due_date">"Due"</label>
+                    <input id="new-item-due_date" type="date" aria-describedby=described_by(error, "due_date", "new-item-due_date")
+                        aria-invalid=invalid(error, "due_date") min=input_bounds().0 max=input_bounds().1 prop:value=move || draft.with(|d| d.due_date.clone())
                         on:change=move |ev| draft.update(|d| d.due_date = event_target_value(&ev)) />
-                    {field_error("due_date")}
+                    <FieldError error field="due_date" id="new-item-due_date" />
                 </div>
             </div>
-            <crate::components::form::FormError error inline=&["title", "description", "due_date"] />
+            <FormError error inline=&["title", "description", "due_date"] id_prefix="new-item-" />
             <button type="submit" class="secondary" disabled=move || create.pending().get()>"Add action item"</button>
         </form>
     }

@@ -2,7 +2,7 @@
 //! public services' state, and the site-wide banner for major incidents.
 
 use crate::api::comms::*;
-use crate::components::form::FormError;
+use crate::components::form::{FieldError, FormError, described_by, invalid};
 use crate::components::time::Time;
 use crate::error::AppError;
 use crate::model::*;
@@ -87,9 +87,6 @@ fn CommsForm(number: i64, draft: CommsDraft) -> impl IntoView {
         }
     });
     let text = move |get: fn(&CommsForm) -> String| move || form.with(get);
-    let field_error = move |f: &'static str| {
-        move || error.get().and_then(|e| e.for_field(f)).map(|m| view! { <p class="field-error">{m}</p> })
-    };
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         post.dispatch(PostCommsUpdate { update: CommsForm { number, ..form.get_untracked() } });
@@ -108,8 +105,9 @@ fn CommsForm(number: i64, draft: CommsDraft) -> impl IntoView {
                 <div class="field">
                     <label for="comms-known">"What we know"</label>
                     <textarea id="comms-known" rows="2" prop:value=text(|f| f.known.clone())
+                        aria-describedby=described_by(error, "known", "comms-known") aria-invalid=invalid(error, "known")
                         on:input=move |ev| form.update(|f| f.known = event_target_value(&ev))></textarea>
-                    {field_error("known")}
+                    <FieldError error field="known" id="comms-known" />
                 </div>
                 <div class="field">
                     <label for="comms-doing">"What we are doing"</label>
@@ -117,28 +115,32 @@ fn CommsForm(number: i64, draft: CommsDraft) -> impl IntoView {
                         on:input=move |ev| form.update(|f| f.doing = event_target_value(&ev))></textarea>
                 </div>
                 <div class="field">
-                    <label for="comms-next">"Next update in (minutes)"</label>
-                    <input id="comms-next" type="number" min="1" max="1440" prop:value=text(|f| f.next_update_minutes.clone())
+                    <label for="comms-next_update_minutes">"Next update in (minutes)"</label>
+                    <input id="comms-next_update_minutes" type="number"
+                        aria-describedby=described_by(error, "next_update_minutes", "comms-next_update_minutes")
+                        aria-invalid=invalid(error, "next_update_minutes") min="1" max="1440" prop:value=text(|f| f.next_update_minutes.clone())
                         on:input=move |ev| form.update(|f| f.next_update_minutes = event_target_value(&ev)) />
-                    {field_error("next_update_minutes")}
+                    <FieldError error field="next_update_minutes" id="comms-next_update_minutes" />
                 </div>
-                <fieldset class="field">
+                <fieldset class="field" id="comms-audience" aria-describedby=described_by(error, "audience", "comms-audience")>
                     <legend>"Audience"</legend>
                     <label class="check"><input type="checkbox" prop:checked=move || form.with(|f| f.internal)
                         on:change=move |ev| form.update(|f| f.internal = event_target_checked(&ev)) />" Internal (email lists and chat)"</label>
                     <label class="check"><input type="checkbox" id="comms-public" prop:checked=move || form.with(|f| f.public)
                         on:change=move |ev| form.update(|f| f.public = event_target_checked(&ev)) />" Public (status page)"</label>
-                    {field_error("audience")}
+                    <FieldError error field="audience" id="comms-audience" />
                 </fieldset>
                 <div>{move || form.with(|f| f.public).then(|| view! {
                     <div class="field">
-                        <label for="comms-public-text">"Public wording (customers read this)"</label>
-                        <textarea id="comms-public-text" rows="2" prop:value=text(|f| f.public_text.clone())
+                        <label for="comms-public_text">"Public wording (customers read this)"</label>
+                        <textarea id="comms-public_text" rows="2"
+                            aria-describedby=described_by(error, "public_text", "comms-public_text")
+                            aria-invalid=invalid(error, "public_text") prop:value=text(|f| f.public_text.clone())
                             on:input=move |ev| form.update(|f| f.public_text = event_target_value(&ev))></textarea>
-                        {field_error("public_text")}
+                        <FieldError error field="public_text" id="comms-public_text" />
                     </div>
                 })}</div>
-                <FormError error inline=&["known", "next_update_minutes", "audience", "public_text"] />
+                <FormError error inline=&["known", "next_update_minutes", "audience", "public_text"] id_prefix="comms-" />
                 <button type="submit" disabled=move || post.pending().get()>"Post update"</button>
             </form>
             })}</div>

@@ -30,7 +30,7 @@ pub fn Field(
     id_prefix: Option<String>,
 ) -> impl IntoView {
     let id = format!("{}{}", id_prefix.unwrap_or_default(), name);
-    let error_id = format!("{id}-error");
+    let error_id = error_id(&id);
     let field = name.clone();
     let message = Signal::derive(move || error.get().and_then(|e| e.for_field(&field)));
     let described = error_id.clone();
@@ -52,17 +52,69 @@ pub fn Field(
     }
 }
 
-/// The form-wide error: everything not already shown next to one of the `inline`
-/// fields (permissions, conflicts, outages, fields the form does not display).
+/// The `id` of the element holding a field's error message: the control names it in
+/// `aria-describedby`, so a screen reader reads the message with the field.
+pub fn error_id(control_id: &str) -> String {
+    format!("{control_id}-error")
+}
+
+/// `aria-describedby` for a control whose error `error` may be about `field`.
+pub fn described_by(error: LastError, field: &'static str, control_id: &str) -> impl Fn() -> Option<String> + Send + Sync + 'static {
+    let id = error_id(control_id);
+    move || error.get().and_then(|e| e.for_field(field)).map(|_| id.clone())
+}
+
+/// `aria-invalid` for a control whose error `error` may be about `field`.
+pub fn invalid(error: LastError, field: &'static str) -> impl Fn() -> Option<&'static str> + Send + Sync + 'static {
+    move || error.get().and_then(|e| e.for_field(field)).map(|_| "true")
+}
+
+/// The message of `error` when it is about `field`, placed under the control `id`
+/// (any control: input, textarea, select, fieldset).
 #[component]
-pub fn FormError(#[prop(into)] error: LastError, #[prop(optional)] inline: &'static [&'static str]) -> impl IntoView {
+pub fn FieldError(#[prop(into)] error: LastError, field: &'static str, #[prop(into)] id: String) -> impl IntoView {
+    let error_id = error_id(&id);
     move || {
-        error
-            .get()
-            .and_then(|e| match &e {
-                AppError::Invalid { field, .. } if inline.contains(&field.as_str()) => None,
-                other => Some(other.to_string()),
-            })
-            .map(|m| view! { <p class="form-error" role="alert">{m}</p> })
+        error.get().and_then(|e| e.for_field(field)).map(|m| view! { <p class="field-error" id=error_id.clone()>{m}</p> })
+    }
+}
+
+/// The error summary of a form, as the GOV.UK Design System has it: "There is a
+/// problem", the message, and for a field's error a link to that field (`#<id_prefix>
+/// <field>`). Focus moves to it when it appears, so keyboard and screen-reader users
+/// land on what went wrong instead of being left on the button.
+#[component]
+pub fn FormError(
+    #[prop(into)] error: LastError,
+    /// Fields that show their message next to them too: the summary links to them.
+    #[prop(optional)]
+    inline: &'static [&'static str],
+    /// Prefix of the fields' ids, when one page shows the same form several times.
+    #[prop(optional)]
+    id_prefix: &'static str,
+) -> impl IntoView {
+    let summary = NodeRef::<leptos::html::Div>::new();
+    Effect::new(move |_| {
+        if error.get().is_some()
+            && let Some(element) = summary.get()
+        {
+            let _ = element.focus();
+        }
+    });
+    move || {
+        error.get().map(|e| {
+            let message = match &e {
+                AppError::Invalid { field, message } if inline.contains(&field.as_str()) => {
+                    view! { <a href=format!("#{id_prefix}{field}")>{message.clone()}</a> }.into_any()
+                }
+                other => other.to_string().into_any(),
+            };
+            view! {
+                <div class="form-error error-summary" role="alert" tabindex="-1" node_ref=summary>
+                    <p class="error-summary-title">"There is a problem"</p>
+                    <p>{message}</p>
+                </div>
+            }
+        })
     }
 }

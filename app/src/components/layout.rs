@@ -1,6 +1,8 @@
 //! The frame every signed-in page shares: top bar, navigation, who is signed in.
 
-use crate::api::auth::{SignOut, get_viewer};
+use crate::api::auth::{SignOut, get_viewer, session_ends_at};
+use crate::components::live::use_clock;
+use crate::components::time::Time;
 use crate::error::AppError;
 use crate::model::{Role, Viewer};
 use leptos::prelude::*;
@@ -61,8 +63,65 @@ pub fn AppLayout() -> impl IntoView {
             </div>
         </header>
         <main id="main" class="page">
+            <SessionExpiry />
             <crate::components::comms::MajorIncidentBanner />
             <Outlet />
         </main>
+    }
+}
+
+/// How long before the session ends the page starts to say so.
+pub const SESSION_WARNING: time::Duration = time::Duration::minutes(10);
+
+/// Warns before the session ends, and says so once it has, so nobody is signed out
+/// mid-postmortem without knowing: a fresh sign-in in another tab keeps this page and
+/// everything typed on it, and the next save goes through.
+#[component]
+fn SessionExpiry() -> impl IntoView {
+    // None: not known yet; Some(None): ended; Some(Some(t)): ends at t.
+    let ends = RwSignal::new(None::<Option<time::OffsetDateTime>>);
+    let now = use_clock(|| 30);
+    // Asked once, then again only while the end is near or past (a fresh sign-in in
+    // another tab moves it): a page left open costs no request per tick.
+    Effect::new(move |_| {
+        let now = now.get();
+        let ask = match ends.get_untracked() {
+            None | Some(None) => true,
+            Some(Some(end)) => end - now <= SESSION_WARNING,
+        };
+        if ask {
+            leptos::task::spawn_local(async move {
+                if let Ok(end) = session_ends_at().await {
+                    ends.set(Some(end.and_then(|t| time::OffsetDateTime::from_unix_timestamp(t).ok())));
+                }
+            });
+        }
+    });
+    let sign_in_again = || view! { <a href="/login?again" target="_blank" rel="noopener">"Sign in again in a new tab"</a> };
+    move || {
+        let now = now.get();
+        match ends.get()? {
+            Some(end) if end - now > SESSION_WARNING => None,
+            Some(end) if end > now => {
+                let minutes = ((end - now).whole_seconds() + 59) / 60;
+                Some(view! {
+                    <div class="session-warning" role="alert">
+                        <p>
+                            {format!("Your session ends in {minutes} minute{} (", if minutes == 1 { "" } else { "s" })}
+                            <Time at=end />"). "{sign_in_again()}
+                            " to keep working: this page and what you have typed stay as they are."
+                        </p>
+                    </div>
+                }.into_any())
+            }
+            _ => Some(view! {
+                <div class="session-warning" role="alert">
+                    <p>
+                        "Your session has ended: changes cannot be saved until you sign in. Nothing on this page is lost. "
+                        {sign_in_again()}", then save here again."
+                    </p>
+                </div>
+            }.into_any()),
+        }
     }
 }

@@ -73,18 +73,35 @@ pub fn use_live(url: String, on_event: impl Fn(&str, String) + 'static) -> ReadS
     state
 }
 
-/// "now", ticking every second in the browser (the server renders its own time).
+/// "now", ticking every second in the browser (the server renders its own time), or
+/// once a minute for readers who asked for less motion: text that changes every second
+/// is movement too.
 pub fn use_now() -> ReadSignal<time::OffsetDateTime> {
+    use_clock(move || if prefers_reduced_motion() { 60 } else { 1 })
+}
+
+/// "now", refreshed every `seconds()` seconds in the browser.
+pub fn use_clock(seconds: impl Fn() -> u64 + 'static) -> ReadSignal<time::OffsetDateTime> {
     let (now, set_now) = signal(time::OffsetDateTime::now_utc());
     Effect::new(move |_| {
         if let Ok(handle) = set_interval_with_handle(
             move || set_now.set(time::OffsetDateTime::now_utc()),
-            std::time::Duration::from_secs(1),
+            std::time::Duration::from_secs(seconds()),
         ) {
             on_cleanup(move || handle.clear());
         }
     });
     now
+}
+
+/// The reader's `prefers-reduced-motion` setting (false on the server).
+pub fn prefers_reduced_motion() -> bool {
+    #[cfg(feature = "hydrate")]
+    {
+        window().match_media("(prefers-reduced-motion: reduce)").ok().flatten().is_some_and(|m| m.matches())
+    }
+    #[cfg(not(feature = "hydrate"))]
+    false
 }
 
 #[component]
@@ -94,5 +111,66 @@ pub fn LiveIndicator(state: ReadSignal<LiveState>) -> impl IntoView {
             <span class="dot" aria-hidden="true"></span>
             {move || state.get().label()}
         </span>
+    }
+}
+
+/// How long new timeline entries are gathered before they are announced: a burst of
+/// twenty is one announcement, not twenty.
+pub const ANNOUNCE_EVERY: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// Tells screen readers, politely, what arrived on the live timeline. The region lives
+/// in the page, outside the part that live updates re-render, so it is never replaced
+/// (a replaced region is not announced).
+#[derive(Clone, Copy)]
+pub struct Announcer {
+    pending: StoredValue<(usize, String)>,
+    message: RwSignal<String>,
+}
+
+impl Announcer {
+    pub fn new() -> Self {
+        Self { pending: StoredValue::new((0, String::new())), message: RwSignal::new(String::new()) }
+    }
+
+    /// One entry arrived: `what` says what it is ("Note by Rita Responder").
+    pub fn arrived(&self, what: String) {
+        let first = self.pending.with_value(|(count, _)| *count == 0);
+        self.pending.update_value(|(count, latest)| {
+            *count += 1;
+            *latest = what;
+        });
+        if first {
+            let (pending, message) = (self.pending, self.message);
+            set_timeout(
+                move || {
+                    let (count, latest) = pending.with_value(|p| p.clone());
+                    pending.set_value((0, String::new()));
+                    message.set(match count {
+                        0 => return,
+                        1 => format!("New on the timeline: {latest}."),
+                        n => format!("{n} new timeline entries; the latest: {latest}."),
+                    });
+                },
+                ANNOUNCE_EVERY,
+            );
+        }
+    }
+}
+
+impl Default for Announcer {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[component]
+pub fn Announcements(announcer: Announcer) -> impl IntoView {
+    view! {
+        <div class="visually-hidden" id="timeline-announcements" role="log" aria-live="polite" aria-atomic="false">
+            {move || {
+                let message = announcer.message.get();
+                (!message.is_empty()).then(|| view! { <p>{message}</p> })
+            }}
+        </div>
     }
 }

@@ -2,6 +2,7 @@
 
 pub mod action_items;
 pub mod comms;
+pub mod focus;
 pub mod form;
 pub mod incident;
 pub mod layout;

@@ -141,7 +141,7 @@ fn UsersSection(
                     </select>
                 </div>
                 <Field label="Initial password" name="password" kind="password" autocomplete="new-password" required=true error=add_error id_prefix="new-user-" />
-                <FormError error=add_error inline=&["email", "display_name", "password"] />
+                <FormError error=add_error inline=&["email", "display_name", "password"] id_prefix="new-user-" />
                 <button type="submit">"Add user"</button>
             </ActionForm>
         </section>
@@ -219,7 +219,7 @@ fn TeamsSection(
             <h3>"Create a team"</h3>
             <ActionForm action=create_team attr:class="grid-form">
                 <Field label="Team name" name="name" required=true error=create_error id_prefix="new-team-" />
-                <FormError error=create_error inline=&["name"] />
+                <FormError error=create_error inline=&["name"] id_prefix="new-team-" />
                 <button type="submit">"Create team"</button>
             </ActionForm>
         </section>
@@ -284,7 +284,7 @@ fn ServicesSection(
                     <TeamSelect id="new-service-team_id".to_owned() teams=teams_for_new selected=None />
                 </div>
                 <Field label="Description" name="description" error=create_error id_prefix="new-service-" />
-                <FormError error=create_error inline=&["name", "description"] />
+                <FormError error=create_error inline=&["name", "description"] id_prefix="new-service-" />
                 <button type="submit">"Add service"</button>
             </ActionForm>
         </section>

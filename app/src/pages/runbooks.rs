@@ -4,7 +4,7 @@
 use crate::api::admin::{list_services, list_teams};
 use crate::api::postmortems::preview_markdown;
 use crate::api::runbooks::*;
-use crate::components::form::{FormError, last_error};
+use crate::components::form::{FieldError, FormError, described_by, invalid, last_error};
 use crate::components::incident::{ServiceChecks, set_chosen};
 use crate::components::time::Time;
 use crate::error::AppError;
@@ -143,8 +143,9 @@ pub fn NewRunbookPage() -> impl IntoView {
             <div class="field">
                 <label for="rb-title">"Title"</label>
                 <input id="rb-title" type="text" required prop:value=move || form.with(|f| f.title.clone())
+                    aria-describedby=described_by(error, "title", "rb-title") aria-invalid=invalid(error, "title")
                     on:input=move |ev| form.update(|f| f.title = event_target_value(&ev)) />
-                {move || error.get().and_then(|e| e.for_field("title")).map(|m| view! { <p class="field-error">{m}</p> })}
+                <FieldError error field="title" id="rb-title" />
             </div>
             <div class="field">
                 <label for="rb-body">"Runbook (markdown)"</label>
@@ -152,7 +153,7 @@ pub fn NewRunbookPage() -> impl IntoView {
                     on:input=move |ev| form.update(|f| f.body = event_target_value(&ev))></textarea>
             </div>
             <DetailsFields form />
-            <FormError error inline=&["title"] />
+            <FormError error inline=&["title"] id_prefix="rb-" />
             <button type="submit">"Create runbook"</button>
         </form>
     }

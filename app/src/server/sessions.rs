@@ -92,6 +92,17 @@ pub async fn resolve(state: &AppState, session: &Session) -> Result<Option<Viewe
     }
 }
 
+/// When this session ends if nothing else ends it first: its absolute lifetime, or its
+/// idle lifetime counted from its last recorded activity. `None` when signed out.
+pub async fn ends_at(state: &AppState, session: &Session) -> Result<Option<OffsetDateTime>, AppError> {
+    let Some(record) = session.get::<SessionUser>(USER_KEY).await.map_err(session_error)? else {
+        return Ok(None);
+    };
+    let absolute = record.signed_in_at.saturating_add(state.auth.session_absolute.as_secs() as i64);
+    let idle = record.touched_at.max(record.signed_in_at).saturating_add(state.auth.session_idle.as_secs() as i64);
+    Ok(OffsetDateTime::from_unix_timestamp(absolute.min(idle)).ok())
+}
+
 /// The longest return path a sign-in link carries; a longer one goes to the dashboard.
 pub const MAX_RETURN_PATH_CHARS: usize = 2000;
 

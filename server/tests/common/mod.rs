@@ -214,3 +214,45 @@ pub fn urlencode(s: &str) -> String {
 pub async fn sleep(ms: u64) {
     tokio::time::sleep(Duration::from_millis(ms)).await;
 }
+
+/// What this test's code logs (on its own thread), for tests of audit lines.
+#[derive(Clone, Default)]
+pub struct CapturedLogs(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for CapturedLogs {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl CapturedLogs {
+    /// Captures every log line of the current thread while the guard lives.
+    pub fn start() -> (Self, tracing::subscriber::DefaultGuard) {
+        let captured = CapturedLogs::default();
+        let writer = captured.clone();
+        let subscriber = tracing_subscriber::fmt().with_ansi(false).with_writer(move || writer.clone()).finish();
+        (captured, tracing::subscriber::set_default(subscriber))
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+/// Whether `path` answers with a body containing `text` within `within`: the public
+/// snapshot follows a change once its NOTIFY has arrived, which takes how long the
+/// machine takes.
+pub async fn shows_within(app: &TestApp, path: &str, text: &str, within: Duration) -> bool {
+    let deadline = std::time::Instant::now() + within;
+    while std::time::Instant::now() < deadline {
+        if app.get(path, None).await.body.contains(text) {
+            return true;
+        }
+        sleep(50).await;
+    }
+    false
+}

@@ -2,7 +2,7 @@
 
 use crate::api::admin::{list_services, list_teams};
 use crate::api::incidents::{Declaration, DeclareIncident, list_responders};
-use crate::components::form::{FormError, last_error};
+use crate::components::form::{FieldError, FormError, described_by, invalid, last_error};
 use crate::components::incident::{ServiceChecks, set_chosen};
 use crate::error::AppError;
 use crate::model::{Severity, incident_ref};
@@ -18,7 +18,6 @@ pub fn DeclarePage() -> impl IntoView {
     );
     let action = ServerAction::<DeclareIncident>::new();
     let error = last_error(action);
-    let field_error = move |field: &'static str| move || error.get().and_then(|e| e.for_field(field));
 
     let title = RwSignal::new(String::new());
     let severity = RwSignal::new(String::new());
@@ -52,13 +51,15 @@ pub fn DeclarePage() -> impl IntoView {
         <Title text="Declare incident" />
         <h1>"Declare an incident"</h1>
         <form class="card declare" on:submit=submit>
+            <FormError error=error inline=&["title", "severity", "summary"] />
             <div class="field">
                 <label for="title">"Title"</label>
                 <input id="title" name="title" required placeholder="What is broken, for whom?"
-                    bind:value=title autofocus />
-                {move || field_error("title")().map(|m| view! { <p class="field-error">{m}</p> })}
+                    bind:value=title autofocus
+                    aria-describedby=described_by(error, "title", "title") aria-invalid=invalid(error, "title") />
+                <FieldError error field="title" id="title" />
             </div>
-            <fieldset class="field severities">
+            <fieldset class="field severities" id="severity" aria-describedby=described_by(error, "severity", "severity")>
                 <legend>"Severity"</legend>
                 {Severity::ALL.into_iter().map(|s| {
                     let id = format!("severity-{}", s.label());
@@ -72,12 +73,13 @@ pub fn DeclarePage() -> impl IntoView {
                         </label>
                     }
                 }).collect_view()}
-                {move || field_error("severity")().map(|m| view! { <p class="field-error">{m}</p> })}
+                <FieldError error field="severity" id="severity" />
             </fieldset>
             <div class="field">
                 <label for="summary">"Summary (optional, markdown)"</label>
-                <textarea id="summary" name="summary" rows="4" bind:value=summary></textarea>
-                {move || field_error("summary")().map(|m| view! { <p class="field-error">{m}</p> })}
+                <textarea id="summary" name="summary" rows="4" bind:value=summary
+                    aria-describedby=described_by(error, "summary", "summary") aria-invalid=invalid(error, "summary")></textarea>
+                <FieldError error field="summary" id="summary" />
             </div>
             <Suspense>
                 {move || Suspend::new(async move {
@@ -108,7 +110,6 @@ pub fn DeclarePage() -> impl IntoView {
                     }
                 })}
             </Suspense>
-            <FormError error=error inline=&["title", "severity", "summary"] />
             <button type="submit" class="danger" disabled=move || action.pending().get()>"Declare incident"</button>
         </form>
     }

@@ -8,9 +8,10 @@ use crate::api::admin::{list_services, list_teams};
 use crate::api::incidents::*;
 use crate::components::action_items::IncidentItems;
 use crate::components::comms::{CommsCard, CommsDraft, PublicStateCard};
-use crate::components::form::{FormError, last_error};
+use crate::components::form::{FieldError, FormError, described_by, invalid, last_error};
 use crate::components::incident::{Holder, ServiceChecks, SeverityBadge, StatusBadge, set_chosen};
-use crate::components::live::{LiveIndicator, use_live, use_now};
+use crate::components::focus::FocusKeeper;
+use crate::components::live::{Announcements, Announcer, LiveIndicator, use_live, use_now};
 use crate::components::time::Time;
 use crate::error::AppError;
 use crate::model::*;
@@ -43,12 +44,16 @@ pub fn IncidentPage() -> impl IntoView {
     let draft = RwSignal::new(String::new());
     let edit_draft = EditDraft::default();
     let comms_draft = CommsDraft::new();
+    // Both outlive the re-renders that live updates cause.
+    let focus = FocusKeeper::install();
+    let announcer = Announcer::new();
 
     view! {
+        <Announcements announcer />
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match view.await {
-                    Ok(v) => view! { <IncidentScreen v refresh shown_from draft edit_draft comms_draft /> }.into_any(),
+                    Ok(v) => view! { <IncidentScreen v refresh shown_from draft edit_draft comms_draft focus announcer /> }.into_any(),
                     Err(err) => view! {
                         <Title text="Incident" />
                         <h1>"Incident"</h1>
@@ -68,6 +73,8 @@ fn IncidentScreen(
     draft: RwSignal<String>,
     edit_draft: EditDraft,
     comms_draft: CommsDraft,
+    focus: FocusKeeper,
+    announcer: Announcer,
 ) -> impl IntoView {
     let incident = v.incident.clone();
     let number = incident.number;
@@ -81,6 +88,8 @@ fn IncidentScreen(
                     return;
                 }
                 last_seq.set_value(entry.seq);
+                let author = entry.author.as_ref().map_or("Foghorn", |a| a.display_name.as_str());
+                announcer.arrived(format!("{} by {author}", entry.kind_label()));
                 let is_note = entry.kind == "note";
                 entries.update(|list| list.push(entry));
                 // Notes only add to the timeline; any other entry changed the header.
@@ -94,6 +103,8 @@ fn IncidentScreen(
     });
     let now = use_now();
     let can_respond = v.can_respond;
+    // A live update re-rendered this screen: the reader stays where they were.
+    Effect::new(move |_| focus.restore(if can_respond { "respond-heading" } else { "timeline-heading" }));
     let ts = incident.timestamps.clone();
     let declared = ts.declared;
     let resolved = ts.resolved;
@@ -141,7 +152,7 @@ fn IncidentScreen(
 
         <div class="incident-grid">
             <section class="timeline-col" aria-labelledby="timeline-heading">
-                <h2 id="timeline-heading">"Timeline"</h2>
+                <h2 id="timeline-heading" tabindex="-1">"Timeline"</h2>
                 {can_respond.then(|| view! { <Composer number draft /> })}
                 <Timeline entries can_respond viewer_id=v.viewer_id />
                 <EarlierEntries number oldest=v.timeline.first().map_or(1, |e| e.seq) total=v.timeline_total shown_from />
@@ -237,7 +248,8 @@ fn Timeline(entries: RwSignal<Vec<TimelineEntry>>, can_respond: bool, viewer_id:
             </button>
         </div>
         <FormError error=errors />
-        <ol class="timeline" aria-live="polite">
+        // Not a live region itself: new entries are announced, throttled, by `Announcements`.
+        <ol class="timeline">
             <For each=ordered key=|e| (e.id, e.edited_at, e.is_key_event) let:entry>
                 {
                     let id = entry.id;
@@ -314,7 +326,7 @@ fn Controls(incident: IncidentDetail, viewer_id: i64) -> impl IntoView {
 
     view! {
         <section class="card controls" aria-labelledby="respond-heading">
-            <h2 id="respond-heading">"Respond"</h2>
+            <h2 id="respond-heading" tabindex="-1">"Respond"</h2>
             <div class="row">
                 {(!holds_point).then(|| view! { <TakeRole action=role_action number viewer_id role=IncidentRole::Point /> })}
                 {(!holds_comms).then(|| view! { <TakeRole action=role_action number viewer_id role=IncidentRole::Comms /> })}
@@ -360,8 +372,9 @@ fn Controls(incident: IncidentDetail, viewer_id: i64) -> impl IntoView {
                 </div>
                 <div class="field">
                     <label for="resolution">"Resolution summary (required to resolve)"</label>
-                    <textarea id="resolution" name="resolution" rows="2"></textarea>
-                    {move || status_error.get().and_then(|e| e.for_field("resolution")).map(|m| view! { <p class="field-error">{m}</p> })}
+                    <textarea id="resolution" name="resolution" rows="2" aria-describedby=described_by(status_error, "resolution", "resolution")
+                        aria-invalid=invalid(status_error, "resolution")></textarea>
+                    <FieldError error=status_error field="resolution" id="resolution" />
                 </div>
                 <FormError error=status_error inline=&["resolution"] />
                 <button type="submit">"Update status"</button>
@@ -390,7 +403,7 @@ fn TakeRole(action: ServerAction<AssignRole>, number: i64, viewer_id: i64, role:
             <input type="hidden" name="number" value=number />
             <input type="hidden" name="role" value=role.as_str() />
             <input type="hidden" name="user_id" value=viewer_id />
-            <button type="submit" class="secondary">{format!("Take {}", role.as_str())}</button>
+            <button type="submit" class="secondary" id=format!("take-{}", role.as_str())>{format!("Take {}", role.as_str())}</button>
         </ActionForm>
     }
 }
@@ -552,8 +565,9 @@ fn EditDetails(incident: IncidentDetail, draft: EditDraft) -> impl IntoView {
                 <div class="field">
                     <label for="edit-title">"Title"</label>
                     <input id="edit-title" prop:value=field(|e| e.title.clone())
-                        on:input=move |ev| edit.update(|e| if let Some(e) = e { e.title = event_target_value(&ev) }) />
-                    {move || error.get().and_then(|e| e.for_field("title")).map(|m| view! { <p class="field-error">{m}</p> })}
+                        on:input=move |ev| edit.update(|e| if let Some(e) = e { e.title = event_target_value(&ev) })
+                        aria-describedby=described_by(error, "title", "edit-title") aria-invalid=invalid(error, "title") />
+                    <FieldError error field="title" id="edit-title" />
                 </div>
                 <div class="field">
                     <label for="edit-summary">"Summary"</label>
@@ -589,7 +603,7 @@ fn EditDetails(incident: IncidentDetail, draft: EditDraft) -> impl IntoView {
                         }
                     })}
                 </Suspense>
-                <FormError error=error inline=&["title"] />
+                <FormError error=error inline=&["title"] id_prefix="edit-" />
                 <Show when=stale>
                     <p class="notice-inline">
                         "The incident changed since you started editing. "

@@ -32,8 +32,12 @@ struct Row {
 
 pub async fn current(pool: &PgPool, now: OffsetDateTime) -> Result<PublicStatus, AppError> {
     let services: Vec<(i64, String, String, Option<String>, Option<OffsetDateTime>)> = sqlx::query_as(
+        // An override speaks for an incident: it is in force only while an active,
+        // non-drill incident still affects the service, so resolving ends it.
         "SELECT s.id, s.name, s.description, o.state, o.set_at FROM services s
            LEFT JOIN service_state_overrides o ON o.service_id = s.id
+                AND EXISTS (SELECT 1 FROM incident_services x JOIN incidents i ON i.id = x.incident_id
+                             WHERE x.service_id = s.id AND i.status <> 'resolved' AND NOT i.is_drill)
           WHERE s.public ORDER BY lower(s.name)",
     )
     .fetch_all(pool)
@@ -151,8 +155,9 @@ async fn updates_where(pool: &PgPool, condition: &str, arg: i64, limit: i64) -> 
 /// derived from incidents), speaking for incident `number`. The status page speaks to
 /// customers, so only that incident's point or comms holder (or an admin) may, only
 /// for a public service the incident affects, never through a drill, and a state is
-/// set only while the incident is active (handing back stays possible after). The
-/// incident's timeline and the audit log record it.
+/// set only while the incident is active (handing back stays possible after); it lapses
+/// once no active incident affects the service (see `current`). The incident's timeline
+/// and the audit log record it.
 pub async fn override_state(
     pool: &PgPool,
     by: &Viewer,
