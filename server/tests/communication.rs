@@ -624,7 +624,8 @@ async fn only_point_or_comms_of_a_live_incident_overrides_the_status_page_and_it
     assert_eq!(stranger.status, StatusCode::FORBIDDEN, "a responder with no role on the incident: {}", stranger.body);
     assert_eq!(overrides().await, 0);
     let refused = logs.text();
-    let refusals = refused.lines().filter(|l| l.contains("foghorn::audit") && l.contains("refused: status page override"));
+    let refusals =
+        refused.lines().filter(|l| l.contains("foghorn::audit") && l.contains("refused: status page override"));
     assert_eq!(refusals.count(), 2, "the viewer's and the stranger's attempts are in the audit log: {refused}");
 
     // Only through an incident that touches the service, and not a drill.
@@ -650,7 +651,9 @@ async fn only_point_or_comms_of_a_live_incident_overrides_the_status_page_and_it
     let body = entry["body"].as_str().unwrap();
     assert!(body.contains("Responder user") && body.contains("API") && body.contains("Partial outage"), "{body}");
     let audit = logs.text();
-    let line = audit.lines().find(|l| l.contains("foghorn::audit") && l.contains("status page override") && !l.contains("refused"));
+    let line = audit
+        .lines()
+        .find(|l| l.contains("foghorn::audit") && l.contains("status page override") && !l.contains("refused"));
     let line = line.unwrap_or_else(|| panic!("the override is in the audit log: {audit}"));
     assert!(line.contains(&format!("incident={number}")) && line.contains("state=\"partial_outage\""), "{line}");
 

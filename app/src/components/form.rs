@@ -59,7 +59,11 @@ pub fn error_id(control_id: &str) -> String {
 }
 
 /// `aria-describedby` for a control whose error `error` may be about `field`.
-pub fn described_by(error: LastError, field: &'static str, control_id: &str) -> impl Fn() -> Option<String> + Send + Sync + 'static {
+pub fn described_by(
+    error: LastError,
+    field: &'static str,
+    control_id: &str,
+) -> impl Fn() -> Option<String> + Send + Sync + 'static {
     let id = error_id(control_id);
     move || error.get().and_then(|e| e.for_field(field)).map(|_| id.clone())
 }
@@ -75,7 +79,10 @@ pub fn invalid(error: LastError, field: &'static str) -> impl Fn() -> Option<&'s
 pub fn FieldError(#[prop(into)] error: LastError, field: &'static str, #[prop(into)] id: String) -> impl IntoView {
     let error_id = error_id(&id);
     move || {
-        error.get().and_then(|e| e.for_field(field)).map(|m| view! { <p class="field-error" id=error_id.clone()>{m}</p> })
+        error
+            .get()
+            .and_then(|e| e.for_field(field))
+            .map(|m| view! { <p class="field-error" id=error_id.clone()>{m}</p> })
     }
 }
 

@@ -97,7 +97,8 @@ fn SessionExpiry() -> impl IntoView {
             });
         }
     });
-    let sign_in_again = || view! { <a href="/login?again" target="_blank" rel="noopener">"Sign in again in a new tab"</a> };
+    let sign_in_again =
+        || view! { <a href="/login?again" target="_blank" rel="noopener">"Sign in again in a new tab"</a> };
     move || {
         let now = now.get();
         match ends.get()? {
