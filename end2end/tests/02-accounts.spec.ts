@@ -33,7 +33,7 @@ test('a wrong password gets one clear message and no session', async ({ page }) 
   await page.getByLabel('Email').fill(RESPONDER.email);
   await page.getByLabel('Password').fill('not the password');
   await page.getByRole('button', { name: 'Sign in' }).click();
-  await expect(page.getByText('That email and password do not match an active account.')).toBeVisible();
+  await expect(page.locator('.field-error', { hasText: 'That email and password do not match an active account.' })).toBeVisible();
   await page.goto('/');
   await expect(page).toHaveURL(/\/login$/);
 });

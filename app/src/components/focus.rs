@@ -23,12 +23,15 @@ struct Remembered {
 #[derive(Clone, Copy)]
 pub struct FocusKeeper {
     last: StoredValue<Option<Remembered>>,
+    /// The timeline entry the reader is looking at (its sequence number) and where it
+    /// was on the screen, from just before a change until the change is drawn.
+    anchor: StoredValue<Option<(String, f64)>>,
 }
 
 impl FocusKeeper {
     /// Starts watching focus on the document until the calling component is unmounted.
     pub fn install() -> Self {
-        let keeper = FocusKeeper { last: StoredValue::new(None) };
+        let keeper = FocusKeeper { last: StoredValue::new(None), anchor: StoredValue::new(None) };
         #[cfg(feature = "hydrate")]
         browser::watch(keeper.last);
         keeper
@@ -41,6 +44,26 @@ impl FocusKeeper {
         browser::restore(self.last, fallback_id);
         #[cfg(not(feature = "hydrate"))]
         let _ = (self.last, fallback_id);
+        self.settle_scroll();
+    }
+
+    /// Before a change to the timeline: if the reader has scrolled into it, remember the
+    /// entry they are looking at and where it is on the screen. (The browser's own scroll
+    /// anchoring is switched off for the timeline: it does not survive a re-render.)
+    pub fn hold_scroll(&self) {
+        #[cfg(feature = "hydrate")]
+        if self.anchor.with_value(Option::is_none) {
+            self.anchor.set_value(browser::visible_entry());
+        }
+    }
+
+    /// After the change is drawn: scroll by however far that entry moved, so what the
+    /// reader was reading stays under their eyes.
+    pub fn settle_scroll(&self) {
+        #[cfg(feature = "hydrate")]
+        browser::settle(self.anchor);
+        #[cfg(not(feature = "hydrate"))]
+        let _ = self.anchor;
     }
 }
 
@@ -109,6 +132,37 @@ mod browser {
             let _ = document.remove_event_listener_with_callback("focusin", on_focus.as_ref().unchecked_ref());
             let _ = document.remove_event_listener_with_callback("keyup", on_key.as_ref().unchecked_ref());
             let _ = document.remove_event_listener_with_callback("focusout", on_blur.as_ref().unchecked_ref());
+        });
+    }
+
+    fn top_of(element: &Element) -> f64 {
+        element.get_bounding_client_rect().top()
+    }
+
+    pub fn visible_entry() -> Option<(String, f64)> {
+        let document = document();
+        let list = document.query_selector("ol.timeline").ok().flatten()?;
+        if top_of(&list) >= 0.0 {
+            return None; // the reader sees the top of the timeline: new entries may appear there
+        }
+        let entries = document.query_selector_all("ol.timeline > li[data-seq]").ok()?;
+        (0..entries.length()).filter_map(|i| entries.item(i)?.dyn_into::<Element>().ok()).find_map(|e| {
+            let bottom = e.get_bounding_client_rect().bottom();
+            (bottom > 0.0).then(|| (e.get_attribute("data-seq").unwrap_or_default(), top_of(&e)))
+        })
+    }
+
+    pub fn settle(anchor: StoredValue<Option<(String, f64)>>) {
+        request_animation_frame(move || {
+            let Some((seq, top)) = anchor.get_value() else { return };
+            anchor.set_value(None);
+            let selector = format!("ol.timeline > li[data-seq=\"{seq}\"]");
+            if let Some(entry) = document().query_selector(&selector).ok().flatten() {
+                let moved = top_of(&entry) - top;
+                if moved.abs() >= 1.0 {
+                    window().scroll_by_with_x_and_y(0.0, moved);
+                }
+            }
         });
     }
 

@@ -26,6 +26,15 @@ pub fn DeclarePage() -> impl IntoView {
     let team = RwSignal::new(String::new());
     let point = RwSignal::new(String::new());
 
+    // `autofocus` works on a page load only; arriving from another page, focus goes to
+    // the first field here too.
+    let title_input = NodeRef::<leptos::html::Input>::new();
+    Effect::new(move |_| {
+        if let Some(input) = title_input.get() {
+            let _ = input.focus();
+        }
+    });
+
     let navigate = use_navigate();
     Effect::new(move |_| {
         if let Some(Ok(number)) = action.value().get() {
@@ -55,7 +64,7 @@ pub fn DeclarePage() -> impl IntoView {
             <div class="field">
                 <label for="title">"Title"</label>
                 <input id="title" name="title" required placeholder="What is broken, for whom?"
-                    bind:value=title autofocus
+                    bind:value=title autofocus node_ref=title_input
                     aria-describedby=described_by(error, "title", "title") aria-invalid=invalid(error, "title") />
                 <FieldError error field="title" id="title" />
             </div>

@@ -91,13 +91,19 @@ fn IncidentScreen(
                 let author = entry.author.as_ref().map_or("Foghorn", |a| a.display_name.as_str());
                 announcer.arrived(format!("{} by {author}", entry.kind_label()));
                 let is_note = entry.kind == "note";
+                focus.hold_scroll();
                 entries.update(|list| list.push(entry));
                 // Notes only add to the timeline; any other entry changed the header.
-                if !is_note {
+                if is_note {
+                    focus.settle_scroll();
+                } else {
                     refresh.update(|n| *n += 1);
                 }
             }
-            "incident" => refresh.update(|n| *n += 1),
+            "incident" => {
+                focus.hold_scroll();
+                refresh.update(|n| *n += 1)
+            }
             _ => {}
         }
     });
@@ -257,7 +263,7 @@ fn Timeline(entries: RwSignal<Vec<TimelineEntry>>, can_respond: bool, viewer_id:
                     let key = entry.is_key_event;
                     let body = entry.body.clone();
                     view! {
-                        <li class=format!("entry kind-{}", entry.kind) class:key=key>
+                        <li class=format!("entry kind-{}", entry.kind) class:key=key data-seq=entry.seq>
                             <div class="meta">
                                 <span class="kind">{entry.kind_label()}</span>
                                 <span class="author">{entry.author.as_ref().map(|a| a.display_name.clone()).unwrap_or_else(|| "Foghorn".into())}</span>
