@@ -207,7 +207,7 @@ pub async fn page(State((snapshot, web)): StatusState, headers: HeaderMap) -> Re
          .state{{color:#fff;font-weight:600;padding:0 .5rem;border-radius:4px}}.svc{{display:flex;justify-content:space-between;gap:1rem;padding:.6rem 0;border-bottom:1px solid #d9dde5}}\
          .days{{display:flex;gap:1px;margin:.2rem 0 .8rem}}.days span{{flex:1;height:1.4rem;border-radius:2px}}\
          .incident{{border:1px solid #d9dde5;border-radius:8px;padding:.8rem 1rem;margin:1rem 0}}time{{color:#5b6475;font-size:.9rem}}\
-         @media(prefers-color-scheme:dark){{body{{background:#12151b;color:#e6e9ef}}time{{color:#a0a8b8}}}}</style></head><body>\
+         @media(prefers-color-scheme:dark){{body{{background:#12151b;color:#e6e9ef}}time{{color:#a0a8b8}}a{{color:#6ea3ff}}}}</style></head><body>\
          <h1>Status</h1><p class=\"overall\" style=\"background:{}\">{}</p>",
         colour(s.overall),
         crate::escape_html(&headline)
