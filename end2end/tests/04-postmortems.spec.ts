@@ -1,17 +1,7 @@
-import { expect, Page, test } from '@playwright/test';
-import { ADMIN, RESPONDER, VIEWER, expectAccessible, hydrated, signIn } from './helpers';
+import { expect, test } from '@playwright/test';
+import { ADMIN, RESPONDER, VIEWER, declare, expectAccessible, hydrated, signIn } from './helpers';
 
 test.setTimeout(90_000);
-
-async function declare(page: Page, title: string) {
-  await page.goto('/incidents/new');
-  await hydrated(page);
-  await page.getByLabel('Title').fill(title);
-  await page.locator('#severity-SEV3').check();
-  await page.getByRole('button', { name: 'Declare incident' }).last().click();
-  await expect(page).toHaveURL(/\/incidents\/INC-\d+$/);
-  await hydrated(page);
-}
 
 test('two responders edit one postmortem: the later save shows both texts, and the merge saves', async ({ browser }) => {
   const rita = await (await browser.newContext()).newPage();

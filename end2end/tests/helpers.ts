@@ -27,6 +27,18 @@ export async function signOut(page: Page) {
   await expect(page).toHaveURL(/\/login$/);
 }
 
+/** Declares a SEV3 through the form and waits for its live page; returns its number. */
+export async function declare(page: Page, title: string): Promise<number> {
+  await page.goto('/incidents/new');
+  await hydrated(page);
+  await page.getByLabel('Title').fill(title);
+  await page.locator('#severity-SEV3').check();
+  await page.getByRole('button', { name: 'Declare incident' }).last().click();
+  await expect(page).toHaveURL(/\/incidents\/INC-\d+$/);
+  await hydrated(page);
+  return Number(page.url().match(/INC-(\d+)$/)![1]);
+}
+
 /** Runs SQL on the server's database (psql), for set-up too large to click or post
  *  one item at a time: a test's duration must not depend on the machine's speed. */
 export function seedDatabase(sql: string) {

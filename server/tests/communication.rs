@@ -509,15 +509,7 @@ async fn the_status_page_derives_states_and_shows_only_public_words(pool: PgPool
         .await;
     assert_eq!(set.status, StatusCode::OK, "{}", set.body);
     // The public surfaces see the change once the database announces it.
-    let website = || async {
-        let status: Value = serde_json::from_str(&app.get("/status.json", None).await.body).unwrap();
-        status["services"].as_array().unwrap().iter().find(|s| s["name"] == "Website").unwrap()["state"].clone()
-    };
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while website().await != "partial_outage" && std::time::Instant::now() < deadline {
-        common::sleep(20).await;
-    }
-    assert_eq!(website().await, "partial_outage");
+    assert_eq!(public_state_within(&app, "Website", "partial_outage", Duration::from_secs(10)).await, "partial_outage");
     app.call("override_service_state", &[("number", &slow_n), ("service_id", &web_n), ("state", "")], Some(&admin))
         .await;
 
@@ -584,6 +576,20 @@ async fn conditional_requests_get_304_until_something_changes(pool: PgPool) {
 }
 
 // ---- the status page's override ----------------------------------------------------
+
+/// A public service's state on `/status.json`, once it is `want` or `within` has passed:
+/// the public snapshot follows a change when the database's announcement arrives.
+async fn public_state_within(app: &TestApp, service: &str, want: &str, within: Duration) -> Value {
+    let state = || async {
+        let status: Value = serde_json::from_str(&app.get("/status.json", None).await.body).unwrap();
+        status["services"].as_array().unwrap().iter().find(|s| s["name"] == service).unwrap()["state"].clone()
+    };
+    let deadline = std::time::Instant::now() + within;
+    while state().await != want && std::time::Instant::now() < deadline {
+        common::sleep(20).await;
+    }
+    state().await
+}
 
 #[sqlx::test(migrations = false)]
 async fn only_point_or_comms_of_a_live_incident_overrides_the_status_page_and_it_is_recorded(pool: PgPool) {
@@ -678,15 +684,11 @@ async fn only_point_or_comms_of_a_live_incident_overrides_the_status_page_and_it
     assert_eq!(resolved.status, StatusCode::OK, "{}", resolved.body);
     // The override was for this incident: resolved, the page follows the incidents again
     // (nothing else touches the API), even before anyone hands it back.
-    let api_state = || async {
-        let status: Value = serde_json::from_str(&app.get("/status.json", None).await.body).unwrap();
-        status["services"].as_array().unwrap().iter().find(|s| s["name"] == "API").unwrap()["state"].clone()
-    };
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    while api_state().await != "operational" && std::time::Instant::now() < deadline {
-        common::sleep(50).await;
-    }
-    assert_eq!(api_state().await, "operational", "an override ends with its incident");
+    assert_eq!(
+        public_state_within(&app, "API", "operational", Duration::from_secs(30)).await,
+        "operational",
+        "an override ends with its incident"
+    );
     let late = set(number, api, "major_outage", Some(point.clone())).await;
     assert_eq!(late.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", late.body);
     assert_eq!(set(number, api, "", Some(point.clone())).await.status, StatusCode::OK);

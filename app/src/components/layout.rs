@@ -20,6 +20,8 @@ pub fn AppLayout() -> impl IntoView {
     let viewer: ViewerResource = Resource::new(|| (), |_| get_viewer());
     provide_context(viewer);
     let sign_out = ServerAction::<SignOut>::new();
+    // Rendered with the page, so knowing when the session ends costs no request.
+    let session_end = Resource::new(|| (), |_| session_ends_at());
 
     view! {
         <a class="skip-link" href="#main">"Skip to content"</a>
@@ -63,7 +65,11 @@ pub fn AppLayout() -> impl IntoView {
             </div>
         </header>
         <main id="main" class="page">
-            <SessionExpiry />
+            <Transition>
+                {move || Suspend::new(async move {
+                    view! { <SessionExpiry ends_at=session_end.await.ok().flatten() /> }
+                })}
+            </Transition>
             <crate::components::comms::MajorIncidentBanner />
             <Outlet />
         </main>
@@ -75,18 +81,20 @@ pub const SESSION_WARNING: time::Duration = time::Duration::minutes(10);
 
 /// Warns before the session ends, and says so once it has, so nobody is signed out
 /// mid-postmortem without knowing: a fresh sign-in in another tab keeps this page and
-/// everything typed on it, and the next save goes through.
+/// everything typed on it, and the next save goes through. `ends_at` (Unix seconds)
+/// comes with the page.
 #[component]
-fn SessionExpiry() -> impl IntoView {
-    // None: not known yet; Some(None): ended; Some(Some(t)): ends at t.
-    let ends = RwSignal::new(None::<Option<time::OffsetDateTime>>);
+fn SessionExpiry(ends_at: Option<i64>) -> impl IntoView {
+    // None: no session known; Some(None): ended; Some(Some(t)): ends at t.
+    let ends = RwSignal::new(ends_at.map(|t| time::OffsetDateTime::from_unix_timestamp(t).ok()));
     let now = use_clock(|| 30);
-    // Asked once, then again only while the end is near or past (a fresh sign-in in
-    // another tab moves it): a page left open costs no request per tick.
+    // Asked again only while the end is near or past (a fresh sign-in in another tab
+    // moves it): a page left open costs no request per tick.
     Effect::new(move |_| {
         let now = now.get();
         let ask = match ends.get_untracked() {
-            None | Some(None) => true,
+            None => false,
+            Some(None) => true,
             Some(Some(end)) => end - now <= SESSION_WARNING,
         };
         if ask {
