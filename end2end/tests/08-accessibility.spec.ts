@@ -1,5 +1,5 @@
 import { Browser, expect, Page, test } from '@playwright/test';
-import { ADMIN, API_HEADERS, RESPONDER, VIEWER, expectAccessible, hydrated, signIn, tabTo } from './helpers';
+import { ADMIN, API_HEADERS, RESPONDER, VIEWER, declare, expectAccessible, hydrated, signIn, tabTo } from './helpers';
 
 test.setTimeout(300_000);
 
@@ -71,8 +71,7 @@ test('form errors are summarised at the top, linked to their fields, and take th
   await expectAccessible(page, '/incidents/new with a field error');
 });
 
-// Not yet passing: see issue 21's note (focus after a re-render, the scroll anchor, 1 px at 320 px).
-test.fixme('a responder declares, takes comms, posts a note and resolves with the keyboard alone', async ({ page }) => {
+test('a responder declares, takes comms, posts a note and resolves with the keyboard alone', async ({ page }) => {
   await signIn(page, RESPONDER);
   await page.goto('/');
   await hydrated(page);
@@ -122,21 +121,22 @@ test.fixme('a responder declares, takes comms, posts a note and resolves with th
   await expect(page.locator('.badges')).toContainText('Resolved');
 });
 
-// Not yet passing: see issue 21's note (focus after a re-render, the scroll anchor, 1 px at 320 px).
-test.fixme('live updates are announced once per burst and never move the reader', async ({ browser }) => {
+test('live updates are announced once per burst and never move the reader', async ({ browser }) => {
   const rita = await signedIn(browser, RESPONDER);
-  await rita.goto('/incidents/new');
-  await hydrated(rita);
-  await rita.getByLabel('Title').fill('Announcements: queue backlog');
-  await rita.locator('#severity-SEV3').check();
-  await rita.getByRole('button', { name: 'Declare incident' }).last().click();
-  await expect(rita).toHaveURL(/\/incidents\/INC-\d+$/);
-  const number = Number(rita.url().match(/INC-(\d+)$/)![1]);
+  const number = await declare(rita, 'Announcements: queue backlog');
 
   const vic = await signedIn(browser, VIEWER);
   await vic.goto(rita.url());
   await hydrated(vic);
   await expect(vic.getByText('Live', { exact: true })).toBeVisible();
+  // A timeline long enough to scroll down; its announcement is out of the way first.
+  await Promise.all(
+    Array.from({ length: 10 }, (_, i) =>
+      rita.request.post('/api/post_note', { form: { number: String(number), body: `earlier ${i + 1}` }, headers: API_HEADERS }),
+    ),
+  );
+  await expect(vic.locator('.timeline > li', { hasText: /earlier \d+/ })).toHaveCount(10);
+  await vic.waitForTimeout(4_000); // longer than the announcement window (3 s)
   // What the screen reader is told, each time the region changes.
   await vic.evaluate(() => {
     const said: string[] = ((window as any).__said = []);
@@ -146,14 +146,16 @@ test.fixme('live updates are announced once per burst and never move the reader'
       if (text && said[said.length - 1] !== text) said.push(text);
     }).observe(region, { childList: true, subtree: true, characterData: true });
   });
-  // The reader is on a control and reading the first entry, scrolled down to it; a burst
-  // of notes arrives above it.
+  // The reader is on a control and has scrolled down the timeline to its first entry; a
+  // burst of notes arrives above it.
   await vic.setViewportSize({ width: 1280, height: 400 });
   await vic.getByRole('button', { name: /Showing newest first/ }).focus();
   const reading = vic.locator('.timeline > li', { hasText: 'declared' });
   await reading.evaluate((el) => el.scrollIntoView({ block: 'center' }));
-  const onScreen = () => reading.evaluate((el) => Math.round(el.getBoundingClientRect().top));
+  const onScreen = () => reading.evaluate((el) => el.getBoundingClientRect().top);
+  // How far it moved on the screen; positions are fractional, scrolling is by whole pixels.
   const before = await onScreen();
+  const moved = async () => Math.abs((await onScreen()) - before);
 
   await Promise.all(
     Array.from({ length: 20 }, (_, i) =>
@@ -172,17 +174,19 @@ test.fixme('live updates are announced once per burst and never move the reader'
   expect(said.length, 'a burst is a few announcements, not one per entry').toBeLessThanOrEqual(4);
   expect(said[said.length - 1]).toContain(`Note by ${RESPONDER.name}`);
   await expect(vic.getByRole('button', { name: /Showing newest first/ })).toBeFocused();
-  await expect.poll(onScreen, { message: 'the entry being read stays where it was on the screen' }).toBe(before);
+  await expect.poll(moved, { message: 'the entry being read stays where it was on the screen' }).toBeLessThan(1.5);
 
   // A change that re-renders the page (a role taken) keeps the reader's focus and
   // scroll offset too.
-  await rita.request.post('/api/assign_role', {
-    form: { number: String(number), role: 'comms', user_id: '' },
+  const me = await (await rita.request.post('/api/viewer', { headers: API_HEADERS })).json();
+  const taken = await rita.request.post('/api/assign_role', {
+    form: { number: String(number), role: 'comms', user_id: String(me.id) },
     headers: API_HEADERS,
   });
+  expect(taken.ok(), await taken.text()).toBe(true);
   await expect(vic.locator('.timeline')).toContainText('took comms');
   await expect(vic.getByRole('button', { name: /Showing newest first/ })).toBeFocused();
-  await expect.poll(onScreen, { message: 'the entry being read stays put through a re-render' }).toBe(before);
+  await expect.poll(moved, { message: 'the entry being read stays put through a re-render' }).toBeLessThan(1.5);
   await vic.setViewportSize({ width: 1280, height: 720 });
   await expectAccessible(vic, 'an incident page just after live updates');
 });
@@ -214,8 +218,7 @@ test('the main pages read without JavaScript', async ({ browser }) => {
   await expect(page.locator('table.items tbody tr').first()).toBeVisible();
 });
 
-// Not yet passing: see issue 21's note (focus after a re-render, the scroll anchor, 1 px at 320 px).
-test.fixme('at 320 CSS pixels nothing scrolls sideways, and a phone shows the state of an incident first', async ({ browser }) => {
+test('at 320 CSS pixels nothing scrolls sideways, and a phone shows the state of an incident first', async ({ browser }) => {
   const narrow = await signedIn(browser, RESPONDER, { viewport: { width: 320, height: 640 } });
   for (const path of await everyPage(narrow)) {
     await narrow.goto(path);

@@ -92,13 +92,8 @@ mod browser {
     }
 
     pub fn watch(last: StoredValue<Option<Remembered>>) {
-        let on_focus = Closure::<dyn FnMut(FocusEvent)>::new(move |event: FocusEvent| {
-            if let Some(element) = event.target().and_then(|t| t.dyn_into::<Element>().ok()) {
-                last.set_value(Some(remember(&element)));
-            }
-        });
-        // Keep the caret where the reader left it while they type.
-        let on_key = Closure::<dyn FnMut(web_sys::Event)>::new(move |event: web_sys::Event| {
+        // On focus, and on every key (so the caret is where the reader left it).
+        let on_focus = Closure::<dyn FnMut(web_sys::Event)>::new(move |event: web_sys::Event| {
             if let Some(element) = event.target().and_then(|t| t.dyn_into::<Element>().ok()) {
                 last.set_value(Some(remember(&element)));
             }
@@ -123,14 +118,14 @@ mod browser {
         });
         let document = document();
         let _ = document.add_event_listener_with_callback("focusin", on_focus.as_ref().unchecked_ref());
-        let _ = document.add_event_listener_with_callback("keyup", on_key.as_ref().unchecked_ref());
+        let _ = document.add_event_listener_with_callback("keyup", on_focus.as_ref().unchecked_ref());
         let _ = document.add_event_listener_with_callback("focusout", on_blur.as_ref().unchecked_ref());
-        let handlers = SendWrapper::new((on_focus, on_key, on_blur));
+        let handlers = SendWrapper::new((on_focus, on_blur));
         on_cleanup(move || {
-            let (on_focus, on_key, on_blur) = &*handlers;
+            let (on_focus, on_blur) = &*handlers;
             let document = leptos::prelude::document();
             let _ = document.remove_event_listener_with_callback("focusin", on_focus.as_ref().unchecked_ref());
-            let _ = document.remove_event_listener_with_callback("keyup", on_key.as_ref().unchecked_ref());
+            let _ = document.remove_event_listener_with_callback("keyup", on_focus.as_ref().unchecked_ref());
             let _ = document.remove_event_listener_with_callback("focusout", on_blur.as_ref().unchecked_ref());
         });
     }
@@ -159,7 +154,7 @@ mod browser {
             let selector = format!("ol.timeline > li[data-seq=\"{seq}\"]");
             if let Some(entry) = document().query_selector(&selector).ok().flatten() {
                 let moved = top_of(&entry) - top;
-                if moved.abs() >= 1.0 {
+                if moved.abs() >= 0.5 {
                     window().scroll_by_with_x_and_y(0.0, moved);
                 }
             }
@@ -176,7 +171,13 @@ mod browser {
             .find(|e| e.text_content().unwrap_or_default().trim() == remembered.text)
     }
 
+    /// Runs before the next paint: the effect that calls it may run before the old
+    /// screen has been swapped out, while the old control still holds focus.
     pub fn restore(last: StoredValue<Option<Remembered>>, fallback_id: &'static str) {
+        request_animation_frame(move || restore_now(last, fallback_id));
+    }
+
+    fn restore_now(last: StoredValue<Option<Remembered>>, fallback_id: &'static str) {
         let document = document();
         let lost = match (document.active_element(), document.body()) {
             (None, _) => true,
