@@ -58,6 +58,8 @@ pub struct Worker {
     settings: DeliverySettings,
     smtp: Option<AsyncSmtpTransport<Tokio1Executor>>,
     http: reqwest::Client,
+    /// Signalled when messages are queued (see `live::Hub::outbox_queued`).
+    queued: Option<std::sync::Arc<tokio::sync::Notify>>,
 }
 
 /// Why a send failed, and whether trying again could help.
@@ -88,7 +90,13 @@ impl Worker {
             .dns_resolver(std::sync::Arc::new(CheckedResolver { allow_private: settings.allow_private_webhooks }))
             .build()
             .map_err(|e| e.to_string())?;
-        Ok(Self { pool, settings, smtp, http })
+        Ok(Self { pool, settings, smtp, http, queued: None })
+    }
+
+    /// Starts sending as soon as `queued` is signalled, not only at the next poll.
+    pub fn woken_by(mut self, queued: std::sync::Arc<tokio::sync::Notify>) -> Self {
+        self.queued = Some(queued);
+        self
     }
 
     /// Delivers until `stop` turns true.
@@ -100,8 +108,15 @@ impl Worker {
                 Ok(_) => {}
                 Err(err) => tracing::warn!(error = %err, "delivery: could not read the outbox"),
             }
+            let queued = async {
+                match &self.queued {
+                    Some(queued) => queued.notified().await,
+                    None => std::future::pending().await,
+                }
+            };
             tokio::select! {
                 _ = tokio::time::sleep(self.settings.poll) => {}
+                _ = queued => {}
                 _ = stop.changed() => return,
             }
         }

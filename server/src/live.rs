@@ -102,9 +102,17 @@ pub struct Hub {
     /// notification, or a reconnect that may have lost some): the public status
     /// snapshot is stale when it was taken at an older value.
     public_changes: Arc<AtomicU64>,
+    /// Signalled when messages were queued in the outbox (or may have been, after a
+    /// reconnect): the delivery worker waits on it beside its poll.
+    outbox_queued: Arc<tokio::sync::Notify>,
 }
 
 impl Hub {
+    /// What the delivery worker waits on to start sending at once.
+    pub fn outbox_queued(&self) -> Arc<tokio::sync::Notify> {
+        self.outbox_queued.clone()
+    }
+
     /// Ends every open stream, so a graceful shutdown is not held open by them.
     pub fn close(&self) {
         let _ = self.closing.send(true);
@@ -148,11 +156,13 @@ pub async fn start(pool: PgPool) -> Result<Hub, sqlx::Error> {
     let mut listener = listen(&pool).await?;
     let (sender, _) = broadcast::channel(1024);
     let public_changes = Arc::new(AtomicU64::new(0));
+    let outbox_queued = Arc::new(tokio::sync::Notify::new());
     let hub = Hub {
         sender: sender.clone(),
         closing: tokio::sync::watch::Sender::new(false),
         open: Arc::default(),
         public_changes: public_changes.clone(),
+        outbox_queued: outbox_queued.clone(),
     };
     let public_changed = move || {
         public_changes.fetch_add(1, Ordering::AcqRel);
@@ -161,6 +171,7 @@ pub async fn start(pool: PgPool) -> Result<Hub, sqlx::Error> {
         loop {
             match listener.try_recv().await {
                 Ok(Some(notification)) if notification.channel() == db::status::CHANNEL => public_changed(),
+                Ok(Some(notification)) if notification.channel() == db::outbox::CHANNEL => outbox_queued.notify_one(),
                 Ok(Some(notification)) => {
                     let change = decode(&pool, notification.payload()).await;
                     let _ = sender.send(change);
@@ -183,6 +194,7 @@ pub async fn start(pool: PgPool) -> Result<Hub, sqlx::Error> {
                     };
                     tracing::info!("live listener reconnected");
                     public_changed();
+                    outbox_queued.notify_one();
                     let _ = sender.send(Change::Resync);
                 }
             }
@@ -200,7 +212,7 @@ async fn listen(pool: &PgPool) -> Result<PgListener, sqlx::Error> {
         .connect_lazy_with(pool.connect_options().as_ref().clone());
     let mut listener = PgListener::connect_with(&own).await?;
     listener.eager_reconnect(false);
-    listener.listen_all([db::timeline::CHANNEL, db::status::CHANNEL]).await?;
+    listener.listen_all([db::timeline::CHANNEL, db::status::CHANNEL, db::outbox::CHANNEL]).await?;
     Ok(listener)
 }
 

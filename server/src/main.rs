@@ -151,7 +151,8 @@ async fn serve_with(pool: &PgPool, args: &ServeArgs, data_dir: &Path) -> Result<
             allow_private_webhooks: args.webhook_allow_private,
             ..Default::default()
         },
-    )?;
+    )?
+    .woken_by(hub.outbox_queued());
     let (stop_delivery, delivery_stopped) = tokio::sync::watch::channel(false);
     let delivery = tokio::spawn(delivery.run(delivery_stopped.clone()));
     let export = args.runbook_export_dir.clone().map(|dir| {

@@ -77,19 +77,19 @@ fn worker(app: &TestApp, smtp_port: u16, max_attempts: i32) -> Worker {
 }
 
 fn worker_with(app: &TestApp, smtp_port: u16, max_attempts: i32, allow_private_webhooks: bool) -> Worker {
-    Worker::new(
-        app.pool.clone(),
-        DeliverySettings {
-            smtp_url: Some(format!("smtp://127.0.0.1:{smtp_port}")),
-            mail_from: "Foghorn <foghorn@example.com>".into(),
-            base_url: "https://foghorn.example.com".into(),
-            max_attempts,
-            first_backoff: Duration::ZERO,
-            poll: Duration::from_millis(50),
-            allow_private_webhooks,
-        },
-    )
-    .unwrap()
+    Worker::new(app.pool.clone(), delivery_settings(smtp_port, max_attempts, allow_private_webhooks)).unwrap()
+}
+
+fn delivery_settings(smtp_port: u16, max_attempts: i32, allow_private_webhooks: bool) -> DeliverySettings {
+    DeliverySettings {
+        smtp_url: Some(format!("smtp://127.0.0.1:{smtp_port}")),
+        mail_from: "Foghorn <foghorn@example.com>".into(),
+        base_url: "https://foghorn.example.com".into(),
+        max_attempts,
+        first_backoff: Duration::ZERO,
+        poll: Duration::from_millis(50),
+        allow_private_webhooks,
+    }
 }
 
 async fn outbox_statuses(app: &TestApp) -> Vec<(String, String, i32)> {
@@ -171,6 +171,31 @@ async fn mail_reaches_the_recipients_each_policy_names(pool: PgPool) {
     worker.deliver_due().await.unwrap();
     assert_eq!(inbox.mails().len(), 7);
     assert!(outbox_statuses(&app).await.iter().all(|(_, status, attempts)| status == "sent" && *attempts == 1));
+}
+
+#[sqlx::test(migrations = false)]
+async fn a_running_worker_sends_as_soon_as_a_message_is_queued_not_at_its_next_poll(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let (_, admin) = app.user_with_role(Role::Admin).await;
+    policy(&app, &admin, json!({ "name": "All", "severities": ["SEV1", "SEV2", "SEV3", "SEV4"], "events": ["declared"], "recipients": "oncall@example.com" })).await;
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let inbox = smtp_server(listener);
+    // It polls once an hour: only the outbox's notification can wake it in time.
+    let hourly = DeliverySettings { poll: Duration::from_secs(3600), ..delivery_settings(port, 5, true) };
+    let worker = Worker::new(app.pool.clone(), hourly).unwrap().woken_by(app.hub.outbox_queued());
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let running = tokio::spawn(worker.run(stopped));
+    common::sleep(200).await; // its first round (an empty outbox) is done; now it waits
+
+    app.declare(&admin, "Queue stalls", "SEV2").await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while inbox.mails().is_empty() && std::time::Instant::now() < deadline {
+        common::sleep(20).await;
+    }
+    assert_eq!(inbox.mails().len(), 1, "the message went out without waiting for the hourly poll");
+    stop.send(true).unwrap();
+    running.await.unwrap();
 }
 
 /// The Subject header of a raw message.

@@ -12,6 +12,9 @@ use serde::{Deserialize, Serialize};
 use sqlx::{PgConnection, PgPool};
 use time::OffsetDateTime;
 
+/// Notified when messages are queued (or requeued), so delivery workers start at once.
+pub const CHANNEL: &str = "foghorn_outbox";
+
 /// What a message says; rendered into mail and webhook bodies when it is sent (with the
 /// server's public address for links).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -121,8 +124,9 @@ pub async fn enqueue(
         .execute(&mut *tx)
         .await?;
     }
-    // Wake the delivery workers now rather than at their next poll.
-    sqlx::query("SELECT pg_notify('foghorn_outbox', '')").execute(&mut *tx).await?;
+    // Wake the delivery workers (every instance's, through its live listener) now,
+    // at commit, rather than at their next poll.
+    sqlx::query("SELECT pg_notify($1, '')").bind(CHANNEL).execute(&mut *tx).await?;
     Ok(())
 }
 
@@ -261,6 +265,6 @@ pub async fn retry(pool: &PgPool, id: i64) -> Result<(), AppError> {
     if done.rows_affected() == 0 {
         return Err(AppError::invalid("id", "Only unsent messages can be retried."));
     }
-    sqlx::query("SELECT pg_notify('foghorn_outbox', '')").execute(pool).await?;
+    sqlx::query("SELECT pg_notify($1, '')").bind(CHANNEL).execute(pool).await?;
     Ok(())
 }
