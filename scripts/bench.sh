@@ -15,7 +15,7 @@ cd "$ROOT"
 ensure_apt wrk postgresql-client
 say "building (release)"
 # The same value cargo-leptos builds with, so the two builds share their artifacts.
-LEPTOS_OUTPUT_NAME=foghorn cargo build --release -p foghorn --bin foghorn --bin foghorn-bench
+LEPTOS_OUTPUT_NAME=foghorn cargo build --release -p foghorn --bin foghorn -p foghorn-bench
 
 if [ -z "${BENCH_DATABASE_URL:-}" ]; then
   BENCH_DATABASE_URL="postgres://postgres@127.0.0.1:5432/foghorn_bench"
