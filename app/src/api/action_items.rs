@@ -64,126 +64,98 @@ pub struct NewActionItem {
 
 #[server(endpoint = "create_action_item", input = Json)]
 pub async fn create_action_item(item: NewActionItem) -> Result<i64, AppError> {
-    (async move {
-        let (state, me) = server::authorized(Permission::TrackActionItems).await?;
-        let new = action_items::NewItem {
-            incident_number: item.incident_number,
-            title: action_items::parse_title(&item.title)?,
-            description: action_items::parse_description(&item.description)?,
-            owner_id: item.owner_id,
-            team_id: item.team_id,
-            priority: match item.priority.trim() {
-                "" => Priority::P2,
-                p => p.parse().map_err(|m| AppError::invalid("priority", m))?,
-            },
-            due_date: parse_optional_date(&item.due_date)?,
-        };
-        action_items::create(&state.pool, &me, new).await
-    })
-    .await
+    let (state, me) = server::authorized(Permission::TrackActionItems).await?;
+    let new = action_items::NewItem {
+        incident_number: item.incident_number,
+        title: action_items::parse_title(&item.title)?,
+        description: action_items::parse_description(&item.description)?,
+        owner_id: item.owner_id,
+        team_id: item.team_id,
+        priority: match item.priority.trim() {
+            "" => Priority::P2,
+            p => p.parse().map_err(|m| AppError::invalid("priority", m))?,
+        },
+        due_date: parse_optional_date(&item.due_date)?,
+    };
+    action_items::create(&state.pool, &me, new).await
 }
 
 #[server(endpoint = "action_items", input = Json)]
 pub async fn list_action_items(filter: ItemFilter) -> Result<Tracker, AppError> {
-    (async move {
-        let me = authorize(server::current_user().await?, Permission::ReadIncidents)?;
-        let state = server::state()?;
-        let (items, counts, next_cursor) =
-            action_items::list(&state.pool, &filter, &judgement(&state, filter.tz_offset_minutes)).await?;
-        let leads = action_items::teams_led_by(&state.pool, me.id).await?;
-        Ok(Tracker {
-            items,
-            counts,
-            can_edit: role_allows(me.role, Permission::TrackActionItems),
-            leads,
-            viewer_id: me.id,
-            next_cursor,
-        })
+    let me = authorize(server::current_user().await?, Permission::ReadIncidents)?;
+    let state = server::state()?;
+    let (items, counts, next_cursor) =
+        action_items::list(&state.pool, &filter, &judgement(&state, filter.tz_offset_minutes)).await?;
+    let leads = action_items::teams_led_by(&state.pool, me.id).await?;
+    Ok(Tracker {
+        items,
+        counts,
+        can_edit: role_allows(me.role, Permission::TrackActionItems),
+        leads,
+        viewer_id: me.id,
+        next_cursor,
     })
-    .await
 }
 
 #[server(endpoint = "action_item_history")]
 pub async fn action_item_history(id: i64) -> Result<Vec<ItemChange>, AppError> {
-    (async move {
-        authorize(server::current_user().await?, Permission::ReadIncidents)?;
-        action_items::history(&server::state()?.pool, id).await
-    })
-    .await
+    authorize(server::current_user().await?, Permission::ReadIncidents)?;
+    action_items::history(&server::state()?.pool, id).await
 }
 
 #[server(endpoint = "team_summaries")]
 pub async fn team_summaries(tz_offset_minutes: i32) -> Result<Vec<TeamSummary>, AppError> {
-    (async move {
-        authorize(server::current_user().await?, Permission::ReadIncidents)?;
-        let state = server::state()?;
-        action_items::summary(&state.pool, &judgement(&state, tz_offset_minutes)).await
-    })
-    .await
+    authorize(server::current_user().await?, Permission::ReadIncidents)?;
+    let state = server::state()?;
+    action_items::summary(&state.pool, &judgement(&state, tz_offset_minutes)).await
 }
 
 /// Gives the item to `owner_id` (empty: nobody). Responders may; so may the lead of the
 /// item's team, within the team.
 #[server(endpoint = "set_item_owner")]
 pub async fn set_item_owner(id: i64, owner_id: String) -> Result<(), AppError> {
-    (async move {
-        let me = server::signed_in_user().await?;
-        let state = server::state()?;
-        let owner = parse_optional_id(&owner_id, "owner_id")?;
-        if !role_allows(me.role, Permission::TrackActionItems) && !action_items::lead_may_reassign(&state.pool, &me, id, owner).await? {
-            tracing::warn!(target: "foghorn::audit", user_id = me.id, item = id, "refused: not a responder or this team's lead");
-            return Err(AppError::Forbidden);
-        }
-        action_items::set_owner(&state.pool, &me, id, owner).await
-    })
-    .await
+    let me = server::signed_in_user().await?;
+    let state = server::state()?;
+    let owner = parse_optional_id(&owner_id, "owner_id")?;
+    if !role_allows(me.role, Permission::TrackActionItems)
+        && !action_items::lead_may_reassign(&state.pool, &me, id, owner).await?
+    {
+        tracing::warn!(target: "foghorn::audit", user_id = me.id, item = id, "refused: not a responder or this team's lead");
+        return Err(AppError::Forbidden);
+    }
+    action_items::set_owner(&state.pool, &me, id, owner).await
 }
 
 #[server(endpoint = "set_item_due_date")]
 pub async fn set_item_due_date(id: i64, due_date: String) -> Result<(), AppError> {
-    (async move {
-        let (state, me) = server::authorized(Permission::TrackActionItems).await?;
-        action_items::set_due_date(&state.pool, &me, id, parse_optional_date(&due_date)?).await
-    })
-    .await
+    let (state, me) = server::authorized(Permission::TrackActionItems).await?;
+    action_items::set_due_date(&state.pool, &me, id, parse_optional_date(&due_date)?).await
 }
 
 #[server(endpoint = "set_item_status")]
 pub async fn set_item_status(id: i64, status: String, reason: String) -> Result<(), AppError> {
-    (async move {
-        let (state, me) = server::authorized(Permission::TrackActionItems).await?;
-        let status: ItemStatus = status.parse().map_err(|m| AppError::invalid("status", m))?;
-        action_items::set_status(&state.pool, &me, id, status, &reason).await
-    })
-    .await
+    let (state, me) = server::authorized(Permission::TrackActionItems).await?;
+    let status: ItemStatus = status.parse().map_err(|m| AppError::invalid("status", m))?;
+    action_items::set_status(&state.pool, &me, id, status, &reason).await
 }
 
 #[server(endpoint = "set_item_priority")]
 pub async fn set_item_priority(id: i64, priority: String) -> Result<(), AppError> {
-    (async move {
-        let (state, me) = server::authorized(Permission::TrackActionItems).await?;
-        let priority: Priority = priority.parse().map_err(|m| AppError::invalid("priority", m))?;
-        action_items::set_priority(&state.pool, &me, id, priority).await
-    })
-    .await
+    let (state, me) = server::authorized(Permission::TrackActionItems).await?;
+    let priority: Priority = priority.parse().map_err(|m| AppError::invalid("priority", m))?;
+    action_items::set_priority(&state.pool, &me, id, priority).await
 }
 
 #[server(endpoint = "set_item_team")]
 pub async fn set_item_team(id: i64, team_id: String) -> Result<(), AppError> {
-    (async move {
-        let (state, me) = server::authorized(Permission::TrackActionItems).await?;
-        action_items::set_team(&state.pool, &me, id, parse_optional_id(&team_id, "team_id")?).await
-    })
-    .await
+    let (state, me) = server::authorized(Permission::TrackActionItems).await?;
+    action_items::set_team(&state.pool, &me, id, parse_optional_id(&team_id, "team_id")?).await
 }
 
 #[server(endpoint = "edit_action_item")]
 pub async fn edit_action_item(id: i64, title: String, description: String) -> Result<(), AppError> {
-    (async move {
-        let (state, me) = server::authorized(Permission::TrackActionItems).await?;
-        let title = action_items::parse_title(&title)?;
-        let description = action_items::parse_description(&description)?;
-        action_items::edit(&state.pool, &me, id, &title, &description).await
-    })
-    .await
+    let (state, me) = server::authorized(Permission::TrackActionItems).await?;
+    let title = action_items::parse_title(&title)?;
+    let description = action_items::parse_description(&description)?;
+    action_items::edit(&state.pool, &me, id, &title, &description).await
 }

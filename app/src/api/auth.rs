@@ -28,7 +28,7 @@ pub async fn session_ends_at() -> Result<Option<i64>, AppError> {
 /// Whether Foghorn has no user yet, so the first visit may create the administrator.
 #[server(endpoint = "setup_needed")]
 pub async fn setup_needed() -> Result<bool, AppError> {
-    (async { Ok(!db::users::any_exist(&server::state()?.pool).await?) }).await
+    Ok(!db::users::any_exist(&server::state()?.pool).await?)
 }
 
 /// The one message for every failed sign-in: it does not tell which part was wrong.
@@ -38,46 +38,40 @@ pub const SIGN_IN_FAILED: &str = "That email and password do not match an active
 /// page carried from the page the visitor first asked for) or the dashboard.
 #[server(endpoint = "sign_in")]
 pub async fn sign_in(email: String, password: String, next: Option<String>) -> Result<(), AppError> {
-    (async move {
-        let state = server::state()?;
-        let session = server::session().await?;
-        let ip = server::client_ip();
-        let email = email.trim().to_lowercase();
+    let state = server::state()?;
+    let session = server::session().await?;
+    let ip = server::client_ip();
+    let email = email.trim().to_lowercase();
 
-        let attempt = throttle::admit(&state.pool, &email, &ip).await?;
-        let user = db::users::find_by_email(&state.pool, &email).await?;
-        // No stored password is longer than the policy allows: don't spend a hash on one.
-        let matched = password.chars().count() <= passwords::MAX_PASSWORD_CHARS
-            && state.passwords.verify(&password, user.as_ref().map(|u| u.password_hash.as_str())).await;
-        let user = user.filter(|u| matched && u.active);
-        let exhausted = attempt.address_exhausted;
-        throttle::settle(&state.pool, attempt, user.is_some()).await?;
-        let Some(user) = user else {
-            tracing::warn!(target: "foghorn::audit", ?email, ?ip, "sign-in failed");
-            // An address over its own limit learns nothing more from a wrong guess.
-            return Err(if exhausted { throttle::too_many() } else { AppError::invalid("password", SIGN_IN_FAILED) });
-        };
+    let attempt = throttle::admit(&state.pool, &email, &ip).await?;
+    let user = db::users::find_by_email(&state.pool, &email).await?;
+    // No stored password is longer than the policy allows: don't spend a hash on one.
+    let matched = password.chars().count() <= passwords::MAX_PASSWORD_CHARS
+        && state.passwords.verify(&password, user.as_ref().map(|u| u.password_hash.as_str())).await;
+    let user = user.filter(|u| matched && u.active);
+    let exhausted = attempt.address_exhausted;
+    throttle::settle(&state.pool, attempt, user.is_some()).await?;
+    let Some(user) = user else {
+        tracing::warn!(target: "foghorn::audit", ?email, ?ip, "sign-in failed");
+        // An address over its own limit learns nothing more from a wrong guess.
+        return Err(if exhausted { throttle::too_many() } else { AppError::invalid("password", SIGN_IN_FAILED) });
+    };
 
-        sessions::start(&session, &user).await?;
-        tracing::info!(target: "foghorn::audit", user_id = user.id, ?ip, "signed in");
-        leptos_axum::redirect(&sessions::return_path(next.as_deref()));
-        Ok(())
-    })
-    .await
+    sessions::start(&session, &user).await?;
+    tracing::info!(target: "foghorn::audit", user_id = user.id, ?ip, "signed in");
+    leptos_axum::redirect(&sessions::return_path(next.as_deref()));
+    Ok(())
 }
 
 #[server(endpoint = "sign_out")]
 pub async fn sign_out() -> Result<(), AppError> {
-    (async {
-        let session = server::session().await?;
-        if let Some(user) = server::current_user().await? {
-            tracing::info!(target: "foghorn::audit", user_id = user.id, "signed out");
-        }
-        sessions::end(&session).await?;
-        leptos_axum::redirect("/login");
-        Ok(())
-    })
-    .await
+    let session = server::session().await?;
+    if let Some(user) = server::current_user().await? {
+        tracing::info!(target: "foghorn::audit", user_id = user.id, "signed out");
+    }
+    sessions::end(&session).await?;
+    leptos_axum::redirect("/login");
+    Ok(())
 }
 
 /// Creates the first administrator — only while Foghorn has no user at all, and only
@@ -89,46 +83,39 @@ pub async fn create_first_admin(
     display_name: String,
     password: String,
 ) -> Result<(), AppError> {
-    (async move {
-        let state = server::state()?;
-        if db::users::any_exist(&state.pool).await? {
-            return Err(AppError::Forbidden);
-        }
-        let email = crate::model::parse_email(&email)?;
-        let display_name = crate::model::parse_display_name(&display_name)?;
-        passwords::check_password_policy(&password)?;
-        let hash = state.passwords.hash(&password).await?;
-        let id = db::users::insert_first_admin(&state.pool, &setup_code, &email, &display_name, &hash).await?;
-        let user = db::users::find_by_id(&state.pool, id).await?.ok_or(AppError::Internal)?;
-        sessions::start(&server::session().await?, &user).await?;
-        tracing::info!(target: "foghorn::audit", user_id = id, "first administrator created");
-        leptos_axum::redirect("/");
-        Ok(())
-    })
-    .await
+    let state = server::state()?;
+    if db::users::any_exist(&state.pool).await? {
+        return Err(AppError::Forbidden);
+    }
+    let email = crate::model::parse_email(&email)?;
+    let display_name = crate::model::parse_display_name(&display_name)?;
+    passwords::check_password_policy(&password)?;
+    let hash = state.passwords.hash(&password).await?;
+    let id = db::users::insert_first_admin(&state.pool, &setup_code, &email, &display_name, &hash).await?;
+    let user = db::users::find_by_id(&state.pool, id).await?.ok_or(AppError::Internal)?;
+    sessions::start(&server::session().await?, &user).await?;
+    tracing::info!(target: "foghorn::audit", user_id = id, "first administrator created");
+    leptos_axum::redirect("/");
+    Ok(())
 }
 
 /// Changes the caller's own password; their other sessions end, this one stays.
 #[server(endpoint = "change_password")]
 pub async fn change_password(current_password: String, new_password: String) -> Result<(), AppError> {
-    (async move {
-        let state = server::state()?;
-        let me = server::signed_in_user().await?;
-        let user = db::users::find_by_id(&state.pool, me.id).await?.ok_or(AppError::Unauthenticated)?;
-        // A stolen session must not become a password oracle: the sign-in limits apply.
-        let attempt = throttle::admit(&state.pool, &user.email, &server::client_ip()).await?;
-        let matched = state.passwords.verify(&current_password, Some(&user.password_hash)).await;
-        throttle::settle(&state.pool, attempt, matched).await?;
-        if !matched {
-            return Err(AppError::invalid("current_password", "That is not your current password."));
-        }
-        passwords::check_password_policy(&new_password)
-            .map_err(|e| AppError::invalid("new_password", e.to_string()))?;
-        let hash = state.passwords.hash(&new_password).await?;
-        let epoch = db::users::set_password(&state.pool, me.id, &hash).await?;
-        sessions::refresh_epoch(&server::session().await?, epoch).await?;
-        tracing::info!(target: "foghorn::audit", user_id = me.id, "password changed; other sessions ended");
-        Ok(())
-    })
-    .await
+    let state = server::state()?;
+    let me = server::signed_in_user().await?;
+    let user = db::users::find_by_id(&state.pool, me.id).await?.ok_or(AppError::Unauthenticated)?;
+    // A stolen session must not become a password oracle: the sign-in limits apply.
+    let attempt = throttle::admit(&state.pool, &user.email, &server::client_ip()).await?;
+    let matched = state.passwords.verify(&current_password, Some(&user.password_hash)).await;
+    throttle::settle(&state.pool, attempt, matched).await?;
+    if !matched {
+        return Err(AppError::invalid("current_password", "That is not your current password."));
+    }
+    passwords::check_password_policy(&new_password).map_err(|e| AppError::invalid("new_password", e.to_string()))?;
+    let hash = state.passwords.hash(&new_password).await?;
+    let epoch = db::users::set_password(&state.pool, me.id, &hash).await?;
+    sessions::refresh_epoch(&server::session().await?, epoch).await?;
+    tracing::info!(target: "foghorn::audit", user_id = me.id, "password changed; other sessions ended");
+    Ok(())
 }

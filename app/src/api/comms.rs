@@ -31,39 +31,30 @@ pub struct CommsForm {
 
 #[server(endpoint = "post_comms_update", input = Json)]
 pub async fn post_comms_update(update: CommsForm) -> Result<(), AppError> {
-    (async move {
-        let (state, me) = server::authorized(Permission::RespondToIncidents).await?;
-        let input = comms::UpdateInput::parse(
-            &update.affected,
-            &update.known,
-            &update.doing,
-            &update.next_update_minutes,
-            update.internal,
-            update.public,
-            &update.public_text,
-        )?;
-        comms::post(&state.pool, &me, update.number, &input).await
-    })
-    .await
+    let (state, me) = server::authorized(Permission::RespondToIncidents).await?;
+    let input = comms::UpdateInput::parse(
+        &update.affected,
+        &update.known,
+        &update.doing,
+        &update.next_update_minutes,
+        update.internal,
+        update.public,
+        &update.public_text,
+    )?;
+    comms::post(&state.pool, &me, update.number, &input).await
 }
 
 #[server(endpoint = "comms_updates")]
 pub async fn comms_updates(number: i64) -> Result<Vec<CommsUpdate>, AppError> {
-    (async move {
-        let (state, _) = server::authorized(Permission::ReadIncidents).await?;
-        comms::for_incident(&state.pool, number).await
-    })
-    .await
+    let (state, _) = server::authorized(Permission::ReadIncidents).await?;
+    comms::for_incident(&state.pool, number).await
 }
 
 /// Active SEV1/SEV2 incidents, for the banner every signed-in page shows.
 #[server(endpoint = "major_incidents")]
 pub async fn major_incidents() -> Result<Vec<MajorIncident>, AppError> {
-    (async move {
-        let (state, _) = server::authorized(Permission::ReadIncidents).await?;
-        comms::major_incidents(&state.pool).await
-    })
-    .await
+    let (state, _) = server::authorized(Permission::ReadIncidents).await?;
+    comms::major_incidents(&state.pool).await
 }
 
 /// Sets a public service's state by hand, for incident `number` (see
@@ -71,25 +62,19 @@ pub async fn major_incidents() -> Result<Vec<MajorIncident>, AppError> {
 /// derived from incidents.
 #[server(endpoint = "override_service_state")]
 pub async fn override_service_state(number: i64, service_id: i64, state: String) -> Result<(), AppError> {
-    (async move {
-        let (app, me) = server::authorized(Permission::RespondToIncidents).await?;
-        let state = match state.trim() {
-            "" => None,
-            s => Some(s.parse::<ServiceState>().map_err(|m| AppError::invalid("state", m))?),
-        };
-        status::override_state(&app.pool, &me, number, service_id, state).await
-    })
-    .await
+    let (app, me) = server::authorized(Permission::RespondToIncidents).await?;
+    let state = match state.trim() {
+        "" => None,
+        s => Some(s.parse::<ServiceState>().map_err(|m| AppError::invalid("state", m))?),
+    };
+    status::override_state(&app.pool, &me, number, service_id, state).await
 }
 
 /// The public services as the status page shows them, for the comms controls.
 #[server(endpoint = "public_status")]
 pub async fn get_public_status() -> Result<PublicStatus, AppError> {
-    (async move {
-        let (state, _) = server::authorized(Permission::ReadIncidents).await?;
-        status::current(&state.pool, time::OffsetDateTime::now_utc()).await
-    })
-    .await
+    let (state, _) = server::authorized(Permission::ReadIncidents).await?;
+    status::current(&state.pool, time::OffsetDateTime::now_utc()).await
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -122,87 +107,66 @@ pub struct NotificationSettings {
 
 #[server(endpoint = "notification_settings")]
 pub async fn get_notification_settings() -> Result<NotificationSettings, AppError> {
-    (async move {
-        let (state, _) = server::authorized(Permission::ManageNotifications).await?;
-        Ok(NotificationSettings {
-            policies: notifications::policies(&state.pool).await?,
-            webhooks: notifications::webhooks(&state.pool).await?,
-            deliveries: outbox::recent(&state.pool, 200).await?,
-        })
+    let (state, _) = server::authorized(Permission::ManageNotifications).await?;
+    Ok(NotificationSettings {
+        policies: notifications::policies(&state.pool).await?,
+        webhooks: notifications::webhooks(&state.pool).await?,
+        deliveries: outbox::recent(&state.pool, 200).await?,
     })
-    .await
 }
 
 #[server(endpoint = "create_notification_policy", input = Json)]
 pub async fn create_notification_policy(policy: PolicyForm) -> Result<i64, AppError> {
-    (async move {
-        let (state, me) = server::authorized(Permission::ManageNotifications).await?;
-        let id = notifications::create_policy(
-            &state.pool,
-            &policy.name,
-            &policy.severities,
-            &policy.events,
-            &policy.recipients,
-            policy.owning_team,
-        )
-        .await?;
-        tracing::info!(target: "foghorn::audit", by = me.id, policy = id, "notification policy created");
-        Ok(id)
-    })
-    .await
+    let (state, me) = server::authorized(Permission::ManageNotifications).await?;
+    let id = notifications::create_policy(
+        &state.pool,
+        &policy.name,
+        &policy.severities,
+        &policy.events,
+        &policy.recipients,
+        policy.owning_team,
+    )
+    .await?;
+    tracing::info!(target: "foghorn::audit", by = me.id, policy = id, "notification policy created");
+    Ok(id)
 }
 
 #[server(endpoint = "delete_notification_policy")]
 pub async fn delete_notification_policy(id: i64) -> Result<(), AppError> {
-    (async move {
-        let (state, _) = server::authorized(Permission::ManageNotifications).await?;
-        notifications::delete_policy(&state.pool, id).await
-    })
-    .await
+    let (state, _) = server::authorized(Permission::ManageNotifications).await?;
+    notifications::delete_policy(&state.pool, id).await
 }
 
 #[server(endpoint = "create_webhook", input = Json)]
 pub async fn create_webhook(webhook: WebhookForm) -> Result<i64, AppError> {
-    (async move {
-        let (state, me) = server::authorized(Permission::ManageNotifications).await?;
-        let id = notifications::create_webhook(
-            &state.pool,
-            &webhook.name,
-            &webhook.url,
-            &webhook.format,
-            &webhook.severities,
-            &webhook.events,
-        )
-        .await?;
-        tracing::info!(target: "foghorn::audit", by = me.id, webhook = id, "webhook created");
-        Ok(id)
-    })
-    .await
+    let (state, me) = server::authorized(Permission::ManageNotifications).await?;
+    let id = notifications::create_webhook(
+        &state.pool,
+        &webhook.name,
+        &webhook.url,
+        &webhook.format,
+        &webhook.severities,
+        &webhook.events,
+    )
+    .await?;
+    tracing::info!(target: "foghorn::audit", by = me.id, webhook = id, "webhook created");
+    Ok(id)
 }
 
 #[server(endpoint = "delete_webhook")]
 pub async fn delete_webhook(id: i64) -> Result<(), AppError> {
-    (async move {
-        let (state, _) = server::authorized(Permission::ManageNotifications).await?;
-        notifications::delete_webhook(&state.pool, id).await
-    })
-    .await
+    let (state, _) = server::authorized(Permission::ManageNotifications).await?;
+    notifications::delete_webhook(&state.pool, id).await
 }
 
 #[server(endpoint = "retry_delivery")]
 pub async fn retry_delivery(id: i64) -> Result<(), AppError> {
-    (async move {
-        let (state, _) = server::authorized(Permission::ManageNotifications).await?;
-        outbox::retry(&state.pool, id).await
-    })
-    .await
+    let (state, _) = server::authorized(Permission::ManageNotifications).await?;
+    outbox::retry(&state.pool, id).await
 }
 
 #[server(endpoint = "set_service_public")]
 pub async fn set_service_public(id: i64, public: bool) -> Result<(), AppError> {
-    (async move {
-        let (state, _) = server::authorized(Permission::ManageServices).await?;
-        notifications::set_service_public(&state.pool, id, public).await
-    })
-    .await
+    let (state, _) = server::authorized(Permission::ManageServices).await?;
+    notifications::set_service_public(&state.pool, id, public).await
 }

@@ -38,81 +38,60 @@ pub struct Declaration {
 /// Declares an incident; returns its number (`INC-<number>`).
 #[server(endpoint = "declare_incident", input = Json)]
 pub async fn declare_incident(declaration: Declaration) -> Result<i64, AppError> {
-    (async move {
-        let (state, me) = server::authorized(Permission::RespondToIncidents).await?;
-        let severity = parse_severity(&declaration.severity)?;
-        let fields = incidents::IncidentFields::parse(
-            &declaration.title,
-            &declaration.summary,
-            declaration.team_id,
-            declaration.service_ids,
-        )?;
-        let point = declaration.point_user_id.unwrap_or(me.id);
-        let number = incidents::declare(&state.pool, &me, &fields, severity, Some(point), false).await?;
-        tracing::info!(target: "foghorn::audit", by = me.id, incident = number, %severity, "incident declared");
-        Ok(number)
-    })
-    .await
+    let (state, me) = server::authorized(Permission::RespondToIncidents).await?;
+    let severity = parse_severity(&declaration.severity)?;
+    let fields = incidents::IncidentFields::parse(
+        &declaration.title,
+        &declaration.summary,
+        declaration.team_id,
+        declaration.service_ids,
+    )?;
+    let point = declaration.point_user_id.unwrap_or(me.id);
+    let number = incidents::declare(&state.pool, &me, &fields, severity, Some(point), false).await?;
+    tracing::info!(target: "foghorn::audit", by = me.id, incident = number, %severity, "incident declared");
+    Ok(number)
 }
 
 /// The incident page's data: its latest [`TIMELINE_PAGE`] timeline entries, or every
 /// entry from sequence number `from` on ("Show earlier").
 #[server(endpoint = "incident")]
 pub async fn get_incident(number: i64, from: Option<i64>) -> Result<IncidentView, AppError> {
-    (async move {
-        let (state, me) = server::authorized(Permission::ReadIncidents).await?;
-        let (incident, (timeline, timeline_total), roles) = incidents::view(&state.pool, number, from).await?;
-        let can_respond = server::policy::role_allows(me.role, Permission::RespondToIncidents);
-        Ok(IncidentView { incident, timeline, timeline_total, roles, can_respond, viewer_id: me.id })
-    })
-    .await
+    let (state, me) = server::authorized(Permission::ReadIncidents).await?;
+    let (incident, (timeline, timeline_total), roles) = incidents::view(&state.pool, number, from).await?;
+    let can_respond = server::policy::role_allows(me.role, Permission::RespondToIncidents);
+    Ok(IncidentView { incident, timeline, timeline_total, roles, can_respond, viewer_id: me.id })
 }
 
 #[server(endpoint = "dashboard")]
 pub async fn get_dashboard() -> Result<Dashboard, AppError> {
-    (async {
-        let (state, me) = server::authorized(Permission::ReadIncidents).await?;
-        incidents::dashboard(&state.pool, me.id).await
-    })
-    .await
+    let (state, me) = server::authorized(Permission::ReadIncidents).await?;
+    incidents::dashboard(&state.pool, me.id).await
 }
 
 #[server(endpoint = "incidents", input = Json)]
 pub async fn list_incidents(filter: IncidentFilter) -> Result<IncidentPage, AppError> {
-    (async move {
-        let (state, _) = server::authorized(Permission::ReadIncidents).await?;
-        incidents::history(&state.pool, &filter).await
-    })
-    .await
+    let (state, _) = server::authorized(Permission::ReadIncidents).await?;
+    incidents::history(&state.pool, &filter).await
 }
 
 /// People who can hold a role (responders and admins).
 #[server(endpoint = "responders")]
 pub async fn list_responders() -> Result<Vec<Person>, AppError> {
-    (async {
-        let (state, _) = server::authorized(Permission::ReadIncidents).await?;
-        incidents::people(&state.pool).await
-    })
-    .await
+    let (state, _) = server::authorized(Permission::ReadIncidents).await?;
+    incidents::people(&state.pool).await
 }
 
 #[server(endpoint = "change_status")]
 pub async fn change_status(number: i64, status: String, resolution: String) -> Result<(), AppError> {
-    (async move {
-        let (state, me) = server::authorized(Permission::RespondToIncidents).await?;
-        let status: Status = status.parse().map_err(|m| AppError::invalid("status", m))?;
-        incidents::change_status(&state.pool, &me, number, status, &resolution).await
-    })
-    .await
+    let (state, me) = server::authorized(Permission::RespondToIncidents).await?;
+    let status: Status = status.parse().map_err(|m| AppError::invalid("status", m))?;
+    incidents::change_status(&state.pool, &me, number, status, &resolution).await
 }
 
 #[server(endpoint = "change_severity")]
 pub async fn change_severity(number: i64, severity: String) -> Result<(), AppError> {
-    (async move {
-        let (state, me) = server::authorized(Permission::RespondToIncidents).await?;
-        incidents::change_severity(&state.pool, &me, number, parse_severity(&severity)?).await
-    })
-    .await
+    let (state, me) = server::authorized(Permission::RespondToIncidents).await?;
+    incidents::change_severity(&state.pool, &me, number, parse_severity(&severity)?).await
 }
 
 /// What the edit form sends; `version` is the incident version the editor started from.
@@ -131,45 +110,33 @@ pub struct IncidentEdit {
 
 #[server(endpoint = "edit_incident", input = Json)]
 pub async fn edit_incident(edit: IncidentEdit) -> Result<(), AppError> {
-    (async move {
-        let (state, me) = server::authorized(Permission::RespondToIncidents).await?;
-        let fields = incidents::IncidentFields::parse(&edit.title, &edit.summary, edit.team_id, edit.service_ids)?;
-        incidents::edit(&state.pool, &me, edit.number, edit.version, &fields).await
-    })
-    .await
+    let (state, me) = server::authorized(Permission::RespondToIncidents).await?;
+    let fields = incidents::IncidentFields::parse(&edit.title, &edit.summary, edit.team_id, edit.service_ids)?;
+    incidents::edit(&state.pool, &me, edit.number, edit.version, &fields).await
 }
 
 /// Gives point or comms to `user_id` (the caller's own id: "take point").
 #[server(endpoint = "assign_role")]
 pub async fn assign_role(number: i64, role: String, user_id: i64) -> Result<(), AppError> {
-    (async move {
-        let (state, me) = server::authorized(Permission::RespondToIncidents).await?;
-        let role: IncidentRole = role.parse().map_err(|m| AppError::invalid("role", m))?;
-        incidents::assign_role(&state.pool, &me, number, role, user_id).await
-    })
-    .await
+    let (state, me) = server::authorized(Permission::RespondToIncidents).await?;
+    let role: IncidentRole = role.parse().map_err(|m| AppError::invalid("role", m))?;
+    incidents::assign_role(&state.pool, &me, number, role, user_id).await
 }
 
 #[server(endpoint = "join_incident")]
 pub async fn join_incident(number: i64) -> Result<(), AppError> {
-    (async move {
-        let (state, me) = server::authorized(Permission::RespondToIncidents).await?;
-        incidents::join(&state.pool, &me, number).await
-    })
-    .await
+    let (state, me) = server::authorized(Permission::RespondToIncidents).await?;
+    incidents::join(&state.pool, &me, number).await
 }
 
 /// Corrects a key timestamp. `value` is `YYYY-MM-DDTHH:MM` (or with seconds) in UTC;
 /// empty clears it.
 #[server(endpoint = "correct_timestamp")]
 pub async fn correct_timestamp(number: i64, milestone: String, value: String) -> Result<(), AppError> {
-    (async move {
-        let (state, me) = server::authorized(Permission::RespondToIncidents).await?;
-        let milestone: Milestone = milestone.parse().map_err(|m| AppError::invalid("milestone", m))?;
-        let value = parse_utc_minute(&value)?;
-        incidents::correct_timestamp(&state.pool, &me, number, milestone, value).await
-    })
-    .await
+    let (state, me) = server::authorized(Permission::RespondToIncidents).await?;
+    let milestone: Milestone = milestone.parse().map_err(|m| AppError::invalid("milestone", m))?;
+    let value = parse_utc_minute(&value)?;
+    incidents::correct_timestamp(&state.pool, &me, number, milestone, value).await
 }
 
 #[cfg(feature = "ssr")]
@@ -189,27 +156,18 @@ fn parse_utc_minute(value: &str) -> Result<Option<time::OffsetDateTime>, AppErro
 
 #[server(endpoint = "post_note")]
 pub async fn post_note(number: i64, body: String) -> Result<TimelineEntry, AppError> {
-    (async move {
-        let (state, me) = server::authorized(Permission::RespondToIncidents).await?;
-        timeline::post_note(&state.pool, number, me.id, &body).await
-    })
-    .await
+    let (state, me) = server::authorized(Permission::RespondToIncidents).await?;
+    timeline::post_note(&state.pool, number, me.id, &body).await
 }
 
 #[server(endpoint = "edit_note")]
 pub async fn edit_note(entry_id: i64, body: String) -> Result<(), AppError> {
-    (async move {
-        let (state, me) = server::authorized(Permission::RespondToIncidents).await?;
-        timeline::edit_note(&state.pool, entry_id, me.id, &body).await
-    })
-    .await
+    let (state, me) = server::authorized(Permission::RespondToIncidents).await?;
+    timeline::edit_note(&state.pool, entry_id, me.id, &body).await
 }
 
 #[server(endpoint = "set_key_event")]
 pub async fn set_key_event(entry_id: i64, key: bool) -> Result<(), AppError> {
-    (async move {
-        let (state, _) = server::authorized(Permission::RespondToIncidents).await?;
-        timeline::set_key_event(&state.pool, entry_id, key).await
-    })
-    .await
+    let (state, _) = server::authorized(Permission::RespondToIncidents).await?;
+    timeline::set_key_event(&state.pool, entry_id, key).await
 }

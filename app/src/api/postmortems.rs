@@ -22,184 +22,136 @@ async fn reader() -> Result<(server::AppState, Viewer, bool), AppError> {
 
 #[server(endpoint = "start_postmortem")]
 pub async fn start_postmortem(number: i64) -> Result<(), AppError> {
-    (async move {
-        let (state, me) = server::authorized(Permission::WritePostmortems).await?;
-        postmortems::start(&state.pool, &me, number).await?;
-        tracing::info!(target: "foghorn::audit", by = me.id, incident = number, "postmortem started");
-        Ok(())
-    })
-    .await
+    let (state, me) = server::authorized(Permission::WritePostmortems).await?;
+    postmortems::start(&state.pool, &me, number).await?;
+    tracing::info!(target: "foghorn::audit", by = me.id, incident = number, "postmortem started");
+    Ok(())
 }
 
 #[server(endpoint = "postmortem")]
 pub async fn get_postmortem(number: i64) -> Result<Postmortem, AppError> {
-    (async move {
-        let (state, me, can_edit) = reader().await?;
-        postmortems::view(&state.pool, number, &me, can_edit).await
-    })
-    .await
+    let (state, me, can_edit) = reader().await?;
+    postmortems::view(&state.pool, number, &me, can_edit).await
 }
 
 #[server(endpoint = "list_postmortems", input = Json)]
 pub async fn list_postmortems(filter: PostmortemFilter) -> Result<PostmortemIndex, AppError> {
-    (async move {
-        let (state, me, can_edit) = reader().await?;
-        Ok(PostmortemIndex {
-            postmortems: postmortems::list(&state.pool, &filter, can_edit).await?,
-            meetings: postmortems::upcoming_meetings(&state.pool).await?,
-            can_edit,
-            viewer_id: me.id,
-        })
+    let (state, me, can_edit) = reader().await?;
+    Ok(PostmortemIndex {
+        postmortems: postmortems::list(&state.pool, &filter, can_edit).await?,
+        meetings: postmortems::upcoming_meetings(&state.pool).await?,
+        can_edit,
+        viewer_id: me.id,
     })
-    .await
 }
 
 /// Saves the sections as a new version if `base_version` is still current; otherwise
 /// fails with [`AppError::EditConflict`] carrying the current version.
 #[server(endpoint = "save_postmortem", input = Json)]
 pub async fn save_postmortem(number: i64, base_version: i32, sections: Sections) -> Result<Saved, AppError> {
-    (async move {
-        let (state, me) = server::authorized(Permission::WritePostmortems).await?;
-        postmortems::save(&state.pool, &me, number, base_version, sections, "").await
-    })
-    .await
+    let (state, me) = server::authorized(Permission::WritePostmortems).await?;
+    postmortems::save(&state.pool, &me, number, base_version, sections, "").await
 }
 
 /// The versions the caller may read: all of them for those who may edit; for
 /// everyone else the published one and its corrections (see `db::postmortems`).
 #[server(endpoint = "postmortem_versions")]
 pub async fn postmortem_versions(number: i64) -> Result<Vec<VersionSummary>, AppError> {
-    (async move {
-        let (state, _, can_edit) = reader().await?;
-        postmortems::versions(&state.pool, number, can_edit).await
-    })
-    .await
+    let (state, _, can_edit) = reader().await?;
+    postmortems::versions(&state.pool, number, can_edit).await
 }
 
 #[server(endpoint = "postmortem_version")]
 pub async fn postmortem_version(number: i64, version: i32) -> Result<VersionDetail, AppError> {
-    (async move {
-        let (state, _, can_edit) = reader().await?;
-        postmortems::version_detail(&state.pool, number, version, can_edit).await
-    })
-    .await
+    let (state, _, can_edit) = reader().await?;
+    postmortems::version_detail(&state.pool, number, version, can_edit).await
 }
 
 #[server(endpoint = "restore_postmortem_version")]
 pub async fn restore_postmortem_version(number: i64, version: i32, base_version: i32) -> Result<Saved, AppError> {
-    (async move {
-        let (state, me) = server::authorized(Permission::WritePostmortems).await?;
-        postmortems::restore(&state.pool, &me, number, version, base_version).await
-    })
-    .await
+    let (state, me) = server::authorized(Permission::WritePostmortems).await?;
+    postmortems::restore(&state.pool, &me, number, version, base_version).await
 }
 
 #[server(endpoint = "move_postmortem")]
 pub async fn move_postmortem(number: i64, status: String) -> Result<(), AppError> {
-    (async move {
-        let (state, me) = server::authorized(Permission::WritePostmortems).await?;
-        let to: PostmortemStatus = status.parse().map_err(|m| AppError::invalid("status", m))?;
-        postmortems::move_status(&state.pool, &me, number, to).await?;
-        tracing::info!(target: "foghorn::audit", by = me.id, incident = number, status = %to, "postmortem moved");
-        Ok(())
-    })
-    .await
+    let (state, me) = server::authorized(Permission::WritePostmortems).await?;
+    let to: PostmortemStatus = status.parse().map_err(|m| AppError::invalid("status", m))?;
+    postmortems::move_status(&state.pool, &me, number, to).await?;
+    tracing::info!(target: "foghorn::audit", by = me.id, incident = number, status = %to, "postmortem moved");
+    Ok(())
 }
 
 /// Changes the owning team; an empty `team_id` clears it.
 #[server(endpoint = "set_postmortem_team")]
 pub async fn set_postmortem_team(number: i64, team_id: String) -> Result<(), AppError> {
-    (async move {
-        let (state, _) = server::authorized(Permission::WritePostmortems).await?;
-        let team = match team_id.trim() {
-            "" => None,
-            id => Some(id.parse().map_err(|_| AppError::invalid("team_id", "Choose a team."))?),
-        };
-        postmortems::set_team(&state.pool, number, team).await
-    })
-    .await
+    let (state, _) = server::authorized(Permission::WritePostmortems).await?;
+    let team = match team_id.trim() {
+        "" => None,
+        id => Some(id.parse().map_err(|_| AppError::invalid("team_id", "Choose a team."))?),
+    };
+    postmortems::set_team(&state.pool, number, team).await
 }
 
 #[server(endpoint = "set_no_action_items_reason")]
 pub async fn set_no_action_items_reason(number: i64, reason: String) -> Result<(), AppError> {
-    (async move {
-        let (state, _) = server::authorized(Permission::WritePostmortems).await?;
-        postmortems::set_no_action_items_reason(&state.pool, number, &reason).await
-    })
-    .await
+    let (state, _) = server::authorized(Permission::WritePostmortems).await?;
+    postmortems::set_no_action_items_reason(&state.pool, number, &reason).await
 }
 
 /// Sets the meeting: `at` is an RFC 3339 time (the browser converts the reader's local
 /// time); empty cancels the meeting.
 #[server(endpoint = "schedule_postmortem_meeting")]
 pub async fn schedule_postmortem_meeting(number: i64, at: String, place: String) -> Result<(), AppError> {
-    (async move {
-        let (state, _) = server::authorized(Permission::WritePostmortems).await?;
-        let at = match at.trim() {
-            "" => None,
-            t => Some(
-                time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339)
-                    .map_err(|_| AppError::invalid("at", "Choose a date and time for the meeting."))
-                    .and_then(|at| check_time("at", at))?,
-            ),
-        };
-        postmortems::schedule(&state.pool, number, at, &place).await
-    })
-    .await
+    let (state, _) = server::authorized(Permission::WritePostmortems).await?;
+    let at = match at.trim() {
+        "" => None,
+        t => Some(
+            time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339)
+                .map_err(|_| AppError::invalid("at", "Choose a date and time for the meeting."))
+                .and_then(|at| check_time("at", at))?,
+        ),
+    };
+    postmortems::schedule(&state.pool, number, at, &place).await
 }
 
 #[server(endpoint = "attend_postmortem")]
 pub async fn attend_postmortem(number: i64, attending: bool) -> Result<(), AppError> {
-    (async move {
-        let (state, me) = server::authorized(Permission::WritePostmortems).await?;
-        postmortems::attend(&state.pool, &me, number, attending).await
-    })
-    .await
+    let (state, me) = server::authorized(Permission::WritePostmortems).await?;
+    postmortems::attend(&state.pool, &me, number, attending).await
 }
 
 /// The incident's timeline imported afresh, for the editor's "refresh from incident".
 #[server(endpoint = "postmortem_timeline_import")]
 pub async fn postmortem_timeline_import(number: i64) -> Result<String, AppError> {
-    (async move {
-        let (state, _) = server::authorized(Permission::WritePostmortems).await?;
-        postmortems::refreshed_timeline(&state.pool, number).await
-    })
-    .await
+    let (state, _) = server::authorized(Permission::WritePostmortems).await?;
+    postmortems::refreshed_timeline(&state.pool, number).await
 }
 
 /// Markdown rendered exactly as saved text will be (sanitised), for the editor preview.
 #[server(endpoint = "preview_markdown")]
 pub async fn preview_markdown(text: String) -> Result<String, AppError> {
-    (async move {
-        server::signed_in_user().await?;
-        Ok(server::markdown::render(&text))
-    })
-    .await
+    server::signed_in_user().await?;
+    Ok(server::markdown::render(&text))
 }
 
 /// The caller's private calendar-feed address (path and query).
 #[server(endpoint = "calendar_feed")]
 pub async fn calendar_feed() -> Result<String, AppError> {
-    (async move {
-        let (state, me, _) = reader().await?;
-        let key = postmortems::calendar_key(&state.pool, me.id).await?;
-        Ok(feed_address(&key))
-    })
-    .await
+    let (state, me, _) = reader().await?;
+    let key = postmortems::calendar_key(&state.pool, me.id).await?;
+    Ok(feed_address(&key))
 }
 
 /// Replaces the caller's calendar-feed address (the old one stops working, e.g. after
 /// it was shared by mistake); returns the new one.
 #[server(endpoint = "reset_calendar_address")]
 pub async fn reset_calendar_address() -> Result<String, AppError> {
-    (async move {
-        let (state, me, _) = reader().await?;
-        postmortems::reset_calendar_key(&state.pool, me.id).await?;
-        let key = postmortems::calendar_key(&state.pool, me.id).await?;
-        tracing::info!(target: "foghorn::audit", user_id = me.id, "calendar address reset");
-        Ok(feed_address(&key))
-    })
-    .await
+    let (state, me, _) = reader().await?;
+    postmortems::reset_calendar_key(&state.pool, me.id).await?;
+    let key = postmortems::calendar_key(&state.pool, me.id).await?;
+    tracing::info!(target: "foghorn::audit", user_id = me.id, "calendar address reset");
+    Ok(feed_address(&key))
 }
 
 #[cfg(feature = "ssr")]

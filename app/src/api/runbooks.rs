@@ -32,113 +32,80 @@ pub struct RunbookIndex {
 
 #[server(endpoint = "create_runbook", input = Json)]
 pub async fn create_runbook(runbook: RunbookForm) -> Result<i64, AppError> {
-    (async move {
-        let (state, me) = server::authorized(Permission::WriteRunbooks).await?;
-        let text = runbooks::parse_text(&runbook.title, &runbook.body)?;
-        let interval = runbooks::parse_interval(runbook.review_interval_days.unwrap_or(DEFAULT_REVIEW_DAYS))?;
-        runbooks::create(&state.pool, &me, &text, runbook.team_id, &runbook.service_ids, interval).await
-    })
-    .await
+    let (state, me) = server::authorized(Permission::WriteRunbooks).await?;
+    let text = runbooks::parse_text(&runbook.title, &runbook.body)?;
+    let interval = runbooks::parse_interval(runbook.review_interval_days.unwrap_or(DEFAULT_REVIEW_DAYS))?;
+    runbooks::create(&state.pool, &me, &text, runbook.team_id, &runbook.service_ids, interval).await
 }
 
 #[server(endpoint = "runbook")]
 pub async fn get_runbook(id: i64) -> Result<Runbook, AppError> {
-    (async move {
-        let (state, me) = server::authorized(Permission::ReadIncidents).await?;
-        runbooks::get(&state.pool, id, role_allows(me.role, Permission::WriteRunbooks), time::OffsetDateTime::now_utc())
-            .await
-    })
-    .await
+    let (state, me) = server::authorized(Permission::ReadIncidents).await?;
+    runbooks::get(&state.pool, id, role_allows(me.role, Permission::WriteRunbooks), time::OffsetDateTime::now_utc())
+        .await
 }
 
 #[server(endpoint = "list_runbooks", input = Json)]
 pub async fn list_runbooks(filter: RunbookFilter) -> Result<RunbookIndex, AppError> {
-    (async move {
-        let (state, me) = server::authorized(Permission::ReadIncidents).await?;
-        Ok(RunbookIndex {
-            runbooks: runbooks::list(&state.pool, &filter, time::OffsetDateTime::now_utc()).await?,
-            can_edit: role_allows(me.role, Permission::WriteRunbooks),
-        })
+    let (state, me) = server::authorized(Permission::ReadIncidents).await?;
+    Ok(RunbookIndex {
+        runbooks: runbooks::list(&state.pool, &filter, time::OffsetDateTime::now_utc()).await?,
+        can_edit: role_allows(me.role, Permission::WriteRunbooks),
     })
-    .await
 }
 
 /// Saves the text as a new version if `base_version` is current; otherwise fails with
 /// [`AppError::EditConflict`] carrying the current text.
 #[server(endpoint = "save_runbook", input = Json)]
 pub async fn save_runbook(id: i64, base_version: i32, title: String, body: String) -> Result<Saved, AppError> {
-    (async move {
-        let (state, me) = server::authorized(Permission::WriteRunbooks).await?;
-        let text = runbooks::parse_text(&title, &body)?;
-        runbooks::save(&state.pool, &me, id, base_version, &text, "").await
-    })
-    .await
+    let (state, me) = server::authorized(Permission::WriteRunbooks).await?;
+    let text = runbooks::parse_text(&title, &body)?;
+    runbooks::save(&state.pool, &me, id, base_version, &text, "").await
 }
 
 #[server(endpoint = "set_runbook_details", input = Json)]
 pub async fn set_runbook_details(id: i64, details: RunbookForm) -> Result<(), AppError> {
-    (async move {
-        let (state, _) = server::authorized(Permission::WriteRunbooks).await?;
-        let interval = runbooks::parse_interval(details.review_interval_days.unwrap_or(DEFAULT_REVIEW_DAYS))?;
-        runbooks::set_details(&state.pool, id, details.team_id, &details.service_ids, interval).await
-    })
-    .await
+    let (state, _) = server::authorized(Permission::WriteRunbooks).await?;
+    let interval = runbooks::parse_interval(details.review_interval_days.unwrap_or(DEFAULT_REVIEW_DAYS))?;
+    runbooks::set_details(&state.pool, id, details.team_id, &details.service_ids, interval).await
 }
 
 #[server(endpoint = "runbook_versions")]
 pub async fn runbook_versions(id: i64) -> Result<Vec<RunbookVersion>, AppError> {
-    (async move {
-        let (state, _) = server::authorized(Permission::ReadIncidents).await?;
-        runbooks::versions(&state.pool, id).await
-    })
-    .await
+    let (state, _) = server::authorized(Permission::ReadIncidents).await?;
+    runbooks::versions(&state.pool, id).await
 }
 
 #[server(endpoint = "restore_runbook_version")]
 pub async fn restore_runbook_version(id: i64, version: i32, base_version: i32) -> Result<Saved, AppError> {
-    (async move {
-        let (state, me) = server::authorized(Permission::WriteRunbooks).await?;
-        runbooks::restore(&state.pool, &me, id, version, base_version).await
-    })
-    .await
+    let (state, me) = server::authorized(Permission::WriteRunbooks).await?;
+    runbooks::restore(&state.pool, &me, id, version, base_version).await
 }
 
 #[server(endpoint = "mark_runbook_reviewed")]
 pub async fn mark_runbook_reviewed(id: i64) -> Result<(), AppError> {
-    (async move {
-        let (state, me) = server::authorized(Permission::WriteRunbooks).await?;
-        runbooks::mark_reviewed(&state.pool, &me, id).await
-    })
-    .await
+    let (state, me) = server::authorized(Permission::WriteRunbooks).await?;
+    runbooks::mark_reviewed(&state.pool, &me, id).await
 }
 
 #[server(endpoint = "incident_runbooks")]
 pub async fn incident_runbooks(number: i64) -> Result<Vec<IncidentRunbook>, AppError> {
-    (async move {
-        let (state, _) = server::authorized(Permission::ReadIncidents).await?;
-        runbooks::for_incident(&state.pool, number).await
-    })
-    .await
+    let (state, _) = server::authorized(Permission::ReadIncidents).await?;
+    runbooks::for_incident(&state.pool, number).await
 }
 
 #[server(endpoint = "attach_runbook")]
 pub async fn attach_runbook(number: i64, runbook_id: i64) -> Result<(), AppError> {
-    (async move {
-        let (state, me) = server::authorized(Permission::RespondToIncidents).await?;
-        runbooks::attach(&state.pool, &me, number, runbook_id).await
-    })
-    .await
+    let (state, me) = server::authorized(Permission::RespondToIncidents).await?;
+    runbooks::attach(&state.pool, &me, number, runbook_id).await
 }
 
 /// Starts a drill of the runbook; returns the drill incident's number.
 #[server(endpoint = "start_drill")]
 pub async fn start_drill(runbook_id: i64, severity: String) -> Result<i64, AppError> {
-    (async move {
-        let (state, me) = server::authorized(Permission::RespondToIncidents).await?;
-        let severity: Severity = severity.parse().map_err(|m| AppError::invalid("severity", m))?;
-        let number = runbooks::start_drill(&state.pool, &me, runbook_id, severity).await?;
-        tracing::info!(target: "foghorn::audit", by = me.id, runbook = runbook_id, incident = number, "drill started");
-        Ok(number)
-    })
-    .await
+    let (state, me) = server::authorized(Permission::RespondToIncidents).await?;
+    let severity: Severity = severity.parse().map_err(|m| AppError::invalid("severity", m))?;
+    let number = runbooks::start_drill(&state.pool, &me, runbook_id, severity).await?;
+    tracing::info!(target: "foghorn::audit", by = me.id, runbook = runbook_id, incident = number, "drill started");
+    Ok(number)
 }
