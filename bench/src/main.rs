@@ -8,7 +8,7 @@
 //! a responder's incident page and timeline posts are measured alone, then while 64
 //! connections fetch `/status/banner.js` flat out (`--only public-flood` runs just that).
 
-use app::model::{Role, Viewer};
+use app::model::{Caller, Role};
 use app::server::db;
 use axum::extract::{Path, State};
 use axum::routing::{get, post};
@@ -142,7 +142,7 @@ fn stop(server: &mut Child) {
     let _ = server.wait();
 }
 
-async fn run(args: &Args, pool: &PgPool, user: &Viewer, active: i64, port: u16) -> Result<Vec<String>, BoxError> {
+async fn run(args: &Args, pool: &PgPool, user: &Caller, active: i64, port: u16) -> Result<Vec<String>, BoxError> {
     wait_healthy(port).await?;
     let cookie = sign_in(port, &user.email).await?;
     let bare_port = free_port();
@@ -255,7 +255,7 @@ const RESPONDER_POSTS_PER_S: f64 = 10.0;
 async fn public_flood(
     args: &Args,
     pool: &PgPool,
-    user: &Viewer,
+    user: &Caller,
     active: i64,
     port: u16,
 ) -> Result<Vec<String>, BoxError> {
@@ -353,13 +353,13 @@ fn seconds(duration: &str) -> u64 {
 }
 
 /// Seeds once: 100 000 incidents (the newest 50 active), 10 entries each.
-async fn seed(pool: &PgPool) -> Result<Viewer, BoxError> {
+async fn seed(pool: &PgPool) -> Result<Caller, BoxError> {
     let email = "bench@example.com";
     if db::users::find_by_email(pool, email).await?.is_none() {
         let hash = app::server::passwords::PasswordHasher::new().hash(PASSWORD).await?;
         db::users::insert(pool, email, "Bench Responder", Role::Responder, &hash).await?;
     }
-    let user = db::users::find_by_email(pool, email).await?.ok_or("bench user")?.viewer();
+    let user = db::users::find_by_email(pool, email).await?.ok_or("bench user")?.caller();
     // Undo the notes earlier runs posted, so every run measures the same data.
     sqlx::query("DELETE FROM timeline_entries WHERE seq > $1").bind(ENTRIES_PER_INCIDENT).execute(pool).await?;
     sqlx::query("UPDATE incidents SET last_seq = $1 WHERE last_seq > $1")
@@ -417,32 +417,32 @@ async fn seed(pool: &PgPool) -> Result<Viewer, BoxError> {
 }
 
 /// The ceiling: the same queries, answered as JSON, with nothing else around them.
-async fn bare_server(pool: PgPool, user: Viewer, port: u16) {
+async fn bare_server(pool: PgPool, user: Caller, port: u16) {
     let state = Arc::new((pool, user));
     let app = axum::Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route(
             "/dashboard",
-            get(|State(s): State<Arc<(PgPool, Viewer)>>| async move {
+            get(|State(s): State<Arc<(PgPool, Caller)>>| async move {
                 axum::Json(db::incidents::dashboard(&s.0, s.1.id).await.ok())
             }),
         )
         .route(
             "/incident/{number}",
-            get(|State(s): State<Arc<(PgPool, Viewer)>>, Path(n): Path<i64>| async move {
+            get(|State(s): State<Arc<(PgPool, Caller)>>, Path(n): Path<i64>| async move {
                 axum::Json(db::incidents::view(&s.0, n, None).await.ok().map(|(d, (t, _), _)| (d, t)))
             }),
         )
         .route(
             "/history",
-            get(|State(s): State<Arc<(PgPool, Viewer)>>| async move {
+            get(|State(s): State<Arc<(PgPool, Caller)>>| async move {
                 let filter = app::model::IncidentFilter { q: "checkout".into(), ..Default::default() };
                 axum::Json(db::incidents::history(&s.0, &filter).await.ok())
             }),
         )
         .route(
             "/post/{number}",
-            post(|State(s): State<Arc<(PgPool, Viewer)>>, Path(n): Path<i64>| async move {
+            post(|State(s): State<Arc<(PgPool, Caller)>>, Path(n): Path<i64>| async move {
                 axum::Json(db::timeline::post_note(&s.0, n, s.1.id, "benchmark note").await.ok())
             }),
         )
@@ -696,7 +696,7 @@ async fn fanout(
 /// includes what the first streams cost once (buffers, pools growing).
 async fn memory_per_subscriber(
     pool: &PgPool,
-    user: &Viewer,
+    user: &Caller,
     number: i64,
     port: u16,
     subscribers: usize,

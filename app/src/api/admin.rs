@@ -19,7 +19,7 @@ fn parse_role(role: &str) -> Result<Role, AppError> {
 }
 
 #[cfg(feature = "ssr")]
-async fn admin_for(permission: Permission) -> Result<(server::AppState, crate::model::Viewer), AppError> {
+async fn admin_for(permission: Permission) -> Result<(server::AppState, crate::model::Caller), AppError> {
     let me = authorize(server::current_user().await?, permission)?;
     Ok((server::state()?, me))
 }

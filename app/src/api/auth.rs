@@ -1,7 +1,7 @@
 //! Signing in and out, the first administrator, and one's own password.
 
 use crate::error::AppError;
-use crate::model::Viewer;
+use crate::model::Caller;
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
@@ -9,7 +9,7 @@ use crate::server::{self, db, passwords, sessions, throttle};
 
 /// Who is signed in on this browser, if anyone.
 #[server(endpoint = "viewer")]
-pub async fn get_viewer() -> Result<Option<Viewer>, AppError> {
+pub async fn get_viewer() -> Result<Option<Caller>, AppError> {
     server::current_user().await
 }
 

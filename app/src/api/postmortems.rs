@@ -14,7 +14,7 @@ use crate::server::{
 
 /// The caller, who may read; and whether they may also write (and so see drafts).
 #[cfg(feature = "ssr")]
-async fn reader() -> Result<(server::AppState, Viewer, bool), AppError> {
+async fn reader() -> Result<(server::AppState, Caller, bool), AppError> {
     let me = authorize(server::current_user().await?, Permission::ReadIncidents)?;
     let can_edit = role_allows(me.role, Permission::WritePostmortems);
     Ok((server::state()?, me, can_edit))

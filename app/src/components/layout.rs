@@ -4,20 +4,20 @@ use crate::api::auth::{SignOut, get_viewer, session_ends_at};
 use crate::components::live::use_clock;
 use crate::components::time::Time;
 use crate::error::AppError;
-use crate::model::{Role, Viewer};
+use crate::model::{Caller, Role};
 use leptos::prelude::*;
 use leptos_router::components::{A, Outlet};
 
 /// The signed-in person, loaded once per layout; pages read it through context.
-pub type ViewerResource = Resource<Result<Option<Viewer>, AppError>>;
+pub type CallerResource = Resource<Result<Option<Caller>, AppError>>;
 
-pub fn use_viewer() -> Option<ViewerResource> {
-    use_context::<ViewerResource>()
+pub fn use_caller() -> Option<CallerResource> {
+    use_context::<CallerResource>()
 }
 
 #[component]
 pub fn AppLayout() -> impl IntoView {
-    let viewer: ViewerResource = Resource::new(|| (), |_| get_viewer());
+    let viewer: CallerResource = Resource::new(|| (), |_| get_viewer());
     provide_context(viewer);
     let sign_out = ServerAction::<SignOut>::new();
     // Rendered with the page, so knowing when the session ends costs no request.
@@ -37,14 +37,14 @@ pub fn AppLayout() -> impl IntoView {
                 <A href="/runbooks">"Runbooks"</A>
                 <Transition>
                     {move || Suspend::new(async move {
-                        matches!(viewer.await, Ok(Some(Viewer { role: Role::Admin, .. })))
+                        matches!(viewer.await, Ok(Some(Caller { role: Role::Admin, .. })))
                             .then(|| view! { <A href="/admin">"Admin"</A> })
                     })}
                 </Transition>
             </nav>
             <Transition>
                 {move || Suspend::new(async move {
-                    matches!(viewer.await, Ok(Some(Viewer { role: Role::Admin | Role::Responder, .. })))
+                    matches!(viewer.await, Ok(Some(Caller { role: Role::Admin | Role::Responder, .. })))
                         .then(|| view! { <a class="button danger declare-button" href="/incidents/new">"Declare incident"</a> })
                 })}
             </Transition>

@@ -16,4 +16,4 @@ pub use incident::*;
 pub use org::{Service, Team, TeamMember};
 pub use postmortem::*;
 pub use runbook::*;
-pub use user::{Role, UserSummary, Viewer, parse_display_name, parse_email};
+pub use user::{Caller, Role, UserSummary, parse_display_name, parse_email};

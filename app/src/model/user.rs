@@ -53,9 +53,10 @@ impl FromStr for Role {
     }
 }
 
-/// The signed-in person, as the pages need to know them.
+/// Who is making a request: the signed-in person (of any role — an admin too), as
+/// the policy and the pages need to know them. Not to be confused with `Role::Viewer`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Viewer {
+pub struct Caller {
     pub id: i64,
     pub email: String,
     pub display_name: String,

@@ -5,7 +5,7 @@ use crate::api::action_items::{list_action_items, team_summaries};
 use crate::api::admin::list_teams;
 use crate::api::incidents::list_responders;
 use crate::components::action_items::{ItemFlags, ItemRights, ItemTable, NewItemForm, browser_offset_minutes};
-use crate::components::layout::use_viewer;
+use crate::components::layout::use_caller;
 use crate::error::AppError;
 use crate::model::*;
 use leptos::prelude::*;
@@ -198,7 +198,7 @@ fn PageLinks(filter: ItemFilter, next: Option<String>) -> impl IntoView {
 #[component]
 fn Mine() -> impl IntoView {
     let offset = use_offset();
-    let viewer = use_viewer();
+    let viewer = use_caller();
     let changed = RwSignal::new(0u32);
     let tracker = Resource::new(
         move || (offset.get(), changed.get()),
@@ -242,7 +242,7 @@ fn Mine() -> impl IntoView {
 #[component]
 fn MyTeam() -> impl IntoView {
     let offset = use_offset();
-    let viewer = use_viewer();
+    let viewer = use_caller();
     let changed = RwSignal::new(0u32);
     let data = Resource::new(
         move || (offset.get(), changed.get()),

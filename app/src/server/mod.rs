@@ -12,7 +12,7 @@ pub mod sessions;
 pub mod throttle;
 
 use crate::error::AppError;
-use crate::model::Viewer;
+use crate::model::Caller;
 use leptos::prelude::*;
 use sqlx::PgPool;
 use std::sync::Arc;
@@ -71,7 +71,7 @@ impl AppState {
 /// The signed-in user resolved for this request (by the server's session middleware),
 /// stored in the request's extensions. `None` when nobody is signed in.
 #[derive(Debug, Clone, Default)]
-pub struct CurrentUser(pub Option<Viewer>);
+pub struct CurrentUser(pub Option<Caller>);
 
 /// The client's address, resolved once per request by the server's middleware.
 #[derive(Debug, Clone)]
@@ -85,20 +85,20 @@ pub fn state() -> Result<AppState, AppError> {
 }
 
 /// The caller, whoever they are (possibly nobody).
-pub async fn current_user() -> Result<Option<Viewer>, AppError> {
+pub async fn current_user() -> Result<Option<Caller>, AppError> {
     let parts = use_context::<http::request::Parts>().ok_or(AppError::Internal)?;
     Ok(parts.extensions.get::<CurrentUser>().and_then(|c| c.0.clone()))
 }
 
 /// The caller, who must be signed in and allowed to `permission`, with the app state:
 /// how every server function that acts starts.
-pub async fn authorized(permission: policy::Permission) -> Result<(AppState, Viewer), AppError> {
+pub async fn authorized(permission: policy::Permission) -> Result<(AppState, Caller), AppError> {
     let me = policy::authorize(current_user().await?, permission)?;
     Ok((state()?, me))
 }
 
 /// The caller, who must be signed in.
-pub async fn signed_in_user() -> Result<Viewer, AppError> {
+pub async fn signed_in_user() -> Result<Caller, AppError> {
     current_user().await?.ok_or(AppError::Unauthenticated)
 }
 

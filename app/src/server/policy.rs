@@ -4,7 +4,7 @@
 //! Refusals are logged for the audit trail.
 
 use crate::error::AppError;
-use crate::model::{Role, Viewer};
+use crate::model::{Caller, Role};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Permission {
@@ -47,7 +47,7 @@ pub fn role_allows(role: Role, permission: Permission) -> bool {
 }
 
 /// The caller, if they are signed in and allowed to `permission`.
-pub fn authorize(user: Option<Viewer>, permission: Permission) -> Result<Viewer, AppError> {
+pub fn authorize(user: Option<Caller>, permission: Permission) -> Result<Caller, AppError> {
     let Some(user) = user else {
         tracing::warn!(target: "foghorn::audit", ?permission, "refused: not signed in");
         return Err(AppError::Unauthenticated);

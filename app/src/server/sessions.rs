@@ -7,7 +7,7 @@
 
 use super::{AppState, db};
 use crate::error::AppError;
-use crate::model::Viewer;
+use crate::model::Caller;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use tower_sessions::Session;
@@ -65,7 +65,7 @@ pub async fn end(session: &Session) -> Result<(), AppError> {
 }
 
 /// The user this session belongs to, if it is still valid; ends it otherwise.
-pub async fn resolve(state: &AppState, session: &Session) -> Result<Option<Viewer>, AppError> {
+pub async fn resolve(state: &AppState, session: &Session) -> Result<Option<Caller>, AppError> {
     let Some(mut record) = session.get::<SessionUser>(USER_KEY).await.map_err(session_error)? else {
         return Ok(None);
     };
@@ -82,7 +82,7 @@ pub async fn resolve(state: &AppState, session: &Session) -> Result<Option<Viewe
                 record.touched_at = now;
                 session.insert(USER_KEY, record).await.map_err(session_error)?;
             }
-            Ok(Some(user.viewer()))
+            Ok(Some(user.caller()))
         }
         _ => {
             tracing::info!(target: "foghorn::audit", user_id = record.user_id, "session ended: user deactivated or credentials changed");

@@ -80,7 +80,7 @@ async fn team_name(tx: &mut PgConnection, team_id: i64) -> Result<String, AppErr
         .ok_or_else(|| AppError::invalid("team_id", "Choose an existing team."))
 }
 
-pub async fn create(pool: &PgPool, by: &Viewer, item: NewItem) -> Result<i64, AppError> {
+pub async fn create(pool: &PgPool, by: &Caller, item: NewItem) -> Result<i64, AppError> {
     let mut tx = pool.begin().await?;
     let incident = incidents::lock(&mut tx, item.incident_number).await?;
     if let Some(owner) = item.owner_id {
@@ -152,7 +152,7 @@ async fn lock(tx: &mut PgConnection, id: i64) -> Result<Locked, AppError> {
 async fn record(
     tx: &mut PgConnection,
     item: &Locked,
-    by: &Viewer,
+    by: &Caller,
     field: &str,
     old: &str,
     new: &str,
@@ -174,7 +174,7 @@ async fn record(
 
 /// Whether `by` may give item `id` to `new_owner` as the lead of the item's team
 /// (leads reassign within their team even without the responder role).
-pub async fn lead_may_reassign(pool: &PgPool, by: &Viewer, id: i64, new_owner: Option<i64>) -> Result<bool, AppError> {
+pub async fn lead_may_reassign(pool: &PgPool, by: &Caller, id: i64, new_owner: Option<i64>) -> Result<bool, AppError> {
     Ok(sqlx::query_scalar(
         "SELECT EXISTS (SELECT 1 FROM action_items a JOIN teams t ON t.id = a.team_id
                          WHERE a.id = $1 AND t.lead_id = $2
@@ -192,7 +192,7 @@ pub async fn teams_led_by(pool: &PgPool, user_id: i64) -> Result<Vec<i64>, AppEr
     Ok(sqlx::query_scalar("SELECT id FROM teams WHERE lead_id = $1").bind(user_id).fetch_all(pool).await?)
 }
 
-pub async fn set_owner(pool: &PgPool, by: &Viewer, id: i64, owner: Option<i64>) -> Result<(), AppError> {
+pub async fn set_owner(pool: &PgPool, by: &Caller, id: i64, owner: Option<i64>) -> Result<(), AppError> {
     let mut tx = pool.begin().await?;
     let item = lock(&mut tx, id).await?;
     if item.owner_id == owner {
@@ -215,7 +215,7 @@ pub async fn set_owner(pool: &PgPool, by: &Viewer, id: i64, owner: Option<i64>) 
     Ok(())
 }
 
-pub async fn set_due_date(pool: &PgPool, by: &Viewer, id: i64, due: Option<Date>) -> Result<(), AppError> {
+pub async fn set_due_date(pool: &PgPool, by: &Caller, id: i64, due: Option<Date>) -> Result<(), AppError> {
     let mut tx = pool.begin().await?;
     let item = lock(&mut tx, id).await?;
     if item.due_date == due {
@@ -232,7 +232,7 @@ pub async fn set_due_date(pool: &PgPool, by: &Viewer, id: i64, due: Option<Date>
     Ok(())
 }
 
-pub async fn set_priority(pool: &PgPool, by: &Viewer, id: i64, priority: Priority) -> Result<(), AppError> {
+pub async fn set_priority(pool: &PgPool, by: &Caller, id: i64, priority: Priority) -> Result<(), AppError> {
     let mut tx = pool.begin().await?;
     let item = lock(&mut tx, id).await?;
     if item.priority == priority {
@@ -249,7 +249,7 @@ pub async fn set_priority(pool: &PgPool, by: &Viewer, id: i64, priority: Priorit
     Ok(())
 }
 
-pub async fn set_team(pool: &PgPool, by: &Viewer, id: i64, team: Option<i64>) -> Result<(), AppError> {
+pub async fn set_team(pool: &PgPool, by: &Caller, id: i64, team: Option<i64>) -> Result<(), AppError> {
     let mut tx = pool.begin().await?;
     let item = lock(&mut tx, id).await?;
     if item.team_id == team {
@@ -272,7 +272,7 @@ pub async fn set_team(pool: &PgPool, by: &Viewer, id: i64, team: Option<i64>) ->
 }
 
 /// Moves the status; won't do needs a reason, and closing stamps `closed_at`.
-pub async fn set_status(pool: &PgPool, by: &Viewer, id: i64, to: ItemStatus, reason: &str) -> Result<(), AppError> {
+pub async fn set_status(pool: &PgPool, by: &Caller, id: i64, to: ItemStatus, reason: &str) -> Result<(), AppError> {
     let reason = reason.trim();
     if to == ItemStatus::WontDo && reason.is_empty() {
         return Err(AppError::invalid("reason", "Say why it won't be done."));
@@ -306,7 +306,7 @@ pub async fn set_status(pool: &PgPool, by: &Viewer, id: i64, to: ItemStatus, rea
     Ok(())
 }
 
-pub async fn edit(pool: &PgPool, by: &Viewer, id: i64, title: &str, description: &str) -> Result<(), AppError> {
+pub async fn edit(pool: &PgPool, by: &Caller, id: i64, title: &str, description: &str) -> Result<(), AppError> {
     let mut tx = pool.begin().await?;
     let item = lock(&mut tx, id).await?;
     sqlx::query("UPDATE action_items SET title = $2, description = $3 WHERE id = $1")

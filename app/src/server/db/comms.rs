@@ -84,7 +84,7 @@ impl UpdateInput {
 
 /// Posts an update. Only the incident's current comms or point holder (or an admin)
 /// speaks for it.
-pub async fn post(pool: &PgPool, by: &Viewer, number: i64, input: &UpdateInput) -> Result<(), AppError> {
+pub async fn post(pool: &PgPool, by: &Caller, number: i64, input: &UpdateInput) -> Result<(), AppError> {
     let mut tx = pool.begin().await?;
     let incident = incidents::lock(&mut tx, number).await?;
     let holds: bool = sqlx::query_scalar(

@@ -119,7 +119,7 @@ async fn set_services(tx: &mut PgConnection, incident_id: i64, service_ids: &[i6
 /// Declares an incident. `point` is who takes point (normally the declarer).
 pub async fn declare(
     pool: &PgPool,
-    by: &Viewer,
+    by: &Caller,
     fields: &IncidentFields,
     severity: Severity,
     point: Option<i64>,
@@ -155,7 +155,7 @@ pub async fn declare(
 async fn assign_in(
     tx: &mut PgConnection,
     incident_id: i64,
-    by: &Viewer,
+    by: &Caller,
     role: IncidentRole,
     user_id: i64,
 ) -> Result<(), AppError> {
@@ -203,7 +203,7 @@ async fn assign_in(
 
 pub async fn assign_role(
     pool: &PgPool,
-    by: &Viewer,
+    by: &Caller,
     number: i64,
     role: IncidentRole,
     user_id: i64,
@@ -219,7 +219,7 @@ pub async fn assign_role(
 }
 
 /// Joins the caller to the response as a participant.
-pub async fn join(pool: &PgPool, by: &Viewer, number: i64) -> Result<(), AppError> {
+pub async fn join(pool: &PgPool, by: &Caller, number: i64) -> Result<(), AppError> {
     let mut tx = pool.begin().await?;
     let incident = lock(&mut tx, number).await?;
     let inserted = sqlx::query(
@@ -247,7 +247,7 @@ pub async fn join(pool: &PgPool, by: &Viewer, number: i64) -> Result<(), AppErro
 
 pub async fn change_status(
     pool: &PgPool,
-    by: &Viewer,
+    by: &Caller,
     number: i64,
     to: Status,
     resolution: &str,
@@ -286,7 +286,7 @@ pub async fn change_status(
     Ok(())
 }
 
-pub async fn change_severity(pool: &PgPool, by: &Viewer, number: i64, to: Severity) -> Result<(), AppError> {
+pub async fn change_severity(pool: &PgPool, by: &Caller, number: i64, to: Severity) -> Result<(), AppError> {
     let mut tx = pool.begin().await?;
     let incident = lock(&mut tx, number).await?;
     if incident.severity == to {
@@ -309,7 +309,7 @@ pub async fn change_severity(pool: &PgPool, by: &Viewer, number: i64, to: Severi
 /// one: someone else changed the incident since the editor loaded it.
 pub async fn edit(
     pool: &PgPool,
-    by: &Viewer,
+    by: &Caller,
     number: i64,
     version: i32,
     fields: &IncidentFields,
@@ -365,7 +365,7 @@ pub async fn edit(
 /// Corrects one of the key timestamps (`None` clears it; `declared` cannot be cleared).
 pub async fn correct_timestamp(
     pool: &PgPool,
-    by: &Viewer,
+    by: &Caller,
     number: i64,
     milestone: Milestone,
     value: Option<OffsetDateTime>,

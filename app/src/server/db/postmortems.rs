@@ -84,7 +84,7 @@ pub fn check_sections(sections: Sections) -> Result<Sections, AppError> {
 }
 
 /// Starts the postmortem of an incident from the template; one per incident.
-pub async fn start(pool: &PgPool, by: &Viewer, number: i64) -> Result<(), AppError> {
+pub async fn start(pool: &PgPool, by: &Caller, number: i64) -> Result<(), AppError> {
     let mut tx = pool.begin().await?;
     let incident = incidents::lock(&mut tx, number).await?;
     let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM postmortems WHERE incident_id = $1)")
@@ -204,7 +204,7 @@ pub async fn refreshed_timeline(pool: &PgPool, number: i64) -> Result<String, Ap
 /// with the current version so nothing is overwritten. Saving unchanged text is a no-op.
 pub async fn save(
     pool: &PgPool,
-    by: &Viewer,
+    by: &Caller,
     number: i64,
     base_version: i32,
     sections: Sections,
@@ -253,7 +253,7 @@ pub async fn save(
 /// Makes an old version the current text again, as a new version.
 pub async fn restore(
     pool: &PgPool,
-    by: &Viewer,
+    by: &Caller,
     number: i64,
     version: i32,
     base_version: i32,
@@ -280,7 +280,7 @@ async fn version_sections(pool: &PgPool, number: i64, version: i32) -> Result<Se
 
 /// Moves the postmortem along `draft → in review → published` (or back to draft from
 /// review). Publishing needs the required sections and action items or a reason for none.
-pub async fn move_status(pool: &PgPool, by: &Viewer, number: i64, to: PostmortemStatus) -> Result<(), AppError> {
+pub async fn move_status(pool: &PgPool, by: &Caller, number: i64, to: PostmortemStatus) -> Result<(), AppError> {
     let mut tx = pool.begin().await?;
     let current = lock(&mut tx, number).await?;
     current.status.can_move_to(to).map_err(|m| AppError::invalid("status", m))?;
@@ -394,7 +394,7 @@ pub async fn schedule(pool: &PgPool, number: i64, at: Option<OffsetDateTime>, pl
     Ok(())
 }
 
-pub async fn attend(pool: &PgPool, by: &Viewer, number: i64, attending: bool) -> Result<(), AppError> {
+pub async fn attend(pool: &PgPool, by: &Caller, number: i64, attending: bool) -> Result<(), AppError> {
     let mut tx = pool.begin().await?;
     let current = lock(&mut tx, number).await?;
     let query = if attending {
@@ -430,7 +430,7 @@ struct PageRow {
 }
 
 /// The postmortem page. A reader who may not edit sees it only once published.
-pub async fn view(pool: &PgPool, number: i64, reader: &Viewer, can_edit: bool) -> Result<Postmortem, AppError> {
+pub async fn view(pool: &PgPool, number: i64, reader: &Caller, can_edit: bool) -> Result<Postmortem, AppError> {
     let row: PageRow = sqlx::query_as(
         "SELECT p.id, i.last_seq, i.title, i.severity, i.is_drill, p.team_id, t.name AS team_name, p.status, p.version,
                 p.sections::text AS sections, p.no_action_items_reason, p.meeting_at, p.meeting_place,

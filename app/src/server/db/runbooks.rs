@@ -64,7 +64,7 @@ async fn check_team(tx: &mut PgConnection, team_id: Option<i64>) -> Result<(), A
 
 pub async fn create(
     pool: &PgPool,
-    by: &Viewer,
+    by: &Caller,
     text: &RunbookText,
     team_id: Option<i64>,
     service_ids: &[i64],
@@ -99,7 +99,7 @@ pub async fn create(
 /// current text (JSON of [`RunbookText`]) so the editor can show both.
 pub async fn save(
     pool: &PgPool,
-    by: &Viewer,
+    by: &Caller,
     id: i64,
     base_version: i32,
     text: &RunbookText,
@@ -149,7 +149,7 @@ pub async fn save(
     Ok(Saved { version: next })
 }
 
-pub async fn restore(pool: &PgPool, by: &Viewer, id: i64, version: i32, base_version: i32) -> Result<Saved, AppError> {
+pub async fn restore(pool: &PgPool, by: &Caller, id: i64, version: i32, base_version: i32) -> Result<Saved, AppError> {
     let old: (String, String) =
         sqlx::query_as("SELECT title, body FROM runbook_versions WHERE runbook_id = $1 AND version = $2")
             .bind(id)
@@ -185,7 +185,7 @@ pub async fn set_details(
     Ok(())
 }
 
-pub async fn mark_reviewed(pool: &PgPool, by: &Viewer, id: i64) -> Result<(), AppError> {
+pub async fn mark_reviewed(pool: &PgPool, by: &Caller, id: i64) -> Result<(), AppError> {
     let done = sqlx::query("UPDATE runbooks SET last_reviewed_at = now(), last_reviewed_by = $2 WHERE id = $1")
         .bind(id)
         .bind(by.id)
@@ -390,7 +390,7 @@ pub async fn for_incident(pool: &PgPool, number: i64) -> Result<Vec<IncidentRunb
     Ok(rows.into_iter().map(|(id, title, attached)| IncidentRunbook { id, title, attached }).collect())
 }
 
-pub async fn attach(pool: &PgPool, by: &Viewer, number: i64, runbook_id: i64) -> Result<(), AppError> {
+pub async fn attach(pool: &PgPool, by: &Caller, number: i64, runbook_id: i64) -> Result<(), AppError> {
     let mut tx = pool.begin().await?;
     let incident = incidents::lock(&mut tx, number).await?;
     let title: String = sqlx::query_scalar("SELECT title FROM runbooks WHERE id = $1")
@@ -421,7 +421,7 @@ pub async fn attach(pool: &PgPool, by: &Viewer, number: i64, runbook_id: i64) ->
 
 /// Starts a drill: an incident flagged as a drill, on the runbook's services and team,
 /// with the runbook attached and the starter on point.
-pub async fn start_drill(pool: &PgPool, by: &Viewer, runbook_id: i64, severity: Severity) -> Result<i64, AppError> {
+pub async fn start_drill(pool: &PgPool, by: &Caller, runbook_id: i64, severity: Severity) -> Result<i64, AppError> {
     let runbook = get(pool, runbook_id, true, OffsetDateTime::now_utc()).await?;
     let fields = IncidentFields::parse(
         &format!("Drill: {}", runbook.text.title),

@@ -160,7 +160,7 @@ async fn updates_where(pool: &PgPool, condition: &str, arg: i64, limit: i64) -> 
 /// and the audit log record it.
 pub async fn override_state(
     pool: &PgPool,
-    by: &Viewer,
+    by: &Caller,
     number: i64,
     service_id: i64,
     state: Option<ServiceState>,

@@ -1,6 +1,6 @@
 use super::on_unique;
 use crate::error::AppError;
-use crate::model::{Role, UserSummary, Viewer};
+use crate::model::{Caller, Role, UserSummary};
 use sqlx::{PgExecutor, PgPool};
 
 /// A user row. Deliberately not `Serialize`: the password hash never leaves the server.
@@ -38,8 +38,8 @@ impl UserRecord {
         role_of(&self.role)
     }
 
-    pub fn viewer(&self) -> Viewer {
-        Viewer { id: self.id, email: self.email.clone(), display_name: self.display_name.clone(), role: self.role() }
+    pub fn caller(&self) -> Caller {
+        Caller { id: self.id, email: self.email.clone(), display_name: self.display_name.clone(), role: self.role() }
     }
 }
 
