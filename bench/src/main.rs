@@ -443,7 +443,7 @@ async fn bare_server(pool: PgPool, user: Caller, port: u16) {
         .route(
             "/post/{number}",
             post(|State(s): State<Arc<(PgPool, Caller)>>, Path(n): Path<i64>| async move {
-                axum::Json(db::timeline::post_note(&s.0, n, s.1.id, "benchmark note").await.ok())
+                axum::Json(db::incidents::post_note(&s.0, n, s.1.id, "benchmark note").await.ok())
             }),
         )
         .with_state(state);

@@ -2,6 +2,7 @@
 //! postmortem as a Markdown file.
 
 use crate::WebSettings;
+use crate::links::base_url;
 use app::model::ItemFilter;
 use app::model::{incident_ref, parse_incident_ref};
 use app::server::db::action_items;
@@ -67,30 +68,6 @@ pub async fn meetings_feed(
         body,
     )
         .into_response()
-}
-
-/// Where absolute links point: the configured public address; without one, the
-/// request's `Host` if it is a plain host name or address (anything else — quotes,
-/// markup, spaces — is no host, and `localhost` stands in). Responses built from the
-/// `Host` are for the asker alone: see [`links_follow_the_request`].
-pub(crate) fn base_url(web: &WebSettings, headers: &HeaderMap) -> String {
-    if let Some(origin) = &web.public_origin {
-        return origin.trim_end_matches('/').to_owned();
-    }
-    let host =
-        headers.get(header::HOST).and_then(|h| h.to_str().ok()).filter(|h| is_plain_host(h)).unwrap_or("localhost");
-    let scheme = if web.secure { "https" } else { "http" };
-    format!("{scheme}://{host}")
-}
-
-/// Whether [`base_url`] depends on the request: then a shared cache must not keep the
-/// response, or one visitor's `Host` would reach everyone.
-pub(crate) fn links_follow_the_request(web: &WebSettings) -> bool {
-    web.public_origin.is_none()
-}
-
-fn is_plain_host(host: &str) -> bool {
-    !host.is_empty() && host.len() <= 255 && host.bytes().all(|b| b.is_ascii_alphanumeric() || b"-.:[]".contains(&b))
 }
 
 /// The right-hand side of event UIDs. It must not depend on the request (calendars
@@ -185,7 +162,7 @@ pub async fn action_items_csv(
     if user.0.is_none() {
         return failure(StatusCode::UNAUTHORIZED, "Sign in to export action items.");
     }
-    let judgement = app::api::action_items::judgement(&state, filter.tz_offset_minutes);
+    let judgement = action_items::Judgement::now(&state, filter.tz_offset_minutes);
     // The first batch is read before answering, so a bad filter gets its error status.
     let (first, next) = match action_items::csv_batch(&state.pool, &filter, &judgement, None).await {
         Ok(first) => first,

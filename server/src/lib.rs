@@ -20,6 +20,7 @@ pub mod delivery;
 mod downloads;
 pub mod embedded_db;
 mod health;
+mod links;
 pub mod live;
 mod middleware;
 pub mod priority;

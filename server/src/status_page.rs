@@ -13,7 +13,7 @@
 //! by one request while the others keep being served.
 
 use crate::WebSettings;
-use crate::downloads::{base_url, links_follow_the_request};
+use crate::links::{base_url, links_follow_the_request};
 use crate::live::Hub;
 use app::model::{PublicStatus, PublicUpdate, ServiceState, incident_ref};
 use app::server::db::status;

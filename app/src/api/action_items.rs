@@ -15,16 +15,6 @@ use crate::server::{
 };
 
 #[cfg(feature = "ssr")]
-pub fn judgement(state: &server::AppState, tz_offset_minutes: i32) -> Judgement {
-    let now = time::OffsetDateTime::now_utc();
-    Judgement {
-        today: local_today(now, offset_from_minutes(tz_offset_minutes)),
-        now,
-        p1_schedule_days: state.p1_schedule_days,
-    }
-}
-
-#[cfg(feature = "ssr")]
 fn parse_optional_date(value: &str) -> Result<Option<time::Date>, AppError> {
     match value.trim() {
         "" => Ok(None),
@@ -85,7 +75,7 @@ pub async fn list_action_items(filter: ItemFilter) -> Result<Tracker, AppError> 
     let me = authorize(server::current_user().await?, Permission::ReadIncidents)?;
     let state = server::state()?;
     let (items, counts, next_cursor) =
-        action_items::list(&state.pool, &filter, &judgement(&state, filter.tz_offset_minutes)).await?;
+        action_items::list(&state.pool, &filter, &Judgement::now(&state, filter.tz_offset_minutes)).await?;
     let leads = action_items::teams_led_by(&state.pool, me.id).await?;
     Ok(Tracker {
         items,
@@ -107,7 +97,7 @@ pub async fn action_item_history(id: i64) -> Result<Vec<ItemChange>, AppError> {
 pub async fn team_summaries(tz_offset_minutes: i32) -> Result<Vec<TeamSummary>, AppError> {
     authorize(server::current_user().await?, Permission::ReadIncidents)?;
     let state = server::state()?;
-    action_items::summary(&state.pool, &judgement(&state, tz_offset_minutes)).await
+    action_items::summary(&state.pool, &Judgement::now(&state, tz_offset_minutes)).await
 }
 
 /// Gives the item to `owner_id` (empty: nobody). Responders may; so may the lead of the

@@ -157,7 +157,7 @@ fn parse_utc_minute(value: &str) -> Result<Option<time::OffsetDateTime>, AppErro
 #[server(endpoint = "post_note")]
 pub async fn post_note(number: i64, body: String) -> Result<TimelineEntry, AppError> {
     let (state, me) = server::authorized(Permission::RespondToIncidents).await?;
-    timeline::post_note(&state.pool, number, me.id, &body).await
+    incidents::post_note(&state.pool, number, me.id, &body).await
 }
 
 #[server(endpoint = "edit_note")]

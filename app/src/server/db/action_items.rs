@@ -359,6 +359,19 @@ pub struct Judgement {
     pub p1_schedule_days: i64,
 }
 
+impl Judgement {
+    /// Judged now, on the reader's date (their UTC offset in minutes, as the browser
+    /// reports it), with this instance's P1 scheduling limit.
+    pub fn now(state: &crate::server::AppState, tz_offset_minutes: i32) -> Self {
+        let now = OffsetDateTime::now_utc();
+        Judgement {
+            today: local_today(now, offset_from_minutes(tz_offset_minutes)),
+            now,
+            p1_schedule_days: state.p1_schedule_days,
+        }
+    }
+}
+
 impl Row {
     fn into_item(self, j: &Judgement) -> ActionItem {
         let status: ItemStatus = self.status.parse().unwrap_or(ItemStatus::Open);

@@ -19,6 +19,18 @@ pub struct Locked {
     pub version: i32,
 }
 
+/// Posts a note to the incident's timeline (under the incident's lock, which orders
+/// its entries).
+pub async fn post_note(pool: &PgPool, number: i64, author_id: i64, body: &str) -> Result<TimelineEntry, AppError> {
+    let body = timeline::parse_note(body)?;
+    let mut tx = pool.begin().await?;
+    let incident = lock(&mut tx, number).await?;
+    let seq = timeline::append(&mut tx, incident.id, "note", Some(author_id), &body).await?;
+    tx.commit().await?;
+    let entries = timeline::after(pool, incident.id, seq - 1, 1).await?;
+    entries.into_iter().next().ok_or(AppError::Internal)
+}
+
 pub async fn lock(tx: &mut PgConnection, number: i64) -> Result<Locked, AppError> {
     let row: Option<(i64, i16, String, i32)> =
         sqlx::query_as("SELECT id, severity, status, version FROM incidents WHERE number = $1 FOR UPDATE")

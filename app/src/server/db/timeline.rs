@@ -132,17 +132,6 @@ pub fn parse_note(body: &str) -> Result<String, AppError> {
     Ok(body.to_owned())
 }
 
-/// Posts a note to the incident's timeline.
-pub async fn post_note(pool: &PgPool, number: i64, author_id: i64, body: &str) -> Result<TimelineEntry, AppError> {
-    let body = parse_note(body)?;
-    let mut tx = pool.begin().await?;
-    let incident = super::incidents::lock(&mut tx, number).await?;
-    let seq = append(&mut tx, incident.id, "note", Some(author_id), &body).await?;
-    tx.commit().await?;
-    let entries = after(pool, incident.id, seq - 1, 1).await?;
-    entries.into_iter().next().ok_or(AppError::Internal)
-}
-
 /// Edits a note; only its author may. The previous text is kept as a revision.
 pub async fn edit_note(pool: &PgPool, entry_id: i64, editor_id: i64, body: &str) -> Result<(), AppError> {
     let body = parse_note(body)?;
