@@ -7,6 +7,7 @@ pub mod form;
 pub mod incident;
 pub mod layout;
 pub mod live;
+pub mod runbooks;
 pub mod time;
 
 use leptos::prelude::*;

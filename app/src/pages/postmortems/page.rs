@@ -2,7 +2,7 @@
 //! publish it, and plan the meeting.
 
 use super::editor::{Draft, Editor};
-use super::history::History;
+use super::versions::History;
 use crate::api::admin::list_teams;
 use crate::api::postmortems::*;
 use crate::components::action_items::IncidentItems;

@@ -1,163 +1,15 @@
-//! `/runbooks`, `/runbooks/new` and `/runbooks/:id`: what to do when a service breaks,
-//! kept reviewed, rehearsed in drills, and exported where an outage cannot reach it.
+//! `/runbooks/:id`: one runbook, its editor, versions, reviews and drills.
 
-use crate::api::admin::{list_services, list_teams};
 use crate::api::postmortems::preview_markdown;
 use crate::api::runbooks::*;
-use crate::components::form::{FieldError, FormError, described_by, invalid, last_error};
-use crate::components::incident::{ServiceChecks, set_chosen};
+use crate::components::form::{FormError, last_error};
 use crate::components::time::Time;
 use crate::error::AppError;
 use crate::model::*;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_meta::Title;
-use leptos_router::components::Form;
-use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
-
-#[component]
-pub fn RunbooksPage() -> impl IntoView {
-    let query = use_query_map();
-    let filter = Memo::new(move |_| {
-        let q = query.read();
-        RunbookFilter {
-            q: q.get("q").unwrap_or_default(),
-            service_id: q.get("service_id").and_then(|v| v.parse().ok()),
-            team_id: q.get("team_id").and_then(|v| v.parse().ok()),
-            drilled: q.get("drilled").unwrap_or_default(),
-            review_overdue: q.get("review_overdue").is_some_and(|v| v == "true"),
-        }
-    });
-    let index = Resource::new(move || filter.get(), list_runbooks);
-    view! {
-        <Title text="Runbooks" />
-        <div class="page-head">
-            <h1>"Runbooks"</h1>
-            <a class="button" href="/runbooks/new">"New runbook"</a>
-        </div>
-        <Form method="GET" action="" attr:class="card filters">
-            <div class="field">
-                <label for="rb-q">"Search"</label>
-                <input id="rb-q" name="q" type="search" prop:value=move || filter.get().q />
-            </div>
-            <div class="field">
-                <label for="rb-drilled">"Drills"</label>
-                <select id="rb-drilled" name="drilled">
-                    <option value="">"Any"</option>
-                    <option value="never" selected=move || filter.get().drilled == "never">"Never drilled"</option>
-                    <option value="stale" selected=move || filter.get().drilled == "stale">"Not drilled in 6 months"</option>
-                </select>
-            </div>
-            <label class="check"><input type="checkbox" name="review_overdue" value="true" prop:checked=move || filter.get().review_overdue />" Review overdue"</label>
-            <button type="submit">"Filter"</button>
-        </Form>
-        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match index.await {
-                    Ok(index) if index.runbooks.is_empty() => view! { <p class="muted">"No runbooks match."</p> }.into_any(),
-                    Ok(index) => view! {
-                        <table class="list runbooks">
-                            <thead><tr>
-                                <th scope="col">"Runbook"</th><th scope="col">"Services"</th><th scope="col">"Team"</th>
-                                <th scope="col">"Last reviewed"</th><th scope="col">"Last drilled"</th>
-                            </tr></thead>
-                            <tbody>
-                                {index.runbooks.into_iter().map(|r| view! {
-                                    <tr>
-                                        <td><a href=format!("/runbooks/{}", r.id)>{r.title.clone()}</a>
-                                            {r.review_overdue.then(|| view! { " "<span class="flag overdue">"Review overdue"</span> })}</td>
-                                        <td>{r.services.iter().map(|s| s.name.clone()).collect::<Vec<_>>().join(", ")}</td>
-                                        <td>{r.team_name.clone().unwrap_or_else(|| "—".into())}</td>
-                                        <td>{r.last_reviewed_at.map(|at| view! { <Time at /> }.into_any()).unwrap_or_else(|| "never".into_any())}</td>
-                                        <td>{r.last_drilled_at.map(|at| view! { <Time at /> }.into_any()).unwrap_or_else(|| "never".into_any())}</td>
-                                    </tr>
-                                }).collect_view()}
-                            </tbody>
-                        </table>
-                    }.into_any(),
-                    Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
-                }
-            })}
-        </Transition>
-        <p class="hint">"Administrators can download every runbook as an offline site: "<a href="/api/runbooks/export.zip">"runbooks.zip"</a></p>
-    }
-}
-
-/// The team, services and review interval fields, shared by the new and edit forms.
-#[component]
-fn DetailsFields(form: RwSignal<RunbookForm>) -> impl IntoView {
-    let options = crate::components::load_in_browser(|| async {
-        Ok::<_, AppError>((list_teams().await?, list_services().await?))
-    });
-    view! {
-        {move || {
-                let (teams, services) = options.get().and_then(Result::ok).unwrap_or_default();
-                let team = move || form.with(|f| f.team_id);
-                view! {
-                    <div class="field">
-                        <label for="rb-team">"Owning team"</label>
-                        <select id="rb-team" on:change=move |ev| form.update(|f| f.team_id = event_target_value(&ev).parse().ok())>
-                            <option value="" selected=move || team().is_none()>"Not set"</option>
-                            {teams.into_iter().map(|t| {
-                                let id = t.id;
-                                view! { <option value=id selected=move || team() == Some(id)>{t.name}</option> }
-                            }).collect_view()}
-                        </select>
-                    </div>
-                    <fieldset class="field">
-                        <legend>"Services"</legend>
-                        <ServiceChecks services id_prefix="rb-service-"
-                            selected=Signal::derive(move || form.with(|f| f.service_ids.clone()))
-                            toggle=Callback::new(move |(id, on)| form.update(|f| set_chosen(&mut f.service_ids, id, on))) />
-                    </fieldset>
-                }
-        }}
-        <div class="field">
-            <label for="rb-interval">"Review every (days)"</label>
-            <input id="rb-interval" type="number" min="1" max="3650"
-                prop:value=move || form.with(|f| f.review_interval_days.unwrap_or(DEFAULT_REVIEW_DAYS).to_string())
-                on:input=move |ev| form.update(|f| f.review_interval_days = event_target_value(&ev).parse().ok()) />
-        </div>
-    }
-}
-
-#[component]
-pub fn NewRunbookPage() -> impl IntoView {
-    let create = ServerAction::<CreateRunbook>::new();
-    let error = last_error(create);
-    let form = RwSignal::new(RunbookForm { review_interval_days: Some(DEFAULT_REVIEW_DAYS), ..Default::default() });
-    let navigate = use_navigate();
-    Effect::new(move |_| {
-        if let Some(Ok(id)) = create.value().get() {
-            navigate(&format!("/runbooks/{id}"), Default::default());
-        }
-    });
-    let submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        create.dispatch(CreateRunbook { runbook: form.get_untracked() });
-    };
-    view! {
-        <Title text="New runbook" />
-        <h1>"New runbook"</h1>
-        <form class="card runbook-form" on:submit=submit>
-            <div class="field">
-                <label for="rb-title">"Title"</label>
-                <input id="rb-title" type="text" required prop:value=move || form.with(|f| f.title.clone())
-                    aria-describedby=described_by(error, "title", "rb-title") aria-invalid=invalid(error, "title")
-                    on:input=move |ev| form.update(|f| f.title = event_target_value(&ev)) />
-                <FieldError error field="title" id="rb-title" />
-            </div>
-            <div class="field">
-                <label for="rb-body">"Runbook (markdown)"</label>
-                <textarea id="rb-body" rows="16" prop:value=move || form.with(|f| f.body.clone())
-                    on:input=move |ev| form.update(|f| f.body = event_target_value(&ev))></textarea>
-            </div>
-            <DetailsFields form />
-            <FormError error inline=&["title"] id_prefix="rb-" />
-            <button type="submit">"Create runbook"</button>
-        </form>
-    }
-}
+use leptos_router::hooks::{use_navigate, use_params_map};
 
 #[component]
 pub fn RunbookPage() -> impl IntoView {
@@ -395,56 +247,6 @@ fn Versions(id: i64, can_edit: bool, version: i32, on_restore: Callback<()>) -> 
                         </ol>
                     }
             }}
-        </section>
-    }
-}
-
-/// The incident page's side panel: the runbooks of its services, and attaching others.
-#[component]
-pub fn IncidentRunbooks(number: i64, can_respond: bool) -> impl IntoView {
-    let attach = ServerAction::<AttachRunbook>::new();
-    let error = last_error(attach);
-    // Read by the browser once the page is live (and after each attachment).
-    let linked = RwSignal::new(None::<Vec<IncidentRunbook>>);
-    let all = RwSignal::new(Vec::<RunbookSummary>::new());
-    Effect::new(move |_| {
-        let _ = attach.version().get();
-        spawn_local(async move {
-            linked.set(Some(incident_runbooks(number).await.unwrap_or_default()));
-            if can_respond {
-                all.set(list_runbooks(RunbookFilter::default()).await.map(|i| i.runbooks).unwrap_or_default());
-            }
-        });
-    });
-    view! {
-        <section class="card" aria-labelledby="runbooks-heading">
-            <h2 id="runbooks-heading">"Runbooks"</h2>
-            {move || {
-                    let Some(list) = linked.get() else {
-                        return view! { <p class="muted">"Loading…"</p> }.into_any();
-                    };
-                    if list.is_empty() {
-                        return view! { <p class="muted">"None for these services."</p> }.into_any();
-                    }
-                    view! {
-                        <ul class="plain">
-                            {list.into_iter().map(|r| view! {
-                                <li><a href=format!("/runbooks/{}", r.id)>{r.title}</a>{r.attached.then_some(" (attached)")}</li>
-                            }).collect_view()}
-                        </ul>
-                    }.into_any()
-            }}
-            {can_respond.then(|| view! {
-                <ActionForm action=attach attr:class="inline attach-runbook">
-                    <input type="hidden" name="number" value=number />
-                    <label for="attach-runbook">"Attach"</label>
-                    <select id="attach-runbook" name="runbook_id">
-                        {move || all.get().into_iter().map(|r| view! { <option value=r.id>{r.title}</option> }).collect_view()}
-                    </select>
-                    <button type="submit" class="secondary small">"Attach"</button>
-                </ActionForm>
-                <FormError error />
-            })}
         </section>
     }
 }
