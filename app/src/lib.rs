@@ -4,6 +4,29 @@
 //! - [`api`]: server functions, thin: authorize, call the data layer.
 //! - [`pages`] and [`components`]: what people see.
 //! - [`server`] (SSR only): state, queries, sessions, the policy of who may do what.
+//!
+//! # Where things are
+//!
+//! Each feature has one name, used in every layer: `model/<feature>.rs` (its types),
+//! `api/<feature>.rs` (its server functions), `server/db/<feature>.rs` (its queries and
+//! transactions), `pages/<feature>` (its pages). For example, "assign point":
+//! `api::incidents::assign_role` → `server::db::incidents::assign_role`, shown by the
+//! `Controls` of `pages/incidents/detail.rs`.
+//!
+//! | feature | model | api | data layer | pages |
+//! | --- | --- | --- | --- | --- |
+//! | incidents, roles, timeline | `incident` | `incidents` | `incidents`, `timeline` | `incidents/` (declare, detail, history), `dashboard` |
+//! | comms, notifications, status page | `comms` | `comms` | `comms`, `outbox`, `notifications`, `status` | `admin_notifications`; `components/comms` |
+//! | postmortems, meetings | `postmortem` | `postmortems` | `postmortems` | `postmortems/` (index, page, editor, versions) |
+//! | action items | `action_item` | `action_items` | `action_items` | `actions`; `components/action_items` |
+//! | runbooks, drills | `runbook` | `runbooks` | `runbooks` | `runbooks/` (list, new, page); `components/runbooks` |
+//! | users, teams, services | `user`, `org` | `admin`, `auth` | `users`, `teams`, `services` | `admin`, `account`, `sign_in`, `setup` |
+//!
+//! Who may do what: `server/policy.rs`. Sessions: `server/sessions.rs`. Sign-in
+//! throttling: `server/throttle.rs`. Form fields and their errors:
+//! `components/form.rs`. Live updates in the browser: `components/live.rs`; focus
+//! through them: `components/focus.rs`. The HTTP side (router, live streams, delivery,
+//! the public status snapshot, downloads) is the `foghorn` crate in `server/`.
 
 // Leptos views are deeply nested types; release builds (no type erasure) need room.
 #![recursion_limit = "512"]
