@@ -15,7 +15,7 @@
 //!
 //! | feature | model | api | data layer | pages |
 //! | --- | --- | --- | --- | --- |
-//! | incidents, roles, timeline | `incident` | `incidents` | `incidents`, `timeline` | `incidents/` (declare, detail, history), `dashboard` |
+//! | incidents, roles, timeline, history | `incident` | `incidents` | `incidents`, `timeline`, `history` | `incidents/` (declare, detail, history), `dashboard` |
 //! | comms, notifications, status page | `comms` | `comms` | `comms`, `outbox`, `notifications`, `status` | `admin_notifications`; `components/comms` |
 //! | postmortems, meetings | `postmortem` | `postmortems` | `postmortems` | `postmortems/` (index, page, editor, versions) |
 //! | action items | `action_item` | `action_items` | `action_items` | `actions`; `components/action_items` |

@@ -437,7 +437,7 @@ async fn bare_server(pool: PgPool, user: Caller, port: u16) {
             "/history",
             get(|State(s): State<Arc<(PgPool, Caller)>>| async move {
                 let filter = app::model::IncidentFilter { q: "checkout".into(), ..Default::default() };
-                axum::Json(db::incidents::history(&s.0, &filter).await.ok())
+                axum::Json(db::history::history(&s.0, &filter).await.ok())
             }),
         )
         .route(

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 #[cfg(feature = "ssr")]
 use crate::server::{
     self,
-    db::{incidents, timeline},
+    db::{history, incidents, timeline},
     policy::Permission,
 };
 
@@ -71,7 +71,7 @@ pub async fn get_dashboard() -> Result<Dashboard, AppError> {
 #[server(endpoint = "incidents", input = Json)]
 pub async fn list_incidents(filter: IncidentFilter) -> Result<IncidentPage, AppError> {
     let (state, _) = server::authorized(Permission::ReadIncidents).await?;
-    incidents::history(&state.pool, &filter).await
+    history::history(&state.pool, &filter).await
 }
 
 /// People who can hold a role (responders and admins).

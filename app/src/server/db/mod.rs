@@ -2,6 +2,7 @@
 
 pub mod action_items;
 pub mod comms;
+pub mod history;
 pub mod incidents;
 pub mod notifications;
 pub mod outbox;
