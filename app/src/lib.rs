@@ -17,7 +17,7 @@
 //! | --- | --- | --- | --- | --- |
 //! | incidents, roles, timeline, history | `incident` | `incidents` | `incidents`, `timeline`, `history` | `incidents/` (declare, detail, history), `dashboard` |
 //! | comms, notifications, status page | `comms` | `comms` | `comms`, `outbox`, `notifications`, `status` | `admin_notifications`; `components/comms` |
-//! | postmortems, meetings | `postmortem` | `postmortems` | `postmortems` | `postmortems/` (index, page, editor, versions) |
+//! | postmortems, meetings | `postmortem` | `postmortems` | `postmortems`, `meetings` | `postmortems/` (index, page, editor, versions) |
 //! | action items | `action_item` | `action_items` | `action_items` | `actions`; `components/action_items` |
 //! | runbooks, drills | `runbook` | `runbooks` | `runbooks` | `runbooks/` (list, new, page); `components/runbooks` |
 //! | users, teams, services | `user`, `org` | `admin`, `auth` | `users`, `teams`, `services` | `admin`, `account`, `sign_in`, `setup` |

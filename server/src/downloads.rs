@@ -6,7 +6,8 @@ use crate::links::base_url;
 use app::model::ItemFilter;
 use app::model::{incident_ref, parse_incident_ref};
 use app::server::db::action_items;
-use app::server::db::postmortems::{self, FeedEvent};
+use app::server::db::meetings::{self, FeedEvent};
+use app::server::db::postmortems;
 use app::server::policy::{Permission, role_allows};
 use app::server::{AppState, CurrentUser};
 use axum::Extension;
@@ -40,7 +41,7 @@ pub async fn meetings_feed(
 ) -> Response {
     let allowed = match (&user.0, query.key.as_deref()) {
         (Some(_), _) => Ok(true),
-        (None, Some(key)) => postmortems::calendar_key_valid(&state.pool, key).await,
+        (None, Some(key)) => meetings::calendar_key_valid(&state.pool, key).await,
         (None, None) => Ok(false),
     };
     match allowed {
@@ -53,7 +54,7 @@ pub async fn meetings_feed(
         }
         Err(_) => return failure(StatusCode::INTERNAL_SERVER_ERROR, "Could not read the meetings; try again."),
     }
-    let events = match postmortems::feed_events(&state.pool).await {
+    let events = match meetings::feed_events(&state.pool).await {
         Ok(events) => events,
         Err(_) => return failure(StatusCode::INTERNAL_SERVER_ERROR, "Could not read the meetings; try again."),
     };

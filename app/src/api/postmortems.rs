@@ -8,7 +8,7 @@ use leptos::server_fn::codec::Json;
 #[cfg(feature = "ssr")]
 use crate::server::{
     self,
-    db::postmortems,
+    db::{meetings, postmortems},
     policy::{Permission, authorize, role_allows},
 };
 
@@ -39,7 +39,7 @@ pub async fn list_postmortems(filter: PostmortemFilter) -> Result<PostmortemInde
     let (state, me, can_edit) = reader().await?;
     Ok(PostmortemIndex {
         postmortems: postmortems::list(&state.pool, &filter, can_edit).await?,
-        meetings: postmortems::upcoming_meetings(&state.pool).await?,
+        meetings: meetings::upcoming_meetings(&state.pool).await?,
         can_edit,
         viewer_id: me.id,
     })
@@ -112,13 +112,13 @@ pub async fn schedule_postmortem_meeting(number: i64, at: String, place: String)
                 .and_then(|at| check_time("at", at))?,
         ),
     };
-    postmortems::schedule(&state.pool, number, at, &place).await
+    meetings::schedule(&state.pool, number, at, &place).await
 }
 
 #[server(endpoint = "attend_postmortem")]
 pub async fn attend_postmortem(number: i64, attending: bool) -> Result<(), AppError> {
     let (state, me) = server::authorized(Permission::WritePostmortems).await?;
-    postmortems::attend(&state.pool, &me, number, attending).await
+    meetings::attend(&state.pool, &me, number, attending).await
 }
 
 /// The incident's timeline imported afresh, for the editor's "refresh from incident".
@@ -139,7 +139,7 @@ pub async fn preview_markdown(text: String) -> Result<String, AppError> {
 #[server(endpoint = "calendar_feed")]
 pub async fn calendar_feed() -> Result<String, AppError> {
     let (state, me, _) = reader().await?;
-    let key = postmortems::calendar_key(&state.pool, me.id).await?;
+    let key = meetings::calendar_key(&state.pool, me.id).await?;
     Ok(feed_address(&key))
 }
 
@@ -148,8 +148,8 @@ pub async fn calendar_feed() -> Result<String, AppError> {
 #[server(endpoint = "reset_calendar_address")]
 pub async fn reset_calendar_address() -> Result<String, AppError> {
     let (state, me, _) = reader().await?;
-    postmortems::reset_calendar_key(&state.pool, me.id).await?;
-    let key = postmortems::calendar_key(&state.pool, me.id).await?;
+    meetings::reset_calendar_key(&state.pool, me.id).await?;
+    let key = meetings::calendar_key(&state.pool, me.id).await?;
     tracing::info!(target: "foghorn::audit", user_id = me.id, "calendar address reset");
     Ok(feed_address(&key))
 }

@@ -4,6 +4,7 @@ pub mod action_items;
 pub mod comms;
 pub mod history;
 pub mod incidents;
+pub mod meetings;
 pub mod notifications;
 pub mod outbox;
 pub mod postmortems;

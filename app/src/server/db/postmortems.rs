@@ -24,8 +24,8 @@ pub const MAX_PLACE_CHARS: usize = 500;
 pub const MAX_REASON_CHARS: usize = 2_000;
 
 /// The postmortem of an incident, locked for a change.
-struct Locked {
-    id: i64,
+pub(super) struct Locked {
+    pub(super) id: i64,
     incident_id: i64,
     status: PostmortemStatus,
     version: i32,
@@ -48,7 +48,7 @@ fn not_found(number: i64) -> AppError {
     AppError::NotFound(format!("A postmortem for {}", incident_ref(number)))
 }
 
-async fn lock(tx: &mut PgConnection, number: i64) -> Result<Locked, AppError> {
+pub(super) async fn lock(tx: &mut PgConnection, number: i64) -> Result<Locked, AppError> {
     let row: Option<(i64, i64, String, i32, String, Option<String>)> = sqlx::query_as(
         "SELECT p.id, p.incident_id, p.status, p.version, p.sections::text, u.display_name
            FROM postmortems p JOIN incidents i ON i.id = p.incident_id
@@ -370,43 +370,6 @@ pub async fn set_no_action_items_reason(pool: &PgPool, number: i64, reason: &str
     Ok(())
 }
 
-/// Sets (or clears, with `at = None`) the meeting. Any change of time or place bumps
-/// the iCalendar sequence so subscribed calendars replace the event.
-pub async fn schedule(pool: &PgPool, number: i64, at: Option<OffsetDateTime>, place: &str) -> Result<(), AppError> {
-    let place = place.trim();
-    if place.chars().count() > MAX_PLACE_CHARS {
-        return Err(AppError::invalid("place", format!("Keep the place under {MAX_PLACE_CHARS} characters.")));
-    }
-    let mut tx = pool.begin().await?;
-    let current = lock(&mut tx, number).await?;
-    sqlx::query(
-        "UPDATE postmortems SET meeting_sequence = meeting_sequence +
-                CASE WHEN meeting_at IS DISTINCT FROM $2 OR meeting_place <> $3 THEN 1 ELSE 0 END,
-                meeting_at = $2, meeting_place = $3, updated_at = now()
-          WHERE id = $1",
-    )
-    .bind(current.id)
-    .bind(at)
-    .bind(place)
-    .execute(&mut *tx)
-    .await?;
-    tx.commit().await?;
-    Ok(())
-}
-
-pub async fn attend(pool: &PgPool, by: &Caller, number: i64, attending: bool) -> Result<(), AppError> {
-    let mut tx = pool.begin().await?;
-    let current = lock(&mut tx, number).await?;
-    let query = if attending {
-        "INSERT INTO postmortem_attendees (postmortem_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING"
-    } else {
-        "DELETE FROM postmortem_attendees WHERE postmortem_id = $1 AND user_id = $2"
-    };
-    sqlx::query(query).bind(current.id).bind(by.id).execute(&mut *tx).await?;
-    tx.commit().await?;
-    Ok(())
-}
-
 #[derive(sqlx::FromRow)]
 struct PageRow {
     id: i64,
@@ -446,7 +409,7 @@ pub async fn view(pool: &PgPool, number: i64, reader: &Caller, can_edit: bool) -
     .await?
     .ok_or_else(|| not_found(number))?;
     let sections = parse_sections(&row.sections)?;
-    let attendees = attendees(pool, row.id).await?;
+    let attendees = super::meetings::attendees(pool, row.id).await?;
     let moves: Vec<(String, String, Option<i64>, Option<String>, OffsetDateTime)> = sqlx::query_as(
         "SELECT m.from_status, m.to_status, m.moved_by, u.display_name, m.moved_at
            FROM postmortem_status_moves m LEFT JOIN users u ON u.id = m.moved_by
@@ -484,17 +447,6 @@ pub async fn view(pool: &PgPool, number: i64, reader: &Caller, can_edit: bool) -
         can_edit,
         viewer_id: reader.id,
     })
-}
-
-async fn attendees(pool: &PgPool, postmortem_id: i64) -> Result<Vec<Person>, AppError> {
-    let rows: Vec<(i64, String)> = sqlx::query_as(
-        "SELECT u.id, u.display_name FROM postmortem_attendees a JOIN users u ON u.id = a.user_id
-          WHERE a.postmortem_id = $1 ORDER BY lower(u.display_name)",
-    )
-    .bind(postmortem_id)
-    .fetch_all(pool)
-    .await?;
-    Ok(rows.into_iter().map(|(id, display_name)| Person { id, display_name }).collect())
 }
 
 /// The first version the reader may read (see the module's note): 1 for those who may
@@ -640,94 +592,6 @@ pub async fn list(
             }
         })
         .collect())
-}
-
-/// Meetings from an hour ago on, soonest first: open to everyone.
-pub async fn upcoming_meetings(pool: &PgPool) -> Result<Vec<Meeting>, AppError> {
-    let rows: Vec<(i64, i64, String, OffsetDateTime, String)> = sqlx::query_as(
-        "SELECT p.id, i.number, i.title, p.meeting_at, p.meeting_place
-           FROM postmortems p JOIN incidents i ON i.id = p.incident_id
-          WHERE p.meeting_at >= now() - interval '1 hour' ORDER BY p.meeting_at LIMIT 100",
-    )
-    .fetch_all(pool)
-    .await?;
-    let mut meetings = Vec::with_capacity(rows.len());
-    for (id, number, title, at, place) in rows {
-        meetings.push(Meeting {
-            incident_number: number,
-            incident_title: title,
-            at,
-            place,
-            attendees: attendees(pool, id).await?,
-        });
-    }
-    Ok(meetings)
-}
-
-/// A meeting as the calendar feed publishes it.
-pub struct FeedEvent {
-    pub postmortem_id: i64,
-    pub incident_number: i64,
-    pub incident_title: String,
-    pub at: OffsetDateTime,
-    pub place: String,
-    pub sequence: i32,
-    pub updated_at: OffsetDateTime,
-}
-
-/// Every meeting from 90 days ago on, for the iCalendar feed.
-pub async fn feed_events(pool: &PgPool) -> Result<Vec<FeedEvent>, AppError> {
-    let rows: Vec<(i64, i64, String, OffsetDateTime, String, i32, OffsetDateTime)> = sqlx::query_as(
-        "SELECT p.id, i.number, i.title, p.meeting_at, p.meeting_place, p.meeting_sequence, p.updated_at
-           FROM postmortems p JOIN incidents i ON i.id = p.incident_id
-          WHERE p.meeting_at >= now() - interval '90 days' ORDER BY p.meeting_at",
-    )
-    .fetch_all(pool)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(postmortem_id, incident_number, incident_title, at, place, sequence, updated_at)| FeedEvent {
-            postmortem_id,
-            incident_number,
-            incident_title,
-            at,
-            place,
-            sequence,
-            updated_at,
-        })
-        .collect())
-}
-
-/// The secret of a person's calendar-feed address, made on first use.
-pub async fn calendar_key(pool: &PgPool, user_id: i64) -> Result<String, AppError> {
-    // Two v4 UUIDs: 244 random bits from PostgreSQL's CSPRNG.
-    let key: String = sqlx::query_scalar(
-        "INSERT INTO calendar_keys (user_id, key)
-         VALUES ($1, replace(gen_random_uuid()::text || gen_random_uuid()::text, '-', ''))
-         ON CONFLICT (user_id) DO UPDATE SET key = calendar_keys.key RETURNING key",
-    )
-    .bind(user_id)
-    .fetch_one(pool)
-    .await?;
-    Ok(key)
-}
-
-/// Forgets a person's calendar-feed key, so the address they had stops working; the
-/// next request for their address makes a new one. Done on "Reset calendar address"
-/// and with every password change (whoever knew the password may have copied it).
-pub async fn reset_calendar_key(db: impl sqlx::PgExecutor<'_>, user_id: i64) -> Result<(), AppError> {
-    sqlx::query("DELETE FROM calendar_keys WHERE user_id = $1").bind(user_id).execute(db).await?;
-    Ok(())
-}
-
-/// Whether `key` belongs to an active user.
-pub async fn calendar_key_valid(pool: &PgPool, key: &str) -> Result<bool, AppError> {
-    Ok(sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM calendar_keys k JOIN users u ON u.id = k.user_id WHERE k.key = $1 AND u.active)",
-    )
-    .bind(key)
-    .fetch_one(pool)
-    .await?)
 }
 
 /// The whole postmortem as one Markdown document, for a wiki or a repository.

@@ -233,7 +233,7 @@ pub async fn set_password(pool: &PgPool, user_id: i64, password_hash: &str) -> R
     .bind(password_hash)
     .fetch_one(&mut *tx)
     .await?;
-    super::postmortems::reset_calendar_key(&mut *tx, user_id).await?;
+    super::meetings::reset_calendar_key(&mut *tx, user_id).await?;
     tx.commit().await?;
     Ok(epoch)
 }
