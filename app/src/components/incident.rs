@@ -1,6 +1,6 @@
 //! Pieces every incident view shares: badges, people, lists.
 
-use crate::model::{IncidentSummary, Person, Severity, Status, format_duration, incident_ref};
+use crate::model::{IncidentSummary, Person, Severity, Status, Team, format_duration, incident_ref};
 use leptos::prelude::*;
 
 /// Severity as text and colour (colour is never the only signal).
@@ -116,5 +116,28 @@ pub fn set_chosen(ids: &mut Vec<i64>, id: i64, on: bool) {
     ids.retain(|x| *x != id);
     if on {
         ids.push(id);
+    }
+}
+
+/// "Owning team": a labelled choice of team (or none) that follows `selected` and
+/// reports each choice, for forms kept in signals (incident edit, new runbook).
+#[component]
+pub fn TeamChoice(
+    id: &'static str,
+    teams: Vec<Team>,
+    #[prop(into)] selected: Signal<Option<i64>>,
+    on_change: Callback<Option<i64>>,
+) -> impl IntoView {
+    view! {
+        <div class="field">
+            <label for=id>"Owning team"</label>
+            <select id=id on:change=move |ev| on_change.run(event_target_value(&ev).parse().ok())>
+                <option value="" selected=move || selected.get().is_none()>"Not set"</option>
+                {teams.into_iter().map(|t| {
+                    let team = t.id;
+                    view! { <option value=team selected=move || selected.get() == Some(team)>{t.name}</option> }
+                }).collect_view()}
+            </select>
+        </div>
     }
 }

@@ -10,7 +10,7 @@ use crate::components::action_items::IncidentItems;
 use crate::components::comms::{CommsCard, CommsDraft, PublicStateCard};
 use crate::components::focus::FocusKeeper;
 use crate::components::form::{FieldError, FormError, described_by, invalid, last_error};
-use crate::components::incident::{Holder, ServiceChecks, SeverityBadge, StatusBadge, set_chosen};
+use crate::components::incident::{Holder, ServiceChecks, SeverityBadge, StatusBadge, TeamChoice, set_chosen};
 use crate::components::live::{Announcements, Announcer, LiveIndicator, use_live, use_now};
 use crate::components::runbooks::IncidentRunbooks;
 use crate::components::time::Time;
@@ -585,21 +585,10 @@ fn EditDetails(incident: IncidentDetail, draft: EditDraft) -> impl IntoView {
                         // Loaded when the form opens, not with every page view.
                         let options = async { Ok::<_, AppError>((list_services().await?, list_teams().await?)) };
                         let (service_list, teams) = options.await.unwrap_or_default();
-                        let team = move || edit.get().and_then(|e| e.team_id);
                         view! {
-                            <div class="field">
-                                <label for="edit-team">"Owning team"</label>
-                                <select id="edit-team" on:change=move |ev| {
-                                    let value = event_target_value(&ev).parse().ok();
-                                    edit.update(|e| if let Some(e) = e { e.team_id = value });
-                                }>
-                                    <option value="" selected=move || team().is_none()>"Not set"</option>
-                                    {teams.into_iter().map(|t| {
-                                        let id = t.id;
-                                        view! { <option value=id selected=move || team() == Some(id)>{t.name}</option> }
-                                    }).collect_view()}
-                                </select>
-                            </div>
+                            <TeamChoice id="edit-team" teams
+                                selected=Signal::derive(move || edit.get().and_then(|e| e.team_id))
+                                on_change=Callback::new(move |team| edit.update(|e| if let Some(e) = e { e.team_id = team })) />
                             <fieldset class="field">
                                 <legend>"Affected services"</legend>
                                 <ServiceChecks services=service_list id_prefix="edit-service-"

@@ -3,7 +3,7 @@
 use crate::api::admin::{list_services, list_teams};
 use crate::api::runbooks::*;
 use crate::components::form::{FieldError, FormError, described_by, invalid, last_error};
-use crate::components::incident::{ServiceChecks, set_chosen};
+use crate::components::incident::{ServiceChecks, TeamChoice, set_chosen};
 use crate::error::AppError;
 use crate::model::*;
 use leptos::prelude::*;
@@ -19,18 +19,9 @@ fn DetailsFields(form: RwSignal<RunbookForm>) -> impl IntoView {
     view! {
         {move || {
                 let (teams, services) = options.get().and_then(Result::ok).unwrap_or_default();
-                let team = move || form.with(|f| f.team_id);
                 view! {
-                    <div class="field">
-                        <label for="rb-team">"Owning team"</label>
-                        <select id="rb-team" on:change=move |ev| form.update(|f| f.team_id = event_target_value(&ev).parse().ok())>
-                            <option value="" selected=move || team().is_none()>"Not set"</option>
-                            {teams.into_iter().map(|t| {
-                                let id = t.id;
-                                view! { <option value=id selected=move || team() == Some(id)>{t.name}</option> }
-                            }).collect_view()}
-                        </select>
-                    </div>
+                    <TeamChoice id="rb-team" teams selected=Signal::derive(move || form.with(|f| f.team_id))
+                        on_change=Callback::new(move |team| form.update(|f| f.team_id = team)) />
                     <fieldset class="field">
                         <legend>"Services"</legend>
                         <ServiceChecks services id_prefix="rb-service-"
