@@ -260,6 +260,7 @@ pub fn NewItemForm(
     };
     view! {
         <form class="new-item" on:submit=submit>
+            <FormError error inline=&["title", "description", "due_date"] id_prefix="new-item-" />
             {incident_number.is_none().then(|| view! {
                 <div class="field">
                     <label for="new-item-incident">"Incident (e.g. INC-12)"</label>
@@ -308,7 +309,6 @@ pub fn NewItemForm(
                     <FieldError error field="due_date" id="new-item-due_date" />
                 </div>
             </div>
-            <FormError error inline=&["title", "description", "due_date"] id_prefix="new-item-" />
             <button type="submit" class="secondary" disabled=move || create.pending().get()>"Add action item"</button>
         </form>
     }

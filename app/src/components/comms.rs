@@ -97,6 +97,7 @@ fn CommsForm(number: i64, draft: CommsDraft) -> impl IntoView {
                 on:click=move |_| draft.open.update(|o| *o = !*o)>"Post a comms update"</button>
             <div>{move || draft.open.get().then(|| view! {
             <form on:submit=submit>
+                <FormError error inline=&["known", "next_update_minutes", "audience", "public_text"] id_prefix="comms-" />
                 <div class="field">
                     <label for="comms-affected">"What is affected"</label>
                     <input id="comms-affected" type="text" prop:value=text(|f| f.affected.clone())
@@ -140,7 +141,6 @@ fn CommsForm(number: i64, draft: CommsDraft) -> impl IntoView {
                         <FieldError error field="public_text" id="comms-public_text" />
                     </div>
                 })}</div>
-                <FormError error inline=&["known", "next_update_minutes", "audience", "public_text"] id_prefix="comms-" />
                 <button type="submit" disabled=move || post.pending().get()>"Post update"</button>
             </form>
             })}</div>

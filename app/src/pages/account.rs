@@ -16,9 +16,9 @@ pub fn AccountPage() -> impl IntoView {
             <h2>"Change password"</h2>
             <p class="hint">"Changing it signs you out everywhere else."</p>
             <ActionForm action=action>
+                <FormError error=error inline=&["current_password", "new_password"] />
                 <Field label="Current password" name="current_password" kind="password" autocomplete="current-password" required=true error=error />
                 <Field label="New password" name="new_password" kind="password" autocomplete="new-password" required=true error=error />
-                <FormError error=error inline=&["current_password", "new_password"] />
                 <Show when=done>
                     <p class="success" role="status">"Password changed."</p>
                 </Show>

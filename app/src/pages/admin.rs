@@ -130,6 +130,7 @@ fn UsersSection(
             </table>
             <h3>"Add a user"</h3>
             <ActionForm action=add_user attr:class="grid-form">
+                <FormError error=add_error inline=&["email", "display_name", "password"] id_prefix="new-user-" />
                 <Field label="Email" name="email" kind="email" required=true error=add_error id_prefix="new-user-" />
                 <Field label="Name" name="display_name" required=true error=add_error id_prefix="new-user-" />
                 <div class="field">
@@ -141,7 +142,6 @@ fn UsersSection(
                     </select>
                 </div>
                 <Field label="Initial password" name="password" kind="password" autocomplete="new-password" required=true error=add_error id_prefix="new-user-" />
-                <FormError error=add_error inline=&["email", "display_name", "password"] id_prefix="new-user-" />
                 <button type="submit">"Add user"</button>
             </ActionForm>
         </section>
@@ -278,13 +278,13 @@ fn ServicesSection(
             }).collect_view()}
             <h3>"Add a service"</h3>
             <ActionForm action=create_service attr:class="grid-form">
+                <FormError error=create_error inline=&["name", "description"] id_prefix="new-service-" />
                 <Field label="Service name" name="name" required=true error=create_error id_prefix="new-service-" />
                 <div class="field">
                     <label for="new-service-team_id">"Owning team"</label>
                     <TeamSelect id="new-service-team_id".to_owned() teams=teams_for_new selected=None />
                 </div>
                 <Field label="Description" name="description" error=create_error id_prefix="new-service-" />
-                <FormError error=create_error inline=&["name", "description"] id_prefix="new-service-" />
                 <button type="submit">"Add service"</button>
             </ActionForm>
         </section>

@@ -20,13 +20,13 @@ pub fn SetupPage() -> impl IntoView {
                                 <h1>"Welcome to Foghorn"</h1>
                                 <p>"Create the first administrator. You can add everyone else afterwards."</p>
                                 <ActionForm action=action>
+                                    <FormError error=error inline=&["setup_code", "email", "display_name", "password"] />
                                     <Field label="Setup code" name="setup_code" autocomplete="off" required=true error=error />
                                     <p class="hint">"Foghorn printed it to its log and standard output when it started: look for “setup code”."</p>
                                     <Field label="Email" name="email" kind="email" autocomplete="username" required=true error=error />
                                     <Field label="Name" name="display_name" autocomplete="name" required=true error=error />
                                     <Field label="Password" name="password" kind="password" autocomplete="new-password" required=true error=error />
                                     <p class="hint">"At least 8 characters; a long passphrase is best."</p>
-                                    <FormError error=error inline=&["setup_code", "email", "display_name", "password"] />
                                     <button type="submit" disabled=move || action.pending().get()>"Create administrator"</button>
                                 </ActionForm>
                             }.into_any()

@@ -17,10 +17,10 @@ pub fn SignInPage() -> impl IntoView {
             <section class="card auth-card">
                 <h1>"Sign in to Foghorn"</h1>
                 <ActionForm action=action>
+                    <FormError error=error inline=&["email", "password"] />
                     <input type="hidden" name="next" value=next />
                     <Field label="Email" name="email" kind="email" autocomplete="username" required=true error=error />
                     <Field label="Password" name="password" kind="password" autocomplete="current-password" required=true error=error />
-                    <FormError error=error inline=&["email", "password"] />
                     <button type="submit" disabled=move || action.pending().get()>"Sign in"</button>
                 </ActionForm>
             </section>

@@ -58,6 +58,7 @@ pub fn NewRunbookPage() -> impl IntoView {
         <Title text="New runbook" />
         <h1>"New runbook"</h1>
         <form class="card runbook-form" on:submit=submit>
+            <FormError error inline=&["title"] id_prefix="rb-" />
             <div class="field">
                 <label for="rb-title">"Title"</label>
                 <input id="rb-title" type="text" required prop:value=move || form.with(|f| f.title.clone())
@@ -71,7 +72,6 @@ pub fn NewRunbookPage() -> impl IntoView {
                     on:input=move |ev| form.update(|f| f.body = event_target_value(&ev))></textarea>
             </div>
             <DetailsFields form />
-            <FormError error inline=&["title"] id_prefix="rb-" />
             <button type="submit">"Create runbook"</button>
         </form>
     }
