@@ -22,7 +22,8 @@
 //! | runbooks, drills | `runbook` | `runbooks` | `runbooks` | `runbooks/` (list, new, page); `components/runbooks` |
 //! | users, teams, services | `user`, `org` | `admin`, `auth` | `users`, `teams`, `services` | `admin`, `account`, `sign_in`, `setup` |
 //!
-//! Who may do what: `server/policy.rs`. Sessions: `server/sessions.rs`. Sign-in
+//! Who may do what: `server/policy.rs`. Files that leave Foghorn (CSV, Markdown):
+//! `server/exports.rs`. Sessions: `server/sessions.rs`. Sign-in
 //! throttling: `server/throttle.rs`. Form fields and their errors:
 //! `components/form.rs`. Live updates in the browser: `components/live.rs`; focus
 //! through them: `components/focus.rs`. The HTTP side (router, live streams, delivery,

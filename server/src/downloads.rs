@@ -144,7 +144,7 @@ pub async fn markdown(
                     format!("attachment; filename=\"{}-postmortem.md\"", incident_ref(number)),
                 ),
             ],
-            postmortems::to_markdown(&pm),
+            app::server::exports::to_markdown(&pm),
         )
             .into_response(),
         Err(err) => {
@@ -154,7 +154,7 @@ pub async fn markdown(
 }
 
 /// `GET /api/action_items.csv?…`: the tracker's current filtered view as CSV, columns in
-/// the order of [`action_items::CSV_COLUMNS`] (documented in the README).
+/// the order of [`app::server::exports::CSV_COLUMNS`] (documented in the README).
 pub async fn action_items_csv(
     State(state): State<AppState>,
     Extension(user): Extension<CurrentUser>,

@@ -5,6 +5,7 @@
 
 pub mod csp;
 pub mod db;
+pub mod exports;
 pub mod markdown;
 pub mod passwords;
 pub mod policy;

@@ -10,6 +10,7 @@ use super::incidents::{self, person};
 use super::timeline;
 use crate::error::AppError;
 use crate::model::*;
+use crate::server::exports;
 use sqlx::{PgConnection, PgPool, QueryBuilder};
 use time::{Date, Duration, OffsetDateTime};
 
@@ -627,8 +628,8 @@ pub async fn csv_batch(
     after: Option<CsvCursor>,
 ) -> Result<(String, Option<CsvCursor>), AppError> {
     let (items, next) = page(pool, filter, j, after.map(|c| c.0), CSV_BATCH).await?;
-    let header = if after.is_none() { csv_header() } else { String::new() };
-    Ok((header + &csv_rows(&items), next.map(CsvCursor)))
+    let header = if after.is_none() { exports::csv_header() } else { String::new() };
+    Ok((header + &exports::csv_rows(&items), next.map(CsvCursor)))
 }
 
 pub async fn get(pool: &PgPool, id: i64, j: &Judgement) -> Result<ActionItem, AppError> {
@@ -714,62 +715,4 @@ pub async fn summary(pool: &PgPool, j: &Judgement) -> Result<Vec<TeamSummary>, A
             }
         })
         .collect())
-}
-
-/// The CSV export's columns, in their documented, stable order.
-pub const CSV_COLUMNS: [&str; 15] = [
-    "id",
-    "incident",
-    "incident_title",
-    "title",
-    "status",
-    "priority",
-    "owner",
-    "team",
-    "due_date",
-    "overdue",
-    "unscheduled",
-    "created_at",
-    "closed_at",
-    "wont_do_reason",
-    "description",
-];
-
-/// The CSV's first line (RFC 4180 line ends).
-fn csv_header() -> String {
-    format!("{}\r\n", CSV_COLUMNS.join(","))
-}
-
-/// Items as CSV lines (RFC 4180). Cells that a spreadsheet would run as a formula
-/// (starting with `=`, `+`, `-`, `@`, tab or carriage return) are prefixed with `'`.
-fn csv_rows(items: &[ActionItem]) -> String {
-    let mut out = String::new();
-    for i in items {
-        let cells = [
-            i.id.to_string(),
-            incident_ref(i.incident_number),
-            i.incident_title.clone(),
-            i.title.clone(),
-            i.status.as_str().to_owned(),
-            i.priority.label().to_owned(),
-            i.owner.as_ref().map(|p| p.display_name.clone()).unwrap_or_default(),
-            i.team_name.clone().unwrap_or_default(),
-            i.due_date.map(format_date).unwrap_or_default(),
-            i.overdue.to_string(),
-            i.unscheduled.to_string(),
-            format_time(i.created_at),
-            i.closed_at.map(format_time).unwrap_or_default(),
-            i.wont_do_reason.clone(),
-            i.description.clone(),
-        ];
-        out.push_str(&cells.iter().map(|c| csv_cell(c)).collect::<Vec<_>>().join(","));
-        out.push_str("\r\n");
-    }
-    out
-}
-
-fn csv_cell(value: &str) -> String {
-    let value =
-        if value.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{value}") } else { value.to_owned() };
-    if value.contains([',', '"', '\n', '\r']) { format!("\"{}\"", value.replace('"', "\"\"")) } else { value }
 }

@@ -593,34 +593,3 @@ pub async fn list(
         })
         .collect())
 }
-
-/// The whole postmortem as one Markdown document, for a wiki or a repository.
-pub fn to_markdown(p: &Postmortem) -> String {
-    let mut doc = format!("# Postmortem: {} {}\n\n", incident_ref(p.incident_number), p.incident_title);
-    doc += &format!("- **Severity:** {}\n- **Status:** {}\n", p.severity.label(), p.status.label());
-    if let Some(team) = &p.team_name {
-        doc += &format!("- **Owning team:** {team}\n");
-    }
-    if let Some(at) = p.published_at {
-        doc += &format!("- **Published:** {}\n", format_time(at));
-    }
-    if let Some(at) = p.corrected_at {
-        doc += &format!("- **Updated:** {}\n", format_time(at));
-    }
-    doc += &format!("- **Version:** {}\n", p.version);
-    for section in Section::ALL {
-        doc += &format!("\n## {}\n\n", section.title());
-        let text = p.sections.get(section).trim();
-        doc += if text.is_empty() { "_Nothing written._" } else { text };
-        doc += "\n";
-        if section == Section::GotLucky {
-            doc += "\n## Action items\n\n";
-            if p.no_action_items_reason.is_empty() {
-                doc += "_See the incident in Foghorn for the live list._\n";
-            } else {
-                doc += &format!("No action items: {}\n", p.no_action_items_reason);
-            }
-        }
-    }
-    doc
-}
