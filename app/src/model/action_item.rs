@@ -52,36 +52,17 @@ impl FromStr for Priority {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ItemStatus {
-    Open,
-    InProgress,
-    Done,
-    WontDo,
+word_enum! {
+    /// Where an action item stands.
+    pub enum ItemStatus ("status", "use open, in_progress, done or wont_do") {
+        Open = "open", "Open";
+        InProgress = "in_progress", "In progress";
+        Done = "done", "Done";
+        WontDo = "wont_do", "Won't do";
+    }
 }
 
 impl ItemStatus {
-    pub const ALL: [ItemStatus; 4] = [Self::Open, Self::InProgress, Self::Done, Self::WontDo];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Open => "open",
-            Self::InProgress => "in_progress",
-            Self::Done => "done",
-            Self::WontDo => "wont_do",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Open => "Open",
-            Self::InProgress => "In progress",
-            Self::Done => "Done",
-            Self::WontDo => "Won't do",
-        }
-    }
-
     /// Done and won't-do items are closed: never overdue or unscheduled.
     pub fn is_closed(self) -> bool {
         matches!(self, Self::Done | Self::WontDo)
@@ -99,17 +80,6 @@ impl ItemStatus {
             (Done | WontDo, _) => Err("It is closed: reopen it first.".into()),
             _ => Err(format!("{} cannot become {}.", self.label(), to.label().to_lowercase())),
         }
-    }
-}
-
-impl FromStr for ItemStatus {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|x| x.as_str() == s.trim())
-            .ok_or_else(|| format!("Unknown status \"{}\": use open, in_progress, done or wont_do.", s.trim()))
     }
 }
 

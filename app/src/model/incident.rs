@@ -64,37 +64,17 @@ impl FromStr for Severity {
     }
 }
 
-/// Where the response stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Status {
-    Investigating,
-    Identified,
-    Monitoring,
-    Resolved,
+word_enum! {
+    /// Where the response stands.
+    pub enum Status ("status", "") {
+        Investigating = "investigating", "Investigating";
+        Identified = "identified", "Identified";
+        Monitoring = "monitoring", "Monitoring";
+        Resolved = "resolved", "Resolved";
+    }
 }
 
 impl Status {
-    pub const ALL: [Status; 4] = [Status::Investigating, Status::Identified, Status::Monitoring, Status::Resolved];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Investigating => "investigating",
-            Status::Identified => "identified",
-            Status::Monitoring => "monitoring",
-            Status::Resolved => "resolved",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Status::Investigating => "Investigating",
-            Status::Identified => "Identified",
-            Status::Monitoring => "Monitoring",
-            Status::Resolved => "Resolved",
-        }
-    }
-
     pub fn is_active(self) -> bool {
         self != Status::Resolved
     }
@@ -113,62 +93,15 @@ impl Status {
     }
 }
 
-impl fmt::Display for Status {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Status {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Status::ALL
-            .into_iter()
-            .find(|st| st.as_str() == s.trim().to_ascii_lowercase())
-            .ok_or_else(|| format!("Unknown status \"{}\".", s.trim()))
-    }
-}
-
-/// A role someone holds in one incident.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum IncidentRole {
-    /// Directs the response (even without doing the work).
-    Point,
-    /// Keeps the company (and the public) informed.
-    Comms,
-    Participant,
-}
-
-impl IncidentRole {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            IncidentRole::Point => "point",
-            IncidentRole::Comms => "comms",
-            IncidentRole::Participant => "participant",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            IncidentRole::Point => "Point",
-            IncidentRole::Comms => "Comms",
-            IncidentRole::Participant => "Participant",
-        }
-    }
-}
-
-impl FromStr for IncidentRole {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "point" => Ok(IncidentRole::Point),
-            "comms" => Ok(IncidentRole::Comms),
-            "participant" => Ok(IncidentRole::Participant),
-            other => Err(format!("Unknown incident role \"{other}\": choose point or comms.")),
-        }
+word_enum! {
+    /// A role someone holds in one incident.
+    pub enum IncidentRole ("incident role", "choose point or comms") {
+        /// Directs the response (even without doing the work).
+        Point = "point", "Point";
+        /// Keeps the company (and the public) informed.
+        Comms = "comms", "Comms";
+        /// Joined to help.
+        Participant = "participant", "Participant";
     }
 }
 
@@ -211,59 +144,15 @@ pub struct IncidentSummary {
     pub next_update_at: Option<OffsetDateTime>,
 }
 
-/// The key moments of an incident; metrics come from these.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Milestone {
-    Started,
-    Detected,
-    Declared,
-    Acknowledged,
-    Mitigated,
-    Resolved,
-}
-
-impl Milestone {
-    pub const ALL: [Milestone; 6] = [
-        Milestone::Started,
-        Milestone::Detected,
-        Milestone::Declared,
-        Milestone::Acknowledged,
-        Milestone::Mitigated,
-        Milestone::Resolved,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Milestone::Started => "started",
-            Milestone::Detected => "detected",
-            Milestone::Declared => "declared",
-            Milestone::Acknowledged => "acknowledged",
-            Milestone::Mitigated => "mitigated",
-            Milestone::Resolved => "resolved",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Milestone::Started => "Started",
-            Milestone::Detected => "Detected",
-            Milestone::Declared => "Declared",
-            Milestone::Acknowledged => "Acknowledged",
-            Milestone::Mitigated => "Mitigated",
-            Milestone::Resolved => "Resolved",
-        }
-    }
-}
-
-impl FromStr for Milestone {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Milestone::ALL
-            .into_iter()
-            .find(|m| m.as_str() == s.trim().to_ascii_lowercase())
-            .ok_or_else(|| format!("Unknown timestamp \"{}\".", s.trim()))
+word_enum! {
+    /// The key moments of an incident; metrics come from these.
+    pub enum Milestone ("timestamp", "") {
+        Started = "started", "Started";
+        Detected = "detected", "Detected";
+        Declared = "declared", "Declared";
+        Acknowledged = "acknowledged", "Acknowledged";
+        Mitigated = "mitigated", "Mitigated";
+        Resolved = "resolved", "Resolved";
     }
 }
 
@@ -358,6 +247,24 @@ pub struct RoleAssignment {
     pub ended_at: Option<OffsetDateTime>,
 }
 
+word_enum! {
+    /// What a timeline entry records.
+    pub enum EntryKind ("timeline entry kind", "") {
+        Note = "note", "Note";
+        Declared = "declared", "Declared";
+        StatusChange = "status_change", "Status";
+        SeverityChange = "severity_change", "Severity";
+        RoleChange = "role_change", "Role";
+        /// An edit of the incident's fields, or a runbook attached.
+        Edit = "edit", "Edit";
+        TimestampCorrection = "timestamp_correction", "Timestamp";
+        Postmortem = "postmortem", "Postmortem";
+        ActionItem = "action_item", "Action item";
+        CommsUpdate = "comms_update", "Comms update";
+        StatusPage = "status_page", "Status page";
+    }
+}
+
 /// One entry of the live timeline. `seq` increases by one per entry within an
 /// incident; live streams resume from it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -365,7 +272,7 @@ pub struct TimelineEntry {
     pub id: i64,
     pub incident_number: i64,
     pub seq: i64,
-    pub kind: String,
+    pub kind: EntryKind,
     pub author: Option<Person>,
     /// Markdown source (notes) or a sentence (changes).
     pub body: String,
@@ -376,25 +283,6 @@ pub struct TimelineEntry {
     pub created_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339::option")]
     pub edited_at: Option<OffsetDateTime>,
-}
-
-impl TimelineEntry {
-    pub fn kind_label(&self) -> &'static str {
-        match self.kind.as_str() {
-            "note" => "Note",
-            "declared" => "Declared",
-            "status_change" => "Status",
-            "severity_change" => "Severity",
-            "role_change" => "Role",
-            "edit" => "Edit",
-            "timestamp_correction" => "Timestamp",
-            "postmortem" => "Postmortem",
-            "action_item" => "Action item",
-            "comms_update" => "Comms update",
-            "status_page" => "Status page",
-            _ => "Update",
-        }
-    }
 }
 
 /// How many of the latest timeline entries the incident page loads at first; "Show

@@ -1,5 +1,7 @@
 //! Wire types shared by server and browser.
 
+#[macro_use]
+mod words;
 mod action_item;
 mod comms;
 mod dates;

@@ -2,38 +2,18 @@
 
 use super::incident::{Person, Severity};
 use serde::{Deserialize, Serialize};
-use std::fmt;
-use std::str::FromStr;
 use time::OffsetDateTime;
 
-/// Where a postmortem is in its life. Published ones are readable by everyone.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum PostmortemStatus {
-    Draft,
-    InReview,
-    Published,
+word_enum! {
+    /// Where a postmortem is in its life. Published ones are readable by everyone.
+    pub enum PostmortemStatus ("postmortem status", "use draft, in_review or published") {
+        Draft = "draft", "Draft";
+        InReview = "in_review", "In review";
+        Published = "published", "Published";
+    }
 }
 
 impl PostmortemStatus {
-    pub const ALL: [PostmortemStatus; 3] = [Self::Draft, Self::InReview, Self::Published];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Draft => "draft",
-            Self::InReview => "in_review",
-            Self::Published => "published",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Draft => "Draft",
-            Self::InReview => "In review",
-            Self::Published => "Published",
-        }
-    }
-
     /// `draft → in review → published`; review can send it back to draft. Published is
     /// final: corrections are new versions, marked "updated".
     pub fn can_move_to(self, to: Self) -> Result<(), String> {
@@ -44,23 +24,6 @@ impl PostmortemStatus {
             (Published, _) => Err("It is published; corrections are saved as new versions.".into()),
             _ => Err(format!("It is already {}.", to.label().to_lowercase())),
         }
-    }
-}
-
-impl fmt::Display for PostmortemStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for PostmortemStatus {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|x| x.as_str() == s.trim())
-            .ok_or_else(|| format!("Unknown postmortem status \"{}\": use draft, in_review or published.", s.trim()))
     }
 }
 

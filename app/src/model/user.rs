@@ -1,55 +1,14 @@
 use serde::{Deserialize, Serialize};
-use std::fmt;
-use std::str::FromStr;
 
-/// A person's role in the organisation; it decides what they may change.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    /// Manages users, teams, services and settings; can do everything a responder can.
-    Admin,
-    /// Declares and works incidents, writes postmortems, owns action items.
-    Responder,
-    /// Reads everything, changes nothing (executives, sales, support).
-    Viewer,
-}
-
-impl Role {
-    pub const ALL: [Role; 3] = [Role::Admin, Role::Responder, Role::Viewer];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Admin => "admin",
-            Role::Responder => "responder",
-            Role::Viewer => "viewer",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Role::Admin => "Admin",
-            Role::Responder => "Responder",
-            Role::Viewer => "Viewer",
-        }
-    }
-}
-
-impl fmt::Display for Role {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Role {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "admin" => Ok(Role::Admin),
-            "responder" => Ok(Role::Responder),
-            "viewer" => Ok(Role::Viewer),
-            other => Err(format!("Unknown role \"{other}\": choose admin, responder or viewer.")),
-        }
+word_enum! {
+    /// A person's role in the organisation; it decides what they may change.
+    pub enum Role ("role", "choose admin, responder or viewer") {
+        /// Manages users, teams, services and settings; can do everything a responder can.
+        Admin = "admin", "Admin";
+        /// Declares and works incidents, writes postmortems, owns action items.
+        Responder = "responder", "Responder";
+        /// Reads everything, changes nothing (executives, sales, support).
+        Viewer = "viewer", "Viewer";
     }
 }
 

@@ -89,8 +89,8 @@ fn IncidentScreen(
                 }
                 last_seq.set_value(entry.seq);
                 let author = entry.author.as_ref().map_or("Foghorn", |a| a.display_name.as_str());
-                announcer.arrived(format!("{} by {author}", entry.kind_label()));
-                let is_note = entry.kind == "note";
+                announcer.arrived(format!("{} by {author}", entry.kind.label()));
+                let is_note = entry.kind == EntryKind::Note;
                 focus.hold_scroll();
                 entries.update(|list| list.push(entry));
                 // Notes only add to the timeline; any other entry changed the header.
@@ -259,13 +259,13 @@ fn Timeline(entries: RwSignal<Vec<TimelineEntry>>, can_respond: bool, viewer_id:
             <For each=ordered key=|e| (e.id, e.edited_at, e.is_key_event) let:entry>
                 {
                     let id = entry.id;
-                    let own_note = entry.kind == "note" && entry.author.as_ref().is_some_and(|a| a.id == viewer_id);
+                    let own_note = entry.kind == EntryKind::Note && entry.author.as_ref().is_some_and(|a| a.id == viewer_id);
                     let key = entry.is_key_event;
                     let body = entry.body.clone();
                     view! {
                         <li class=format!("entry kind-{}", entry.kind) class:key=key data-seq=entry.seq>
                             <div class="meta">
-                                <span class="kind">{entry.kind_label()}</span>
+                                <span class="kind">{entry.kind.label()}</span>
                                 <span class="author">{entry.author.as_ref().map(|a| a.display_name.clone()).unwrap_or_else(|| "Foghorn".into())}</span>
                                 <Time at=entry.created_at />
                                 {entry.edited_at.map(|_| view! { <span class="edited">"edited"</span> })}

@@ -9,6 +9,7 @@
 use super::incidents::{self, person};
 use super::timeline;
 use crate::error::AppError;
+use crate::model::EntryKind;
 use crate::model::*;
 use crate::server::exports;
 use sqlx::{PgConnection, PgPool, QueryBuilder};
@@ -106,7 +107,7 @@ pub async fn create(pool: &PgPool, by: &Caller, item: NewItem) -> Result<i64, Ap
     .fetch_one(&mut *tx)
     .await?;
     let body = format!("{} added action item #{id} ({}): {}", by.display_name, item.priority.label(), item.title);
-    timeline::append(&mut tx, incident.id, "action_item", Some(by.id), &body).await?;
+    timeline::append(&mut tx, incident.id, EntryKind::ActionItem, Some(by.id), &body).await?;
     tx.commit().await?;
     Ok(id)
 }
@@ -169,7 +170,7 @@ async fn record(
         .execute(&mut *tx)
         .await?;
     let body = format!("{} {sentence} on action item #{}: {}", by.display_name, item.id, item.title);
-    timeline::append(tx, item.incident_id, "action_item", Some(by.id), &body).await?;
+    timeline::append(tx, item.incident_id, EntryKind::ActionItem, Some(by.id), &body).await?;
     Ok(())
 }
 

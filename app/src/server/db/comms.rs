@@ -5,6 +5,7 @@
 use super::incidents::{self, person};
 use super::{outbox, timeline};
 use crate::error::AppError;
+use crate::model::EntryKind;
 use crate::model::*;
 use sqlx::PgPool;
 use time::{Duration, OffsetDateTime};
@@ -133,7 +134,7 @@ pub async fn post(pool: &PgPool, by: &Caller, number: i64, input: &UpdateInput) 
     if let Some(m) = input.next_update_minutes {
         body += &format!("\n\nNext update in {m} min.");
     }
-    timeline::append(&mut tx, incident.id, "comms_update", Some(by.id), &body).await?;
+    timeline::append(&mut tx, incident.id, EntryKind::CommsUpdate, Some(by.id), &body).await?;
     if input.internal {
         let headline = format!("Comms update from {}", by.display_name);
         let mut details = input.as_text();

@@ -3,6 +3,7 @@
 
 use super::{outbox, timeline};
 use crate::error::AppError;
+use crate::model::EntryKind;
 use crate::model::*;
 use sqlx::{PgConnection, PgPool};
 use time::OffsetDateTime;
@@ -25,7 +26,7 @@ pub async fn post_note(pool: &PgPool, number: i64, author_id: i64, body: &str) -
     let body = timeline::parse_note(body)?;
     let mut tx = pool.begin().await?;
     let incident = lock(&mut tx, number).await?;
-    let seq = timeline::append(&mut tx, incident.id, "note", Some(author_id), &body).await?;
+    let seq = timeline::append(&mut tx, incident.id, EntryKind::Note, Some(author_id), &body).await?;
     tx.commit().await?;
     let entries = timeline::after(pool, incident.id, seq - 1, 1).await?;
     entries.into_iter().next().ok_or(AppError::Internal)
@@ -153,7 +154,7 @@ pub async fn declare(
     .await?;
     set_services(&mut tx, id, &fields.service_ids).await?;
     let body = format!("{} declared {} ({}): {}", by.display_name, incident_ref(number), severity, fields.title);
-    timeline::append(&mut tx, id, "declared", Some(by.id), &body).await?;
+    timeline::append(&mut tx, id, EntryKind::Declared, Some(by.id), &body).await?;
     if let Some(point) = point {
         assign_in(&mut tx, id, by, IncidentRole::Point, point).await?;
     }
@@ -209,7 +210,7 @@ async fn assign_in(
         (Some((_, from)), true) => format!("{} took {role_name} from {from}", by.display_name),
         (Some((_, from)), false) => format!("{} handed {role_name} from {from} to {name}", by.display_name),
     };
-    timeline::append(tx, incident_id, "role_change", Some(by.id), &body).await?;
+    timeline::append(tx, incident_id, EntryKind::RoleChange, Some(by.id), &body).await?;
     Ok(())
 }
 
@@ -248,7 +249,7 @@ pub async fn join(pool: &PgPool, by: &Caller, number: i64) -> Result<(), AppErro
     timeline::append(
         &mut tx,
         incident.id,
-        "role_change",
+        EntryKind::RoleChange,
         Some(by.id),
         &format!("{} joined as a participant", by.display_name),
     )
@@ -291,7 +292,7 @@ pub async fn change_status(
         (_, Status::Resolved) => format!("{} resolved the incident: {resolution}", by.display_name),
         (from, to) => format!("{} changed the status from {from} to {to}", by.display_name),
     };
-    timeline::append(&mut tx, incident.id, "status_change", Some(by.id), &body).await?;
+    timeline::append(&mut tx, incident.id, EntryKind::StatusChange, Some(by.id), &body).await?;
     let event = if to == Status::Resolved { NotifyEvent::Resolved } else { NotifyEvent::StatusChanged };
     outbox::enqueue(&mut tx, incident.id, event, &body, "").await?;
     tx.commit().await?;
@@ -311,7 +312,7 @@ pub async fn change_severity(pool: &PgPool, by: &Caller, number: i64, to: Severi
         .await?;
     let verb = if to < incident.severity { "raised" } else { "lowered" };
     let body = format!("{} {verb} the severity from {} to {to}", by.display_name, incident.severity);
-    timeline::append(&mut tx, incident.id, "severity_change", Some(by.id), &body).await?;
+    timeline::append(&mut tx, incident.id, EntryKind::SeverityChange, Some(by.id), &body).await?;
     outbox::enqueue(&mut tx, incident.id, NotifyEvent::SeverityChanged, &body, "").await?;
     tx.commit().await?;
     Ok(())
@@ -369,7 +370,7 @@ pub async fn edit(
         .await?;
     set_services(&mut tx, incident.id, &fields.service_ids).await?;
     let body = format!("{} changed {}", by.display_name, changed.join(", "));
-    timeline::append(&mut tx, incident.id, "edit", Some(by.id), &body).await?;
+    timeline::append(&mut tx, incident.id, EntryKind::Edit, Some(by.id), &body).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -405,7 +406,7 @@ pub async fn correct_timestamp(
         .await?;
     let show = |t: Option<OffsetDateTime>| t.map(format_time).unwrap_or_else(|| "unset".to_owned());
     let body = format!("{} corrected {}: {} → {}", by.display_name, milestone.as_str(), show(old), show(value));
-    timeline::append(&mut tx, incident.id, "timestamp_correction", Some(by.id), &body).await?;
+    timeline::append(&mut tx, incident.id, EntryKind::TimestampCorrection, Some(by.id), &body).await?;
     tx.commit().await?;
     Ok(())
 }

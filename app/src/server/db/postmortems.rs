@@ -13,6 +13,7 @@
 use super::incidents::{self, person, severity_of};
 use super::timeline;
 use crate::error::AppError;
+use crate::model::EntryKind;
 use crate::model::*;
 use crate::server::markdown;
 use sqlx::{PgConnection, PgPool, QueryBuilder};
@@ -119,7 +120,7 @@ pub async fn start(pool: &PgPool, by: &Caller, number: i64) -> Result<(), AppErr
     .execute(&mut *tx)
     .await?;
     let body = format!("{} started the postmortem", by.display_name);
-    timeline::append(&mut tx, incident.id, "postmortem", Some(by.id), &body).await?;
+    timeline::append(&mut tx, incident.id, EntryKind::Postmortem, Some(by.id), &body).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -328,7 +329,7 @@ pub async fn move_status(pool: &PgPool, by: &Caller, number: i64, to: Postmortem
         PostmortemStatus::InReview => format!("{} sent the postmortem for review", by.display_name),
         PostmortemStatus::Draft => format!("{} moved the postmortem back to draft", by.display_name),
     };
-    timeline::append(&mut tx, current.incident_id, "postmortem", Some(by.id), &body).await?;
+    timeline::append(&mut tx, current.incident_id, EntryKind::Postmortem, Some(by.id), &body).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -4,6 +4,7 @@
 use super::incidents::{self, IncidentFields, person};
 use super::timeline;
 use crate::error::AppError;
+use crate::model::EntryKind;
 use crate::model::*;
 use crate::server::markdown;
 use sqlx::{PgConnection, PgPool, QueryBuilder};
@@ -410,7 +411,7 @@ pub async fn attach(pool: &PgPool, by: &Caller, number: i64, runbook_id: i64) ->
     timeline::append(
         &mut tx,
         incident.id,
-        "edit",
+        EntryKind::Edit,
         Some(by.id),
         &format!("{} attached the runbook \"{title}\"", by.display_name),
     )

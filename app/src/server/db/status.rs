@@ -7,6 +7,7 @@
 use super::incidents::{self, severity_of};
 use super::timeline;
 use crate::error::AppError;
+use crate::model::EntryKind;
 use crate::model::*;
 use sqlx::PgPool;
 use time::{Date, Duration, OffsetDateTime};
@@ -230,7 +231,7 @@ pub async fn override_state(
         Some(state) => format!("{} set {name} to {} on the public status page", by.display_name, state.label()),
         None => format!("{} handed {name} on the public status page back to the state from incidents", by.display_name),
     };
-    timeline::append(&mut tx, incident.id, "status_page", Some(by.id), &body).await?;
+    timeline::append(&mut tx, incident.id, EntryKind::StatusPage, Some(by.id), &body).await?;
     tx.commit().await?;
     tracing::info!(target: "foghorn::audit", by = by.id, incident = number, service_id, state = state.map(|s| s.as_str()).unwrap_or("from incidents"), "status page override");
     Ok(())

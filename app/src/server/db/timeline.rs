@@ -1,7 +1,7 @@
 //! The append-only timeline of an incident, and the live notification of each write.
 
 use crate::error::AppError;
-use crate::model::{Person, TimelineEntry};
+use crate::model::{EntryKind, Person, TimelineEntry};
 use crate::server::markdown;
 use sqlx::{PgConnection, PgPool};
 use time::OffsetDateTime;
@@ -32,7 +32,8 @@ impl From<EntryRow> for TimelineEntry {
             id: r.id,
             incident_number: r.number,
             seq: r.seq,
-            kind: r.kind,
+            // Only a newer Foghorn writes a kind this one does not know.
+            kind: r.kind.parse().unwrap_or(EntryKind::Edit),
             author: r.author_id.zip(r.author_name).map(|(id, display_name)| Person { id, display_name }),
             body: r.body,
             body_html,
@@ -65,7 +66,7 @@ pub async fn notify(tx: &mut PgConnection, incident_id: i64, seq: i64) -> Result
 pub async fn append(
     tx: &mut PgConnection,
     incident_id: i64,
-    kind: &str,
+    kind: EntryKind,
     author_id: Option<i64>,
     body: &str,
 ) -> Result<i64, AppError> {
@@ -78,7 +79,7 @@ pub async fn append(
     sqlx::query("INSERT INTO timeline_entries (incident_id, seq, kind, author_id, body) VALUES ($1, $2, $3, $4, $5)")
         .bind(incident_id)
         .bind(seq)
-        .bind(kind)
+        .bind(kind.as_str())
         .bind(author_id)
         .bind(body)
         .execute(&mut *tx)
@@ -144,7 +145,7 @@ pub async fn edit_note(pool: &PgPool, entry_id: i64, editor_id: i64, body: &str)
     let Some((incident_id, kind, author_id, old_body)) = entry else {
         return Err(AppError::NotFound("That timeline entry".into()));
     };
-    if kind != "note" {
+    if kind != EntryKind::Note.as_str() {
         return Err(AppError::invalid("body", "Only notes can be edited; changes are recorded as they happened."));
     }
     if author_id != Some(editor_id) {
