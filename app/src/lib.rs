@@ -22,7 +22,9 @@
 //! | runbooks, drills | `runbook` | `runbooks` | `runbooks` | `runbooks/` (list, new, page); `components/runbooks` |
 //! | users, teams, services | `user`, `org` | `admin`, `auth` | `users`, `teams`, `services` | `admin`, `account`, `sign_in`, `setup` |
 //!
-//! Who may do what: `server/policy.rs`. Files that leave Foghorn (CSV, Markdown):
+//! Closed sets of words (roles, statuses, timeline kinds…) are declared with
+//! `word_enum!` in `model/words.rs`. Who may do what: `server/policy.rs`. Files that
+//! leave Foghorn (CSV, Markdown):
 //! `server/exports.rs`. Sessions: `server/sessions.rs`. Sign-in
 //! throttling: `server/throttle.rs`. Form fields and their errors:
 //! `components/form.rs`. Live updates in the browser: `components/live.rs`; focus

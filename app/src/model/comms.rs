@@ -2,7 +2,6 @@
 
 use super::incident::{Person, Severity};
 use serde::{Deserialize, Serialize};
-use std::str::FromStr;
 use time::OffsetDateTime;
 
 /// A structured comms update. `public_text` is the wording for the status page, when
@@ -28,47 +27,14 @@ pub fn comms_overdue(active: bool, next_update_at: Option<OffsetDateTime>, now: 
     active && next_update_at.is_some_and(|at| at < now)
 }
 
-/// What can trigger a notification.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum NotifyEvent {
-    Declared,
-    SeverityChanged,
-    StatusChanged,
-    CommsUpdate,
-    Resolved,
-}
-
-impl NotifyEvent {
-    pub const ALL: [NotifyEvent; 5] =
-        [Self::Declared, Self::SeverityChanged, Self::StatusChanged, Self::CommsUpdate, Self::Resolved];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Declared => "declared",
-            Self::SeverityChanged => "severity_changed",
-            Self::StatusChanged => "status_changed",
-            Self::CommsUpdate => "comms_update",
-            Self::Resolved => "resolved",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Declared => "Declared",
-            Self::SeverityChanged => "Severity changed",
-            Self::StatusChanged => "Status changed",
-            Self::CommsUpdate => "Comms update",
-            Self::Resolved => "Resolved",
-        }
-    }
-}
-
-impl FromStr for NotifyEvent {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL.into_iter().find(|e| e.as_str() == s.trim()).ok_or_else(|| format!("Unknown event \"{}\".", s.trim()))
+word_enum! {
+    /// What can trigger a notification.
+    pub enum NotifyEvent ("event", "") {
+        Declared = "declared", "Declared";
+        SeverityChanged = "severity_changed", "Severity changed";
+        StatusChanged = "status_changed", "Status changed";
+        CommsUpdate = "comms_update", "Comms update";
+        Resolved = "resolved", "Resolved";
     }
 }
 
@@ -116,37 +82,18 @@ pub struct Delivery {
     pub next_attempt_at: OffsetDateTime,
 }
 
-/// A public service's state, worst last.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ServiceState {
-    Operational,
-    Degraded,
-    PartialOutage,
-    MajorOutage,
+word_enum! {
+    /// A public service's state, worst last.
+    #[derive(PartialOrd, Ord)]
+    pub enum ServiceState ("state", "use operational, degraded, partial_outage or major_outage") {
+        Operational = "operational", "Operational";
+        Degraded = "degraded", "Degraded performance";
+        PartialOutage = "partial_outage", "Partial outage";
+        MajorOutage = "major_outage", "Major outage";
+    }
 }
 
 impl ServiceState {
-    pub const ALL: [ServiceState; 4] = [Self::Operational, Self::Degraded, Self::PartialOutage, Self::MajorOutage];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Operational => "operational",
-            Self::Degraded => "degraded",
-            Self::PartialOutage => "partial_outage",
-            Self::MajorOutage => "major_outage",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Operational => "Operational",
-            Self::Degraded => "Degraded performance",
-            Self::PartialOutage => "Partial outage",
-            Self::MajorOutage => "Major outage",
-        }
-    }
-
     /// What an active public incident of this severity means for its services.
     pub fn from_severity(severity: Severity) -> Self {
         match severity {
@@ -154,16 +101,6 @@ impl ServiceState {
             Severity::Sev2 => Self::PartialOutage,
             Severity::Sev3 | Severity::Sev4 => Self::Degraded,
         }
-    }
-}
-
-impl FromStr for ServiceState {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL.into_iter().find(|x| x.as_str() == s.trim()).ok_or_else(|| {
-            format!("Unknown state \"{}\": use operational, degraded, partial_outage or major_outage.", s.trim())
-        })
     }
 }
 
