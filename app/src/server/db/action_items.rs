@@ -9,7 +9,6 @@
 use super::incidents::{self, person};
 use super::timeline;
 use crate::error::AppError;
-use crate::model::EntryKind;
 use crate::model::*;
 use crate::server::exports;
 use sqlx::{PgConnection, PgPool, QueryBuilder};

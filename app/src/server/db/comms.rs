@@ -5,7 +5,6 @@
 use super::incidents::{self, person};
 use super::{outbox, timeline};
 use crate::error::AppError;
-use crate::model::EntryKind;
 use crate::model::*;
 use sqlx::PgPool;
 use time::{Duration, OffsetDateTime};

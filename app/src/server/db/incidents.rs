@@ -3,7 +3,6 @@
 
 use super::{outbox, timeline};
 use crate::error::AppError;
-use crate::model::EntryKind;
 use crate::model::*;
 use sqlx::{PgConnection, PgPool};
 use time::OffsetDateTime;

@@ -13,7 +13,6 @@
 use super::incidents::{self, person, severity_of};
 use super::timeline;
 use crate::error::AppError;
-use crate::model::EntryKind;
 use crate::model::*;
 use crate::server::markdown;
 use sqlx::{PgConnection, PgPool, QueryBuilder};

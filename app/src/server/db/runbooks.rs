@@ -4,7 +4,6 @@
 use super::incidents::{self, IncidentFields, person};
 use super::timeline;
 use crate::error::AppError;
-use crate::model::EntryKind;
 use crate::model::*;
 use crate::server::markdown;
 use sqlx::{PgConnection, PgPool, QueryBuilder};

@@ -7,7 +7,6 @@
 use super::incidents::{self, severity_of};
 use super::timeline;
 use crate::error::AppError;
-use crate::model::EntryKind;
 use crate::model::*;
 use sqlx::PgPool;
 use time::{Date, Duration, OffsetDateTime};
