@@ -91,13 +91,7 @@ pub(crate) async fn fanout(
     let mut latencies = Vec::with_capacity(subscribers * posts);
     for _ in 0..posts {
         let sent = epoch.elapsed().as_micros();
-        let body = format!("number={number}&body=fanout-probe-{sent}");
-        let request = format!(
-            "POST /api/post_note HTTP/1.1\r\nHost: 127.0.0.1\r\nSec-Fetch-Site: same-origin\r\nConnection: close\r\nCookie: {cookie}\r\nAccept: application/json\r\n\
-             Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
-            body.len()
-        );
-        http(port, request).await?;
+        crate::post_note(port, cookie, number, &format!("fanout-probe-{sent}")).await?;
         // Collect this post's deliveries before the next one.
         let deadline = Instant::now() + Duration::from_secs(5);
         let mut got = 0;

@@ -137,12 +137,12 @@ async fn main() -> Result<(), BoxError> {
 
 /// The herd at each size, each on a fresh server.
 async fn herds(args: &Args, pool: &PgPool, user: &Caller) -> Result<Vec<herd::Herd>, BoxError> {
-    let number = herd::seed(pool, args.people.iter().copied().max().unwrap_or(0), user.id).await?;
     let mut herds = Vec::new();
     for &people in &args.people {
+        // Every run starts from the same 300 entries (the last run's notes removed).
+        let number = herd::seed(pool, people, user.id).await?;
         eprintln!("all-hands herd of {people} on INC-{number}…");
         let figures = herd::run(&args.foghorn, &args.database_url, number, &user.email, people, args.warm).await?;
-        herd::seed(pool, people, user.id).await?;
         herds.push(figures);
     }
     Ok(herds)
@@ -260,6 +260,21 @@ async fn wait_healthy(port: u16) -> Result<(), BoxError> {
 
 async fn sign_in(port: u16, email: &str) -> Result<String, BoxError> {
     sign_in_as(port, email, PASSWORD).await
+}
+
+/// Posts a note as the signed-in `cookie`, as the page's form does.
+async fn post_note(port: u16, cookie: &str, number: i64, body: &str) -> Result<(), BoxError> {
+    let form = format!("number={number}&body={body}");
+    let request = format!(
+        "POST /api/post_note HTTP/1.1\r\nHost: 127.0.0.1\r\nSec-Fetch-Site: same-origin\r\nConnection: close\r\nCookie: {cookie}\r\nAccept: application/json\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{form}",
+        form.len()
+    );
+    let response = http(port, request).await?;
+    if !response.starts_with("HTTP/1.1 200") {
+        return Err(format!("posting a note answered {}", response.lines().next().unwrap_or_default()).into());
+    }
+    Ok(())
 }
 
 /// Signs in through the sign-in form's endpoint; the session cookie (`name=value`).

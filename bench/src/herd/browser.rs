@@ -41,27 +41,6 @@ pub(super) async fn linked_assets(port: u16, page: &str, cookie: &str) -> Result
     Ok(assets)
 }
 
-pub(super) async fn post_note(port: u16, cookie: &str, number: i64, body: &str) -> Result<(), BoxError> {
-    let form = format!("number={number}&body={body}");
-    let mut conn = Connection::open(port).await?;
-    let request = Request::post("/api/post_note")
-        .header("host", "127.0.0.1")
-        .header("cookie", cookie)
-        .header("accept", "application/json")
-        .header("sec-fetch-site", "same-origin")
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(http_body_util::Full::new(Bytes::from(form)))?;
-    let mut sender = conn.sender_full().await?;
-    let response = sender.send_request(request).await?;
-    let status = response.status();
-    let _ = response.into_body().collect().await?;
-    drop(conn);
-    if !status.is_success() {
-        return Err(format!("posting a note answered {status}").into());
-    }
-    Ok(())
-}
-
 pub(super) struct Person {
     pub(super) port: u16,
     pub(super) page: String,
@@ -222,14 +201,6 @@ impl Connection {
             request = request.header(*name, *value);
         }
         Ok(sender.send_request(request.body(Empty::new())?).await?)
-    }
-
-    /// A sender for a request with a body (the connection is then used for that alone).
-    async fn sender_full(&mut self) -> Result<SendRequest<http_body_util::Full<Bytes>>, BoxError> {
-        let io = self.io.take().ok_or("connection already in use")?;
-        let (sender, connection) = hyper::client::conn::http1::handshake(io).await?;
-        tokio::spawn(connection);
-        Ok(sender)
     }
 }
 

@@ -20,8 +20,9 @@ mod table;
 
 pub use table::print;
 
+use crate::post_note;
 use crate::{BoxError, free_port, rss_kib, sign_in_as, wait_healthy};
-use browser::{Person, linked_assets, post_note};
+use browser::{Person, linked_assets};
 use sqlx::PgPool;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
