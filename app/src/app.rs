@@ -5,6 +5,7 @@ use crate::pages::{
     account::AccountPage,
     actions::ActionsPage,
     admin::AdminPage,
+    audit::AuditPage,
     dashboard::DashboardPage,
     errors::NotFound,
     incidents::{declare::DeclarePage, detail::IncidentPage, history::HistoryPage},
@@ -79,6 +80,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/runbooks/new") view=NewRunbookPage />
                     <Route path=path!("/runbooks/:id") view=RunbookPage ssr=SsrMode::Async />
                     <Route path=path!("/admin") view=AdminPage />
+                    <Route path=path!("/admin/audit") view=AuditPage ssr=SsrMode::Async />
                     <Route path=path!("/account") view=AccountPage />
                 </ParentRoute>
             </Routes>

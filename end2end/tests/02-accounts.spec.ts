@@ -18,6 +18,23 @@ test('the administrator adds a responder and a viewer', async ({ page }) => {
   await signOut(page);
 });
 
+test('the administrator reads who did what in the audit log', async ({ page }) => {
+  await signIn(page, ADMIN);
+  await page.getByRole('link', { name: 'Admin', exact: true }).click();
+  await page.getByRole('link', { name: 'Audit log' }).click();
+  await expect(page.getByRole('heading', { name: 'Audit log' })).toBeVisible();
+  await expect(page.getByRole('cell', { name: 'Signed in' }).first()).toBeVisible();
+
+  await page.getByLabel('Event').selectOption({ label: 'User created' });
+  await page.getByRole('button', { name: 'Filter' }).click();
+  await expect(page).toHaveURL(/kind=user_created/);
+  const rows = page.locator('table.audit tbody tr');
+  await expect(rows).toHaveCount(2);
+  await expect(rows.filter({ hasText: `user ${VIEWER.name} <${VIEWER.email}>` })).toContainText(ADMIN.email);
+  await expect(page.getByRole('link', { name: 'Download CSV' })).toHaveAttribute('href', '/api/audit.csv?kind=user_created');
+  await signOut(page);
+});
+
 test('sign in and sign out', async ({ page }) => {
   await signIn(page, RESPONDER);
   await expect(page.getByRole('banner')).toContainText(RESPONDER.name);

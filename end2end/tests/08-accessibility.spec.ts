@@ -25,7 +25,7 @@ test('every page, for every role, in light and dark, passes the WCAG 2.2 AA chec
   for (const who of [ADMIN, RESPONDER, VIEWER]) {
     const page = await signedIn(browser, who);
     const paths = await everyPage(page);
-    if (who === ADMIN) paths.push('/admin');
+    if (who === ADMIN) paths.push('/admin', '/admin/audit');
     for (const path of paths) {
       await page.goto(path);
       await hydrated(page);

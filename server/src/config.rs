@@ -45,6 +45,9 @@ pub struct DatabaseArgs {
 pub enum Command {
     /// Apply pending migrations and serve the web app (the default).
     Serve(ServeArgs),
+    /// Apply pending migrations and exit: for operators who run `serve` under a role
+    /// that may not change the schema (`serve --migrate=false`).
+    Migrate,
     /// Manage users from the command line (first set-up, scripts).
     #[command(subcommand)]
     User(UserCommand),
@@ -128,6 +131,16 @@ pub struct ServeArgs {
     /// Minutes between scheduled runbook exports.
     #[arg(long, env = "FOGHORN_RUNBOOK_EXPORT_MINUTES", default_value_t = 60)]
     pub runbook_export_minutes: u64,
+
+    /// Days the audit log keeps an event; older ones are deleted (and that is audited).
+    /// 0 keeps every event.
+    #[arg(long, env = "FOGHORN_AUDIT_RETENTION_DAYS", default_value_t = 400)]
+    pub audit_retention_days: i32,
+
+    /// Apply pending migrations before serving. Off when Foghorn runs under a role
+    /// without schema rights, and the owner runs `foghorn migrate` instead.
+    #[arg(long, env = "FOGHORN_MIGRATE", default_value_t = true, action = clap::ArgAction::Set)]
+    pub migrate: bool,
 
     /// The URL people reach Foghorn at, e.g. `https://foghorn.example.com`.
     #[arg(long, env = "FOGHORN_PUBLIC_URL")]

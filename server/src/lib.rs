@@ -15,6 +15,7 @@
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod assets;
+pub mod audit;
 pub mod config;
 pub mod delivery;
 mod downloads;
@@ -127,6 +128,8 @@ pub fn router(state: AppState, web: WebSettings, leptos_options: LeptosOptions, 
         .route("/status/banner.js", get(status_page::banner).with_state(public.clone()))
         .route("/api/runbooks/export.zip", get(downloads::runbooks_zip).with_state(state.clone()))
         .route("/api/action_items.csv", get(downloads::action_items_csv).with_state(state.clone()))
+        .route("/api/audit.csv", get(audit::csv).with_state(state.clone()))
+        .route("/api/audit.jsonl", get(audit::json_lines).with_state(state.clone()))
         .route("/api/postmortems/{reference}/markdown", get(downloads::markdown).with_state(state.clone()))
         .leptos_routes_with_context(&leptos_options, routes, move || provide_context(context_state.clone()), {
             let options = leptos_options.clone();

@@ -3,7 +3,7 @@
 // Leptos views are deeply nested types; release builds (no type erasure) need room.
 #![recursion_limit = "512"]
 
-use app::model::{Role, parse_display_name, parse_email};
+use app::model::{AuditKind, Role, parse_display_name, parse_email};
 use app::server::{AuthSettings, db, passwords};
 use clap::Parser;
 use foghorn::config::{Cli, Command, ExportCommand, LogFormat, ServeArgs, UserCommand};
@@ -98,6 +98,7 @@ async fn main() -> ExitCode {
         Some(Command::Serve(args)) => serve(&cli, args.clone()).await,
         Some(Command::User(UserCommand::Add { email, name, role })) => add_user(&cli, email, name, role).await,
         Some(Command::Export(ExportCommand::Runbooks { out })) => export_runbooks(&cli, out).await,
+        Some(Command::Migrate) => migrate_only(&cli).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -115,8 +116,19 @@ async fn serve(cli: &Cli, args: ServeArgs) -> Result<(), BoxError> {
     served
 }
 
+async fn migrate_only(cli: &Cli) -> Result<(), BoxError> {
+    let database = Database::open(cli).await?;
+    let migrated = migrate(&database.pool).await;
+    database.close().await;
+    migrated?;
+    println!("the database schema is up to date");
+    Ok(())
+}
+
 async fn serve_with(pool: &PgPool, args: &ServeArgs, data_dir: &Path) -> Result<(), BoxError> {
-    migrate(pool).await?;
+    if args.migrate {
+        migrate(pool).await?;
+    }
     announce_setup_code(pool, data_dir).await?;
 
     let auth = AuthSettings {
@@ -159,6 +171,15 @@ async fn serve_with(pool: &PgPool, args: &ServeArgs, data_dir: &Path) -> Result<
         let every = Duration::from_secs(args.runbook_export_minutes.max(1) * 60);
         tokio::spawn(foghorn::runbook_export::schedule(pool.clone(), dir, every, delivery_stopped.clone()))
     });
+    let pruning = (args.audit_retention_days > 0).then(|| {
+        let every = Duration::from_secs(3600);
+        tokio::spawn(foghorn::audit::prune_schedule(
+            pool.clone(),
+            args.audit_retention_days,
+            every,
+            delivery_stopped.clone(),
+        ))
+    });
     let app = router(
         app::server::AppState::new(pool.clone(), auth).with_p1_schedule_days(args.p1_schedule_days),
         web,
@@ -179,6 +200,9 @@ async fn serve_with(pool: &PgPool, args: &ServeArgs, data_dir: &Path) -> Result<
     let _ = delivery.await;
     if let Some(export) = export {
         let _ = export.await;
+    }
+    if let Some(pruning) = pruning {
+        let _ = pruning.await;
     }
     tracing::info!("Foghorn stopped");
     Ok(())
@@ -232,7 +256,19 @@ async fn add_user(cli: &Cli, email: &str, name: &str, role: &str) -> Result<(), 
     let result = async {
         migrate(&database.pool).await?;
         let hash = passwords::PasswordHasher::new().hash(password).await?;
-        let id = db::users::insert(&database.pool, &email, &name, role, &hash).await?;
+        let mut tx = database.pool.begin().await?;
+        let id = db::users::insert(&mut *tx, &email, &name, role, &hash).await?;
+        let target = format!("user {}", db::audit::person(&name, &email));
+        let details = serde_json::json!({ "user_id": id, "role": role });
+        db::audit::record(
+            &mut *tx,
+            &db::audit::Actor::server("command line"),
+            AuditKind::UserCreated,
+            &target,
+            details,
+        )
+        .await?;
+        tx.commit().await?;
         println!("created user {id}: {name} <{email}> ({role})");
         Ok::<_, BoxError>(())
     }

@@ -5,49 +5,65 @@ use crate::model::{Service, Team, UserSummary};
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
-use crate::server::{
-    self, db, passwords,
-    policy::{Permission, authorize},
+use crate::{
+    model::{AuditKind, Role},
+    server::{
+        self, db,
+        db::audit::{self, person},
+        passwords,
+        policy::Permission,
+    },
 };
-
 #[cfg(feature = "ssr")]
-use crate::model::Role;
+use serde_json::json;
 
 #[cfg(feature = "ssr")]
 fn parse_role(role: &str) -> Result<Role, AppError> {
     role.parse().map_err(|msg: String| AppError::invalid("role", msg))
 }
 
-#[cfg(feature = "ssr")]
-async fn admin_for(permission: Permission) -> Result<(server::AppState, crate::model::Caller), AppError> {
-    let me = authorize(server::current_user().await?, permission)?;
-    Ok((server::state()?, me))
-}
-
 #[server(endpoint = "list_users")]
 pub async fn list_users() -> Result<Vec<UserSummary>, AppError> {
-    let (state, _) = admin_for(Permission::ManageUsers).await?;
+    let (state, _) = server::authorized(Permission::ManageUsers).await?;
     db::users::list(&state.pool).await
 }
 
 #[server(endpoint = "add_user")]
 pub async fn add_user(email: String, display_name: String, role: String, password: String) -> Result<i64, AppError> {
-    let (state, me) = admin_for(Permission::ManageUsers).await?;
+    let (state, me) = server::authorized(Permission::ManageUsers).await?;
     let email = crate::model::parse_email(&email)?;
     let display_name = crate::model::parse_display_name(&display_name)?;
     let role = parse_role(&role)?;
     passwords::check_password_policy(&password)?;
     let hash = state.passwords.hash(&password).await?;
-    let id = db::users::insert(&state.pool, &email, &display_name, role, &hash).await?;
+    let mut tx = state.pool.begin().await?;
+    let id = db::users::insert(&mut *tx, &email, &display_name, role, &hash).await?;
+    let target = format!("user {}", person(&display_name, &email));
+    audit::record(
+        &mut *tx,
+        &server::actor(&me),
+        AuditKind::UserCreated,
+        &target,
+        json!({ "user_id": id, "role": role }),
+    )
+    .await?;
+    tx.commit().await?;
     tracing::info!(target: "foghorn::audit", by = me.id, user_id = id, %role, "user added");
     Ok(id)
 }
 
 #[server(endpoint = "change_role")]
 pub async fn change_role(user_id: i64, role: String) -> Result<(), AppError> {
-    let (state, me) = admin_for(Permission::ManageUsers).await?;
+    let (state, me) = server::authorized(Permission::ManageUsers).await?;
     let role = parse_role(&role)?;
-    db::users::set_role(&state.pool, user_id, role).await?;
+    let mut tx = state.pool.begin().await?;
+    let previous = db::users::set_role(&mut tx, user_id, role).await?;
+    if previous != role {
+        let target = audit::user_target(&mut tx, user_id).await?;
+        let details = json!({ "user_id": user_id, "from": previous, "to": role });
+        audit::record(&mut *tx, &server::actor(&me), AuditKind::RoleChanged, &target, details).await?;
+    }
+    tx.commit().await?;
     tracing::info!(target: "foghorn::audit", by = me.id, user_id, %role, "role changed");
     Ok(())
 }
@@ -55,11 +71,21 @@ pub async fn change_role(user_id: i64, role: String) -> Result<(), AppError> {
 /// Deactivates (`active = false`) or reactivates a user; deactivation ends their sessions.
 #[server(endpoint = "set_user_active")]
 pub async fn set_user_active(user_id: i64, active: bool) -> Result<(), AppError> {
-    let (state, me) = admin_for(Permission::ManageUsers).await?;
+    let (state, me) = server::authorized(Permission::ManageUsers).await?;
     if me.id == user_id && !active {
         return Err(AppError::Conflict("You cannot deactivate yourself.".into()));
     }
-    db::users::set_active(&state.pool, user_id, active).await?;
+    let mut tx = state.pool.begin().await?;
+    if db::users::set_active(&mut tx, user_id, active).await? {
+        let target = audit::user_target(&mut tx, user_id).await?;
+        let (kind, details) = if active {
+            (AuditKind::UserReactivated, json!({ "user_id": user_id }))
+        } else {
+            (AuditKind::UserDeactivated, json!({ "user_id": user_id, "sessions_ended": true }))
+        };
+        audit::record(&mut *tx, &server::actor(&me), kind, &target, details).await?;
+    }
+    tx.commit().await?;
     tracing::info!(target: "foghorn::audit", by = me.id, user_id, active, "user activation changed");
     Ok(())
 }
@@ -67,59 +93,117 @@ pub async fn set_user_active(user_id: i64, active: bool) -> Result<(), AppError>
 /// Teams, for anyone signed in (forms elsewhere need them).
 #[server(endpoint = "list_teams")]
 pub async fn list_teams() -> Result<Vec<Team>, AppError> {
-    let (state, _) = admin_for(Permission::ReadDirectory).await?;
+    let (state, _) = server::authorized(Permission::ReadDirectory).await?;
     db::teams::list(&state.pool).await
 }
 
 #[server(endpoint = "create_team")]
 pub async fn create_team(name: String) -> Result<i64, AppError> {
-    let (state, me) = admin_for(Permission::ManageTeams).await?;
+    let (state, me) = server::authorized(Permission::ManageTeams).await?;
     let name = db::teams::parse_team_name(&name)?;
-    let id = db::teams::create(&state.pool, &name).await?;
+    let mut tx = state.pool.begin().await?;
+    let id = db::teams::create(&mut *tx, &name).await?;
+    let target = format!("team {name}");
+    audit::record(&mut *tx, &server::actor(&me), AuditKind::TeamCreated, &target, json!({ "team_id": id })).await?;
+    tx.commit().await?;
     tracing::info!(target: "foghorn::audit", by = me.id, team_id = id, "team created");
     Ok(id)
 }
 
 #[server(endpoint = "add_team_member")]
 pub async fn add_team_member(team_id: i64, user_id: i64) -> Result<(), AppError> {
-    let (state, _) = admin_for(Permission::ManageTeams).await?;
-    db::teams::add_member(&state.pool, team_id, user_id).await
+    let (state, me) = server::authorized(Permission::ManageTeams).await?;
+    let mut tx = state.pool.begin().await?;
+    if let Some(team) = db::teams::add_member(&mut tx, team_id, user_id).await? {
+        record_member_change(&mut tx, &me, AuditKind::TeamMemberAdded, &team, team_id, Some(user_id)).await?;
+    }
+    Ok(tx.commit().await?)
+}
+
+/// Records a change of a team's people: `user_id` is the member added or removed, or
+/// the new lead (`None`: no lead any more).
+#[cfg(feature = "ssr")]
+async fn record_member_change(
+    tx: &mut sqlx::PgConnection,
+    me: &crate::model::Caller,
+    kind: AuditKind,
+    team: &str,
+    team_id: i64,
+    user_id: Option<i64>,
+) -> Result<(), AppError> {
+    let user = match user_id {
+        Some(id) => audit::user_target(tx, id).await?,
+        None => "nobody".to_owned(),
+    };
+    let details = json!({ "team_id": team_id, "user_id": user_id, "user": user });
+    audit::record(&mut *tx, &server::actor(me), kind, &format!("team {team}"), details).await
 }
 
 #[server(endpoint = "remove_team_member")]
 pub async fn remove_team_member(team_id: i64, user_id: i64) -> Result<(), AppError> {
-    let (state, _) = admin_for(Permission::ManageTeams).await?;
-    db::teams::remove_member(&state.pool, team_id, user_id).await
+    let (state, me) = server::authorized(Permission::ManageTeams).await?;
+    let mut tx = state.pool.begin().await?;
+    if let Some(team) = db::teams::remove_member(&mut tx, team_id, user_id).await? {
+        record_member_change(&mut tx, &me, AuditKind::TeamMemberRemoved, &team, team_id, Some(user_id)).await?;
+    }
+    Ok(tx.commit().await?)
 }
 
 /// Sets the team's lead; an empty `user_id` leaves the team without one.
 #[server(endpoint = "set_team_lead")]
 pub async fn set_team_lead(team_id: i64, user_id: String) -> Result<(), AppError> {
-    let (state, _) = admin_for(Permission::ManageTeams).await?;
+    let (state, me) = server::authorized(Permission::ManageTeams).await?;
     let lead = match user_id.trim() {
         "" => None,
         id => Some(id.parse().map_err(|_| AppError::invalid("user_id", "Choose a user."))?),
     };
-    db::teams::set_lead(&state.pool, team_id, lead).await
+    let mut tx = state.pool.begin().await?;
+    if let Some(team) = db::teams::set_lead(&mut tx, team_id, lead).await? {
+        record_member_change(&mut tx, &me, AuditKind::TeamLeadChanged, &team, team_id, lead).await?;
+    }
+    Ok(tx.commit().await?)
 }
 
 /// Services, for anyone signed in.
 #[server(endpoint = "list_services")]
 pub async fn list_services() -> Result<Vec<Service>, AppError> {
-    let (state, _) = admin_for(Permission::ReadDirectory).await?;
+    let (state, _) = server::authorized(Permission::ReadDirectory).await?;
     db::services::list(&state.pool).await
 }
 
 #[server(endpoint = "create_service")]
 pub async fn create_service(name: String, description: String, team_id: String) -> Result<i64, AppError> {
-    let (state, _) = admin_for(Permission::ManageServices).await?;
+    let (state, me) = server::authorized(Permission::ManageServices).await?;
     let input = db::services::ServiceInput::parse(&name, &description, &team_id)?;
-    db::services::create(&state.pool, &input).await
+    let mut tx = state.pool.begin().await?;
+    let id = db::services::create(&mut *tx, &input).await?;
+    let details = json!({ "service_id": id, "team_id": input.team_id });
+    audit::record(
+        &mut *tx,
+        &server::actor(&me),
+        AuditKind::ServiceCreated,
+        &format!("service {}", input.name),
+        details,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
 }
 
 #[server(endpoint = "update_service")]
 pub async fn update_service(id: i64, name: String, description: String, team_id: String) -> Result<(), AppError> {
-    let (state, _) = admin_for(Permission::ManageServices).await?;
+    let (state, me) = server::authorized(Permission::ManageServices).await?;
     let input = db::services::ServiceInput::parse(&name, &description, &team_id)?;
-    db::services::update(&state.pool, id, &input).await
+    let mut tx = state.pool.begin().await?;
+    let previous = db::services::update(&mut tx, id, &input).await?;
+    let details = json!({ "service_id": id, "name": { "from": previous, "to": input.name }, "team_id": input.team_id });
+    audit::record(
+        &mut *tx,
+        &server::actor(&me),
+        AuditKind::ServiceChanged,
+        &format!("service {}", input.name),
+        details,
+    )
+    .await?;
+    Ok(tx.commit().await?)
 }

@@ -5,7 +5,19 @@ use crate::model::Caller;
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
-use crate::server::{self, db, passwords, sessions, throttle};
+use crate::{
+    model::AuditKind,
+    server::{
+        self,
+        db::{
+            self,
+            audit::{self, Actor},
+        },
+        passwords, sessions, throttle,
+    },
+};
+#[cfg(feature = "ssr")]
+use serde_json::json;
 
 /// Who is signed in on this browser, if anyone.
 #[server(endpoint = "viewer")]
@@ -43,21 +55,45 @@ pub async fn sign_in(email: String, password: String, next: Option<String>) -> R
     let ip = server::client_ip();
     let email = email.trim().to_lowercase();
 
-    let attempt = throttle::admit(&state.pool, &email, &ip).await?;
+    let visitor = Actor::visitor(&email, &ip);
+    let attempt = match throttle::admit(&state.pool, &email, &ip).await {
+        Ok(attempt) => attempt,
+        Err(err) => {
+            let details = json!({ "method": "password", "reason": "too many failed attempts" });
+            audit::record(&state.pool, &visitor, AuditKind::SignInRefused, &email, details).await?;
+            return Err(err);
+        }
+    };
     let user = db::users::find_by_email(&state.pool, &email).await?;
     // No stored password is longer than the policy allows: don't spend a hash on one.
     let matched = password.chars().count() <= passwords::MAX_PASSWORD_CHARS
         && state.passwords.verify(&password, user.as_ref().map(|u| u.password_hash.as_str())).await;
-    let user = user.filter(|u| matched && u.active);
     let exhausted = attempt.address_exhausted;
-    throttle::settle(&state.pool, attempt, user.is_some()).await?;
-    let Some(user) = user else {
-        tracing::warn!(target: "foghorn::audit", ?email, ?ip, "sign-in failed");
-        // An address over its own limit learns nothing more from a wrong guess.
-        return Err(if exhausted { throttle::too_many() } else { AppError::invalid("password", SIGN_IN_FAILED) });
+    throttle::settle(&state.pool, attempt, matched && user.as_ref().is_some_and(|u| u.active)).await?;
+    let user = match user {
+        Some(user) if matched && user.active => user,
+        user => {
+            tracing::warn!(target: "foghorn::audit", ?email, ?ip, "sign-in failed");
+            let (kind, actor, reason) = match user {
+                // The right password for a deactivated account: the account, not the guess, is refused.
+                Some(user) if matched => {
+                    (AuditKind::SignInRefused, Actor::user(&user.caller(), &ip), "account deactivated")
+                }
+                _ if exhausted => (AuditKind::SignInRefused, visitor, "too many failed attempts from this address"),
+                _ => (AuditKind::SignInFailed, visitor, "wrong email or password"),
+            };
+            let details = json!({ "method": "password", "reason": reason });
+            audit::record(&state.pool, &actor, kind, &email, details).await?;
+            // An address over its own limit learns nothing more from a wrong guess.
+            return Err(if exhausted { throttle::too_many() } else { AppError::invalid("password", SIGN_IN_FAILED) });
+        }
     };
 
     sessions::start(&session, &user).await?;
+    let me = user.caller();
+    let target = format!("user {}", audit::person(&me.display_name, &me.email));
+    audit::record(&state.pool, &Actor::user(&me, &ip), AuditKind::SignIn, &target, json!({ "method": "password" }))
+        .await?;
     tracing::info!(target: "foghorn::audit", user_id = user.id, ?ip, "signed in");
     leptos_axum::redirect(&sessions::return_path(next.as_deref()));
     Ok(())
@@ -67,6 +103,8 @@ pub async fn sign_in(email: String, password: String, next: Option<String>) -> R
 pub async fn sign_out() -> Result<(), AppError> {
     let session = server::session().await?;
     if let Some(user) = server::current_user().await? {
+        let target = format!("user {}", audit::person(&user.display_name, &user.email));
+        audit::record(&server::state()?.pool, &server::actor(&user), AuditKind::SignOut, &target, json!({})).await?;
         tracing::info!(target: "foghorn::audit", user_id = user.id, "signed out");
     }
     sessions::end(&session).await?;
@@ -91,7 +129,12 @@ pub async fn create_first_admin(
     let display_name = crate::model::parse_display_name(&display_name)?;
     passwords::check_password_policy(&password)?;
     let hash = state.passwords.hash(&password).await?;
-    let id = db::users::insert_first_admin(&state.pool, &setup_code, &email, &display_name, &hash).await?;
+    let mut tx = state.pool.begin().await?;
+    let id = db::users::insert_first_admin(&mut tx, &setup_code, &email, &display_name, &hash).await?;
+    let me = Actor { user_id: Some(id), label: audit::person(&display_name, &email), ip: server::client_ip() };
+    let target = format!("user {}", me.label);
+    audit::record(&mut *tx, &me, AuditKind::FirstAdminCreated, &target, json!({ "user_id": id })).await?;
+    tx.commit().await?;
     let user = db::users::find_by_id(&state.pool, id).await?.ok_or(AppError::Internal)?;
     sessions::start(&server::session().await?, &user).await?;
     tracing::info!(target: "foghorn::audit", user_id = id, "first administrator created");
@@ -114,7 +157,12 @@ pub async fn change_password(current_password: String, new_password: String) -> 
     }
     passwords::check_password_policy(&new_password).map_err(|e| AppError::invalid("new_password", e.to_string()))?;
     let hash = state.passwords.hash(&new_password).await?;
-    let epoch = db::users::set_password(&state.pool, me.id, &hash).await?;
+    let mut tx = state.pool.begin().await?;
+    let epoch = db::users::set_password(&mut tx, me.id, &hash).await?;
+    let target = format!("user {}", audit::person(&me.display_name, &me.email));
+    let details = json!({ "other_sessions_ended": true });
+    audit::record(&mut *tx, &server::actor(&me), AuditKind::PasswordChanged, &target, details).await?;
+    tx.commit().await?;
     sessions::refresh_epoch(&server::session().await?, epoch).await?;
     tracing::info!(target: "foghorn::audit", user_id = me.id, "password changed; other sessions ended");
     Ok(())

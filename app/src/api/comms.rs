@@ -10,9 +10,11 @@ use serde::{Deserialize, Serialize};
 #[cfg(feature = "ssr")]
 use crate::server::{
     self,
-    db::{comms, notifications, outbox, status},
+    db::{audit, comms, notifications, outbox, status},
     policy::Permission,
 };
+#[cfg(feature = "ssr")]
+use serde_json::json;
 
 /// What the comms form sends.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -118,8 +120,9 @@ pub async fn get_notification_settings() -> Result<NotificationSettings, AppErro
 #[server(endpoint = "create_notification_policy", input = Json)]
 pub async fn create_notification_policy(policy: PolicyForm) -> Result<i64, AppError> {
     let (state, me) = server::authorized(Permission::ManageNotifications).await?;
+    let mut tx = state.pool.begin().await?;
     let id = notifications::create_policy(
-        &state.pool,
+        &mut *tx,
         &policy.name,
         &policy.severities,
         &policy.events,
@@ -127,21 +130,33 @@ pub async fn create_notification_policy(policy: PolicyForm) -> Result<i64, AppEr
         policy.owning_team,
     )
     .await?;
+    let details = json!({ "policy_id": id, "severities": policy.severities, "events": policy.events,
+        "recipients": policy.recipients, "owning_team": policy.owning_team });
+    let target = format!("notification policy {}", policy.name.trim());
+    audit::record(&mut *tx, &server::actor(&me), AuditKind::NotificationPolicyCreated, &target, details).await?;
+    tx.commit().await?;
     tracing::info!(target: "foghorn::audit", by = me.id, policy = id, "notification policy created");
     Ok(id)
 }
 
 #[server(endpoint = "delete_notification_policy")]
 pub async fn delete_notification_policy(id: i64) -> Result<(), AppError> {
-    let (state, _) = server::authorized(Permission::ManageNotifications).await?;
-    notifications::delete_policy(&state.pool, id).await
+    let (state, me) = server::authorized(Permission::ManageNotifications).await?;
+    let mut tx = state.pool.begin().await?;
+    if let Some(name) = notifications::delete_policy(&mut *tx, id).await? {
+        let target = format!("notification policy {name}");
+        let details = json!({ "policy_id": id });
+        audit::record(&mut *tx, &server::actor(&me), AuditKind::NotificationPolicyDeleted, &target, details).await?;
+    }
+    Ok(tx.commit().await?)
 }
 
 #[server(endpoint = "create_webhook", input = Json)]
 pub async fn create_webhook(webhook: WebhookForm) -> Result<i64, AppError> {
     let (state, me) = server::authorized(Permission::ManageNotifications).await?;
+    let mut tx = state.pool.begin().await?;
     let id = notifications::create_webhook(
-        &state.pool,
+        &mut *tx,
         &webhook.name,
         &webhook.url,
         &webhook.format,
@@ -149,14 +164,26 @@ pub async fn create_webhook(webhook: WebhookForm) -> Result<i64, AppError> {
         &webhook.events,
     )
     .await?;
+    // Not the address: a chat webhook's URL is itself a secret.
+    let details = json!({ "webhook_id": id, "format": webhook.format, "severities": webhook.severities,
+        "events": webhook.events });
+    let target = format!("webhook {}", webhook.name.trim());
+    audit::record(&mut *tx, &server::actor(&me), AuditKind::WebhookCreated, &target, details).await?;
+    tx.commit().await?;
     tracing::info!(target: "foghorn::audit", by = me.id, webhook = id, "webhook created");
     Ok(id)
 }
 
 #[server(endpoint = "delete_webhook")]
 pub async fn delete_webhook(id: i64) -> Result<(), AppError> {
-    let (state, _) = server::authorized(Permission::ManageNotifications).await?;
-    notifications::delete_webhook(&state.pool, id).await
+    let (state, me) = server::authorized(Permission::ManageNotifications).await?;
+    let mut tx = state.pool.begin().await?;
+    if let Some(name) = notifications::delete_webhook(&mut *tx, id).await? {
+        let target = format!("webhook {name}");
+        audit::record(&mut *tx, &server::actor(&me), AuditKind::WebhookDeleted, &target, json!({ "webhook_id": id }))
+            .await?;
+    }
+    Ok(tx.commit().await?)
 }
 
 #[server(endpoint = "retry_delivery")]
@@ -167,6 +194,11 @@ pub async fn retry_delivery(id: i64) -> Result<(), AppError> {
 
 #[server(endpoint = "set_service_public")]
 pub async fn set_service_public(id: i64, public: bool) -> Result<(), AppError> {
-    let (state, _) = server::authorized(Permission::ManageServices).await?;
-    notifications::set_service_public(&state.pool, id, public).await
+    let (state, me) = server::authorized(Permission::ManageServices).await?;
+    let mut tx = state.pool.begin().await?;
+    let name = notifications::set_service_public(&mut *tx, id, public).await?;
+    let details = json!({ "service_id": id, "public": public });
+    audit::record(&mut *tx, &server::actor(&me), AuditKind::ServiceChanged, &format!("service {name}"), details)
+        .await?;
+    Ok(tx.commit().await?)
 }

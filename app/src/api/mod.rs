@@ -5,6 +5,7 @@
 
 pub mod action_items;
 pub mod admin;
+pub mod audit;
 pub mod auth;
 pub mod comms;
 pub mod incidents;

@@ -3,6 +3,7 @@
 #[macro_use]
 mod words;
 mod action_item;
+mod audit;
 mod comms;
 mod dates;
 mod incident;
@@ -12,6 +13,7 @@ mod runbook;
 mod user;
 
 pub use action_item::*;
+pub use audit::*;
 pub use comms::*;
 pub use dates::{check_date, check_time, datetime_input_bounds, input_bounds};
 pub use incident::*;
@@ -19,3 +21,13 @@ pub use org::{Service, Team, TeamMember};
 pub use postmortem::*;
 pub use runbook::*;
 pub use user::{Caller, Role, UserSummary, parse_display_name, parse_email};
+
+/// Percent-encodes a value for a URL query (RFC 3986 unreserved characters stay).
+pub fn url_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b':' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}

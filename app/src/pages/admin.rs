@@ -68,7 +68,10 @@ pub fn AdminPage() -> impl IntoView {
                     }.into_any(),
                     Err(err) => view! { <p class="form-error" role="alert">{err.to_string()}</p> }.into_any(),
                     Ok((users, teams, services)) => view! {
-                        <h1>"Admin"</h1>
+                        <div class="page-head">
+                            <h1>"Admin"</h1>
+                            <a href="/admin/audit">"Audit log"</a>
+                        </div>
                         <FormError error=row_error />
                         <UsersSection users=users.clone() add_user change_role set_active />
                         <TeamsSection teams=teams.clone() users create_team add_member remove_member set_lead />

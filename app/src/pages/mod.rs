@@ -4,6 +4,7 @@ pub mod account;
 pub mod actions;
 pub mod admin;
 pub mod admin_notifications;
+pub mod audit;
 pub mod dashboard;
 pub mod errors;
 pub mod incidents;

@@ -1,4 +1,5 @@
-//! What leaves Foghorn as a file: the action items' CSV and a postmortem as Markdown.
+//! What leaves Foghorn as a file: the action items' CSV, a postmortem as Markdown and
+//! the audit trail as CSV or JSON Lines.
 //! Formatting only; the data layer reads the rows (`db::action_items::csv_batch`,
 //! `db::postmortems::view`) and the server streams or sends the result.
 
@@ -60,6 +61,52 @@ fn csv_cell(value: &str) -> String {
     let value =
         if value.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{value}") } else { value.to_owned() };
     if value.contains([',', '"', '\n', '\r']) { format!("\"{}\"", value.replace('"', "\"\"")) } else { value }
+}
+
+/// The audit export's columns, in their documented, stable order.
+pub const AUDIT_CSV_COLUMNS: [&str; 8] = ["id", "at", "actor_id", "actor", "kind", "target", "ip", "details"];
+
+pub fn audit_csv_header() -> String {
+    format!("{}\r\n", AUDIT_CSV_COLUMNS.join(","))
+}
+
+/// Events as CSV lines; times in RFC 3339 (UTC), details as their JSON text.
+pub fn audit_csv_rows(events: &[AuditEvent]) -> String {
+    let mut out = String::new();
+    for e in events {
+        let cells = [
+            e.id.to_string(),
+            rfc3339(e.at),
+            e.actor_id.map(|id| id.to_string()).unwrap_or_default(),
+            e.actor.clone(),
+            e.kind.clone(),
+            e.target.clone(),
+            e.ip.clone(),
+            e.details.clone(),
+        ];
+        out.push_str(&cells.iter().map(|c| csv_cell(c)).collect::<Vec<_>>().join(","));
+        out.push_str("\r\n");
+    }
+    out
+}
+
+/// Events as JSON Lines: one object per line, the same fields as the CSV, details as JSON.
+pub fn audit_json_lines(events: &[AuditEvent]) -> String {
+    let mut out = String::new();
+    for e in events {
+        let details: serde_json::Value = serde_json::from_str(&e.details).unwrap_or(serde_json::Value::Null);
+        let line = serde_json::json!({
+            "id": e.id, "at": rfc3339(e.at), "actor_id": e.actor_id, "actor": e.actor, "kind": e.kind,
+            "target": e.target, "ip": e.ip, "details": details,
+        });
+        out.push_str(&line.to_string());
+        out.push('\n');
+    }
+    out
+}
+
+fn rfc3339(t: time::OffsetDateTime) -> String {
+    t.to_offset(time::UtcOffset::UTC).format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
 }
 
 /// The whole postmortem as one Markdown document, for a wiki or a repository.

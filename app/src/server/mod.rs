@@ -13,7 +13,7 @@ pub mod sessions;
 pub mod throttle;
 
 use crate::error::AppError;
-use crate::model::Caller;
+use crate::model::{AuditKind, Caller};
 use leptos::prelude::*;
 use sqlx::PgPool;
 use std::sync::Arc;
@@ -93,9 +93,27 @@ pub async fn current_user() -> Result<Option<Caller>, AppError> {
 
 /// The caller, who must be signed in and allowed to `permission`, with the app state:
 /// how every server function that acts starts.
+/// A signed-in caller's refusal is recorded in the audit trail (an anonymous one only in
+/// the log: anyone can send those, and they would flood the trail).
 pub async fn authorized(permission: policy::Permission) -> Result<(AppState, Caller), AppError> {
-    let me = policy::authorize(current_user().await?, permission)?;
-    Ok((state()?, me))
+    let user = current_user().await?;
+    match policy::authorize(user.clone(), permission) {
+        Ok(me) => Ok((state()?, me)),
+        Err(AppError::Forbidden) => {
+            if let Some(user) = user {
+                let path = use_context::<http::request::Parts>().map(|p| p.uri.path().to_owned()).unwrap_or_default();
+                let details = serde_json::json!({ "permission": format!("{permission:?}"), "endpoint": path });
+                db::audit::record(&state()?.pool, &actor(&user), AuditKind::AccessRefused, &path, details).await?;
+            }
+            Err(AppError::Forbidden)
+        }
+        Err(err) => Err(err),
+    }
+}
+
+/// The caller as the audit trail records them: who, from which address.
+pub fn actor(me: &Caller) -> db::audit::Actor {
+    db::audit::Actor::user(me, &client_ip())
 }
 
 /// The caller, who must be signed in.

@@ -32,13 +32,17 @@ pub enum Permission {
     WriteRunbooks,
     /// Download every runbook as an offline bundle.
     ExportRunbooks,
+    /// Read and export the audit trail.
+    ReadAudit,
 }
 
 /// Whether `role` grants `permission`.
 pub fn role_allows(role: Role, permission: Permission) -> bool {
     use Permission::*;
     match permission {
-        ManageUsers | ManageTeams | ManageServices | ManageNotifications | ExportRunbooks => role == Role::Admin,
+        ManageUsers | ManageTeams | ManageServices | ManageNotifications | ExportRunbooks | ReadAudit => {
+            role == Role::Admin
+        }
         RespondToIncidents | WritePostmortems | TrackActionItems | WriteRunbooks => {
             matches!(role, Role::Admin | Role::Responder)
         }

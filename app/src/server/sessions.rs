@@ -5,9 +5,10 @@
 //! its user is deactivated, or when the user's `session_epoch` moves on (password
 //! changed, deactivated): every request re-reads the user, so that takes effect at once.
 
+use super::db::audit::{self, Actor};
 use super::{AppState, db};
 use crate::error::AppError;
-use crate::model::Caller;
+use crate::model::{AuditKind, Caller};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use tower_sessions::Session;
@@ -84,8 +85,19 @@ pub async fn resolve(state: &AppState, session: &Session) -> Result<Option<Calle
             }
             Ok(Some(user.caller()))
         }
-        _ => {
+        user => {
             tracing::info!(target: "foghorn::audit", user_id = record.user_id, "session ended: user deactivated or credentials changed");
+            let reason = match &user {
+                Some(user) if !user.active => "user deactivated",
+                Some(_) => "password changed",
+                None => "user gone",
+            };
+            let target = match &user {
+                Some(user) => format!("user {}", audit::person(&user.display_name, &user.email)),
+                None => format!("user #{}", record.user_id),
+            };
+            let details = serde_json::json!({ "reason": reason });
+            audit::record(&state.pool, &Actor::server("Foghorn"), AuditKind::SessionEnded, &target, details).await?;
             end(session).await?;
             Ok(None)
         }

@@ -5,7 +5,7 @@ use crate::api::incidents::list_incidents;
 use crate::components::incident::IncidentTable;
 use crate::components::live::use_now;
 use crate::error::AppError;
-use crate::model::{IncidentFilter, Severity, Status, input_bounds};
+use crate::model::{IncidentFilter, Severity, Status, input_bounds, url_encode};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::Form;
@@ -113,7 +113,7 @@ pub fn HistoryPage() -> impl IntoView {
                             let params = [("q", f.q), ("status", f.status), ("severity", f.severity), ("team_id", f.team_id),
                                 ("service_id", f.service_id), ("from", f.from), ("to", f.to), ("cursor", f.cursor)];
                             let query: Vec<String> = params.into_iter().filter(|(_, v)| !v.is_empty())
-                                .map(|(k, v)| format!("{k}={}", encode(&v))).collect();
+                                .map(|(k, v)| format!("{k}={}", url_encode(&v))).collect();
                             format!("/incidents?{}", query.join("&"))
                         });
                         view! {
@@ -127,13 +127,4 @@ pub fn HistoryPage() -> impl IntoView {
             })}
         </Transition>
     }
-}
-
-fn encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b':' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }

@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 
 pub const PAGE_SIZE: i64 = 50;
 
-fn parse_date(field: &str, value: &str) -> Result<Option<time::Date>, AppError> {
+pub(crate) fn parse_date(field: &str, value: &str) -> Result<Option<time::Date>, AppError> {
     if value.trim().is_empty() {
         return Ok(None);
     }

@@ -1,6 +1,7 @@
 //! Queries, grouped by the aggregate they serve. Multi-step writes are one transaction.
 
 pub mod action_items;
+pub mod audit;
 pub mod comms;
 pub mod history;
 pub mod incidents;

@@ -3,7 +3,7 @@
 use super::incidents::severity_of;
 use crate::error::AppError;
 use crate::model::*;
-use sqlx::PgPool;
+use sqlx::{PgExecutor, PgPool};
 
 fn parse_severities(list: &[String]) -> Result<Vec<i16>, AppError> {
     let levels: Vec<i16> = list
@@ -63,7 +63,7 @@ pub async fn policies(pool: &PgPool) -> Result<Vec<NotificationPolicy>, AppError
 }
 
 pub async fn create_policy(
-    pool: &PgPool,
+    db: impl PgExecutor<'_>,
     name: &str,
     severities: &[String],
     events: &[String],
@@ -90,13 +90,16 @@ pub async fn create_policy(
     .bind(events)
     .bind(recipients)
     .bind(owning_team)
-    .fetch_one(pool)
+    .fetch_one(db)
     .await?)
 }
 
-pub async fn delete_policy(pool: &PgPool, id: i64) -> Result<(), AppError> {
-    sqlx::query("DELETE FROM notification_policies WHERE id = $1").bind(id).execute(pool).await?;
-    Ok(())
+/// Deletes a policy; its name, when there was one to delete.
+pub async fn delete_policy(db: impl PgExecutor<'_>, id: i64) -> Result<Option<String>, AppError> {
+    Ok(sqlx::query_scalar("DELETE FROM notification_policies WHERE id = $1 RETURNING name")
+        .bind(id)
+        .fetch_optional(db)
+        .await?)
 }
 
 pub async fn webhooks(pool: &PgPool) -> Result<Vec<Webhook>, AppError> {
@@ -121,7 +124,7 @@ pub async fn webhooks(pool: &PgPool) -> Result<Vec<Webhook>, AppError> {
 
 /// Adds a webhook with a fresh signing secret (from PostgreSQL's CSPRNG).
 pub async fn create_webhook(
-    pool: &PgPool,
+    db: impl PgExecutor<'_>,
     name: &str,
     url: &str,
     format: &str,
@@ -151,19 +154,21 @@ pub async fn create_webhook(
     .bind(format)
     .bind(severities)
     .bind(events)
-    .fetch_one(pool)
+    .fetch_one(db)
     .await?)
 }
 
-pub async fn delete_webhook(pool: &PgPool, id: i64) -> Result<(), AppError> {
-    sqlx::query("DELETE FROM webhooks WHERE id = $1").bind(id).execute(pool).await?;
-    Ok(())
+/// Deletes a webhook; its name, when there was one to delete.
+pub async fn delete_webhook(db: impl PgExecutor<'_>, id: i64) -> Result<Option<String>, AppError> {
+    Ok(sqlx::query_scalar("DELETE FROM webhooks WHERE id = $1 RETURNING name").bind(id).fetch_optional(db).await?)
 }
 
-pub async fn set_service_public(pool: &PgPool, id: i64, public: bool) -> Result<(), AppError> {
-    let done = sqlx::query("UPDATE services SET public = $2 WHERE id = $1").bind(id).bind(public).execute(pool).await?;
-    if done.rows_affected() == 0 {
-        return Err(AppError::NotFound("That service".into()));
-    }
-    Ok(())
+/// Shows or hides a service on the public status page; returns its name.
+pub async fn set_service_public(db: impl PgExecutor<'_>, id: i64, public: bool) -> Result<String, AppError> {
+    let name: Option<String> = sqlx::query_scalar("UPDATE services SET public = $2 WHERE id = $1 RETURNING name")
+        .bind(id)
+        .bind(public)
+        .fetch_optional(db)
+        .await?;
+    name.ok_or_else(|| AppError::NotFound("That service".into()))
 }

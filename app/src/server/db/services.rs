@@ -1,7 +1,7 @@
 use super::on_unique;
 use crate::error::AppError;
 use crate::model::Service;
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgExecutor, PgPool};
 
 /// A service as an admin submits it, validated.
 pub struct ServiceInput {
@@ -61,27 +61,30 @@ pub async fn list(pool: &PgPool) -> Result<Vec<Service>, AppError> {
         .collect())
 }
 
-pub async fn create(pool: &PgPool, input: &ServiceInput) -> Result<i64, AppError> {
+pub async fn create(db: impl PgExecutor<'_>, input: &ServiceInput) -> Result<i64, AppError> {
     sqlx::query_scalar("INSERT INTO services (name, description, team_id) VALUES ($1, $2, $3) RETURNING id")
         .bind(&input.name)
         .bind(&input.description)
         .bind(input.team_id)
-        .fetch_one(pool)
+        .fetch_one(db)
         .await
         .map_err(on_write_error)
 }
 
-pub async fn update(pool: &PgPool, id: i64, input: &ServiceInput) -> Result<(), AppError> {
-    let updated = sqlx::query("UPDATE services SET name = $2, description = $3, team_id = $4 WHERE id = $1")
+/// Changes a service (in the caller's transaction); returns its name before.
+pub async fn update(tx: &mut PgConnection, id: i64, input: &ServiceInput) -> Result<String, AppError> {
+    let previous: Option<String> = sqlx::query_scalar("SELECT name FROM services WHERE id = $1 FOR UPDATE")
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?;
+    let previous = previous.ok_or_else(|| AppError::NotFound("That service".into()))?;
+    sqlx::query("UPDATE services SET name = $2, description = $3, team_id = $4 WHERE id = $1")
         .bind(id)
         .bind(&input.name)
         .bind(&input.description)
         .bind(input.team_id)
-        .execute(pool)
+        .execute(&mut *tx)
         .await
         .map_err(on_write_error)?;
-    if updated.rows_affected() == 0 {
-        return Err(AppError::NotFound("That service".into()));
-    }
-    Ok(())
+    Ok(previous)
 }

@@ -1,7 +1,7 @@
 use super::on_unique;
 use crate::error::AppError;
 use crate::model::{Team, TeamMember};
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgExecutor, PgPool};
 use std::collections::BTreeMap;
 
 pub fn parse_team_name(input: &str) -> Result<String, AppError> {
@@ -40,46 +40,46 @@ pub async fn list(pool: &PgPool) -> Result<Vec<Team>, AppError> {
         .collect())
 }
 
-pub async fn create(pool: &PgPool, name: &str) -> Result<i64, AppError> {
+pub async fn create(db: impl PgExecutor<'_>, name: &str) -> Result<i64, AppError> {
     sqlx::query_scalar("INSERT INTO teams (name) VALUES ($1) RETURNING id")
         .bind(name)
-        .fetch_one(pool)
+        .fetch_one(db)
         .await
         .map_err(|e| on_unique(e, "teams_name_key", "name", "A team with this name already exists."))
 }
 
-async fn ensure_exists(tx: &mut sqlx::PgConnection, team_id: i64) -> Result<(), AppError> {
-    let found: Option<i64> = sqlx::query_scalar("SELECT id FROM teams WHERE id = $1 FOR UPDATE")
+/// The team's name, with the team locked for the rest of the transaction.
+async fn lock_team(tx: &mut PgConnection, team_id: i64) -> Result<String, AppError> {
+    let found: Option<String> = sqlx::query_scalar("SELECT name FROM teams WHERE id = $1 FOR UPDATE")
         .bind(team_id)
         .fetch_optional(&mut *tx)
         .await?;
-    found.map(|_| ()).ok_or_else(|| AppError::NotFound("That team".into()))
+    found.ok_or_else(|| AppError::NotFound("That team".into()))
 }
 
-async fn ensure_user(tx: &mut sqlx::PgConnection, user_id: i64) -> Result<(), AppError> {
+async fn ensure_user(tx: &mut PgConnection, user_id: i64) -> Result<(), AppError> {
     let found: Option<i64> =
         sqlx::query_scalar("SELECT id FROM users WHERE id = $1").bind(user_id).fetch_optional(&mut *tx).await?;
     found.map(|_| ()).ok_or_else(|| AppError::invalid("user_id", "Choose an existing user."))
 }
 
-pub async fn add_member(pool: &PgPool, team_id: i64, user_id: i64) -> Result<(), AppError> {
-    let mut tx = pool.begin().await?;
-    ensure_exists(&mut tx, team_id).await?;
-    ensure_user(&mut tx, user_id).await?;
-    sqlx::query("INSERT INTO team_members (team_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+/// Adds a member (in the caller's transaction); the team's name if they were not one yet.
+pub async fn add_member(tx: &mut PgConnection, team_id: i64, user_id: i64) -> Result<Option<String>, AppError> {
+    let team = lock_team(tx, team_id).await?;
+    ensure_user(tx, user_id).await?;
+    let added = sqlx::query("INSERT INTO team_members (team_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
         .bind(team_id)
         .bind(user_id)
         .execute(&mut *tx)
         .await?;
-    tx.commit().await?;
-    Ok(())
+    Ok((added.rows_affected() > 0).then_some(team))
 }
 
+/// Removes a member (in the caller's transaction); the team's name if they were one.
 /// Removing the lead also leaves the team without a lead.
-pub async fn remove_member(pool: &PgPool, team_id: i64, user_id: i64) -> Result<(), AppError> {
-    let mut tx = pool.begin().await?;
-    ensure_exists(&mut tx, team_id).await?;
-    sqlx::query("DELETE FROM team_members WHERE team_id = $1 AND user_id = $2")
+pub async fn remove_member(tx: &mut PgConnection, team_id: i64, user_id: i64) -> Result<Option<String>, AppError> {
+    let team = lock_team(tx, team_id).await?;
+    let removed = sqlx::query("DELETE FROM team_members WHERE team_id = $1 AND user_id = $2")
         .bind(team_id)
         .bind(user_id)
         .execute(&mut *tx)
@@ -89,23 +89,23 @@ pub async fn remove_member(pool: &PgPool, team_id: i64, user_id: i64) -> Result<
         .bind(user_id)
         .execute(&mut *tx)
         .await?;
-    tx.commit().await?;
-    Ok(())
+    Ok((removed.rows_affected() > 0).then_some(team))
 }
 
-/// Sets (or clears) the lead; a lead is always a member, so they are added if needed.
-pub async fn set_lead(pool: &PgPool, team_id: i64, lead: Option<i64>) -> Result<(), AppError> {
-    let mut tx = pool.begin().await?;
-    ensure_exists(&mut tx, team_id).await?;
+/// Sets (or clears) the lead (in the caller's transaction); a lead is always a member, so
+/// they are added if needed. The team's name if the lead changed.
+pub async fn set_lead(tx: &mut PgConnection, team_id: i64, lead: Option<i64>) -> Result<Option<String>, AppError> {
+    let team = lock_team(tx, team_id).await?;
     if let Some(user_id) = lead {
-        ensure_user(&mut tx, user_id).await?;
+        ensure_user(tx, user_id).await?;
         sqlx::query("INSERT INTO team_members (team_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
             .bind(team_id)
             .bind(user_id)
             .execute(&mut *tx)
             .await?;
     }
+    let previous: Option<i64> =
+        sqlx::query_scalar("SELECT lead_id FROM teams WHERE id = $1").bind(team_id).fetch_one(&mut *tx).await?;
     sqlx::query("UPDATE teams SET lead_id = $2 WHERE id = $1").bind(team_id).bind(lead).execute(&mut *tx).await?;
-    tx.commit().await?;
-    Ok(())
+    Ok((previous != lead).then_some(team))
 }

@@ -1,7 +1,7 @@
 use super::on_unique;
 use crate::error::AppError;
 use crate::model::{Caller, Role, UserSummary};
-use sqlx::{PgExecutor, PgPool};
+use sqlx::{PgConnection, PgExecutor, PgPool};
 
 /// A user row. Deliberately not `Serialize`: the password hash never leaves the server.
 #[derive(sqlx::FromRow)]
@@ -109,15 +109,15 @@ fn normalise_setup_code(code: &str) -> String {
 }
 
 /// Creates the first administrator if `setup_code` is a code [`issue_setup_code`] gave
-/// and there is still no user; every setup code is spent with it.
+/// and there is still no user; every setup code is spent with it. In the caller's
+/// transaction, which must commit for any of it to count.
 pub async fn insert_first_admin(
-    pool: &PgPool,
+    tx: &mut PgConnection,
     setup_code: &str,
     email: &str,
     display_name: &str,
     password_hash: &str,
 ) -> Result<i64, AppError> {
-    let mut tx = pool.begin().await?;
     sqlx::query("SELECT pg_advisory_xact_lock(hashtext('foghorn.first_admin'))").execute(&mut *tx).await?;
     let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM users)").fetch_one(&mut *tx).await?;
     if exists {
@@ -139,7 +139,6 @@ pub async fn insert_first_admin(
     }
     let id = insert(&mut *tx, email, display_name, Role::Admin, password_hash).await?;
     sqlx::query("DELETE FROM setup_codes").execute(&mut *tx).await?;
-    tx.commit().await?;
     Ok(id)
 }
 
@@ -162,7 +161,7 @@ pub async fn list(pool: &PgPool) -> Result<Vec<UserSummary>, AppError> {
 }
 
 /// Refuses a change that would leave no active administrator: nobody could manage Foghorn then.
-async fn ensure_other_active_admin(tx: &mut sqlx::PgConnection, user_id: i64) -> Result<(), AppError> {
+async fn ensure_other_active_admin(tx: &mut PgConnection, user_id: i64) -> Result<(), AppError> {
     sqlx::query("SELECT pg_advisory_xact_lock(hashtext('foghorn.admins'))").execute(&mut *tx).await?;
     let others: i64 = sqlx::query_scalar("SELECT count(*) FROM users WHERE role = 'admin' AND active AND id <> $1")
         .bind(user_id)
@@ -176,35 +175,35 @@ async fn ensure_other_active_admin(tx: &mut sqlx::PgConnection, user_id: i64) ->
     Ok(())
 }
 
-pub async fn set_role(pool: &PgPool, user_id: i64, role: Role) -> Result<(), AppError> {
-    let mut tx = pool.begin().await?;
+/// Changes a user's role (in the caller's transaction); returns the role they had.
+pub async fn set_role(tx: &mut PgConnection, user_id: i64, role: Role) -> Result<Role, AppError> {
     let current: Option<(String, bool)> = sqlx::query_as("SELECT role, active FROM users WHERE id = $1 FOR UPDATE")
         .bind(user_id)
         .fetch_optional(&mut *tx)
         .await?;
     let Some((current, active)) = current else { return Err(AppError::NotFound("That user".into())) };
-    if role_of(&current) == Role::Admin && role != Role::Admin && active {
-        ensure_other_active_admin(&mut tx, user_id).await?;
+    let previous = role_of(&current);
+    if previous == Role::Admin && role != Role::Admin && active {
+        ensure_other_active_admin(tx, user_id).await?;
     }
     sqlx::query("UPDATE users SET role = $2, updated_at = now() WHERE id = $1")
         .bind(user_id)
         .bind(role.as_str())
         .execute(&mut *tx)
         .await?;
-    tx.commit().await?;
-    Ok(())
+    Ok(previous)
 }
 
-/// Deactivating also ends every session of the user (their epoch moves on).
-pub async fn set_active(pool: &PgPool, user_id: i64, active: bool) -> Result<(), AppError> {
-    let mut tx = pool.begin().await?;
+/// Deactivating also ends every session of the user (their epoch moves on). In the
+/// caller's transaction; returns whether anything changed.
+pub async fn set_active(tx: &mut PgConnection, user_id: i64, active: bool) -> Result<bool, AppError> {
     let current: Option<(String, bool)> = sqlx::query_as("SELECT role, active FROM users WHERE id = $1 FOR UPDATE")
         .bind(user_id)
         .fetch_optional(&mut *tx)
         .await?;
     let Some((role, was_active)) = current else { return Err(AppError::NotFound("That user".into())) };
     if !active && was_active && role_of(&role) == Role::Admin {
-        ensure_other_active_admin(&mut tx, user_id).await?;
+        ensure_other_active_admin(tx, user_id).await?;
     }
     sqlx::query(
         "UPDATE users
@@ -217,14 +216,12 @@ pub async fn set_active(pool: &PgPool, user_id: i64, active: bool) -> Result<(),
     .bind(active)
     .execute(&mut *tx)
     .await?;
-    tx.commit().await?;
-    Ok(())
+    Ok(was_active != active)
 }
 
 /// Stores a new password hash, ends the user's sessions and retires their calendar
-/// address; returns the new epoch.
-pub async fn set_password(pool: &PgPool, user_id: i64, password_hash: &str) -> Result<i32, AppError> {
-    let mut tx = pool.begin().await?;
+/// address (in the caller's transaction); returns the new epoch.
+pub async fn set_password(tx: &mut PgConnection, user_id: i64, password_hash: &str) -> Result<i32, AppError> {
     let epoch = sqlx::query_scalar(
         "UPDATE users SET password_hash = $2, session_epoch = session_epoch + 1, updated_at = now()
           WHERE id = $1 RETURNING session_epoch",
@@ -234,6 +231,5 @@ pub async fn set_password(pool: &PgPool, user_id: i64, password_hash: &str) -> R
     .fetch_one(&mut *tx)
     .await?;
     super::meetings::reset_calendar_key(&mut *tx, user_id).await?;
-    tx.commit().await?;
     Ok(epoch)
 }

@@ -1,0 +1,119 @@
+//! `/admin/audit`: who did what, newest first, filtered, a page at a time, and the
+//! filtered view as CSV or JSON Lines. Administrators only.
+
+use crate::api::audit::audit_events;
+use crate::components::time::Time;
+use crate::error::AppError;
+use crate::model::{AuditFilter, AuditKind, input_bounds};
+use crate::pages::errors::Forbidden;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::Form;
+use leptos_router::hooks::use_query_map;
+
+#[component]
+pub fn AuditPage() -> impl IntoView {
+    let query = use_query_map();
+    let filter = Memo::new(move |_| {
+        let q = query.read();
+        let get = |k: &str| q.get(k).unwrap_or_default();
+        AuditFilter {
+            actor: get("actor"),
+            kind: get("kind"),
+            target: get("target"),
+            from: get("from"),
+            to: get("to"),
+            cursor: get("cursor"),
+        }
+    });
+    let page = Resource::new(move || filter.get(), audit_events);
+    // The exports cover the whole filtered view, not just this page.
+    let export = move |format: &str| {
+        let whole = AuditFilter { cursor: String::new(), ..filter.get() };
+        format!("/api/audit.{format}?{}", whole.query_string())
+    };
+
+    view! {
+        <Title text="Audit log" />
+        <div class="page-head">
+            <h1>"Audit log"</h1>
+            <p>
+                <a href=move || export("csv") download>"Download CSV"</a>
+                " · "
+                <a href=move || export("jsonl") download>"Download JSON Lines"</a>
+            </p>
+        </div>
+        <Form method="GET" action="" attr:class="card filters">
+            <div class="field">
+                <label for="a-actor">"Actor"</label>
+                <input id="a-actor" name="actor" type="search" prop:value=move || filter.get().actor />
+            </div>
+            <div class="field">
+                <label for="a-kind">"Event"</label>
+                <select id="a-kind" name="kind">
+                    <option value="">"Any"</option>
+                    {AuditKind::ALL.into_iter().map(|k| view! {
+                        <option value=k.as_str() selected=move || filter.get().kind == k.as_str()>{k.label()}</option>
+                    }).collect_view()}
+                </select>
+            </div>
+            <div class="field">
+                <label for="a-target">"Target"</label>
+                <input id="a-target" name="target" type="search" prop:value=move || filter.get().target />
+            </div>
+            <div class="field">
+                <label for="a-from">"From"</label>
+                <input id="a-from" name="from" type="date" min=input_bounds().0 max=input_bounds().1 prop:value=move || filter.get().from />
+            </div>
+            <div class="field">
+                <label for="a-to">"to"</label>
+                <input id="a-to" name="to" type="date" min=input_bounds().0 max=input_bounds().1 prop:value=move || filter.get().to />
+            </div>
+            <button type="submit">"Filter"</button>
+        </Form>
+        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match page.await {
+                    Err(AppError::Forbidden) => view! {
+                        <Forbidden reason="Only administrators can read the audit log." />
+                    }.into_any(),
+                    Err(err) => view! { <p class="form-error" role="alert">{err.to_string()}</p> }.into_any(),
+                    Ok(p) if p.events.is_empty() => view! { <p class="muted">"No events match."</p> }.into_any(),
+                    Ok(p) => {
+                        let next = p.next_cursor.map(|cursor| {
+                            let older = AuditFilter { cursor, ..filter.get_untracked() };
+                            format!("/admin/audit?{}", older.query_string())
+                        });
+                        view! {
+                            <section class="card">
+                                <table class="list audit">
+                                    <caption class="visually-hidden">"Audit events, newest first"</caption>
+                                    <thead><tr>
+                                        <th>"When"</th><th>"Actor"</th><th>"Event"</th><th>"Target"</th>
+                                        <th>"Address"</th><th>"Details"</th>
+                                    </tr></thead>
+                                    <tbody>
+                                        {p.events.into_iter().map(|e| {
+                                            let kind = e.kind_label();
+                                            view! {
+                                                <tr>
+                                                    <td><Time at=e.at /></td>
+                                                    <td>{e.actor}</td>
+                                                    <td>{kind}</td>
+                                                    <td>{e.target}</td>
+                                                    <td>{e.ip}</td>
+                                                    <td><code>{e.details}</code></td>
+                                                </tr>
+                                            }
+                                        }).collect_view()}
+                                    </tbody>
+                                </table>
+                                {next.map(|href| view! { <p><a href=href rel="next">"Older events →"</a></p> })}
+                            </section>
+                        }.into_any()
+                    }
+                }
+            })}
+        </Transition>
+    }
+}
