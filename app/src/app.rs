@@ -79,7 +79,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/runbooks") view=RunbooksPage ssr=SsrMode::Async />
                     <Route path=path!("/runbooks/new") view=NewRunbookPage />
                     <Route path=path!("/runbooks/:id") view=RunbookPage ssr=SsrMode::Async />
-                    <Route path=path!("/admin") view=AdminPage />
+                    <Route path=path!("/admin") view=AdminPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/audit") view=AuditPage ssr=SsrMode::Async />
                     <Route path=path!("/account") view=AccountPage />
                 </ParentRoute>

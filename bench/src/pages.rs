@@ -126,14 +126,14 @@ pub(crate) async fn bare_server(pool: PgPool, user: Caller, port: u16) {
         .route(
             "/incident/{number}",
             get(|State(s): State<Arc<(PgPool, Caller)>>, Path(n): Path<i64>| async move {
-                axum::Json(db::incidents::view(&s.0, n, None).await.ok().map(|(d, (t, _), _)| (d, t)))
+                axum::Json(db::incidents::view(&s.0, n, None, s.1.id).await.ok().map(|(d, (t, _), _)| (d, t)))
             }),
         )
         .route(
             "/history",
             get(|State(s): State<Arc<(PgPool, Caller)>>| async move {
                 let filter = app::model::IncidentFilter { q: "checkout".into(), ..Default::default() };
-                axum::Json(db::history::history(&s.0, &filter).await.ok())
+                axum::Json(db::history::history(&s.0, &filter, s.1.id).await.ok())
             }),
         )
         .route(

@@ -3,13 +3,16 @@
 
 use crate::WebSettings;
 use crate::links::base_url;
+use app::error::AppError;
 use app::model::ItemFilter;
+use app::model::{AuditKind, Caller};
 use app::model::{incident_ref, parse_incident_ref};
 use app::server::db::action_items;
+use app::server::db::audit::{self, Actor};
 use app::server::db::meetings::{self, FeedEvent};
 use app::server::db::postmortems;
 use app::server::policy::{Permission, role_allows};
-use app::server::{AppState, CurrentUser};
+use app::server::{AppState, ClientIp, CurrentUser};
 use axum::Extension;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -39,22 +42,22 @@ pub async fn meetings_feed(
     Query(query): Query<FeedQuery>,
     headers: HeaderMap,
 ) -> Response {
-    let allowed = match (&user.0, query.key.as_deref()) {
-        (Some(_), _) => Ok(true),
-        (None, Some(key)) => meetings::calendar_key_valid(&state.pool, key).await,
-        (None, None) => Ok(false),
+    let viewer = match (&user.0, query.key.as_deref()) {
+        (Some(me), _) => Ok(Some(me.id)),
+        (None, Some(key)) => meetings::calendar_key_user(&state.pool, key).await,
+        (None, None) => Ok(None),
     };
-    match allowed {
-        Ok(true) => {}
-        Ok(false) => {
+    let viewer = match viewer {
+        Ok(Some(viewer)) => viewer,
+        Ok(None) => {
             return failure(
                 StatusCode::UNAUTHORIZED,
                 "This calendar address is not valid; copy it again from Postmortems in Foghorn.",
             );
         }
         Err(_) => return failure(StatusCode::INTERNAL_SERVER_ERROR, "Could not read the meetings; try again."),
-    }
-    let events = match meetings::feed_events(&state.pool).await {
+    };
+    let events = match meetings::feed_events(&state.pool, viewer).await {
         Ok(events) => events,
         Err(_) => return failure(StatusCode::INTERNAL_SERVER_ERROR, "Could not read the meetings; try again."),
     };
@@ -122,10 +125,18 @@ fn ical_utc(t: time::OffsetDateTime) -> String {
     )
 }
 
+/// Downloads of a private incident's data are in the audit log.
+async fn record_private_export(state: &AppState, me: &Caller, ip: &ClientIp, number: i64) -> Result<(), AppError> {
+    let details = serde_json::json!({ "incident": number, "what": "postmortem markdown" });
+    let target = format!("{} (private)", incident_ref(number));
+    audit::record(&state.pool, &Actor::user(me, &ip.0), AuditKind::PrivateDataExported, &target, details).await
+}
+
 /// `GET /api/postmortems/INC-N/markdown`: the postmortem as one Markdown file.
 pub async fn markdown(
     State(state): State<AppState>,
     Extension(user): Extension<CurrentUser>,
+    Extension(ip): Extension<ClientIp>,
     Path(reference): Path<String>,
 ) -> Response {
     let Some(me) = user.0 else {
@@ -136,6 +147,9 @@ pub async fn markdown(
     };
     let can_edit = role_allows(me.role, Permission::WritePostmortems);
     match postmortems::view(&state.pool, number, &me, can_edit).await {
+        Ok(pm) if pm.private && record_private_export(&state, &me, &ip, number).await.is_err() => {
+            failure(StatusCode::INTERNAL_SERVER_ERROR, "Could not record the download; try again.")
+        }
         Ok(pm) => (
             [
                 (header::CONTENT_TYPE, "text/markdown; charset=utf-8".to_owned()),
@@ -160,12 +174,13 @@ pub async fn action_items_csv(
     Extension(user): Extension<CurrentUser>,
     Query(filter): Query<ItemFilter>,
 ) -> Response {
-    if user.0.is_none() {
+    let Some(me) = user.0 else {
         return failure(StatusCode::UNAUTHORIZED, "Sign in to export action items.");
-    }
+    };
     let judgement = action_items::Judgement::now(&state, filter.tz_offset_minutes);
     // The first batch is read before answering, so a bad filter gets its error status.
-    let (first, next) = match action_items::csv_batch(&state.pool, &filter, &judgement, None).await {
+    let viewer = me.id;
+    let (first, next) = match action_items::csv_batch(&state.pool, &filter, &judgement, viewer, None).await {
         Ok(first) => first,
         Err(err) => {
             return failure(
@@ -178,7 +193,7 @@ pub async fn action_items_csv(
     let rest = futures::stream::unfold(next, move |after| {
         let (pool, filter) = (pool.clone(), filter.clone());
         async move {
-            Some(match action_items::csv_batch(&pool, &filter, &judgement, Some(after?)).await {
+            Some(match action_items::csv_batch(&pool, &filter, &judgement, viewer, Some(after?)).await {
                 Ok((lines, next)) => (Ok(lines), next),
                 // Cut the download short, so it cannot pass for complete.
                 Err(err) => (Err(std::io::Error::other(err.to_string())), None),

@@ -11,7 +11,7 @@
 //! may hold [`StreamLimits::per_user`] of them and the instance [`StreamLimits::overall`];
 //! beyond that a new stream is answered 429.
 
-use app::model::TimelineEntry;
+use app::model::{EntryKind, TimelineEntry};
 use app::server::{AppState, CurrentUser, db, sessions};
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -247,6 +247,9 @@ struct Subscriber {
     changes: broadcast::Receiver<Change>,
     /// `(incident id, last sequence sent)` for an incident page.
     incident: Option<(i64, i64)>,
+    /// The incident page's number and who is reading it: re-checked whenever the
+    /// incident's access changes, so the stream ends for whoever may no longer see it.
+    reader: (Option<i64>, i64),
     /// The last catch-up read a full page: there may be more to send before going live.
     behind: bool,
     pending: VecDeque<Event>,
@@ -286,6 +289,9 @@ impl Subscriber {
         match (change, self.incident) {
             (Change::Resync, _) => self.catch_up(true).await,
             (Change::Entry(entry, incident_id), Some((mine, last))) if incident_id == mine => {
+                if entry.kind == EntryKind::Access && !self.may_still_see().await {
+                    return Err(());
+                }
                 if entry.seq == last + 1 {
                     self.incident = Some((mine, entry.seq));
                     self.pending.push_back(entry_event(&entry));
@@ -308,6 +314,15 @@ impl Subscriber {
                 }
                 Ok(())
             }
+        }
+    }
+
+    /// Whether the reader may still see the incident this stream follows (a private
+    /// incident's stream ends for whoever is no longer allowed to see it).
+    async fn may_still_see(&self) -> bool {
+        match self.reader {
+            (Some(number), viewer) => db::incidents::visible_id(&self.state.pool, number, Some(viewer)).await.is_ok(),
+            (None, _) => true,
         }
     }
 
@@ -376,7 +391,7 @@ pub async fn stream(
     // Subscribe before reading the database, so nothing falls between the two.
     let changes = hub.subscribe();
     let incident = match query.incident {
-        Some(number) => match db::incidents::id_of(&state.pool, number).await {
+        Some(number) => match db::incidents::visible_id(&state.pool, number, Some(me.id)).await {
             Ok(id) => {
                 let resume = headers
                     .get("last-event-id")
@@ -399,6 +414,7 @@ pub async fn stream(
         session,
         changes,
         incident,
+        reader: (query.incident, me.id),
         behind: false,
         pending: VecDeque::new(),
         check,

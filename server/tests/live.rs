@@ -296,3 +296,39 @@ async fn streams_beyond_the_instance_limit_are_refused(pool: PgPool) {
     let (status, _) = subscribe(&app, &viewer, "/api/live", None).await;
     assert_eq!(status, StatusCode::OK, "closed streams free their places");
 }
+
+#[sqlx::test(migrations = false)]
+async fn an_incident_stream_ends_for_whoever_may_not_see_it_once_it_turns_private(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let (_, point) = app.user_with_role(Role::Responder).await;
+    let (_, viewer) = app.user_with_role(Role::Viewer).await;
+    let number = app.declare(&point, "Credentials leaked", "SEV2").await;
+    let after = app.last_seq(number).await;
+    let path = format!("/api/live?incident={number}&after={after}");
+    let (status, mut outsider) = subscribe(&app, &viewer, &path, None).await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, mut insider) = subscribe(&app, &point, &path, None).await;
+
+    let form = [("number", number.to_string()), ("private", "true".into()), ("team_can_see", "false".into())];
+    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let r = app.call("set_incident_privacy", &form, Some(&point)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    post(&app, &point, number, "the secret part").await;
+
+    assert!(insider.next_entry().await.1.contains("made the incident private"));
+    assert_eq!(insider.next_entry().await.1, "the secret part");
+    let mut seen = String::new();
+    let ended = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            match outsider.body.frame().await {
+                Some(Ok(frame)) => seen.push_str(&String::from_utf8_lossy(&frame.into_data().unwrap_or_default())),
+                _ => return true,
+            }
+        }
+    })
+    .await;
+    assert_eq!(ended, Ok(true), "the outsider's stream ends at once");
+    assert!(!seen.contains("secret part") && !seen.contains("private"), "and carried nothing of it: {seen}");
+    let (status, _) = subscribe(&app, &viewer, &path, None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "and cannot be opened again");
+}

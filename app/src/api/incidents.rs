@@ -10,9 +10,11 @@ use serde::{Deserialize, Serialize};
 #[cfg(feature = "ssr")]
 use crate::server::{
     self,
-    db::{history, incidents, timeline},
+    db::{audit, history, incidents, timeline},
     policy::Permission,
 };
+#[cfg(feature = "ssr")]
+use serde_json::json;
 
 #[cfg(feature = "ssr")]
 fn parse_severity(s: &str) -> Result<Severity, AppError> {
@@ -33,6 +35,9 @@ pub struct Declaration {
     /// Who takes point; `None` means the declarer does.
     #[serde(default)]
     pub point_user_id: Option<i64>,
+    /// Private: only its participants, admins (and, if chosen, its team) can see it.
+    #[serde(default)]
+    pub privacy: Privacy,
 }
 
 /// Declares an incident; returns its number (`INC-<number>`).
@@ -47,7 +52,10 @@ pub async fn declare_incident(declaration: Declaration) -> Result<i64, AppError>
         declaration.service_ids,
     )?;
     let point = declaration.point_user_id.unwrap_or(me.id);
-    let number = incidents::declare(&state.pool, &me, &fields, severity, Some(point), false).await?;
+    let actor = server::actor(&me);
+    let number =
+        incidents::declare(&state.pool, &me, &fields, severity, Some(point), false, declaration.privacy, &actor)
+            .await?;
     tracing::info!(target: "foghorn::audit", by = me.id, incident = number, %severity, "incident declared");
     Ok(number)
 }
@@ -57,9 +65,11 @@ pub async fn declare_incident(declaration: Declaration) -> Result<i64, AppError>
 #[server(endpoint = "incident")]
 pub async fn get_incident(number: i64, from: Option<i64>) -> Result<IncidentView, AppError> {
     let (state, me) = server::authorized(Permission::ReadIncidents).await?;
-    let (incident, (timeline, timeline_total), roles) = incidents::view(&state.pool, number, from).await?;
+    let (incident, (timeline, timeline_total), roles) = incidents::view(&state.pool, number, from, me.id).await?;
     let can_respond = server::policy::role_allows(me.role, Permission::RespondToIncidents);
-    Ok(IncidentView { incident, timeline, timeline_total, roles, can_respond, viewer_id: me.id })
+    let holds_point = incident.point.as_ref().is_some_and(|p| p.id == me.id);
+    let can_manage_access = can_respond && server::policy::may_manage_access(&me, holds_point);
+    Ok(IncidentView { incident, timeline, timeline_total, roles, can_respond, can_manage_access, viewer_id: me.id })
 }
 
 #[server(endpoint = "dashboard")]
@@ -70,27 +80,34 @@ pub async fn get_dashboard() -> Result<Dashboard, AppError> {
 
 #[server(endpoint = "incidents", input = Json)]
 pub async fn list_incidents(filter: IncidentFilter) -> Result<IncidentPage, AppError> {
-    let (state, _) = server::authorized(Permission::ReadIncidents).await?;
-    history::history(&state.pool, &filter).await
+    let (state, me) = server::authorized(Permission::ReadIncidents).await?;
+    history::history(&state.pool, &filter, me.id).await
 }
 
 /// People who can hold a role (responders and admins).
 #[server(endpoint = "responders")]
 pub async fn list_responders() -> Result<Vec<Person>, AppError> {
     let (state, _) = server::authorized(Permission::ReadIncidents).await?;
-    incidents::people(&state.pool).await
+    incidents::people(&state.pool, false).await
+}
+
+/// Everyone active, viewers included: who may be added to a (private) incident.
+#[server(endpoint = "people")]
+pub async fn list_people() -> Result<Vec<Person>, AppError> {
+    let (state, _) = server::authorized(Permission::ReadDirectory).await?;
+    incidents::people(&state.pool, true).await
 }
 
 #[server(endpoint = "change_status")]
 pub async fn change_status(number: i64, status: String, resolution: String) -> Result<(), AppError> {
-    let (state, me) = server::authorized(Permission::RespondToIncidents).await?;
+    let (state, me) = server::authorized_on(Permission::RespondToIncidents, number).await?;
     let status: Status = status.parse().map_err(|m| AppError::invalid("status", m))?;
     incidents::change_status(&state.pool, &me, number, status, &resolution).await
 }
 
 #[server(endpoint = "change_severity")]
 pub async fn change_severity(number: i64, severity: String) -> Result<(), AppError> {
-    let (state, me) = server::authorized(Permission::RespondToIncidents).await?;
+    let (state, me) = server::authorized_on(Permission::RespondToIncidents, number).await?;
     incidents::change_severity(&state.pool, &me, number, parse_severity(&severity)?).await
 }
 
@@ -110,7 +127,7 @@ pub struct IncidentEdit {
 
 #[server(endpoint = "edit_incident", input = Json)]
 pub async fn edit_incident(edit: IncidentEdit) -> Result<(), AppError> {
-    let (state, me) = server::authorized(Permission::RespondToIncidents).await?;
+    let (state, me) = server::authorized_on(Permission::RespondToIncidents, edit.number).await?;
     let fields = incidents::IncidentFields::parse(&edit.title, &edit.summary, edit.team_id, edit.service_ids)?;
     incidents::edit(&state.pool, &me, edit.number, edit.version, &fields).await
 }
@@ -118,14 +135,14 @@ pub async fn edit_incident(edit: IncidentEdit) -> Result<(), AppError> {
 /// Gives point or comms to `user_id` (the caller's own id: "take point").
 #[server(endpoint = "assign_role")]
 pub async fn assign_role(number: i64, role: String, user_id: i64) -> Result<(), AppError> {
-    let (state, me) = server::authorized(Permission::RespondToIncidents).await?;
+    let (state, me) = server::authorized_on(Permission::RespondToIncidents, number).await?;
     let role: IncidentRole = role.parse().map_err(|m| AppError::invalid("role", m))?;
     incidents::assign_role(&state.pool, &me, number, role, user_id).await
 }
 
 #[server(endpoint = "join_incident")]
 pub async fn join_incident(number: i64) -> Result<(), AppError> {
-    let (state, me) = server::authorized(Permission::RespondToIncidents).await?;
+    let (state, me) = server::authorized_on(Permission::RespondToIncidents, number).await?;
     incidents::join(&state.pool, &me, number).await
 }
 
@@ -133,7 +150,7 @@ pub async fn join_incident(number: i64) -> Result<(), AppError> {
 /// empty clears it.
 #[server(endpoint = "correct_timestamp")]
 pub async fn correct_timestamp(number: i64, milestone: String, value: String) -> Result<(), AppError> {
-    let (state, me) = server::authorized(Permission::RespondToIncidents).await?;
+    let (state, me) = server::authorized_on(Permission::RespondToIncidents, number).await?;
     let milestone: Milestone = milestone.parse().map_err(|m| AppError::invalid("milestone", m))?;
     let value = parse_utc_minute(&value)?;
     incidents::correct_timestamp(&state.pool, &me, number, milestone, value).await
@@ -156,18 +173,52 @@ fn parse_utc_minute(value: &str) -> Result<Option<time::OffsetDateTime>, AppErro
 
 #[server(endpoint = "post_note")]
 pub async fn post_note(number: i64, body: String) -> Result<TimelineEntry, AppError> {
-    let (state, me) = server::authorized(Permission::RespondToIncidents).await?;
+    let (state, me) = server::authorized_on(Permission::RespondToIncidents, number).await?;
     incidents::post_note(&state.pool, number, me.id, &body).await
 }
 
 #[server(endpoint = "edit_note")]
 pub async fn edit_note(entry_id: i64, body: String) -> Result<(), AppError> {
     let (state, me) = server::authorized(Permission::RespondToIncidents).await?;
+    timeline::ensure_entry_visible(&state.pool, entry_id, me.id).await?;
     timeline::edit_note(&state.pool, entry_id, me.id, &body).await
 }
 
 #[server(endpoint = "set_key_event")]
 pub async fn set_key_event(entry_id: i64, key: bool) -> Result<(), AppError> {
-    let (state, _) = server::authorized(Permission::RespondToIncidents).await?;
+    let (state, me) = server::authorized(Permission::RespondToIncidents).await?;
+    timeline::ensure_entry_visible(&state.pool, entry_id, me.id).await?;
     timeline::set_key_event(&state.pool, entry_id, key).await
+}
+
+/// Adds someone to the response as a participant (point or an admin): on a private
+/// incident, that is what lets them see it.
+#[server(endpoint = "add_participant")]
+pub async fn add_participant(number: i64, user_id: i64) -> Result<(), AppError> {
+    let (state, me) = server::authorized_on(Permission::RespondToIncidents, number).await?;
+    let mut tx = state.pool.begin().await?;
+    let (name, private) = incidents::add_participant(&mut tx, &me, number, user_id).await?;
+    if private {
+        let details = json!({ "incident": number, "user_id": user_id });
+        let target = format!("{} (private)", incident_ref(number));
+        let actor = server::actor(&me);
+        audit::record(&mut *tx, &actor, AuditKind::PrivateParticipantAdded, &format!("{target}: {name}"), details)
+            .await?;
+    }
+    Ok(tx.commit().await?)
+}
+
+/// Makes an incident private (optionally visible to its owning team) or public again
+/// (point or an admin). Both are on the timeline and in the audit log.
+#[server(endpoint = "set_incident_privacy")]
+pub async fn set_incident_privacy(number: i64, private: bool, team_can_see: bool) -> Result<(), AppError> {
+    let (state, me) = server::authorized_on(Permission::RespondToIncidents, number).await?;
+    let mut tx = state.pool.begin().await?;
+    let privacy = Privacy { private, team_can_see: private && team_can_see };
+    if let Some(before) = incidents::set_privacy(&mut tx, &me, number, privacy).await? {
+        let kind = if private { AuditKind::IncidentMadePrivate } else { AuditKind::IncidentMadePublic };
+        let details = json!({ "incident": number, "from": before, "to": privacy });
+        audit::record(&mut *tx, &server::actor(&me), kind, &incident_ref(number), details).await?;
+    }
+    Ok(tx.commit().await?)
 }

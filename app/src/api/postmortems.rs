@@ -8,7 +8,7 @@ use leptos::server_fn::codec::Json;
 #[cfg(feature = "ssr")]
 use crate::server::{
     self,
-    db::{meetings, postmortems},
+    db::{self, meetings, postmortems},
     policy::{Permission, authorize, role_allows},
 };
 
@@ -20,9 +20,17 @@ async fn reader() -> Result<(server::AppState, Caller, bool), AppError> {
     Ok((server::state()?, me, can_edit))
 }
 
+/// [`reader`], of incident `number`'s postmortem: 404 when the incident is not visible.
+#[cfg(feature = "ssr")]
+async fn reader_of(number: i64) -> Result<(server::AppState, Caller, bool), AppError> {
+    let (state, me, can_edit) = reader().await?;
+    db::incidents::visible_id(&state.pool, number, Some(me.id)).await?;
+    Ok((state, me, can_edit))
+}
+
 #[server(endpoint = "start_postmortem")]
 pub async fn start_postmortem(number: i64) -> Result<(), AppError> {
-    let (state, me) = server::authorized(Permission::WritePostmortems).await?;
+    let (state, me) = server::authorized_on(Permission::WritePostmortems, number).await?;
     postmortems::start(&state.pool, &me, number).await?;
     tracing::info!(target: "foghorn::audit", by = me.id, incident = number, "postmortem started");
     Ok(())
@@ -30,7 +38,7 @@ pub async fn start_postmortem(number: i64) -> Result<(), AppError> {
 
 #[server(endpoint = "postmortem")]
 pub async fn get_postmortem(number: i64) -> Result<Postmortem, AppError> {
-    let (state, me, can_edit) = reader().await?;
+    let (state, me, can_edit) = reader_of(number).await?;
     postmortems::view(&state.pool, number, &me, can_edit).await
 }
 
@@ -38,8 +46,8 @@ pub async fn get_postmortem(number: i64) -> Result<Postmortem, AppError> {
 pub async fn list_postmortems(filter: PostmortemFilter) -> Result<PostmortemIndex, AppError> {
     let (state, me, can_edit) = reader().await?;
     Ok(PostmortemIndex {
-        postmortems: postmortems::list(&state.pool, &filter, can_edit).await?,
-        meetings: meetings::upcoming_meetings(&state.pool).await?,
+        postmortems: postmortems::list(&state.pool, &filter, can_edit, me.id).await?,
+        meetings: meetings::upcoming_meetings(&state.pool, me.id).await?,
         can_edit,
         viewer_id: me.id,
     })
@@ -49,7 +57,7 @@ pub async fn list_postmortems(filter: PostmortemFilter) -> Result<PostmortemInde
 /// fails with [`AppError::EditConflict`] carrying the current version.
 #[server(endpoint = "save_postmortem", input = Json)]
 pub async fn save_postmortem(number: i64, base_version: i32, sections: Sections) -> Result<Saved, AppError> {
-    let (state, me) = server::authorized(Permission::WritePostmortems).await?;
+    let (state, me) = server::authorized_on(Permission::WritePostmortems, number).await?;
     postmortems::save(&state.pool, &me, number, base_version, sections, "").await
 }
 
@@ -57,25 +65,25 @@ pub async fn save_postmortem(number: i64, base_version: i32, sections: Sections)
 /// everyone else the published one and its corrections (see `db::postmortems`).
 #[server(endpoint = "postmortem_versions")]
 pub async fn postmortem_versions(number: i64) -> Result<Vec<VersionSummary>, AppError> {
-    let (state, _, can_edit) = reader().await?;
+    let (state, _, can_edit) = reader_of(number).await?;
     postmortems::versions(&state.pool, number, can_edit).await
 }
 
 #[server(endpoint = "postmortem_version")]
 pub async fn postmortem_version(number: i64, version: i32) -> Result<VersionDetail, AppError> {
-    let (state, _, can_edit) = reader().await?;
+    let (state, _, can_edit) = reader_of(number).await?;
     postmortems::version_detail(&state.pool, number, version, can_edit).await
 }
 
 #[server(endpoint = "restore_postmortem_version")]
 pub async fn restore_postmortem_version(number: i64, version: i32, base_version: i32) -> Result<Saved, AppError> {
-    let (state, me) = server::authorized(Permission::WritePostmortems).await?;
+    let (state, me) = server::authorized_on(Permission::WritePostmortems, number).await?;
     postmortems::restore(&state.pool, &me, number, version, base_version).await
 }
 
 #[server(endpoint = "move_postmortem")]
 pub async fn move_postmortem(number: i64, status: String) -> Result<(), AppError> {
-    let (state, me) = server::authorized(Permission::WritePostmortems).await?;
+    let (state, me) = server::authorized_on(Permission::WritePostmortems, number).await?;
     let to: PostmortemStatus = status.parse().map_err(|m| AppError::invalid("status", m))?;
     postmortems::move_status(&state.pool, &me, number, to).await?;
     tracing::info!(target: "foghorn::audit", by = me.id, incident = number, status = %to, "postmortem moved");
@@ -85,7 +93,7 @@ pub async fn move_postmortem(number: i64, status: String) -> Result<(), AppError
 /// Changes the owning team; an empty `team_id` clears it.
 #[server(endpoint = "set_postmortem_team")]
 pub async fn set_postmortem_team(number: i64, team_id: String) -> Result<(), AppError> {
-    let (state, _) = server::authorized(Permission::WritePostmortems).await?;
+    let (state, _) = server::authorized_on(Permission::WritePostmortems, number).await?;
     let team = match team_id.trim() {
         "" => None,
         id => Some(id.parse().map_err(|_| AppError::invalid("team_id", "Choose a team."))?),
@@ -95,7 +103,7 @@ pub async fn set_postmortem_team(number: i64, team_id: String) -> Result<(), App
 
 #[server(endpoint = "set_no_action_items_reason")]
 pub async fn set_no_action_items_reason(number: i64, reason: String) -> Result<(), AppError> {
-    let (state, _) = server::authorized(Permission::WritePostmortems).await?;
+    let (state, _) = server::authorized_on(Permission::WritePostmortems, number).await?;
     postmortems::set_no_action_items_reason(&state.pool, number, &reason).await
 }
 
@@ -103,7 +111,7 @@ pub async fn set_no_action_items_reason(number: i64, reason: String) -> Result<(
 /// time); empty cancels the meeting.
 #[server(endpoint = "schedule_postmortem_meeting")]
 pub async fn schedule_postmortem_meeting(number: i64, at: String, place: String) -> Result<(), AppError> {
-    let (state, _) = server::authorized(Permission::WritePostmortems).await?;
+    let (state, _) = server::authorized_on(Permission::WritePostmortems, number).await?;
     let at = match at.trim() {
         "" => None,
         t => Some(
@@ -117,14 +125,14 @@ pub async fn schedule_postmortem_meeting(number: i64, at: String, place: String)
 
 #[server(endpoint = "attend_postmortem")]
 pub async fn attend_postmortem(number: i64, attending: bool) -> Result<(), AppError> {
-    let (state, me) = server::authorized(Permission::WritePostmortems).await?;
+    let (state, me) = server::authorized_on(Permission::WritePostmortems, number).await?;
     meetings::attend(&state.pool, &me, number, attending).await
 }
 
 /// The incident's timeline imported afresh, for the editor's "refresh from incident".
 #[server(endpoint = "postmortem_timeline_import")]
 pub async fn postmortem_timeline_import(number: i64) -> Result<String, AppError> {
-    let (state, _) = server::authorized(Permission::WritePostmortems).await?;
+    let (state, _) = server::authorized_on(Permission::WritePostmortems, number).await?;
     postmortems::refreshed_timeline(&state.pool, number).await
 }
 

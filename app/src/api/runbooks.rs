@@ -90,13 +90,13 @@ pub async fn mark_runbook_reviewed(id: i64) -> Result<(), AppError> {
 
 #[server(endpoint = "incident_runbooks")]
 pub async fn incident_runbooks(number: i64) -> Result<Vec<IncidentRunbook>, AppError> {
-    let (state, _) = server::authorized(Permission::ReadIncidents).await?;
+    let (state, _) = server::authorized_on(Permission::ReadIncidents, number).await?;
     runbooks::for_incident(&state.pool, number).await
 }
 
 #[server(endpoint = "attach_runbook")]
 pub async fn attach_runbook(number: i64, runbook_id: i64) -> Result<(), AppError> {
-    let (state, me) = server::authorized(Permission::RespondToIncidents).await?;
+    let (state, me) = server::authorized_on(Permission::RespondToIncidents, number).await?;
     runbooks::attach(&state.pool, &me, number, runbook_id).await
 }
 

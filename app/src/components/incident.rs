@@ -66,6 +66,7 @@ pub fn IncidentTable(
                                     <strong>{incident_ref(i.number)}</strong>" "{i.title.clone()}
                                 </a>
                                 {i.is_drill.then(|| view! { " "<span class="drill-tag">"DRILL"</span> })}
+                                {i.private.then(|| view! { " "<span class="private-tag">"PRIVATE"</span> })}
                                 {move || crate::model::comms_overdue(active, next_update_at, now.get())
                                     .then(|| view! { " "<span class="flag overdue">"Comms update overdue"</span> })}
                             </td>

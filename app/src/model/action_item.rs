@@ -52,6 +52,10 @@ impl FromStr for Priority {
     }
 }
 
+/// What an action item's owner reads in place of the title of a private incident they
+/// may not see.
+pub const PRIVATE_INCIDENT: &str = "Private incident";
+
 word_enum! {
     /// Where an action item stands.
     pub enum ItemStatus ("status", "use open, in_progress, done or wont_do") {

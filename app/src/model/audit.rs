@@ -27,6 +27,10 @@ word_enum! {
         NotificationPolicyDeleted = "notification_policy_deleted", "Notification policy deleted";
         WebhookCreated = "webhook_created", "Webhook created";
         WebhookDeleted = "webhook_deleted", "Webhook deleted";
+        IncidentMadePrivate = "incident_made_private", "Incident made private";
+        IncidentMadePublic = "incident_made_public", "Incident made public";
+        PrivateParticipantAdded = "private_participant_added", "Added to a private incident";
+        PrivateDataExported = "private_data_exported", "Private incident data exported";
         AccessRefused = "access_refused", "Access refused";
         AuditExported = "audit_exported", "Audit log exported";
         AuditPruned = "audit_pruned", "Audit log pruned";

@@ -58,6 +58,8 @@ pub struct Webhook {
     pub format: String,
     pub severities: Vec<Severity>,
     pub events: Vec<NotifyEvent>,
+    /// Also sent for private incidents.
+    pub private_incidents: bool,
     /// Shown to admins so receivers can be configured to verify signatures.
     pub secret: String,
 }

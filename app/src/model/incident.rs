@@ -130,6 +130,7 @@ pub struct IncidentSummary {
     pub severity: Severity,
     pub status: Status,
     pub is_drill: bool,
+    pub private: bool,
     pub team_name: Option<String>,
     pub point: Option<Person>,
     pub comms: Option<Person>,
@@ -218,6 +219,7 @@ pub struct IncidentDetail {
     pub severity: Severity,
     pub status: Status,
     pub is_drill: bool,
+    pub privacy: Privacy,
     pub team_id: Option<i64>,
     pub team_name: Option<String>,
     pub services: Vec<ServiceRef>,
@@ -233,6 +235,16 @@ pub struct IncidentDetail {
     /// When comms promised the next update.
     #[serde(with = "time::serde::rfc3339::option")]
     pub next_update_at: Option<OffsetDateTime>,
+}
+
+/// Who may see an incident. Public: everyone signed in. Private: admins, its
+/// participants, and its owning team's members when `team_can_see`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Privacy {
+    #[serde(default)]
+    pub private: bool,
+    #[serde(default)]
+    pub team_can_see: bool,
 }
 
 /// A change of who holds a role, for the handoff history.
@@ -262,6 +274,8 @@ word_enum! {
         ActionItem = "action_item", "Action item";
         CommsUpdate = "comms_update", "Comms update";
         StatusPage = "status_page", "Status page";
+        /// Made private or public; who was added to the response.
+        Access = "access", "Access";
     }
 }
 
@@ -309,6 +323,8 @@ pub struct IncidentView {
     pub roles: Vec<RoleAssignment>,
     /// Whether the caller may change it (responders and admins).
     pub can_respond: bool,
+    /// Whether the caller may make it private or public and add people (point, admins).
+    pub can_manage_access: bool,
     pub viewer_id: i64,
 }
 

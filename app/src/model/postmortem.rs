@@ -237,6 +237,8 @@ pub struct Postmortem {
     pub incident_title: String,
     pub severity: Severity,
     pub is_drill: bool,
+    /// Its incident is private: so is the postmortem.
+    pub private: bool,
     pub team_id: Option<i64>,
     pub team_name: Option<String>,
     pub status: PostmortemStatus,

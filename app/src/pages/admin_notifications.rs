@@ -61,6 +61,7 @@ pub fn NotificationsSection() -> impl IntoView {
                                         <strong>{w.name.clone()}</strong>" ("{w.format.clone()}") "{w.url.clone()}" · "
                                         {w.severities.iter().map(|s| s.label()).collect::<Vec<_>>().join(", ")}" · "
                                         {w.events.iter().map(|e| e.label()).collect::<Vec<_>>().join(", ")}
+                                        {w.private_incidents.then_some(" · also private incidents")}
                                         <div class="muted">"Secret: "<code>{w.secret.clone()}</code></div>
                                         <ActionForm action=delete_hook attr:class="inline">
                                             <input type="hidden" name="id" value=w.id />
@@ -177,6 +178,7 @@ fn WebhookForm(action: ServerAction<CreateWebhook>) -> impl IntoView {
     let name = RwSignal::new(String::new());
     let url = RwSignal::new(String::new());
     let format = RwSignal::new("slack".to_owned());
+    let private_incidents = RwSignal::new(false);
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let (severities, events) = scope.get_untracked();
@@ -187,6 +189,7 @@ fn WebhookForm(action: ServerAction<CreateWebhook>) -> impl IntoView {
                 format: format.get_untracked(),
                 severities,
                 events,
+                private_incidents: private_incidents.get_untracked(),
             },
         });
     };
@@ -203,6 +206,10 @@ fn WebhookForm(action: ServerAction<CreateWebhook>) -> impl IntoView {
                 </select>
             </div>
             <Scope prefix="hook" form=scope />
+            <label class="check">
+                <input type="checkbox" bind:checked=private_incidents />
+                " Also for private incidents (their titles and updates leave Foghorn through this webhook)"
+            </label>
             <FormError error />
             <button type="submit" class="secondary">"Add webhook"</button>
         </form>

@@ -1,3 +1,4 @@
+use crate::error::AppError;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -13,6 +14,22 @@ pub fn NotFound() -> impl IntoView {
             <h1>"Page not found"</h1>
             <p>"There is nothing at this address. "<a href="/">"Go to the dashboard"</a>"."</p>
         </main>
+    }
+}
+
+/// Why a page about one thing (an incident, a postmortem) could not be shown, answered
+/// with the error's status: a private incident's page is the same 404 as a missing one.
+#[component]
+pub fn LoadError(err: AppError, #[prop(into)] title: String) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response
+            .set_status(http::StatusCode::from_u16(err.status()).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR));
+    }
+    view! {
+        <Title text=title.clone() />
+        <h1>{title}</h1>
+        <p class="form-error" role="alert">{err.to_string()}</p>
     }
 }
 

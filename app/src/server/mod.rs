@@ -111,6 +111,14 @@ pub async fn authorized(permission: policy::Permission) -> Result<(AppState, Cal
     }
 }
 
+/// [`authorized`], for reading or acting on incident `number`: when the caller may not
+/// see it (a private incident), the same 404 as for a number never used.
+pub async fn authorized_on(permission: policy::Permission, number: i64) -> Result<(AppState, Caller), AppError> {
+    let (state, me) = authorized(permission).await?;
+    db::incidents::visible_id(&state.pool, number, Some(me.id)).await?;
+    Ok((state, me))
+}
+
 /// The caller as the audit trail records them: who, from which address.
 pub fn actor(me: &Caller) -> db::audit::Actor {
     db::audit::Actor::user(me, &client_ip())

@@ -1,7 +1,14 @@
 //! Who may do what: the one place that answers it.
 //!
-//! Every server function that changes something asks [`authorize`] before it acts.
-//! Refusals are logged for the audit trail.
+//! Two questions, answered here and nowhere else:
+//! - what a role may do ([`authorize`], asked by every server function before it acts;
+//!   refusals are logged and audited);
+//! - which incidents a person may see at all ([`incident_visible`], the SQL every query
+//!   that reads incidents or what belongs to them filters with). A private incident is
+//!   invisible to everyone else: absent from lists and counts, 404 by its address.
+//!
+//! [`SERVER_FUNCTIONS`] records, for every server function, how it treats private
+//! incidents; a test fails when a server function is missing from it.
 
 use crate::error::AppError;
 use crate::model::{Caller, Role};
@@ -63,3 +70,166 @@ pub fn authorize(user: Option<Caller>, permission: Permission) -> Result<Caller,
         Err(AppError::Forbidden)
     }
 }
+
+/// The visibility rule, as SQL over the incident aliased `alias`, for the person whose
+/// user id is the SQL expression `viewer` (a bind parameter; NULL for nobody signed in,
+/// who sees no private incident).
+///
+/// A public incident is visible to everyone signed in. A private one only to: admins;
+/// its participants (whoever holds or held point, comms or was added); and, when its
+/// declarer allowed it, the members of its owning team.
+pub fn incident_visible(alias: &str, viewer: &str) -> String {
+    format!(
+        "(NOT {alias}.private OR EXISTS (
+            SELECT 1 FROM users vu
+             WHERE vu.id = {viewer} AND vu.active
+               AND (vu.role = 'admin'
+                    OR EXISTS (SELECT 1 FROM incident_roles vr WHERE vr.incident_id = {alias}.id AND vr.user_id = vu.id)
+                    OR ({alias}.team_can_see AND EXISTS (
+                        SELECT 1 FROM team_members vm WHERE vm.team_id = {alias}.team_id AND vm.user_id = vu.id)))))"
+    )
+}
+
+/// [`incident_visible`] for a query being built: binds the viewer in place.
+pub fn push_incident_visible(query: &mut sqlx::QueryBuilder<'_, sqlx::Postgres>, alias: &str, viewer: Option<i64>) {
+    const MARK: &str = "\u{1}viewer\u{1}";
+    let sql = incident_visible(alias, MARK);
+    let (before, after) = sql.split_once(MARK).expect("the rule names the viewer once");
+    query.push(before.to_owned()).push_bind(viewer).push(after.to_owned());
+}
+
+/// Who may see an action item: whoever may see its incident, and its owner (who sees
+/// the item, not the private incident: its title reads [`crate::model::PRIVATE_INCIDENT`]).
+/// Postmortems need no rule of their own: they are read through their incident.
+pub fn item_visible(item: &str, incident: &str, viewer: &str) -> String {
+    format!("({} OR {item}.owner_id = {viewer})", incident_visible(incident, viewer))
+}
+
+/// [`item_visible`] for a query being built.
+pub fn push_item_visible(query: &mut sqlx::QueryBuilder<'_, sqlx::Postgres>, item: &str, incident: &str, viewer: i64) {
+    query.push("(");
+    push_incident_visible(query, incident, Some(viewer));
+    query.push(format!(" OR {item}.owner_id = ")).push_bind(viewer).push(")");
+}
+
+/// Who may change who sees an incident (make it private or public, add people to it):
+/// whoever holds point, or an admin.
+pub fn may_manage_access(caller: &Caller, holds_point: bool) -> bool {
+    caller.role == Role::Admin || holds_point
+}
+
+/// How a server function treats private incidents.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IncidentScope {
+    /// Says nothing about incidents (accounts, the directory, settings, runbooks' text).
+    NoIncidents,
+    /// Acts on or reads one incident (or its timeline entry, postmortem, action item,
+    /// comms), found only when visible to the caller: 404 otherwise.
+    OneVisible,
+    /// Lists or counts incidents or what belongs to them: only the visible ones.
+    VisibleOnly,
+    /// Declares a new incident (the declarer chooses whether it is private).
+    Declares,
+    /// A public surface: private incidents never appear.
+    PublicOnly,
+}
+
+/// Every server function (by endpoint) and its decision about private incidents.
+pub const SERVER_FUNCTIONS: &[(&str, IncidentScope)] = {
+    use IncidentScope::*;
+    &[
+        // Accounts and administration.
+        ("viewer", NoIncidents),
+        ("session_ends_at", NoIncidents),
+        ("setup_needed", NoIncidents),
+        ("sign_in", NoIncidents),
+        ("sign_out", NoIncidents),
+        ("create_first_admin", NoIncidents),
+        ("change_password", NoIncidents),
+        ("list_users", NoIncidents),
+        ("add_user", NoIncidents),
+        ("change_role", NoIncidents),
+        ("set_user_active", NoIncidents),
+        ("list_teams", NoIncidents),
+        ("create_team", NoIncidents),
+        ("add_team_member", NoIncidents),
+        ("remove_team_member", NoIncidents),
+        ("set_team_lead", NoIncidents),
+        ("list_services", NoIncidents),
+        ("create_service", NoIncidents),
+        ("update_service", NoIncidents),
+        ("audit_events", NoIncidents),
+        ("responders", NoIncidents),
+        ("people", NoIncidents),
+        // Incidents.
+        ("declare_incident", Declares),
+        ("incident", OneVisible),
+        ("dashboard", VisibleOnly),
+        ("incidents", VisibleOnly),
+        ("change_status", OneVisible),
+        ("change_severity", OneVisible),
+        ("edit_incident", OneVisible),
+        ("assign_role", OneVisible),
+        ("join_incident", OneVisible),
+        ("add_participant", OneVisible),
+        ("set_incident_privacy", OneVisible),
+        ("correct_timestamp", OneVisible),
+        ("post_note", OneVisible),
+        ("edit_note", OneVisible),
+        ("set_key_event", OneVisible),
+        // Postmortems.
+        ("start_postmortem", OneVisible),
+        ("postmortem", OneVisible),
+        ("list_postmortems", VisibleOnly),
+        ("save_postmortem", OneVisible),
+        ("postmortem_versions", OneVisible),
+        ("postmortem_version", OneVisible),
+        ("restore_postmortem_version", OneVisible),
+        ("move_postmortem", OneVisible),
+        ("set_postmortem_team", OneVisible),
+        ("set_no_action_items_reason", OneVisible),
+        ("schedule_postmortem_meeting", OneVisible),
+        ("attend_postmortem", OneVisible),
+        ("postmortem_timeline_import", OneVisible),
+        ("preview_markdown", NoIncidents),
+        ("calendar_feed", NoIncidents),
+        ("reset_calendar_address", NoIncidents),
+        // Action items.
+        ("create_action_item", OneVisible),
+        ("action_items", VisibleOnly),
+        ("action_item_history", OneVisible),
+        ("team_summaries", VisibleOnly),
+        ("set_item_owner", OneVisible),
+        ("set_item_due_date", OneVisible),
+        ("set_item_status", OneVisible),
+        ("set_item_priority", OneVisible),
+        ("set_item_team", OneVisible),
+        ("edit_action_item", OneVisible),
+        // Runbooks.
+        ("create_runbook", NoIncidents),
+        // Lists the runbook's drills: a drill is never private.
+        ("runbook", NoIncidents),
+        ("list_runbooks", NoIncidents),
+        ("save_runbook", NoIncidents),
+        ("set_runbook_details", NoIncidents),
+        ("runbook_versions", NoIncidents),
+        ("restore_runbook_version", NoIncidents),
+        ("mark_runbook_reviewed", NoIncidents),
+        ("incident_runbooks", OneVisible),
+        ("attach_runbook", OneVisible),
+        ("start_drill", Declares),
+        // Communication.
+        ("post_comms_update", OneVisible),
+        ("comms_updates", OneVisible),
+        ("major_incidents", VisibleOnly),
+        ("override_service_state", OneVisible),
+        ("public_status", PublicOnly),
+        ("notification_settings", NoIncidents),
+        ("create_notification_policy", NoIncidents),
+        ("delete_notification_policy", NoIncidents),
+        ("create_webhook", NoIncidents),
+        ("delete_webhook", NoIncidents),
+        ("retry_delivery", NoIncidents),
+        ("set_service_public", NoIncidents),
+    ]
+};

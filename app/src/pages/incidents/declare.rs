@@ -5,7 +5,7 @@ use crate::api::incidents::{Declaration, DeclareIncident, list_responders};
 use crate::components::form::{FieldError, FormError, described_by, invalid, last_error};
 use crate::components::incident::{ServiceChecks, set_chosen};
 use crate::error::AppError;
-use crate::model::{Severity, incident_ref};
+use crate::model::{Privacy, Severity, incident_ref};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_navigate;
@@ -25,6 +25,8 @@ pub fn DeclarePage() -> impl IntoView {
     let services = RwSignal::new(Vec::<i64>::new());
     let team = RwSignal::new(String::new());
     let point = RwSignal::new(String::new());
+    let private = RwSignal::new(false);
+    let team_can_see = RwSignal::new(false);
 
     // `autofocus` works on a page load only; arriving from another page, focus goes to
     // the first field here too.
@@ -52,6 +54,7 @@ pub fn DeclarePage() -> impl IntoView {
                 service_ids: services.get_untracked(),
                 team_id: team.get_untracked().parse().ok(),
                 point_user_id: point.get_untracked().parse().ok(),
+                privacy: Privacy { private: private.get_untracked(), team_can_see: team_can_see.get_untracked() },
             },
         });
     };
@@ -60,7 +63,7 @@ pub fn DeclarePage() -> impl IntoView {
         <Title text="Declare incident" />
         <h1>"Declare an incident"</h1>
         <form class="card declare" on:submit=submit>
-            <FormError error=error inline=&["title", "severity", "summary"] />
+            <FormError error=error inline=&["title", "severity", "summary", "team_can_see"] />
             <div class="field">
                 <label for="title">"Title"</label>
                 <input id="title" name="title" required placeholder="What is broken, for whom?"
@@ -119,6 +122,19 @@ pub fn DeclarePage() -> impl IntoView {
                     }
                 })}
             </Suspense>
+            <fieldset class="field privacy">
+                <legend>"Who can see it"</legend>
+                <label class="check">
+                    <input type="checkbox" id="private" bind:checked=private />
+                    " Private: only the people in the response and admins (a security or personnel matter)"
+                </label>
+                <label class="check" class:muted=move || !private.get()>
+                    <input type="checkbox" id="team_can_see" bind:checked=team_can_see disabled=move || !private.get()
+                        aria-describedby=described_by(error, "team_can_see", "team_can_see") />
+                    " …and the owning team's members"
+                </label>
+                <FieldError error field="team_can_see" id="team_can_see" />
+            </fieldset>
             <button type="submit" class="danger" disabled=move || action.pending().get()>"Declare incident"</button>
         </form>
     }

@@ -54,11 +54,7 @@ pub fn IncidentPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match view.await {
                     Ok(v) => view! { <IncidentScreen v refresh shown_from draft edit_draft comms_draft focus announcer /> }.into_any(),
-                    Err(err) => view! {
-                        <Title text="Incident" />
-                        <h1>"Incident"</h1>
-                        <p class="form-error" role="alert">{err.to_string()}</p>
-                    }.into_any(),
+                    Err(err) => view! { <crate::pages::errors::LoadError err title="Incident" /> }.into_any(),
                 }
             })}
         </Transition>
@@ -129,6 +125,7 @@ fn IncidentScreen(
             </div>
             <div>{move || comms_late.get().then(|| view! { <p class="comms-overdue" role="alert">"Comms update overdue"</p> })}</div>
             <div class="badges">
+                {incident.privacy.private.then(|| view! { <span class="badge private">"Private"</span> })}
                 <SeverityBadge severity=incident.severity />
                 <StatusBadge status=incident.status />
                 <span class="open-for">
@@ -165,6 +162,7 @@ fn IncidentScreen(
             </section>
             <aside class="side-col">
                 {can_respond.then(|| view! { <Controls incident=incident.clone() viewer_id=v.viewer_id /> })}
+                <super::access::AccessCard incident=incident.clone() can_manage=v.can_manage_access />
                 <CommsCard number can_respond overdue=comms_late draft=comms_draft />
                 <IncidentRunbooks number can_respond />
                 {can_respond.then(|| view! { <PublicStateCard number /> })}

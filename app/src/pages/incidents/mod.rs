@@ -1,5 +1,6 @@
 //! Incident pages: declare, the incident itself, and the history.
 
+pub mod access;
 pub mod declare;
 pub mod detail;
 pub mod history;

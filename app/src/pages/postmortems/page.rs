@@ -36,11 +36,7 @@ pub fn PostmortemPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match postmortem.await {
                     Ok(pm) => view! { <PostmortemScreen pm refresh draft /> }.into_any(),
-                    Err(err) => view! {
-                        <Title text="Postmortem" />
-                        <h1>"Postmortem"</h1>
-                        <p class="form-error" role="alert">{err.to_string()}</p>
-                    }.into_any(),
+                    Err(err) => view! { <crate::pages::errors::LoadError err title="Postmortem" /> }.into_any(),
                 }
             })}
         </Transition>

@@ -10,8 +10,8 @@ use super::incidents::{self, person};
 use super::timeline;
 use crate::error::AppError;
 use crate::model::*;
-use crate::server::exports;
-use sqlx::{PgConnection, PgPool, QueryBuilder};
+use crate::server::{exports, policy};
+use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder};
 use time::{Date, Duration, OffsetDateTime};
 
 pub const MAX_TITLE_CHARS: usize = 200;
@@ -339,17 +339,29 @@ struct Row {
     wont_do_reason: String,
     created_at: OffsetDateTime,
     closed_at: Option<OffsetDateTime>,
+    incident_visible: bool,
 }
 
-const SELECT: &str = "
-    SELECT a.id, i.number, i.title AS incident_title,
-           EXISTS (SELECT 1 FROM postmortems p WHERE p.incident_id = a.incident_id) AS has_postmortem,
-           a.title, a.description, a.owner_id, u.display_name AS owner_name, a.team_id, t.name AS team_name,
-           a.priority, a.due_date, a.status, a.wont_do_reason, a.created_at, a.closed_at
-      FROM action_items a
-      JOIN incidents i ON i.id = a.incident_id
-      LEFT JOIN users u ON u.id = a.owner_id
-      LEFT JOIN teams t ON t.id = a.team_id";
+/// The tracker's SELECT, for `viewer`: whether they may see the item's incident is a
+/// column, so an owner who may see only the item gets it without the incident's title.
+fn push_select(q: &mut QueryBuilder<'_, Postgres>, viewer: i64) {
+    q.push(
+        "SELECT a.id, i.number, i.title AS incident_title,
+                EXISTS (SELECT 1 FROM postmortems p WHERE p.incident_id = a.incident_id) AS has_postmortem,
+                a.title, a.description, a.owner_id, u.display_name AS owner_name, a.team_id, t.name AS team_name,
+                a.priority, a.due_date, a.status, a.wont_do_reason, a.created_at, a.closed_at, ",
+    );
+    policy::push_incident_visible(q, "i", Some(viewer));
+    q.push(
+        " AS incident_visible
+           FROM action_items a
+           JOIN incidents i ON i.id = a.incident_id
+           LEFT JOIN users u ON u.id = a.owner_id
+           LEFT JOIN teams t ON t.id = a.team_id
+          WHERE ",
+    );
+    policy::push_item_visible(q, "a", "i", viewer);
+}
 
 /// When the flags are judged: the reader's date, the current time, and how many days a
 /// P1 may stay unscheduled.
@@ -381,8 +393,8 @@ impl Row {
         ActionItem {
             id: self.id,
             incident_number: self.number,
-            incident_title: self.incident_title,
-            has_postmortem: self.has_postmortem,
+            incident_title: if self.incident_visible { self.incident_title } else { PRIVATE_INCIDENT.to_owned() },
+            has_postmortem: self.has_postmortem && self.incident_visible,
             title: self.title,
             description_html: crate::server::markdown::render(&self.description),
             description: self.description,
@@ -567,12 +579,13 @@ async fn page(
     pool: &PgPool,
     filter: &ItemFilter,
     j: &Judgement,
+    viewer: i64,
     cursor: Option<Cursor>,
     limit: i64,
 ) -> Result<(Vec<ActionItem>, Option<Cursor>), AppError> {
     let sort = Sort::parse(&filter.sort);
-    let mut q = QueryBuilder::new(SELECT);
-    q.push(" WHERE true");
+    let mut q = QueryBuilder::new("");
+    push_select(&mut q, viewer);
     push_filter(&mut q, filter, j)?;
     if let Some(cursor) = cursor {
         cursor.push_after(&mut q);
@@ -587,14 +600,15 @@ async fn page(
 }
 
 /// How many items match the filter, in total and by status and flag.
-async fn counts(pool: &PgPool, filter: &ItemFilter, j: &Judgement) -> Result<ItemCounts, AppError> {
+async fn counts(pool: &PgPool, filter: &ItemFilter, j: &Judgement, viewer: i64) -> Result<ItemCounts, AppError> {
     let mut q = QueryBuilder::new(
         "SELECT count(*), count(*) FILTER (WHERE a.status = 'open'), count(*) FILTER (WHERE a.status = 'in_progress'),
                 count(*) FILTER (WHERE a.status = 'done'), count(*) FILTER (WHERE a.status = 'wont_do'),
                 count(*) FILTER (WHERE ",
     );
     q.push(OVERDUE).push_bind(j.today).push(")), count(*) FILTER (WHERE ").push(UNSCHEDULED).push(")");
-    q.push(" FROM action_items a JOIN incidents i ON i.id = a.incident_id WHERE true");
+    q.push(" FROM action_items a JOIN incidents i ON i.id = a.incident_id WHERE ");
+    policy::push_item_visible(&mut q, "a", "i", viewer);
     push_filter(&mut q, filter, j)?;
     let (total, open, in_progress, done, wont_do, overdue, unscheduled): (i64, i64, i64, i64, i64, i64, i64) =
         q.build_query_as().fetch_one(pool).await?;
@@ -607,10 +621,11 @@ pub async fn list(
     pool: &PgPool,
     filter: &ItemFilter,
     j: &Judgement,
+    viewer: i64,
 ) -> Result<(Vec<ActionItem>, ItemCounts, Option<String>), AppError> {
     let cursor = Cursor::parse(&filter.cursor, Sort::parse(&filter.sort))?;
-    let (items, next) = page(pool, filter, j, cursor, PAGE_SIZE).await?;
-    let counts = counts(pool, filter, j).await?;
+    let (items, next) = page(pool, filter, j, viewer, cursor, PAGE_SIZE).await?;
+    let counts = counts(pool, filter, j, viewer).await?;
     Ok((items, counts, next.map(Cursor::encode)))
 }
 
@@ -625,20 +640,23 @@ pub async fn csv_batch(
     pool: &PgPool,
     filter: &ItemFilter,
     j: &Judgement,
+    viewer: i64,
     after: Option<CsvCursor>,
 ) -> Result<(String, Option<CsvCursor>), AppError> {
-    let (items, next) = page(pool, filter, j, after.map(|c| c.0), CSV_BATCH).await?;
+    let (items, next) = page(pool, filter, j, viewer, after.map(|c| c.0), CSV_BATCH).await?;
     let header = if after.is_none() { exports::csv_header() } else { String::new() };
     Ok((header + &exports::csv_rows(&items), next.map(CsvCursor)))
 }
 
-pub async fn get(pool: &PgPool, id: i64, j: &Judgement) -> Result<ActionItem, AppError> {
-    let row: Row = sqlx::query_as(&format!("{SELECT} WHERE a.id = $1"))
-        .bind(id)
-        .fetch_optional(pool)
-        .await?
-        .ok_or_else(|| AppError::NotFound(format!("Action item #{id}")))?;
-    Ok(row.into_item(j))
+/// 404 unless `viewer` may see the item (see [`policy::push_item_visible`]).
+pub async fn ensure_visible(pool: &PgPool, id: i64, viewer: i64) -> Result<(), AppError> {
+    let mut q = QueryBuilder::new(
+        "SELECT EXISTS (SELECT 1 FROM action_items a JOIN incidents i ON i.id = a.incident_id WHERE ",
+    );
+    policy::push_item_visible(&mut q, "a", "i", viewer);
+    q.push(" AND a.id = ").push_bind(id).push(")");
+    let visible: bool = q.build_query_scalar().fetch_one(pool).await?;
+    if visible { Ok(()) } else { Err(AppError::NotFound(format!("Action item #{id}"))) }
 }
 
 pub async fn history(pool: &PgPool, id: i64) -> Result<Vec<ItemChange>, AppError> {
@@ -664,7 +682,8 @@ pub async fn history(pool: &PgPool, id: i64) -> Result<Vec<ItemChange>, AppError
 
 /// Per team: open, overdue, unscheduled, done in 30 days, median days to done, and
 /// open-vs-done for each of the last 12 weeks; aggregated in the database.
-pub async fn summary(pool: &PgPool, j: &Judgement) -> Result<Vec<TeamSummary>, AppError> {
+pub async fn summary(pool: &PgPool, j: &Judgement, viewer: i64) -> Result<Vec<TeamSummary>, AppError> {
+    let visible = policy::item_visible("a", "i", "$3");
     #[allow(clippy::type_complexity)]
     let rows: Vec<(Option<i64>, Option<String>, i64, i64, i64, i64, Option<f64>)> = sqlx::query_as(&format!(
         "SELECT a.team_id, min(t.name),
@@ -674,24 +693,29 @@ pub async fn summary(pool: &PgPool, j: &Judgement) -> Result<Vec<TeamSummary>, A
                 count(*) FILTER (WHERE a.status = 'done' AND a.closed_at > $2 - interval '30 days'),
                 percentile_cont(0.5) WITHIN GROUP (ORDER BY (extract(epoch FROM a.closed_at - a.created_at) / 86400)::float8)
                     FILTER (WHERE a.status = 'done' AND a.closed_at IS NOT NULL)
-           FROM action_items a LEFT JOIN teams t ON t.id = a.team_id
+           FROM action_items a JOIN incidents i ON i.id = a.incident_id LEFT JOIN teams t ON t.id = a.team_id
+          WHERE {visible}
           GROUP BY a.team_id
           ORDER BY lower(coalesce(min(t.name), '')), a.team_id NULLS FIRST"
     ))
     .bind(j.today)
     .bind(j.now)
+    .bind(viewer)
     .fetch_all(pool)
     .await?;
     // Week w (0 = eleven weeks ago … 11 = the one ending now) ends at now - (11 - w) weeks.
-    let weeks: Vec<(Option<i64>, i32, i64, i64)> = sqlx::query_as(
+    let visible = policy::item_visible("a", "i", "$2");
+    let weeks: Vec<(Option<i64>, i32, i64, i64)> = sqlx::query_as(&format!(
         "SELECT a.team_id, w.n::int,
                 count(*) FILTER (WHERE a.created_at <= w.end_at AND (a.closed_at IS NULL OR a.closed_at > w.end_at)),
                 count(*) FILTER (WHERE a.status = 'done' AND a.closed_at > w.end_at - interval '1 week' AND a.closed_at <= w.end_at)
-           FROM action_items a,
+           FROM action_items a JOIN incidents i ON i.id = a.incident_id,
                 LATERAL (SELECT n, $1 - make_interval(weeks => 11 - n) AS end_at FROM generate_series(0, 11) n) w
+          WHERE {visible}
           GROUP BY a.team_id, w.n",
-    )
+    ))
     .bind(j.now)
+    .bind(viewer)
     .fetch_all(pool)
     .await?;
     Ok(rows

@@ -101,6 +101,11 @@ pub async fn post(pool: &PgPool, by: &Caller, number: i64, input: &UpdateInput) 
             "Only the person on comms (or point) posts comms updates: take comms first.",
         ));
     }
+    let private: bool =
+        sqlx::query_scalar("SELECT private FROM incidents WHERE id = $1").bind(incident.id).fetch_one(&mut *tx).await?;
+    if private && input.public_text.is_some() {
+        return Err(AppError::invalid("public", "A private incident never appears on the public status page."));
+    }
     let next = input.next_update_minutes.map(|m| OffsetDateTime::now_utc() + Duration::minutes(m));
     sqlx::query(
         "INSERT INTO comms_updates (incident_id, author_id, affected, known, doing, internal, public_text, next_update_at)
@@ -189,12 +194,15 @@ pub async fn for_incident(pool: &PgPool, number: i64) -> Result<Vec<CommsUpdate>
         .collect())
 }
 
-/// Active SEV1 and SEV2 incidents (not drills), for the banner inside Foghorn.
-pub async fn major_incidents(pool: &PgPool) -> Result<Vec<MajorIncident>, AppError> {
-    let rows: Vec<(i64, String, i16)> = sqlx::query_as(
-        "SELECT number, title, severity FROM incidents
-          WHERE status <> 'resolved' AND severity <= 2 AND NOT is_drill ORDER BY severity, declared_at",
-    )
+/// Active SEV1 and SEV2 incidents (not drills) `viewer` may see, for the banner inside Foghorn.
+pub async fn major_incidents(pool: &PgPool, viewer: i64) -> Result<Vec<MajorIncident>, AppError> {
+    let rows: Vec<(i64, String, i16)> = sqlx::query_as(&format!(
+        "SELECT i.number, i.title, i.severity FROM incidents i
+          WHERE i.status <> 'resolved' AND i.severity <= 2 AND NOT i.is_drill AND {}
+          ORDER BY i.severity, i.declared_at",
+        crate::server::policy::incident_visible("i", "$1")
+    ))
+    .bind(viewer)
     .fetch_all(pool)
     .await?;
     Ok(rows

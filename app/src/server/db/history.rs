@@ -4,6 +4,7 @@
 use super::incidents::{SUMMARY_SELECT, SummaryRow};
 use crate::error::AppError;
 use crate::model::*;
+use crate::server::policy;
 use sqlx::{PgPool, QueryBuilder};
 use time::OffsetDateTime;
 
@@ -41,7 +42,7 @@ fn parse_cursor(cursor: &str) -> Result<Option<(OffsetDateTime, i64)>, AppError>
 
 /// Every incident, newest first, filtered, one page at a time (keyset pagination, so
 /// page 1000 costs what page 1 costs).
-pub async fn history(pool: &PgPool, filter: &IncidentFilter) -> Result<IncidentPage, AppError> {
+pub async fn history(pool: &PgPool, filter: &IncidentFilter, viewer: i64) -> Result<IncidentPage, AppError> {
     let status = match filter.status.trim() {
         "" => None,
         "active" => Some("active".to_owned()),
@@ -59,7 +60,8 @@ pub async fn history(pool: &PgPool, filter: &IncidentFilter) -> Result<IncidentP
     let q = filter.q.trim();
 
     let mut query = QueryBuilder::new(SUMMARY_SELECT);
-    query.push(" WHERE true");
+    query.push(" WHERE ");
+    policy::push_incident_visible(&mut query, "i", Some(viewer));
     match status.as_deref() {
         Some("active") => {
             query.push(" AND i.status <> 'resolved'");

@@ -4,7 +4,8 @@
 use super::{outbox, timeline};
 use crate::error::AppError;
 use crate::model::*;
-use sqlx::{PgConnection, PgPool};
+use crate::server::policy;
+use sqlx::{PgConnection, PgExecutor, PgPool};
 use time::OffsetDateTime;
 
 pub const MAX_TITLE_CHARS: usize = 200;
@@ -45,6 +46,20 @@ pub async fn lock(tx: &mut PgConnection, number: i64) -> Result<Locked, AppError
         status: status.parse().map_err(|_| AppError::Internal)?,
         version,
     })
+}
+
+/// The incident's id when `viewer` may see it (see [`policy::incident_visible`]);
+/// otherwise the same 404 as for a number that was never used.
+pub async fn visible_id(db: impl PgExecutor<'_>, number: i64, viewer: Option<i64>) -> Result<i64, AppError> {
+    sqlx::query_scalar(&format!(
+        "SELECT i.id FROM incidents i WHERE i.number = $1 AND {}",
+        policy::incident_visible("i", "$2")
+    ))
+    .bind(number)
+    .bind(viewer)
+    .fetch_optional(db)
+    .await?
+    .ok_or_else(|| AppError::NotFound(incident_ref(number)))
 }
 
 pub async fn id_of(pool: &PgPool, number: i64) -> Result<i64, AppError> {
@@ -128,7 +143,8 @@ async fn set_services(tx: &mut PgConnection, incident_id: i64, service_ids: &[i6
     Ok(())
 }
 
-/// Declares an incident. `point` is who takes point (normally the declarer).
+/// Declares an incident. `point` is who takes point (normally the declarer); `actor`
+/// is the declarer as the audit log records a private declaration.
 pub async fn declare(
     pool: &PgPool,
     by: &Caller,
@@ -136,12 +152,20 @@ pub async fn declare(
     severity: Severity,
     point: Option<i64>,
     is_drill: bool,
+    privacy: Privacy,
+    actor: &super::audit::Actor,
 ) -> Result<i64, AppError> {
+    if privacy.private && is_drill {
+        return Err(AppError::invalid("private", "A drill is a rehearsal for everyone: it cannot be private."));
+    }
+    if privacy.private && privacy.team_can_see && fields.team_id.is_none() {
+        return Err(AppError::invalid("team_can_see", "Choose the owning team it should be visible to."));
+    }
     let mut tx = pool.begin().await?;
     check_references(&mut tx, fields).await?;
     let (id, number): (i64, i64) = sqlx::query_as(
-        "INSERT INTO incidents (title, summary, severity, team_id, declared_by, detected_at, is_drill)
-         VALUES ($1, $2, $3, $4, $5, now(), $6) RETURNING id, number",
+        "INSERT INTO incidents (title, summary, severity, team_id, declared_by, detected_at, is_drill, private, team_can_see)
+         VALUES ($1, $2, $3, $4, $5, now(), $6, $7, $8) RETURNING id, number",
     )
     .bind(&fields.title)
     .bind(&fields.summary)
@@ -149,6 +173,8 @@ pub async fn declare(
     .bind(fields.team_id)
     .bind(by.id)
     .bind(is_drill)
+    .bind(privacy.private)
+    .bind(privacy.private && privacy.team_can_see)
     .fetch_one(&mut *tx)
     .await?;
     set_services(&mut tx, id, &fields.service_ids).await?;
@@ -156,6 +182,20 @@ pub async fn declare(
     timeline::append(&mut tx, id, EntryKind::Declared, Some(by.id), &body).await?;
     if let Some(point) = point {
         assign_in(&mut tx, id, by, IncidentRole::Point, point).await?;
+    }
+    if privacy.private {
+        let details = serde_json::json!({ "incident": number, "declared": true, "to": privacy });
+        super::audit::record(&mut *tx, actor, AuditKind::IncidentMadePrivate, &incident_ref(number), details).await?;
+    }
+    if privacy.private && point != Some(by.id) {
+        // Whoever declares a private incident stays able to see it.
+        sqlx::query(
+            "INSERT INTO incident_roles (incident_id, role, user_id, assigned_by) VALUES ($1, 'participant', $2, $2)",
+        )
+        .bind(id)
+        .bind(by.id)
+        .execute(&mut *tx)
+        .await?;
     }
     // After point is assigned: a drill's messages go to the people in it.
     outbox::enqueue(&mut tx, id, NotifyEvent::Declared, &body, &fields.summary).await?;
@@ -255,6 +295,98 @@ pub async fn join(pool: &PgPool, by: &Caller, number: i64) -> Result<(), AppErro
     .await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// Refuses unless `by` may change who sees the incident (see [`policy::may_manage_access`]).
+async fn ensure_may_manage_access(tx: &mut PgConnection, by: &Caller, incident_id: i64) -> Result<(), AppError> {
+    let holds_point: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM incident_roles
+                         WHERE incident_id = $1 AND user_id = $2 AND role = 'point' AND ended_at IS NULL)",
+    )
+    .bind(incident_id)
+    .bind(by.id)
+    .fetch_one(&mut *tx)
+    .await?;
+    if policy::may_manage_access(by, holds_point) { Ok(()) } else { Err(AppError::Forbidden) }
+}
+
+/// Adds `user_id` to the response (in the caller's transaction; point or an admin);
+/// one timeline entry. Returns their name and whether the incident is private.
+pub async fn add_participant(
+    tx: &mut PgConnection,
+    by: &Caller,
+    number: i64,
+    user_id: i64,
+) -> Result<(String, bool), AppError> {
+    let incident = lock(tx, number).await?;
+    ensure_may_manage_access(tx, by, incident.id).await?;
+    let person: Option<(String, bool)> = sqlx::query_as("SELECT display_name, active FROM users WHERE id = $1")
+        .bind(user_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+    let Some((name, true)) = person else {
+        return Err(AppError::invalid("user_id", "Choose an active person."));
+    };
+    let added = sqlx::query(
+        "INSERT INTO incident_roles (incident_id, role, user_id, assigned_by)
+         VALUES ($1, 'participant', $2, $3) ON CONFLICT DO NOTHING",
+    )
+    .bind(incident.id)
+    .bind(user_id)
+    .bind(by.id)
+    .execute(&mut *tx)
+    .await?;
+    if added.rows_affected() == 0 {
+        return Err(AppError::invalid("user_id", format!("{name} is already a participant.")));
+    }
+    let body = format!("{} added {name} to the response", by.display_name);
+    timeline::append(tx, incident.id, EntryKind::Access, Some(by.id), &body).await?;
+    let private: bool =
+        sqlx::query_scalar("SELECT private FROM incidents WHERE id = $1").bind(incident.id).fetch_one(&mut *tx).await?;
+    Ok((name, private))
+}
+
+/// Makes the incident private or public (in the caller's transaction; point or an
+/// admin); one timeline entry. Returns what it was before, or `None` when nothing changed.
+pub async fn set_privacy(
+    tx: &mut PgConnection,
+    by: &Caller,
+    number: i64,
+    privacy: Privacy,
+) -> Result<Option<Privacy>, AppError> {
+    let incident = lock(tx, number).await?;
+    ensure_may_manage_access(tx, by, incident.id).await?;
+    let (private, team_can_see, is_drill, team_id): (bool, bool, bool, Option<i64>) =
+        sqlx::query_as("SELECT private, team_can_see, is_drill, team_id FROM incidents WHERE id = $1")
+            .bind(incident.id)
+            .fetch_one(&mut *tx)
+            .await?;
+    let before = Privacy { private, team_can_see };
+    if before == privacy {
+        return Ok(None);
+    }
+    if privacy.private && is_drill {
+        return Err(AppError::invalid("private", "A drill is a rehearsal for everyone: it cannot be private."));
+    }
+    if privacy.team_can_see && team_id.is_none() {
+        return Err(AppError::invalid("team_can_see", "Give the incident an owning team first."));
+    }
+    sqlx::query("UPDATE incidents SET private = $2, team_can_see = $3, updated_at = now() WHERE id = $1")
+        .bind(incident.id)
+        .bind(privacy.private)
+        .bind(privacy.team_can_see)
+        .execute(&mut *tx)
+        .await?;
+    let who = by.display_name.as_str();
+    let body = match (privacy.private, privacy.team_can_see) {
+        (false, _) => format!("{who} made the incident public: everyone signed in can see it"),
+        (true, false) => format!("{who} made the incident private: only its participants and admins can see it"),
+        (true, true) => {
+            format!("{who} made the incident private: only its participants, its owning team and admins can see it")
+        }
+    };
+    timeline::append(tx, incident.id, EntryKind::Access, Some(by.id), &body).await?;
+    Ok(Some(before))
 }
 
 pub async fn change_status(
@@ -418,6 +550,7 @@ pub(super) struct SummaryRow {
     severity: i16,
     status: String,
     is_drill: bool,
+    private: bool,
     team_name: Option<String>,
     point_id: Option<i64>,
     point_name: Option<String>,
@@ -451,6 +584,7 @@ impl From<SummaryRow> for IncidentSummary {
             severity: severity_of(r.severity),
             status: status_of(&r.status),
             is_drill: r.is_drill,
+            private: r.private,
             team_name: r.team_name,
             point: person(r.point_id, r.point_name),
             comms: person(r.comms_id, r.comms_name),
@@ -463,7 +597,7 @@ impl From<SummaryRow> for IncidentSummary {
 }
 
 pub(super) const SUMMARY_SELECT: &str = "
-    SELECT i.id, i.number, i.title, i.severity, i.status, i.is_drill, t.name AS team_name,
+    SELECT i.id, i.number, i.title, i.severity, i.status, i.is_drill, i.private, t.name AS team_name,
            p.user_id AS point_id, pu.display_name AS point_name,
            c.user_id AS comms_id, cu.display_name AS comms_name,
            i.declared_at, i.resolved_at, i.updated_at, i.next_update_at
@@ -476,11 +610,14 @@ pub(super) const SUMMARY_SELECT: &str = "
 
 /// The signed-in home page: what is burning, what I hold, what just ended.
 pub async fn dashboard(pool: &PgPool, user_id: i64) -> Result<Dashboard, AppError> {
+    let visible = policy::incident_visible("i", "$1");
     let active: Vec<SummaryRow> = sqlx::query_as(&format!(
-        "{SUMMARY_SELECT} WHERE i.status <> 'resolved' ORDER BY i.severity, i.declared_at LIMIT 200"
+        "{SUMMARY_SELECT} WHERE i.status <> 'resolved' AND {visible} ORDER BY i.severity, i.declared_at LIMIT 200"
     ))
+    .bind(user_id)
     .fetch_all(pool)
     .await?;
+    // Holding a role makes an incident visible: no further filter needed.
     let mine: Vec<SummaryRow> = sqlx::query_as(&format!(
         "{SUMMARY_SELECT} WHERE i.status <> 'resolved'
            AND EXISTS (SELECT 1 FROM incident_roles r WHERE r.incident_id = i.id AND r.user_id = $1 AND r.ended_at IS NULL)
@@ -490,9 +627,10 @@ pub async fn dashboard(pool: &PgPool, user_id: i64) -> Result<Dashboard, AppErro
     .fetch_all(pool)
     .await?;
     let resolved: Vec<SummaryRow> = sqlx::query_as(&format!(
-        "{SUMMARY_SELECT} WHERE i.status = 'resolved' AND i.resolved_at > now() - interval '7 days'
+        "{SUMMARY_SELECT} WHERE i.status = 'resolved' AND i.resolved_at > now() - interval '7 days' AND {visible}
          ORDER BY i.resolved_at DESC LIMIT 50"
     ))
+    .bind(user_id)
     .fetch_all(pool)
     .await?;
     Ok(Dashboard {
@@ -509,6 +647,7 @@ pub async fn view(
     pool: &PgPool,
     number: i64,
     timeline_from: Option<i64>,
+    viewer: i64,
 ) -> Result<(IncidentDetail, (Vec<TimelineEntry>, i64), Vec<RoleAssignment>), AppError> {
     #[derive(sqlx::FromRow)]
     struct Row {
@@ -518,6 +657,8 @@ pub async fn view(
         severity: i16,
         status: String,
         is_drill: bool,
+        private: bool,
+        team_can_see: bool,
         team_id: Option<i64>,
         team_name: Option<String>,
         resolution: String,
@@ -532,14 +673,16 @@ pub async fn view(
         postmortem_status: Option<String>,
         next_update_at: Option<OffsetDateTime>,
     }
-    let row: Row = sqlx::query_as(
-        "SELECT i.id, i.title, i.summary, i.severity, i.status, i.is_drill, i.team_id, t.name AS team_name,
-                i.resolution, i.started_at, i.detected_at, i.declared_at, i.acknowledged_at, i.mitigated_at,
-                i.resolved_at, i.version, i.last_seq,
+    let row: Row = sqlx::query_as(&format!(
+        "SELECT i.id, i.title, i.summary, i.severity, i.status, i.is_drill, i.private, i.team_can_see, i.team_id,
+                t.name AS team_name, i.resolution, i.started_at, i.detected_at, i.declared_at, i.acknowledged_at,
+                i.mitigated_at, i.resolved_at, i.version, i.last_seq,
                 (SELECT p.status FROM postmortems p WHERE p.incident_id = i.id) AS postmortem_status, i.next_update_at
-           FROM incidents i LEFT JOIN teams t ON t.id = i.team_id WHERE i.number = $1",
-    )
+           FROM incidents i LEFT JOIN teams t ON t.id = i.team_id WHERE i.number = $1 AND {}",
+        policy::incident_visible("i", "$2")
+    ))
     .bind(number)
+    .bind(viewer)
     .fetch_optional(pool)
     .await?
     .ok_or_else(|| AppError::NotFound(incident_ref(number)))?;
@@ -591,6 +734,7 @@ pub async fn view(
         severity: severity_of(row.severity),
         status: status_of(&row.status),
         is_drill: row.is_drill,
+        privacy: Privacy { private: row.private, team_can_see: row.team_can_see },
         team_id: row.team_id,
         team_name: row.team_name,
         services: services.into_iter().map(|(id, name)| ServiceRef { id, name }).collect(),
@@ -624,10 +768,12 @@ pub async fn view(
 }
 
 /// Active people, for choosing whom to hand a role to.
-pub async fn people(pool: &PgPool) -> Result<Vec<Person>, AppError> {
+/// Active people by name: those who may hold a role, or with `viewers` everyone.
+pub async fn people(pool: &PgPool, viewers: bool) -> Result<Vec<Person>, AppError> {
     let rows: Vec<(i64, String)> = sqlx::query_as(
-        "SELECT id, display_name FROM users WHERE active AND role <> 'viewer' ORDER BY lower(display_name)",
+        "SELECT id, display_name FROM users WHERE active AND ($1 OR role <> 'viewer') ORDER BY lower(display_name)",
     )
+    .bind(viewers)
     .fetch_all(pool)
     .await?;
     Ok(rows.into_iter().map(|(id, display_name)| Person { id, display_name }).collect())

@@ -4,6 +4,7 @@
 use super::postmortems::{MAX_PLACE_CHARS, lock};
 use crate::error::AppError;
 use crate::model::*;
+use crate::server::policy;
 use sqlx::PgPool;
 use time::OffsetDateTime;
 
@@ -44,13 +45,16 @@ pub async fn attend(pool: &PgPool, by: &Caller, number: i64, attending: bool) ->
     Ok(())
 }
 
-/// Meetings from an hour ago on, soonest first: open to everyone.
-pub async fn upcoming_meetings(pool: &PgPool) -> Result<Vec<Meeting>, AppError> {
-    let rows: Vec<(i64, i64, String, OffsetDateTime, String)> = sqlx::query_as(
+/// Meetings from an hour ago on, soonest first: those of every incident `viewer` may see.
+pub async fn upcoming_meetings(pool: &PgPool, viewer: i64) -> Result<Vec<Meeting>, AppError> {
+    let rows: Vec<(i64, i64, String, OffsetDateTime, String)> = sqlx::query_as(&format!(
         "SELECT p.id, i.number, i.title, p.meeting_at, p.meeting_place
            FROM postmortems p JOIN incidents i ON i.id = p.incident_id
-          WHERE p.meeting_at >= now() - interval '1 hour' ORDER BY p.meeting_at LIMIT 100",
-    )
+          WHERE p.meeting_at >= now() - interval '1 hour' AND {}
+          ORDER BY p.meeting_at LIMIT 100",
+        policy::incident_visible("i", "$1")
+    ))
+    .bind(viewer)
     .fetch_all(pool)
     .await?;
     let mut meetings = Vec::with_capacity(rows.len());
@@ -77,13 +81,16 @@ pub struct FeedEvent {
     pub updated_at: OffsetDateTime,
 }
 
-/// Every meeting from 90 days ago on, for the iCalendar feed.
-pub async fn feed_events(pool: &PgPool) -> Result<Vec<FeedEvent>, AppError> {
-    let rows: Vec<(i64, i64, String, OffsetDateTime, String, i32, OffsetDateTime)> = sqlx::query_as(
+/// Every meeting from 90 days ago on that `viewer` may see, for their iCalendar feed.
+pub async fn feed_events(pool: &PgPool, viewer: i64) -> Result<Vec<FeedEvent>, AppError> {
+    let rows: Vec<(i64, i64, String, OffsetDateTime, String, i32, OffsetDateTime)> = sqlx::query_as(&format!(
         "SELECT p.id, i.number, i.title, p.meeting_at, p.meeting_place, p.meeting_sequence, p.updated_at
            FROM postmortems p JOIN incidents i ON i.id = p.incident_id
-          WHERE p.meeting_at >= now() - interval '90 days' ORDER BY p.meeting_at",
-    )
+          WHERE p.meeting_at >= now() - interval '90 days' AND {}
+          ORDER BY p.meeting_at",
+        policy::incident_visible("i", "$1")
+    ))
+    .bind(viewer)
     .fetch_all(pool)
     .await?;
     Ok(rows
@@ -122,13 +129,13 @@ pub async fn reset_calendar_key(db: impl sqlx::PgExecutor<'_>, user_id: i64) -> 
     Ok(())
 }
 
-/// Whether `key` belongs to an active user.
-pub async fn calendar_key_valid(pool: &PgPool, key: &str) -> Result<bool, AppError> {
+/// The active user `key` belongs to, if any: the feed shows what they may see.
+pub async fn calendar_key_user(pool: &PgPool, key: &str) -> Result<Option<i64>, AppError> {
     Ok(sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM calendar_keys k JOIN users u ON u.id = k.user_id WHERE k.key = $1 AND u.active)",
+        "SELECT u.id FROM calendar_keys k JOIN users u ON u.id = k.user_id WHERE k.key = $1 AND u.active",
     )
     .bind(key)
-    .fetch_one(pool)
+    .fetch_optional(pool)
     .await?)
 }
 

@@ -103,20 +103,23 @@ pub async fn delete_policy(db: impl PgExecutor<'_>, id: i64) -> Result<Option<St
 }
 
 pub async fn webhooks(pool: &PgPool) -> Result<Vec<Webhook>, AppError> {
-    let rows: Vec<(i64, String, String, String, Vec<i16>, Vec<String>, String)> = sqlx::query_as(
-        "SELECT id, name, url, format, severities, events, secret FROM webhooks ORDER BY lower(name), id",
+    #[allow(clippy::type_complexity)]
+    let rows: Vec<(i64, String, String, String, Vec<i16>, Vec<String>, bool, String)> = sqlx::query_as(
+        "SELECT id, name, url, format, severities, events, private_incidents, secret FROM webhooks
+          ORDER BY lower(name), id",
     )
     .fetch_all(pool)
     .await?;
     Ok(rows
         .into_iter()
-        .map(|(id, name, url, format, severities, events, secret)| Webhook {
+        .map(|(id, name, url, format, severities, events, private_incidents, secret)| Webhook {
             id,
             name,
             url,
             format,
             severities: severities_of(severities),
             events: events_of(events),
+            private_incidents,
             secret,
         })
         .collect())
@@ -130,6 +133,7 @@ pub async fn create_webhook(
     format: &str,
     severities: &[String],
     events: &[String],
+    private_incidents: bool,
 ) -> Result<i64, AppError> {
     let name = parse_name(name)?;
     let url = url.trim();
@@ -145,8 +149,8 @@ pub async fn create_webhook(
     let severities = parse_severities(severities)?;
     let events = parse_events(events)?;
     Ok(sqlx::query_scalar(
-        "INSERT INTO webhooks (name, url, format, severities, events, secret)
-         VALUES ($1, $2, $3, $4, $5, replace(gen_random_uuid()::text || gen_random_uuid()::text, '-', ''))
+        "INSERT INTO webhooks (name, url, format, severities, events, private_incidents, secret)
+         VALUES ($1, $2, $3, $4, $5, $6, replace(gen_random_uuid()::text || gen_random_uuid()::text, '-', ''))
          RETURNING id",
     )
     .bind(name)
@@ -154,6 +158,7 @@ pub async fn create_webhook(
     .bind(format)
     .bind(severities)
     .bind(events)
+    .bind(private_incidents)
     .fetch_one(db)
     .await?)
 }

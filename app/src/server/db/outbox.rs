@@ -4,7 +4,8 @@
 //!
 //! Who gets what: admins' notification policies (severities × events → addresses, and
 //! optionally the owning team) and webhooks (severities × events). A drill notifies
-//! only its own participants, by email, marked `[DRILL]`.
+//! only its own participants, by email, marked `[DRILL]`. So does a private incident
+//! (no company lists), plus the webhooks an admin allowed for private incidents.
 
 use crate::error::AppError;
 use crate::model::*;
@@ -53,11 +54,21 @@ pub async fn enqueue(
     headline: &str,
     details: &str,
 ) -> Result<(), AppError> {
-    let (number, title, severity, status, is_drill, team_id): (i64, String, i16, String, bool, Option<i64>) =
-        sqlx::query_as("SELECT number, title, severity, status, is_drill, team_id FROM incidents WHERE id = $1")
-            .bind(incident_id)
-            .fetch_one(&mut *tx)
-            .await?;
+    #[allow(clippy::type_complexity)]
+    let (number, title, severity, status, is_drill, private, team_id): (
+        i64,
+        String,
+        i16,
+        String,
+        bool,
+        bool,
+        Option<i64>,
+    ) = sqlx::query_as(
+        "SELECT number, title, severity, status, is_drill, private, team_id FROM incidents WHERE id = $1",
+    )
+    .bind(incident_id)
+    .fetch_one(&mut *tx)
+    .await?;
     let payload = Payload {
         event,
         incident_number: number,
@@ -71,8 +82,9 @@ pub async fn enqueue(
     let json = serde_json::to_string(&payload).map_err(|_| AppError::Internal)?;
     let subject = payload.subject();
 
-    let emails: Vec<String> = if is_drill {
-        // A rehearsal must not page the company: only the people in it hear about it.
+    let emails: Vec<String> = if is_drill || private {
+        // A rehearsal must not page the company, and a private incident must not reach
+        // it: only the people in it hear about it.
         sqlx::query_scalar(
             "SELECT DISTINCT u.email FROM incident_roles r JOIN users u ON u.id = r.user_id
               WHERE r.incident_id = $1 AND r.ended_at IS NULL AND u.active ORDER BY u.email",
@@ -114,13 +126,14 @@ pub async fn enqueue(
         sqlx::query(
             "INSERT INTO outbox (incident_id, event, channel, recipient, webhook_id, subject, body_json)
              SELECT $1, $2, 'webhook', w.name, w.id, $3, $4 FROM webhooks w
-              WHERE $5 = ANY (w.severities) AND $2 = ANY (w.events)",
+              WHERE $5 = ANY (w.severities) AND $2 = ANY (w.events) AND (w.private_incidents OR NOT $6)",
         )
         .bind(incident_id)
         .bind(event.as_str())
         .bind(&subject)
         .bind(&json)
         .bind(severity)
+        .bind(private)
         .execute(&mut *tx)
         .await?;
     }

@@ -377,6 +377,7 @@ struct PageRow {
     title: String,
     severity: i16,
     is_drill: bool,
+    private: bool,
     team_id: Option<i64>,
     team_name: Option<String>,
     status: String,
@@ -394,17 +395,20 @@ struct PageRow {
 
 /// The postmortem page. A reader who may not edit sees it only once published.
 pub async fn view(pool: &PgPool, number: i64, reader: &Caller, can_edit: bool) -> Result<Postmortem, AppError> {
-    let row: PageRow = sqlx::query_as(
-        "SELECT p.id, i.last_seq, i.title, i.severity, i.is_drill, p.team_id, t.name AS team_name, p.status, p.version,
-                p.sections::text AS sections, p.no_action_items_reason, p.meeting_at, p.meeting_place,
+    // A private incident's postmortem is as private as the incident.
+    let row: PageRow = sqlx::query_as(&format!(
+        "SELECT p.id, i.last_seq, i.title, i.severity, i.is_drill, i.private, p.team_id, t.name AS team_name, p.status,
+                p.version, p.sections::text AS sections, p.no_action_items_reason, p.meeting_at, p.meeting_place,
                 p.updated_by AS updated_by_id, u.display_name AS updated_by_name, p.updated_at,
                 p.published_at, p.corrected_at
            FROM postmortems p JOIN incidents i ON i.id = p.incident_id
            LEFT JOIN teams t ON t.id = p.team_id LEFT JOIN users u ON u.id = p.updated_by
-          WHERE i.number = $1 AND ($2 OR p.status = 'published')",
-    )
+          WHERE i.number = $1 AND ($2 OR p.status = 'published') AND {}",
+        crate::server::policy::incident_visible("i", "$3")
+    ))
     .bind(number)
     .bind(can_edit)
+    .bind(reader.id)
     .fetch_optional(pool)
     .await?
     .ok_or_else(|| not_found(number))?;
@@ -424,6 +428,7 @@ pub async fn view(pool: &PgPool, number: i64, reader: &Caller, can_edit: bool) -
         incident_title: row.title,
         severity: severity_of(row.severity),
         is_drill: row.is_drill,
+        private: row.private,
         team_id: row.team_id,
         team_name: row.team_name,
         status: row.status.parse().map_err(|_| AppError::Internal)?,
@@ -534,6 +539,7 @@ pub async fn list(
     pool: &PgPool,
     filter: &PostmortemFilter,
     can_edit: bool,
+    viewer: i64,
 ) -> Result<Vec<PostmortemSummary>, AppError> {
     let status = match filter.status.as_deref().filter(|s| !s.is_empty()) {
         Some(s) => Some(s.parse::<PostmortemStatus>().map_err(|m| AppError::invalid("status", m))?),
@@ -543,8 +549,9 @@ pub async fn list(
         "SELECT i.number, i.title, i.severity, t.name AS team_name, p.status, p.created_at, p.updated_at,
                 p.published_at, p.meeting_at
            FROM postmortems p JOIN incidents i ON i.id = p.incident_id LEFT JOIN teams t ON t.id = p.team_id
-          WHERE true",
+          WHERE ",
     );
+    crate::server::policy::push_incident_visible(&mut q, "i", Some(viewer));
     if !can_edit {
         q.push(" AND p.status = 'published'");
     }

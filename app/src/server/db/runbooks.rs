@@ -429,7 +429,8 @@ pub async fn start_drill(pool: &PgPool, by: &Caller, runbook_id: i64, severity: 
         runbook.team_id,
         runbook.services.iter().map(|s| s.id).collect(),
     )?;
-    let number = incidents::declare(pool, by, &fields, severity, Some(by.id), true).await?;
+    let actor = super::audit::Actor::user(by, "");
+    let number = incidents::declare(pool, by, &fields, severity, Some(by.id), true, Privacy::default(), &actor).await?;
     let incident_id = incidents::id_of(pool, number).await?;
     sqlx::query("INSERT INTO runbook_drills (runbook_id, incident_id, started_by) VALUES ($1, $2, $3)")
         .bind(runbook_id)

@@ -37,7 +37,7 @@ pub async fn current(pool: &PgPool, now: OffsetDateTime) -> Result<PublicStatus,
         "SELECT s.id, s.name, s.description, o.state, o.set_at FROM services s
            LEFT JOIN service_state_overrides o ON o.service_id = s.id
                 AND EXISTS (SELECT 1 FROM incident_services x JOIN incidents i ON i.id = x.incident_id
-                             WHERE x.service_id = s.id AND i.status <> 'resolved' AND NOT i.is_drill)
+                             WHERE x.service_id = s.id AND i.status <> 'resolved' AND NOT i.is_drill AND NOT i.private)
           WHERE s.public ORDER BY lower(s.name)",
     )
     .fetch_all(pool)
@@ -49,7 +49,7 @@ pub async fn current(pool: &PgPool, now: OffsetDateTime) -> Result<PublicStatus,
                 ARRAY(SELECT x.service_id FROM incident_services x JOIN services s ON s.id = x.service_id
                        WHERE x.incident_id = i.id AND s.public)
            FROM incidents i
-          WHERE NOT i.is_drill
+          WHERE NOT i.is_drill AND NOT i.private
             AND EXISTS (SELECT 1 FROM comms_updates c WHERE c.incident_id = i.id AND c.public_text IS NOT NULL)
             AND (i.status <> 'resolved' OR i.resolved_at > $1)
           ORDER BY i.declared_at",
@@ -138,7 +138,7 @@ pub async fn recent_updates(pool: &PgPool, limit: i64) -> Result<Vec<PublicUpdat
 async fn updates_where(pool: &PgPool, condition: &str, arg: i64, limit: i64) -> Result<Vec<PublicUpdate>, AppError> {
     let rows: Vec<(i64, i64, String, OffsetDateTime)> = sqlx::query_as(&format!(
         "SELECT c.id, i.number, c.public_text, c.posted_at FROM comms_updates c JOIN incidents i ON i.id = c.incident_id
-          WHERE c.public_text IS NOT NULL AND NOT i.is_drill AND {condition}
+          WHERE c.public_text IS NOT NULL AND NOT i.is_drill AND NOT i.private AND {condition}
           ORDER BY c.posted_at DESC, c.id DESC LIMIT $2"
     ))
     .bind(arg)
@@ -167,8 +167,8 @@ pub async fn override_state(
 ) -> Result<(), AppError> {
     let mut tx = pool.begin().await?;
     let incident = incidents::lock(&mut tx, number).await?;
-    let (is_drill, holds): (bool, bool) = sqlx::query_as(
-        "SELECT i.is_drill, EXISTS (SELECT 1 FROM incident_roles r WHERE r.incident_id = i.id AND r.user_id = $2
+    let (is_drill, private, holds): (bool, bool, bool) = sqlx::query_as(
+        "SELECT i.is_drill, i.private, EXISTS (SELECT 1 FROM incident_roles r WHERE r.incident_id = i.id AND r.user_id = $2
                                      AND r.role IN ('comms', 'point') AND r.ended_at IS NULL)
            FROM incidents i WHERE i.id = $1",
     )
@@ -200,6 +200,9 @@ pub async fn override_state(
     }
     if is_drill {
         return Err(AppError::invalid("state", "A drill never changes the public status page."));
+    }
+    if private {
+        return Err(AppError::invalid("state", "A private incident never appears on the public status page."));
     }
     if state.is_some() && incident.status == Status::Resolved {
         return Err(AppError::invalid(

@@ -133,6 +133,20 @@ pub fn parse_note(body: &str) -> Result<String, AppError> {
     Ok(body.to_owned())
 }
 
+/// 404 unless the entry belongs to an incident `viewer` may see.
+pub async fn ensure_entry_visible(pool: &PgPool, entry_id: i64, viewer: i64) -> Result<(), AppError> {
+    let visible: bool = sqlx::query_scalar(&format!(
+        "SELECT EXISTS (SELECT 1 FROM timeline_entries e JOIN incidents i ON i.id = e.incident_id
+                         WHERE e.id = $1 AND {})",
+        crate::server::policy::incident_visible("i", "$2")
+    ))
+    .bind(entry_id)
+    .bind(viewer)
+    .fetch_one(pool)
+    .await?;
+    if visible { Ok(()) } else { Err(AppError::NotFound("That timeline entry".into())) }
+}
+
 /// Edits a note; only its author may. The previous text is kept as a revision.
 pub async fn edit_note(pool: &PgPool, entry_id: i64, editor_id: i64, body: &str) -> Result<(), AppError> {
     let body = parse_note(body)?;
