@@ -128,3 +128,37 @@ test('a long timeline shows its latest entries and the earlier ones on request',
   await expect(page.locator('.timeline-more')).toHaveCount(0);
   expect(await page.evaluate(() => (window as any).__stillTheSamePage)).toBe(true);
 });
+
+test('a private incident is invisible to everyone outside it until point adds them', async ({ browser }) => {
+  const responder = await (await browser.newContext()).newPage();
+  const viewer = await (await browser.newContext()).newPage();
+  await signIn(responder, RESPONDER);
+  await signIn(viewer, VIEWER);
+
+  await responder.goto('/incidents/new');
+  await hydrated(responder);
+  await responder.getByLabel('Title').fill('Suspicious logins on the payroll system');
+  await responder.locator('#severity-SEV2').check();
+  await responder.getByLabel(/Private: only the people in the response/).check();
+  await responder.getByRole('button', { name: 'Declare incident' }).last().click();
+  await expect(responder).toHaveURL(/\/incidents\/INC-\d+$/);
+  await expect(responder.locator('.incident-head .badge.private')).toHaveText('Private');
+  const url = responder.url();
+
+  // The viewer cannot tell it exists: not on the dashboard, not by its address.
+  await viewer.goto('/');
+  await expect(viewer.getByRole('heading', { name: 'Dashboard' })).toBeVisible();
+  await expect(viewer.getByText('Suspicious logins')).toHaveCount(0);
+  const refused = await viewer.goto(url);
+  expect(refused?.status()).toBe(404);
+  await expect(viewer.getByText('Suspicious logins')).toHaveCount(0);
+
+  // Point adds them by name; the timeline says so, and now they see it.
+  await hydrated(responder);
+  await responder.getByLabel('Add to the response').selectOption({ label: VIEWER.name });
+  await responder.getByRole('button', { name: 'Add', exact: true }).click();
+  await expect(responder.locator('.timeline')).toContainText(`added ${VIEWER.name} to the response`);
+  const allowed = await viewer.goto(url);
+  expect(allowed?.status()).toBe(200);
+  await expect(viewer.getByRole('heading', { level: 1 })).toContainText('Suspicious logins on the payroll system');
+});
