@@ -120,13 +120,13 @@ pub(crate) async fn bare_server(pool: PgPool, user: Caller, port: u16) {
         .route(
             "/dashboard",
             get(|State(s): State<Arc<(PgPool, Caller)>>| async move {
-                axum::Json(db::incidents::dashboard(&s.0, s.1.id).await.ok())
+                axum::Json(db::incident_pages::dashboard(&s.0, s.1.id).await.ok())
             }),
         )
         .route(
             "/incident/{number}",
             get(|State(s): State<Arc<(PgPool, Caller)>>, Path(n): Path<i64>| async move {
-                axum::Json(db::incidents::view(&s.0, n, None, s.1.id).await.ok().map(|(d, (t, _), _)| (d, t)))
+                axum::Json(db::incident_pages::view(&s.0, n, None, s.1.id).await.ok().map(|(d, (t, _), _)| (d, t)))
             }),
         )
         .route(

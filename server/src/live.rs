@@ -321,7 +321,9 @@ impl Subscriber {
     /// incident's stream ends for whoever is no longer allowed to see it).
     async fn may_still_see(&self) -> bool {
         match self.reader {
-            (Some(number), viewer) => db::incidents::visible_id(&self.state.pool, number, Some(viewer)).await.is_ok(),
+            (Some(number), viewer) => {
+                db::incident_people::visible_id(&self.state.pool, number, Some(viewer)).await.is_ok()
+            }
             (None, _) => true,
         }
     }
@@ -391,7 +393,7 @@ pub async fn stream(
     // Subscribe before reading the database, so nothing falls between the two.
     let changes = hub.subscribe();
     let incident = match query.incident {
-        Some(number) => match db::incidents::visible_id(&state.pool, number, Some(me.id)).await {
+        Some(number) => match db::incident_people::visible_id(&state.pool, number, Some(me.id)).await {
             Ok(id) => {
                 let resume = headers
                     .get("last-event-id")

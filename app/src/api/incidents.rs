@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 #[cfg(feature = "ssr")]
 use crate::server::{
     self,
-    db::{audit, history, incidents, timeline},
+    db::{audit, history, incident_pages, incident_people, incidents, timeline},
     policy::Permission,
 };
 #[cfg(feature = "ssr")]
@@ -65,7 +65,7 @@ pub async fn declare_incident(declaration: Declaration) -> Result<i64, AppError>
 #[server(endpoint = "incident")]
 pub async fn get_incident(number: i64, from: Option<i64>) -> Result<IncidentView, AppError> {
     let (state, me) = server::authorized(Permission::ReadIncidents).await?;
-    let (incident, (timeline, timeline_total), roles) = incidents::view(&state.pool, number, from, me.id).await?;
+    let (incident, (timeline, timeline_total), roles) = incident_pages::view(&state.pool, number, from, me.id).await?;
     let can_respond = server::policy::role_allows(me.role, Permission::RespondToIncidents);
     let holds_point = incident.point.as_ref().is_some_and(|p| p.id == me.id);
     let can_manage_access = can_respond && server::policy::may_manage_access(&me, holds_point);
@@ -75,7 +75,7 @@ pub async fn get_incident(number: i64, from: Option<i64>) -> Result<IncidentView
 #[server(endpoint = "dashboard")]
 pub async fn get_dashboard() -> Result<Dashboard, AppError> {
     let (state, me) = server::authorized(Permission::ReadIncidents).await?;
-    incidents::dashboard(&state.pool, me.id).await
+    incident_pages::dashboard(&state.pool, me.id).await
 }
 
 #[server(endpoint = "incidents", input = Json)]
@@ -88,14 +88,14 @@ pub async fn list_incidents(filter: IncidentFilter) -> Result<IncidentPage, AppE
 #[server(endpoint = "responders")]
 pub async fn list_responders() -> Result<Vec<Person>, AppError> {
     let (state, _) = server::authorized(Permission::ReadIncidents).await?;
-    incidents::people(&state.pool, false).await
+    incident_people::people(&state.pool, false).await
 }
 
 /// Everyone active, viewers included: who may be added to a (private) incident.
 #[server(endpoint = "people")]
 pub async fn list_people() -> Result<Vec<Person>, AppError> {
     let (state, _) = server::authorized(Permission::ReadDirectory).await?;
-    incidents::people(&state.pool, true).await
+    incident_people::people(&state.pool, true).await
 }
 
 #[server(endpoint = "change_status")]
@@ -137,13 +137,13 @@ pub async fn edit_incident(edit: IncidentEdit) -> Result<(), AppError> {
 pub async fn assign_role(number: i64, role: String, user_id: i64) -> Result<(), AppError> {
     let (state, me) = server::authorized_on(Permission::RespondToIncidents, number).await?;
     let role: IncidentRole = role.parse().map_err(|m| AppError::invalid("role", m))?;
-    incidents::assign_role(&state.pool, &me, number, role, user_id).await
+    incident_people::assign_role(&state.pool, &me, number, role, user_id).await
 }
 
 #[server(endpoint = "join_incident")]
 pub async fn join_incident(number: i64) -> Result<(), AppError> {
     let (state, me) = server::authorized_on(Permission::RespondToIncidents, number).await?;
-    incidents::join(&state.pool, &me, number).await
+    incident_people::join(&state.pool, &me, number).await
 }
 
 /// Corrects a key timestamp. `value` is `YYYY-MM-DDTHH:MM` (or with seconds) in UTC;
@@ -197,7 +197,7 @@ pub async fn set_key_event(entry_id: i64, key: bool) -> Result<(), AppError> {
 pub async fn add_participant(number: i64, user_id: i64) -> Result<(), AppError> {
     let (state, me) = server::authorized_on(Permission::RespondToIncidents, number).await?;
     let mut tx = state.pool.begin().await?;
-    let (name, private) = incidents::add_participant(&mut tx, &me, number, user_id).await?;
+    let (name, private) = incident_people::add_participant(&mut tx, &me, number, user_id).await?;
     if private {
         let details = json!({ "incident": number, "user_id": user_id });
         let target = format!("{} (private)", incident_ref(number));
@@ -215,7 +215,7 @@ pub async fn set_incident_privacy(number: i64, private: bool, team_can_see: bool
     let (state, me) = server::authorized_on(Permission::RespondToIncidents, number).await?;
     let mut tx = state.pool.begin().await?;
     let privacy = Privacy { private, team_can_see: private && team_can_see };
-    if let Some(before) = incidents::set_privacy(&mut tx, &me, number, privacy).await? {
+    if let Some(before) = incident_people::set_privacy(&mut tx, &me, number, privacy).await? {
         let kind = if private { AuditKind::IncidentMadePrivate } else { AuditKind::IncidentMadePublic };
         let details = json!({ "incident": number, "from": before, "to": privacy });
         audit::record(&mut *tx, &server::actor(&me), kind, &incident_ref(number), details).await?;

@@ -24,7 +24,7 @@ async fn reader() -> Result<(server::AppState, Caller, bool), AppError> {
 #[cfg(feature = "ssr")]
 async fn reader_of(number: i64) -> Result<(server::AppState, Caller, bool), AppError> {
     let (state, me, can_edit) = reader().await?;
-    db::incidents::visible_id(&state.pool, number, Some(me.id)).await?;
+    db::incident_people::visible_id(&state.pool, number, Some(me.id)).await?;
     Ok((state, me, can_edit))
 }
 

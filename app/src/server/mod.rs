@@ -115,7 +115,7 @@ pub async fn authorized(permission: policy::Permission) -> Result<(AppState, Cal
 /// see it (a private incident), the same 404 as for a number never used.
 pub async fn authorized_on(permission: policy::Permission, number: i64) -> Result<(AppState, Caller), AppError> {
     let (state, me) = authorized(permission).await?;
-    db::incidents::visible_id(&state.pool, number, Some(me.id)).await?;
+    db::incident_people::visible_id(&state.pool, number, Some(me.id)).await?;
     Ok((state, me))
 }
 

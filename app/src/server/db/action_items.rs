@@ -6,8 +6,8 @@
 //! also written once in SQL here ([`OVERDUE`], [`UNSCHEDULED`]) for the tracker, its
 //! counts, the CSV and the summary alike. Nothing loads every item at once.
 
-use super::incidents::{self, person};
 use super::timeline;
+use super::{incidents, person};
 use crate::error::AppError;
 use crate::model::*;
 use crate::server::{exports, policy};

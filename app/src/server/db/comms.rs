@@ -2,7 +2,7 @@
 //! timeline, queued to internal audiences, and shown publicly when they have a public
 //! part.
 
-use super::incidents::{self, person};
+use super::{incidents, person, severity_of};
 use super::{outbox, timeline};
 use crate::error::AppError;
 use crate::model::*;
@@ -207,6 +207,6 @@ pub async fn major_incidents(pool: &PgPool, viewer: i64) -> Result<Vec<MajorInci
     .await?;
     Ok(rows
         .into_iter()
-        .map(|(number, title, severity)| MajorIncident { number, title, severity: incidents::severity_of(severity) })
+        .map(|(number, title, severity)| MajorIncident { number, title, severity: severity_of(severity) })
         .collect())
 }

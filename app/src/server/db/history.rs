@@ -1,7 +1,7 @@
 //! The incident history: every incident, newest first, filtered and searched, one page
 //! at a time. Its SQL is built with `QueryBuilder` because the filters are optional.
 
-use super::incidents::{SUMMARY_SELECT, SummaryRow};
+use super::incident_pages::{SUMMARY_SELECT, SummaryRow};
 use crate::error::AppError;
 use crate::model::*;
 use crate::server::policy;

@@ -4,6 +4,8 @@ pub mod action_items;
 pub mod audit;
 pub mod comms;
 pub mod history;
+pub mod incident_pages;
+pub mod incident_people;
 pub mod incidents;
 pub mod meetings;
 pub mod notifications;
@@ -17,6 +19,18 @@ pub mod timeline;
 pub mod users;
 
 use crate::error::AppError;
+use crate::model::{Person, Severity};
+
+/// Stored values are constrained by the schema; these readings cannot fail in practice,
+/// and fall back to the least alarming reading rather than failing a whole page.
+pub(crate) fn severity_of(level: i16) -> Severity {
+    Severity::from_level(level).unwrap_or(Severity::Sev4)
+}
+
+/// A person from a nullable join (`id`, `display_name`).
+pub(crate) fn person(id: Option<i64>, name: Option<String>) -> Option<Person> {
+    id.zip(name).map(|(id, display_name)| Person { id, display_name })
+}
 
 /// The name of the unique constraint a failed write violated, if that is what happened.
 pub(crate) fn violated_constraint(err: &sqlx::Error) -> Option<&str> {

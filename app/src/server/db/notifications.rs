@@ -1,6 +1,6 @@
 //! Admins' notification settings: email policies and chat webhooks.
 
-use super::incidents::severity_of;
+use super::severity_of;
 use crate::error::AppError;
 use crate::model::*;
 use sqlx::{PgExecutor, PgPool};

@@ -10,8 +10,8 @@
 //! was argued over and changed, and who wrote it — are the responders' working
 //! history and stay with those who may edit.
 
-use super::incidents::{self, person, severity_of};
 use super::timeline;
+use super::{incidents, person, severity_of};
 use crate::error::AppError;
 use crate::model::*;
 use crate::server::markdown;

@@ -1,7 +1,8 @@
 //! Runbooks: versioned like postmortems (a save names its base version; a stale one is
 //! refused with the current text), reviewed on an interval, and drilled.
 
-use super::incidents::{self, IncidentFields, person};
+use super::incidents::{self, IncidentFields};
+use super::person;
 use super::timeline;
 use crate::error::AppError;
 use crate::model::*;

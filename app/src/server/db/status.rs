@@ -4,8 +4,8 @@
 //! drill. Public surfaces show the public wording and the affected public services —
 //! never internal titles, summaries or internal updates.
 
-use super::incidents::{self, severity_of};
 use super::timeline;
+use super::{incidents, severity_of};
 use crate::error::AppError;
 use crate::model::*;
 use sqlx::PgPool;
