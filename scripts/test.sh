@@ -55,6 +55,18 @@ cargo leptos build
 export RUSTFLAGS="--cfg erase_components"
 export LEPTOS_OUTPUT_NAME=foghorn
 
+# The browser tests' tools, and the OpenID Connect provider the single sign-on tests
+# (integration and browser) run: installed before either.
+(
+  cd end2end
+  # Install when any test dependency (Playwright, axe-core, oidc-provider) is missing or not the pinned version.
+  if ! node -e "const d = require('./package.json').devDependencies;
+      const v = (n) => JSON.parse(require('fs').readFileSync('node_modules/' + n + '/package.json', 'utf8')).version;
+      process.exit(Object.keys(d).every((n) => v(n) === d[n]) ? 0 : 1)" 2>/dev/null; then
+    npm ci --no-audit --no-fund --silent
+  fi
+)
+
 # --- integration tests ------------------------------------------------------------
 say "integration tests (PostgreSQL)"
 LOGS="$ROOT/target/test-logs"
@@ -63,15 +75,6 @@ cargo test -p app -p foghorn 2>&1 | tee "$LOGS/cargo.log"
 
 # --- browser tests -----------------------------------------------------------------
 say "browser tests (Chromium)"
-(
-  cd end2end
-  # Install when any test dependency (Playwright, axe-core) is missing or not the pinned version.
-  if ! node -e "const d = require('./package.json').devDependencies;
-      const v = (n) => JSON.parse(require('fs').readFileSync('node_modules/' + n + '/package.json', 'utf8')).version;
-      process.exit(Object.keys(d).every((n) => v(n) === d[n]) ? 0 : 1)" 2>/dev/null; then
-    npm ci --no-audit --no-fund --silent
-  fi
-)
 psql "$DATABASE_URL" -q -c 'DROP DATABASE IF EXISTS foghorn_e2e WITH (FORCE)' -c 'CREATE DATABASE foghorn_e2e' >/dev/null
 (
   cd end2end

@@ -64,7 +64,7 @@ pub fn App() -> impl IntoView {
         } />
         <Router>
             <Routes fallback=|| view! { <NotFound /> }>
-                <Route path=path!("/login") view=SignInPage />
+                <Route path=path!("/login") view=SignInPage ssr=SsrMode::Async />
                 <Route path=path!("/setup") view=SetupPage />
                 <ParentRoute path=path!("") view=AppLayout>
                     // Async: the data is one quick query away, so one complete response

@@ -35,6 +35,28 @@ test('the administrator reads who did what in the audit log', async ({ page }) =
   await signOut(page);
 });
 
+test('people sign in with the company identity provider and get the role their groups give', async ({ page }) => {
+  await page.goto('/login');
+  await hydrated(page);
+  await page.getByRole('link', { name: 'Sign in with Test IdP' }).click();
+  // The provider's own login and consent pages.
+  await page.locator('input[name="login"]').fill('ana');
+  await page.locator('input[name="password"]').fill('any password will do');
+  await page.getByRole('button', { name: 'Sign-in' }).click();
+  await page.getByRole('button', { name: 'Continue' }).click();
+  // Back in Foghorn, signed in; the provider says Ana is in "sre", which maps to admin.
+  await expect(page.getByRole('heading', { name: 'Dashboard' })).toBeVisible();
+  await expect(page.getByRole('banner')).toContainText('Ana Sso');
+  await expect(page.getByRole('link', { name: 'Admin', exact: true })).toBeVisible();
+  // Signing out signs out at the provider too, which then sends the browser back.
+  await hydrated(page);
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByRole('button', { name: 'Yes, sign me out' }).click();
+  await expect(page).toHaveURL(/\/login$/);
+  await page.goto('/');
+  await expect(page).toHaveURL(/\/login$/);
+});
+
 test('sign in and sign out', async ({ page }) => {
   await signIn(page, RESPONDER);
   await expect(page.getByRole('banner')).toContainText(RESPONDER.name);

@@ -142,6 +142,43 @@ pub struct ServeArgs {
     #[arg(long, env = "FOGHORN_MIGRATE", default_value_t = true, action = clap::ArgAction::Set)]
     pub migrate: bool,
 
+    /// Single sign-on: the OpenID Connect provider's issuer URL (discovery is read from
+    /// `<issuer>/.well-known/openid-configuration`). Unset: no single sign-on.
+    #[arg(long, env = "FOGHORN_OIDC_ISSUER")]
+    pub oidc_issuer: Option<String>,
+
+    /// The client id Foghorn is registered under at the provider.
+    #[arg(long, env = "FOGHORN_OIDC_CLIENT_ID")]
+    pub oidc_client_id: Option<String>,
+
+    /// The client secret (prefer the environment variable to the flag).
+    #[arg(long, env = "FOGHORN_OIDC_CLIENT_SECRET", hide_env_values = true)]
+    pub oidc_client_secret: Option<String>,
+
+    /// Scopes to ask for, separated by spaces or commas.
+    #[arg(long, env = "FOGHORN_OIDC_SCOPES", default_value = "openid email profile")]
+    pub oidc_scopes: String,
+
+    /// The ID token claim that lists a person's groups.
+    #[arg(long, env = "FOGHORN_OIDC_GROUPS_CLAIM", default_value = "groups")]
+    pub oidc_groups_claim: String,
+
+    /// The provider's name on the sign-in page: "Sign in with <label>".
+    #[arg(long, env = "FOGHORN_OIDC_LABEL", default_value = "single sign-on")]
+    pub oidc_label: String,
+
+    /// The role of someone's new account at their first single sign-on.
+    #[arg(long, env = "FOGHORN_OIDC_DEFAULT_ROLE", default_value = "viewer", value_parser = ["admin", "responder", "viewer"])]
+    pub oidc_default_role: String,
+
+    /// Groups to roles, e.g. `sre=admin,eng=responder,*=viewer`, applied at every sign-in.
+    #[arg(long, env = "FOGHORN_OIDC_ROLE_MAP", default_value = "")]
+    pub oidc_role_map: String,
+
+    /// Whether people may sign in with a password (`false`: single sign-on only).
+    #[arg(long, env = "FOGHORN_PASSWORD_SIGN_IN", default_value_t = true, action = clap::ArgAction::Set)]
+    pub password_sign_in: bool,
+
     /// The URL people reach Foghorn at, e.g. `https://foghorn.example.com`.
     #[arg(long, env = "FOGHORN_PUBLIC_URL")]
     pub public_url: Option<String>,

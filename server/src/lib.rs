@@ -27,6 +27,7 @@ mod middleware;
 pub mod priority;
 pub mod runbook_export;
 pub mod serve;
+pub mod sso;
 pub use assets::built_with_hashed_names;
 mod status_page;
 mod webhook_target;
@@ -60,6 +61,8 @@ pub struct WebSettings {
     /// The origin users reach Foghorn at (e.g. `https://foghorn.example.com`), accepted
     /// for writes besides the request's own `Host`; needed behind a rewriting proxy.
     pub public_origin: Option<String>,
+    /// Single sign-on, when an identity provider is configured.
+    pub sso: Option<std::sync::Arc<sso::Sso>>,
 }
 
 /// The session cookie's name: `__Host-` prefixed when `Secure`, which browsers then
@@ -102,6 +105,17 @@ pub fn session_store(pool: &PgPool) -> PostgresStore {
     PostgresStore::new(pool.clone())
 }
 
+/// `/auth/oidc/start` and `/auth/oidc/callback`, when single sign-on is configured.
+fn sso_routes(state: &AppState, web: &WebSettings) -> Router<LeptosOptions> {
+    match &web.sso {
+        Some(sso) => Router::new()
+            .route("/auth/oidc/start", get(sso::start))
+            .route("/auth/oidc/callback", get(sso::callback))
+            .with_state((state.clone(), sso.clone())),
+        None => Router::new(),
+    }
+}
+
 /// Builds the complete application router.
 pub fn router(state: AppState, web: WebSettings, leptos_options: LeptosOptions, hub: live::Hub) -> Router {
     let idle = time::Duration::seconds(state.auth.session_idle.as_secs() as i64);
@@ -131,6 +145,7 @@ pub fn router(state: AppState, web: WebSettings, leptos_options: LeptosOptions, 
         .route("/api/audit.csv", get(audit::csv).with_state(state.clone()))
         .route("/api/audit.jsonl", get(audit::json_lines).with_state(state.clone()))
         .route("/api/postmortems/{reference}/markdown", get(downloads::markdown).with_state(state.clone()))
+        .merge(sso_routes(&state, &web))
         .leptos_routes_with_context(&leptos_options, routes, move || provide_context(context_state.clone()), {
             let options = leptos_options.clone();
             move || shell(options.clone())

@@ -116,6 +116,34 @@ async fn serve(cli: &Cli, args: ServeArgs) -> Result<(), BoxError> {
     served
 }
 
+/// Single sign-on as configured, or `None` when no provider is.
+fn single_sign_on(args: &ServeArgs) -> Result<Option<std::sync::Arc<foghorn::sso::Sso>>, BoxError> {
+    let Some(issuer) = args.oidc_issuer.clone().filter(|i| !i.trim().is_empty()) else {
+        if !args.password_sign_in {
+            return Err("FOGHORN_PASSWORD_SIGN_IN=false needs single sign-on (FOGHORN_OIDC_ISSUER)".into());
+        }
+        return Ok(None);
+    };
+    let public = args
+        .public_url
+        .as_deref()
+        .ok_or("single sign-on needs FOGHORN_PUBLIC_URL (the redirect URL is built from it)")?;
+    let public = public.trim_end_matches('/');
+    let settings = foghorn::sso::SsoSettings {
+        issuer: issuer.trim().trim_end_matches('/').to_owned(),
+        client_id: args.oidc_client_id.clone().ok_or("single sign-on needs FOGHORN_OIDC_CLIENT_ID")?,
+        client_secret: args.oidc_client_secret.clone().ok_or("single sign-on needs FOGHORN_OIDC_CLIENT_SECRET")?,
+        scopes: args.oidc_scopes.split([' ', ',']).filter(|s| !s.is_empty()).map(str::to_owned).collect(),
+        groups_claim: args.oidc_groups_claim.clone(),
+        label: args.oidc_label.clone(),
+        default_role: args.oidc_default_role.parse::<Role>()?,
+        role_map: foghorn::sso::parse_role_map(&args.oidc_role_map)?,
+        redirect_url: format!("{public}/auth/oidc/callback"),
+        after_sign_out_url: format!("{public}/login"),
+    };
+    Ok(Some(std::sync::Arc::new(foghorn::sso::Sso::new(settings)?)))
+}
+
 async fn migrate_only(cli: &Cli) -> Result<(), BoxError> {
     let database = Database::open(cli).await?;
     let migrated = migrate(&database.pool).await;
@@ -135,8 +163,11 @@ async fn serve_with(pool: &PgPool, args: &ServeArgs, data_dir: &Path) -> Result<
         session_idle: Duration::from_secs(args.session_idle_minutes * 60),
         session_absolute: Duration::from_secs(args.session_absolute_minutes * 60),
         trust_proxy: args.trust_proxy,
+        sso_label: args.oidc_issuer.as_ref().map(|_| args.oidc_label.clone()),
+        password_sign_in: args.password_sign_in,
     };
-    let web = WebSettings { secure: args.secure(), public_origin: args.public_url.clone() };
+    let sso = single_sign_on(args)?;
+    let web = WebSettings { secure: args.secure(), public_origin: args.public_url.clone(), sso: sso.clone() };
     let leptos_options = LeptosOptions::builder()
         .output_name(std::env::var("LEPTOS_OUTPUT_NAME").unwrap_or_else(|_| "foghorn".to_owned()))
         .site_root(args.site_root.clone())

@@ -175,6 +175,7 @@ fn is_static(path: &str) -> bool {
 fn is_public(path: &str) -> bool {
     is_static(path)
         || path.starts_with("/api/")
+        || path.starts_with("/auth/oidc/")
         || path == "/status"
         || path == "/status.json"
         || path.starts_with("/status/")

@@ -54,7 +54,11 @@ async fn pages_allow_exactly_their_own_hydration_script(pool: PgPool) {
 
 #[sqlx::test(migrations = false)]
 async fn behind_https_cookies_are_secure_and_host_bound(pool: PgPool) {
-    let web = WebSettings { secure: true, public_origin: Some("https://foghorn.example.com".into()) };
+    let web = WebSettings {
+        secure: true,
+        public_origin: Some("https://foghorn.example.com".into()),
+        ..WebSettings::default()
+    };
     let app = TestApp::with(pool, common::test_auth(), web).await;
     app.create_user("ana@example.com", "Ana", Role::Responder).await;
     let response = app.call("sign_in", &[("email", "ana@example.com"), ("password", PASSWORD)], None).await;
@@ -178,7 +182,11 @@ async fn writes_that_say_nothing_of_their_origin_are_judged_by_referer_or_refuse
 
 #[sqlx::test(migrations = false)]
 async fn with_a_public_url_other_hosts_are_refused(pool: PgPool) {
-    let web = WebSettings { secure: false, public_origin: Some("http://foghorn.example.com".into()) };
+    let web = WebSettings {
+        secure: false,
+        public_origin: Some("http://foghorn.example.com".into()),
+        ..WebSettings::default()
+    };
     let app = TestApp::with(pool, common::test_auth(), web).await;
     let get = |host: &'static str, path: &'static str| {
         let app = &app;
@@ -216,7 +224,11 @@ async fn a_forged_host_never_reaches_a_response_body(pool: PgPool) {
     }
 
     // With a public URL the links never depend on the request, and caches may share them.
-    let web = WebSettings { secure: false, public_origin: Some("http://status.example.com".into()) };
+    let web = WebSettings {
+        secure: false,
+        public_origin: Some("http://status.example.com".into()),
+        ..WebSettings::default()
+    };
     let public = TestApp::with(app.pool.clone(), common::test_auth(), web).await;
     let page = public.get("/status", None).await;
     assert!(page.header("cache-control").unwrap().starts_with("public"));

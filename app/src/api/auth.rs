@@ -43,6 +43,20 @@ pub async fn setup_needed() -> Result<bool, AppError> {
     Ok(!db::users::any_exist(&server::state()?.pool).await?)
 }
 
+/// How people sign in here: "Sign in with <label>" (single sign-on), the password form,
+/// or both.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, Default)]
+pub struct SignInMethods {
+    pub sso_label: Option<String>,
+    pub password: bool,
+}
+
+#[server(endpoint = "sign_in_options")]
+pub async fn sign_in_options() -> Result<SignInMethods, AppError> {
+    let auth = server::state()?.auth;
+    Ok(SignInMethods { sso_label: auth.sso_label.clone(), password: auth.password_sign_in })
+}
+
 /// The one message for every failed sign-in: it does not tell which part was wrong.
 pub const SIGN_IN_FAILED: &str = "That email and password do not match an active account.";
 
@@ -54,6 +68,9 @@ pub async fn sign_in(email: String, password: String, next: Option<String>) -> R
     let session = server::session().await?;
     let ip = server::client_ip();
     let email = email.trim().to_lowercase();
+    if !state.auth.password_sign_in {
+        return Err(AppError::invalid("password", "Sign in with single sign-on: passwords are turned off here."));
+    }
 
     let visitor = Actor::visitor(&email, &ip);
     let attempt = match throttle::admit(&state.pool, &email, &ip).await {
@@ -67,7 +84,8 @@ pub async fn sign_in(email: String, password: String, next: Option<String>) -> R
     let user = db::users::find_by_email(&state.pool, &email).await?;
     // No stored password is longer than the policy allows: don't spend a hash on one.
     let matched = password.chars().count() <= passwords::MAX_PASSWORD_CHARS
-        && state.passwords.verify(&password, user.as_ref().map(|u| u.password_hash.as_str())).await;
+        // A single sign-on account has no password (an empty hash): the dummy is checked instead.
+        && state.passwords.verify(&password, user.as_ref().map(|u| u.password_hash.as_str()).filter(|h| !h.is_empty())).await;
     let exhausted = attempt.address_exhausted;
     throttle::settle(&state.pool, attempt, matched && user.as_ref().is_some_and(|u| u.active)).await?;
     let user = match user {
@@ -107,8 +125,10 @@ pub async fn sign_out() -> Result<(), AppError> {
         audit::record(&server::state()?.pool, &server::actor(&user), AuditKind::SignOut, &target, json!({})).await?;
         tracing::info!(target: "foghorn::audit", user_id = user.id, "signed out");
     }
+    // Signed in through the identity provider: sign out there too, when it offers that.
+    let leave_to = sessions::provider_sign_out(&session).await?;
     sessions::end(&session).await?;
-    leptos_axum::redirect("/login");
+    leptos_axum::redirect(leave_to.as_deref().unwrap_or("/login"));
     Ok(())
 }
 

@@ -28,6 +28,10 @@ pub struct AuthSettings {
     pub session_absolute: Duration,
     /// Use `X-Forwarded-For` for the client address (only behind a trusted proxy).
     pub trust_proxy: bool,
+    /// "Sign in with <label>" on the sign-in page, when single sign-on is configured.
+    pub sso_label: Option<String>,
+    /// Whether people may sign in with a password (off: single sign-on only).
+    pub password_sign_in: bool,
 }
 
 impl Default for AuthSettings {
@@ -36,6 +40,8 @@ impl Default for AuthSettings {
             session_idle: Duration::from_secs(12 * 3600),
             session_absolute: Duration::from_secs(12 * 3600),
             trust_proxy: false,
+            sso_label: None,
+            password_sign_in: true,
         }
     }
 }

@@ -143,6 +143,7 @@ pub const SERVER_FUNCTIONS: &[(&str, IncidentScope)] = {
         ("session_ends_at", NoIncidents),
         ("setup_needed", NoIncidents),
         ("sign_in", NoIncidents),
+        ("sign_in_options", NoIncidents),
         ("sign_out", NoIncidents),
         ("create_first_admin", NoIncidents),
         ("change_password", NoIncidents),

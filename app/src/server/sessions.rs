@@ -60,6 +60,19 @@ pub async fn refresh_epoch(session: &Session, epoch: i32) -> Result<(), AppError
     Ok(())
 }
 
+const PROVIDER_SIGN_OUT_KEY: &str = "provider_sign_out";
+
+/// Remembers where signing out of this session also signs out of the identity provider
+/// (its end-session address, with this sign-in's ID token as the hint).
+pub async fn set_provider_sign_out(session: &Session, url: String) -> Result<(), AppError> {
+    session.insert(PROVIDER_SIGN_OUT_KEY, url).await.map_err(session_error)
+}
+
+/// Where to send the browser to sign out of the identity provider too, if anywhere.
+pub async fn provider_sign_out(session: &Session) -> Result<Option<String>, AppError> {
+    session.get::<String>(PROVIDER_SIGN_OUT_KEY).await.map_err(session_error)
+}
+
 /// Destroys the session: the cookie's id is worthless afterwards.
 pub async fn end(session: &Session) -> Result<(), AppError> {
     session.flush().await.map_err(session_error)

@@ -1,6 +1,6 @@
 use super::on_unique;
 use crate::error::AppError;
-use crate::model::{Caller, Role, UserSummary};
+use crate::model::{Caller, Role, UserSummary, parse_display_name, parse_email};
 use sqlx::{PgConnection, PgExecutor, PgPool};
 
 /// A user row. Deliberately not `Serialize`: the password hash never leaves the server.
@@ -232,4 +232,116 @@ pub async fn set_password(tx: &mut PgConnection, user_id: i64, password_hash: &s
     .await?;
     super::meetings::reset_calendar_key(&mut *tx, user_id).await?;
     Ok(epoch)
+}
+
+/// Who the identity provider says signed in, with what its claims mean for Foghorn.
+#[derive(Debug, Clone)]
+pub struct SsoIdentity {
+    pub issuer: String,
+    pub subject: String,
+    pub email: String,
+    pub email_verified: bool,
+    pub display_name: String,
+    /// The role their groups give them, when a role map is configured: re-applied at
+    /// every sign-in.
+    pub mapped_role: Option<Role>,
+    /// The role of a user created at their first sign-in when no mapping applies.
+    pub default_role: Role,
+}
+
+/// Whom single sign-on signed in, and what it changed on the way.
+#[derive(Debug)]
+pub struct SsoSignIn {
+    pub user: UserRecord,
+    /// The account was made at this sign-in.
+    pub created: bool,
+    /// The role the provider's groups replaced.
+    pub role_was: Option<Role>,
+}
+
+/// Why single sign-on let someone in as no user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SsoRefusal {
+    /// The provider's email matches a local account, but it has not verified it.
+    UnverifiedEmail,
+    Deactivated(i64),
+}
+
+/// The user an identity signs in as (in the caller's transaction): the one linked to
+/// its subject; else the local account with its email, linked now, but only when the
+/// provider verified the email; else a new user. The mapped role, if any, is applied.
+pub async fn sign_in_by_sso(
+    tx: &mut PgConnection,
+    who: &SsoIdentity,
+) -> Result<Result<SsoSignIn, SsoRefusal>, AppError> {
+    let mut created = false;
+    let linked: Option<UserRecord> =
+        sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE oidc_issuer = $1 AND oidc_subject = $2 FOR UPDATE"))
+            .bind(&who.issuer)
+            .bind(&who.subject)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let user = match linked {
+        Some(user) => user,
+        None => {
+            let by_email: Option<UserRecord> =
+                sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE lower(email) = lower($1) FOR UPDATE"))
+                    .bind(&who.email)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            match by_email {
+                Some(_) if !who.email_verified => return Ok(Err(SsoRefusal::UnverifiedEmail)),
+                Some(user) => {
+                    sqlx::query(
+                        "UPDATE users SET oidc_issuer = $2, oidc_subject = $3, updated_at = now() WHERE id = $1",
+                    )
+                    .bind(user.id)
+                    .bind(&who.issuer)
+                    .bind(&who.subject)
+                    .execute(&mut *tx)
+                    .await?;
+                    user
+                }
+                None => {
+                    let email = parse_email(&who.email)?;
+                    let name = parse_display_name(&who.display_name).unwrap_or_else(|_| email.clone());
+                    let role = who.mapped_role.unwrap_or(who.default_role);
+                    let id: i64 = sqlx::query_scalar(
+                        "INSERT INTO users (email, display_name, role, password_hash, oidc_issuer, oidc_subject)
+                         VALUES ($1, $2, $3, '', $4, $5) RETURNING id",
+                    )
+                    .bind(&email)
+                    .bind(&name)
+                    .bind(role.as_str())
+                    .bind(&who.issuer)
+                    .bind(&who.subject)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    created = true;
+                    sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE id = $1"))
+                        .bind(id)
+                        .fetch_one(&mut *tx)
+                        .await?
+                }
+            }
+        }
+    };
+    if !user.active {
+        return Ok(Err(SsoRefusal::Deactivated(user.id)));
+    }
+    if let Some(role) = who.mapped_role.filter(|r| *r != user.role()) {
+        // The provider's groups decide the role, except that they never leave Foghorn
+        // without an active administrator.
+        let role_was = match set_role(tx, user.id, role).await {
+            Ok(was) => Some(was),
+            Err(AppError::Conflict(_)) => None,
+            Err(err) => return Err(err),
+        };
+        let user: UserRecord = sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE id = $1"))
+            .bind(user.id)
+            .fetch_one(&mut *tx)
+            .await?;
+        return Ok(Ok(SsoSignIn { user, created, role_was }));
+    }
+    Ok(Ok(SsoSignIn { user, created, role_was: None }))
 }
