@@ -125,3 +125,28 @@ pub fn FormError(
         })
     }
 }
+
+/// The "from … to" date inputs of a filter form (`from` and `to`, `YYYY-MM-DD`), showing
+/// the values the page's address carries.
+#[component]
+pub fn DateRange(
+    /// Distinguishes the inputs' ids on the page.
+    id_prefix: &'static str,
+    /// What the first date is: "From", "Declared from"…
+    from_label: &'static str,
+    #[prop(into)] from: Signal<String>,
+    #[prop(into)] to: Signal<String>,
+) -> impl IntoView {
+    let (min, max) = crate::model::input_bounds();
+    let (from_id, to_id) = (format!("{id_prefix}from"), format!("{id_prefix}to"));
+    view! {
+        <div class="field">
+            <label for=from_id.clone()>{from_label}</label>
+            <input id=from_id name="from" type="date" min=min.clone() max=max.clone() prop:value=move || from.get() />
+        </div>
+        <div class="field">
+            <label for=to_id.clone()>"to"</label>
+            <input id=to_id name="to" type="date" min=min max=max prop:value=move || to.get() />
+        </div>
+    }
+}

@@ -2,9 +2,10 @@
 //! filtered view as CSV or JSON Lines. Administrators only.
 
 use crate::api::audit::audit_events;
+use crate::components::form::DateRange;
 use crate::components::time::Time;
 use crate::error::AppError;
-use crate::model::{AuditFilter, AuditKind, input_bounds};
+use crate::model::{AuditFilter, AuditKind};
 use crate::pages::errors::Forbidden;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -61,14 +62,8 @@ pub fn AuditPage() -> impl IntoView {
                 <label for="a-target">"Target"</label>
                 <input id="a-target" name="target" type="search" prop:value=move || filter.get().target />
             </div>
-            <div class="field">
-                <label for="a-from">"From"</label>
-                <input id="a-from" name="from" type="date" min=input_bounds().0 max=input_bounds().1 prop:value=move || filter.get().from />
-            </div>
-            <div class="field">
-                <label for="a-to">"to"</label>
-                <input id="a-to" name="to" type="date" min=input_bounds().0 max=input_bounds().1 prop:value=move || filter.get().to />
-            </div>
+            <DateRange id_prefix="a-" from_label="From" from=Signal::derive(move || filter.get().from)
+                to=Signal::derive(move || filter.get().to) />
             <button type="submit">"Filter"</button>
         </Form>
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>

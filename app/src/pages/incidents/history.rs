@@ -2,10 +2,11 @@
 
 use crate::api::admin::{list_services, list_teams};
 use crate::api::incidents::list_incidents;
+use crate::components::form::DateRange;
 use crate::components::incident::IncidentTable;
 use crate::components::live::use_now;
 use crate::error::AppError;
-use crate::model::{IncidentFilter, Severity, Status, input_bounds, url_encode};
+use crate::model::{IncidentFilter, Severity, Status, url_encode};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::Form;
@@ -91,14 +92,8 @@ pub fn HistoryPage() -> impl IntoView {
                     }
                 })}
             </Suspense>
-            <div class="field">
-                <label for="f-from">"Declared from"</label>
-                <input id="f-from" name="from" type="date" min=input_bounds().0 max=input_bounds().1 prop:value=move || filter.get().from />
-            </div>
-            <div class="field">
-                <label for="f-to">"to"</label>
-                <input id="f-to" name="to" type="date" min=input_bounds().0 max=input_bounds().1 prop:value=move || filter.get().to />
-            </div>
+            <DateRange id_prefix="f-" from_label="Declared from" from=Signal::derive(move || filter.get().from)
+                to=Signal::derive(move || filter.get().to) />
             <button type="submit">"Filter"</button>
         </Form>
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
