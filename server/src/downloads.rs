@@ -132,6 +132,14 @@ async fn record_private_export(state: &AppState, me: &Caller, ip: &ClientIp, num
     audit::record(&state.pool, &Actor::user(me, &ip.0), AuditKind::PrivateDataExported, &target, details).await
 }
 
+/// An action item export that includes private incidents' items is in the audit log.
+async fn record_private_csv(state: &AppState, me: &Caller, ip: &ClientIp, filter: &ItemFilter) -> Result<(), AppError> {
+    let details = serde_json::json!({ "what": "action items CSV", "filter": filter });
+    let actor = Actor::user(me, &ip.0);
+    audit::record(&state.pool, &actor, AuditKind::PrivateDataExported, "action items (private incidents)", details)
+        .await
+}
+
 /// `GET /api/postmortems/INC-N/markdown`: the postmortem as one Markdown file.
 pub async fn markdown(
     State(state): State<AppState>,
@@ -172,6 +180,7 @@ pub async fn markdown(
 pub async fn action_items_csv(
     State(state): State<AppState>,
     Extension(user): Extension<CurrentUser>,
+    Extension(ip): Extension<ClientIp>,
     Query(filter): Query<ItemFilter>,
 ) -> Response {
     let Some(me) = user.0 else {
@@ -189,6 +198,10 @@ pub async fn action_items_csv(
             );
         }
     };
+    let private = action_items::export_has_private(&state.pool, &filter, &judgement, viewer).await;
+    if private.is_err() || (private == Ok(true) && record_private_csv(&state, &me, &ip, &filter).await.is_err()) {
+        return failure(StatusCode::INTERNAL_SERVER_ERROR, "Could not record the export; try again.");
+    }
     let pool = state.pool;
     let rest = futures::stream::unfold(next, move |after| {
         let (pool, filter) = (pool.clone(), filter.clone());

@@ -225,6 +225,26 @@ async fn an_item_owner_outside_it_sees_that_item_and_nothing_else(pool: PgPool) 
 }
 
 #[sqlx::test(migrations = false)]
+async fn taking_its_data_out_is_in_the_audit_log(pool: PgPool) {
+    let w = world(pool).await;
+    let exported = || async {
+        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM audit_events WHERE kind = 'private_data_exported'")
+            .fetch_one(&w.app.pool)
+            .await
+            .unwrap()
+    };
+    let markdown = format!("/api/postmortems/INC-{}/markdown", w.number);
+    assert_eq!(w.app.get(&markdown, Some(&w.point)).await.status, StatusCode::OK);
+    assert_eq!(exported().await, 1, "the private postmortem's download");
+    assert!(w.app.get("/api/action_items.csv", Some(&w.point)).await.body.contains(SECRET));
+    assert_eq!(exported().await, 2, "an export with its action items");
+    // Exports that hold nothing private are not: someone outside it, or a filter that leaves it out.
+    assert!(!w.app.get("/api/action_items.csv", Some(&w.responder)).await.body.contains(SECRET));
+    w.app.get("/api/action_items.csv?status=done", Some(&w.point)).await;
+    assert_eq!(exported().await, 2);
+}
+
+#[sqlx::test(migrations = false)]
 async fn writes_from_outside_are_the_same_404_and_change_nothing(pool: PgPool) {
     let w = world(pool).await;
     let n = w.number.to_string();

@@ -629,6 +629,23 @@ pub async fn list(
     Ok((items, counts, next.map(Cursor::encode)))
 }
 
+/// Whether an export of the filter, as `viewer` may see it, includes items of private
+/// incidents (taking those out of Foghorn is recorded in the audit log).
+pub async fn export_has_private(
+    pool: &PgPool,
+    filter: &ItemFilter,
+    j: &Judgement,
+    viewer: i64,
+) -> Result<bool, AppError> {
+    let mut q = QueryBuilder::new(
+        "SELECT EXISTS (SELECT 1 FROM action_items a JOIN incidents i ON i.id = a.incident_id WHERE i.private AND ",
+    );
+    policy::push_item_visible(&mut q, "a", "i", viewer);
+    push_filter(&mut q, filter, j)?;
+    q.push(")");
+    Ok(q.build_query_scalar().fetch_one(pool).await?)
+}
+
 /// Where the next batch of a CSV export starts.
 #[derive(Debug, Clone, Copy)]
 pub struct CsvCursor(Cursor);
