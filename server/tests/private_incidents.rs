@@ -77,6 +77,14 @@ async fn every_read(app: &TestApp, cookie: Option<&str>, number: i64, item: i64)
     push("markdown", app.get(&format!("/api/postmortems/{reference}/markdown"), cookie).await, true, true);
     push("tracker CSV", app.get("/api/action_items.csv", cookie).await, false, true);
     push("calendar feed", app.get("/api/calendar/postmortems.ics", cookie).await, false, true);
+    // The feed as calendar apps fetch it: by the person's secret address, without a session.
+    let address = match cookie {
+        Some(_) => call(app, "calendar_feed", &[], cookie).await.json().as_str().unwrap().to_owned(),
+        None => "/api/calendar/postmortems.ics?key=guessed".to_owned(),
+    };
+    push("calendar feed by address", app.get(&address, None).await, false, cookie.is_some());
+    let import = call(app, "postmortem_timeline_import", &[("number", n.clone())], cookie).await;
+    push("timeline import", import, true, true);
     // A live stream never ends by itself: only its status is read.
     let mut request = Request::get(format!("/api/live?incident={number}")).header(header::ACCEPT, "text/event-stream");
     if let Some(cookie) = cookie {
@@ -98,7 +106,11 @@ fn assert_sees_nothing(reads: &[Read], who: &str) {
         assert!(!r.body.contains(SECRET), "{who}: {} shows the private incident: {}", r.what, r.body);
         if r.one_incident {
             assert!(
-                matches!(r.status, StatusCode::NOT_FOUND | StatusCode::UNAUTHORIZED | StatusCode::SEE_OTHER),
+                // 403: the role may not do this at all, whatever the number.
+                matches!(
+                    r.status,
+                    StatusCode::NOT_FOUND | StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN | StatusCode::SEE_OTHER
+                ),
                 "{who}: {} answered {} instead of 'no such incident'",
                 r.what,
                 r.status
