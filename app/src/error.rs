@@ -2,11 +2,17 @@
 //!
 //! It is serializable so the browser can show it, and opaque for internal failures:
 //! details of those are logged on the server and never sent to the client.
+//!
+//! On the wire every error has one shape, whoever answers (a server function, the
+//! session layer, the origin check, a live stream): `{"error": code, "message": text}`,
+//! plus `"field"` for bad input (the form field the message belongs next to), and the
+//! current `version`, `author` and `content` for an edit conflict.
 
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[serde(into = "WireError", from = "WireError")]
 pub enum AppError {
     #[error("Sign in to continue.")]
     Unauthenticated,
@@ -82,6 +88,71 @@ impl AppError {
     }
 }
 
+/// [`AppError`] as it travels.
+#[derive(Serialize, Deserialize)]
+struct WireError {
+    error: String,
+    message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    field: Option<String>,
+    /// What was not found, or what could not be reached: the variant's own text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    detail: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    version: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    author: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    content: Option<String>,
+}
+
+impl From<AppError> for WireError {
+    fn from(err: AppError) -> Self {
+        let mut wire = WireError {
+            error: err.code().to_owned(),
+            message: err.to_string(),
+            field: None,
+            detail: None,
+            version: None,
+            author: None,
+            content: None,
+        };
+        match err {
+            AppError::Invalid { field, .. } => wire.field = Some(field),
+            AppError::NotFound(what) | AppError::Transport(what) => wire.detail = Some(what),
+            AppError::EditConflict { version, author, content } => {
+                (wire.version, wire.author, wire.content) = (Some(version), Some(author), Some(content));
+            }
+            _ => {}
+        }
+        wire
+    }
+}
+
+impl From<WireError> for AppError {
+    fn from(wire: WireError) -> Self {
+        let detail = || wire.detail.clone().unwrap_or_else(|| wire.message.clone());
+        match wire.error.as_str() {
+            "unauthenticated" => AppError::Unauthenticated,
+            "forbidden" => AppError::Forbidden,
+            "not_found" => AppError::NotFound(detail()),
+            "invalid" => AppError::Invalid { field: wire.field.unwrap_or_default(), message: wire.message },
+            "conflict" => AppError::Conflict(wire.message),
+            "edit_conflict" => AppError::EditConflict {
+                version: wire.version.unwrap_or_default(),
+                author: wire.author.unwrap_or_default(),
+                content: wire.content.unwrap_or_default(),
+            },
+            "too_many_requests" => AppError::TooManyRequests(wire.message),
+            "internal" => AppError::Internal,
+            "unavailable" => AppError::Unavailable,
+            "transport" => AppError::Transport(detail()),
+            // A code this version does not know (a newer server): still an error, shown as sent.
+            _ => AppError::Conflict(wire.message),
+        }
+    }
+}
+
 impl FromServerFnError for AppError {
     type Encoder = leptos::server_fn::codec::JsonEncoding;
 
@@ -99,6 +170,15 @@ impl FromServerFnError for AppError {
             }
             _ => AppError::Internal,
         }
+    }
+}
+
+/// Answers a plain HTTP handler's request with this error, in the one wire shape.
+#[cfg(feature = "ssr")]
+impl axum::response::IntoResponse for AppError {
+    fn into_response(self) -> axum::response::Response {
+        let status = http::StatusCode::from_u16(self.status()).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
+        (status, axum::Json(self)).into_response()
     }
 }
 
@@ -128,5 +208,34 @@ fn database_unreachable(err: &sqlx::Error) -> bool {
         sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_) => true,
         sqlx::Error::Database(db) => db.code().is_some_and(|code| code.starts_with("08") || code.starts_with("57P")),
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::AppError;
+
+    #[test]
+    fn every_error_has_one_wire_shape_and_reads_back_the_same() {
+        let errors = [
+            AppError::Unauthenticated,
+            AppError::Forbidden,
+            AppError::NotFound("INC-4".into()),
+            AppError::invalid("title", "Give the incident a title."),
+            AppError::Conflict("Already resolved.".into()),
+            AppError::EditConflict { version: 3, author: "Ana".into(), content: "text".into() },
+            AppError::TooManyRequests("Wait.".into()),
+            AppError::Internal,
+            AppError::Unavailable,
+            AppError::Transport("offline".into()),
+        ];
+        for err in errors {
+            let json = serde_json::to_value(&err).unwrap();
+            assert_eq!(json["error"], err.code(), "{json}");
+            assert_eq!(json["message"], err.to_string(), "{json}");
+            assert_eq!(serde_json::from_value::<AppError>(json).unwrap(), err);
+        }
+        let invalid = serde_json::to_value(AppError::invalid("title", "Too long.")).unwrap();
+        assert_eq!(invalid, serde_json::json!({ "error": "invalid", "message": "Too long.", "field": "title" }));
     }
 }

@@ -11,6 +11,7 @@
 //! may hold [`StreamLimits::per_user`] of them and the instance [`StreamLimits::overall`];
 //! beyond that a new stream is answered 429.
 
+use app::error::AppError;
 use app::model::{EntryKind, TimelineEntry};
 use app::server::{AppState, CurrentUser, db, sessions};
 use axum::extract::{Query, State};
@@ -371,24 +372,12 @@ pub async fn stream(
     Query(query): Query<LiveQuery>,
 ) -> Response {
     let Some(me) = user.0 else {
-        return (
-            StatusCode::UNAUTHORIZED,
-            axum::Json(serde_json::json!({
-                "error": "unauthenticated", "message": "Sign in to follow incidents live."
-            })),
-        )
-            .into_response();
+        return AppError::Unauthenticated.into_response();
     };
     let Some(permit) = hub.admit(me.id) else {
         tracing::warn!(user_id = me.id, "refused: too many open live streams");
-        return (
-            StatusCode::TOO_MANY_REQUESTS,
-            [(header::RETRY_AFTER, "30")],
-            axum::Json(serde_json::json!({
-                "error": "too_many_streams", "message": "Too many live views are open; close some tabs and reload."
-            })),
-        )
-            .into_response();
+        let err = AppError::TooManyRequests("Too many live views are open; close some tabs and reload.".into());
+        return ([(header::RETRY_AFTER, "30")], err).into_response();
     };
     // Subscribe before reading the database, so nothing falls between the two.
     let changes = hub.subscribe();

@@ -2,6 +2,7 @@
 //! for writes, resolving the signed-in user, and sending signed-out visitors to sign-in.
 
 use crate::WebSettings;
+use app::error::AppError;
 use app::server::{AppState, ClientIp, CurrentUser, db, sessions};
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
@@ -93,11 +94,15 @@ pub async fn refuse_foreign_origin(State(web): State<WebSettings>, req: Request,
             path = ?req.uri().path(),
             "refused: cross-origin write"
         );
-        let body = serde_json::json!({
-            "error": "forbidden",
-            "message": "Cross-origin requests that change data are refused. Send an Origin header naming Foghorn's own address."
-        });
-        return (StatusCode::FORBIDDEN, axum::Json(body)).into_response();
+        // The standard refusal: the message tells a script's author what to send.
+        return (
+            StatusCode::FORBIDDEN,
+            axum::Json(serde_json::json!({
+                "error": AppError::Forbidden.code(),
+                "message": "Cross-origin requests that change data are refused. Send an Origin header naming Foghorn's own address."
+            })),
+        )
+            .into_response();
     }
     next.run(req).await
 }
@@ -156,10 +161,7 @@ pub async fn resolve_user(State(state): State<AppState>, session: Session, mut r
     let user = match sessions::resolve(&state, &session).await {
         Ok(user) => user,
         // Encoded as a server function's error, so the browser can show what it says.
-        Err(err) => {
-            return (StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), axum::Json(err))
-                .into_response();
-        }
+        Err(err) => return err.into_response(),
     };
     req.extensions_mut().insert(CurrentUser(user));
     req.extensions_mut().insert(ClientIp(ip));

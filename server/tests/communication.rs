@@ -411,7 +411,7 @@ async fn comms_updates_come_from_the_comms_person_and_promise_the_next(pool: PgP
     let not_holder = app.call_json("post_comms_update", update("x", ""), Some(&olga)).await;
     assert_eq!(not_holder.status, StatusCode::UNPROCESSABLE_ENTITY, "only comms or point speaks: {}", not_holder.body);
     let bad = app.call_json("post_comms_update", update("x", "0"), Some(&cookie)).await;
-    assert_eq!(bad.json()["Invalid"]["field"], "next_update_minutes");
+    assert_eq!(bad.json()["field"], "next_update_minutes");
     let public_without_text = app
         .call_json(
             "post_comms_update",
@@ -419,7 +419,7 @@ async fn comms_updates_come_from_the_comms_person_and_promise_the_next(pool: PgP
             Some(&cookie),
         )
         .await;
-    assert_eq!(public_without_text.json()["Invalid"]["field"], "public_text");
+    assert_eq!(public_without_text.json()["field"], "public_text");
     assert_eq!(
         app.call_json("post_comms_update", update("Error rate 30%", "30"), Some(&cookie)).await.status,
         StatusCode::OK
@@ -662,7 +662,7 @@ async fn only_point_or_comms_of_a_live_incident_overrides_the_status_page_and_it
     // Only through an incident that touches the service, and not a drill.
     let elsewhere = set(number, web, "major_outage", Some(point.clone())).await;
     assert_eq!(elsewhere.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", elsewhere.body);
-    assert_eq!(elsewhere.json()["Invalid"]["field"], "service_id");
+    assert_eq!(elsewhere.json()["field"], "service_id");
     let rehearsal = set(drill, web, "major_outage", Some(point.clone())).await;
     assert_eq!(rehearsal.status, StatusCode::UNPROCESSABLE_ENTITY, "a drill never speaks publicly: {}", rehearsal.body);
     assert_eq!(overrides().await, 0);

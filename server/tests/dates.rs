@@ -11,7 +11,7 @@ use sqlx::PgPool;
 
 fn assert_field_error(response: &common::TestResponse, field: &str, what: &str) {
     assert_eq!(response.status, StatusCode::UNPROCESSABLE_ENTITY, "{what}: {}", response.body);
-    assert_eq!(response.json()["Invalid"]["field"], field, "{what}");
+    assert_eq!(response.json()["field"], field, "{what}");
     assert!(
         response.body.contains("1970") && response.body.contains("2200"),
         "{what}: the message names the range: {}",

@@ -331,7 +331,7 @@ async fn bad_input_gets_a_field_message_and_changes_nothing(pool: PgPool) {
     for (endpoint, body, field) in cases {
         let response = app.call_json(endpoint, body, Some(&cookie)).await;
         assert_eq!(response.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", response.body);
-        assert_eq!(response.json()["Invalid"]["field"], field, "{}", response.body);
+        assert_eq!(response.json()["field"], field, "{}", response.body);
     }
     let nul = app
         .call_json(

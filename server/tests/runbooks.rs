@@ -45,7 +45,7 @@ async fn versions_are_kept_and_a_stale_save_is_refused_with_the_current_text(poo
     );
     let stale = save(&app, &bob, id, 1, "Database failover", "Bob's rewrite").await;
     assert_eq!(stale.status, StatusCode::CONFLICT);
-    let conflict = &stale.json()["EditConflict"];
+    let conflict = &stale.json();
     assert_eq!(conflict["version"], 2);
     let current: Value = serde_json::from_str(conflict["content"].as_str().unwrap()).unwrap();
     assert_eq!(current["body"], "1. Promote the replica\n2. Repoint the app");
