@@ -10,26 +10,29 @@
 //! Each feature has one name, used in every layer: `model/<feature>.rs` (its types),
 //! `api/<feature>.rs` (its server functions), `server/db/<feature>.rs` (its queries and
 //! transactions), `pages/<feature>` (its pages). For example, "assign point":
-//! `api::incidents::assign_role` → `server::db::incidents::assign_role`, shown by the
-//! `Controls` of `pages/incidents/detail.rs`.
+//! `api::incidents::assign_role` → `server::db::incident_people::assign_role`, shown by
+//! the `Controls` of `pages/incidents/detail.rs`.
 //!
 //! | feature | model | api | data layer | pages |
 //! | --- | --- | --- | --- | --- |
-//! | incidents, roles, timeline, history | `incident` | `incidents` | `incidents`, `timeline`, `history` | `incidents/` (declare, detail, history), `dashboard` |
+//! | incidents, roles, timeline, history | `incident` | `incidents` | `incidents` (changes), `incident_people` (roles, who sees it), `incident_pages` (reads), `timeline`, `history` | `incidents/` (declare, detail, access, history), `dashboard` |
 //! | comms, notifications, status page | `comms` | `comms` | `comms`, `outbox`, `notifications`, `status` | `admin_notifications`; `components/comms` |
 //! | postmortems, meetings | `postmortem` | `postmortems` | `postmortems`, `meetings` | `postmortems/` (index, page, editor, versions) |
 //! | action items | `action_item` | `action_items` | `action_items` | `actions`; `components/action_items` |
 //! | runbooks, drills | `runbook` | `runbooks` | `runbooks` | `runbooks/` (list, new, page); `components/runbooks` |
 //! | users, teams, services | `user`, `org` | `admin`, `auth` | `users`, `teams`, `services` | `admin`, `account`, `sign_in`, `setup` |
+//! | audit log | `audit` | `audit` | `audit` | `audit` |
 //!
 //! Closed sets of words (roles, statuses, timeline kinds…) are declared with
-//! `word_enum!` in `model/words.rs`. Who may do what: `server/policy.rs`. Files that
+//! `word_enum!` in `model/words.rs`. Who may do what, and who may see which incident
+//! (private incidents): `server/policy.rs`. Files that
 //! leave Foghorn (CSV, Markdown):
 //! `server/exports.rs`. Sessions: `server/sessions.rs`. Sign-in
 //! throttling: `server/throttle.rs`. Form fields and their errors:
 //! `components/form.rs`. Live updates in the browser: `components/live.rs`; focus
 //! through them: `components/focus.rs`. The HTTP side (router, live streams, delivery,
-//! the public status snapshot, downloads) is the `foghorn` crate in `server/`.
+//! the public status snapshot, downloads, single sign-on in `sso.rs`, the audit log's
+//! exports and pruning in `audit.rs`) is the `foghorn` crate in `server/`.
 
 // Leptos views are deeply nested types; release builds (no type erasure) need room.
 #![recursion_limit = "512"]
