@@ -289,7 +289,7 @@ async fn add_user(cli: &Cli, email: &str, name: &str, role: &str) -> Result<(), 
         let hash = passwords::PasswordHasher::new().hash(password).await?;
         let mut tx = database.pool.begin().await?;
         let id = db::users::insert(&mut *tx, &email, &name, role, &hash).await?;
-        let target = format!("user {}", db::audit::person(&name, &email));
+        let target = db::audit::user_target_of(&name, &email);
         let details = serde_json::json!({ "user_id": id, "role": role });
         db::audit::record(
             &mut *tx,

@@ -345,7 +345,7 @@ async fn sign_in(
     };
     let user = signed_in.user;
     let me = user.caller();
-    let target = format!("user {}", audit::person(&me.display_name, &me.email));
+    let target = audit::user_target_of(&me.display_name, &me.email);
     let provider = Actor::server("single sign-on");
     if signed_in.created {
         let details = serde_json::json!({ "user_id": me.id, "role": me.role, "method": "sso" });

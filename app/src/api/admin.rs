@@ -7,12 +7,7 @@ use leptos::prelude::*;
 #[cfg(feature = "ssr")]
 use crate::{
     model::{AuditKind, Role},
-    server::{
-        self, db,
-        db::audit::{self, person},
-        passwords,
-        policy::Permission,
-    },
+    server::{self, db, db::audit, passwords, policy::Permission},
 };
 #[cfg(feature = "ssr")]
 use serde_json::json;
@@ -38,7 +33,7 @@ pub async fn add_user(email: String, display_name: String, role: String, passwor
     let hash = state.passwords.hash(&password).await?;
     let mut tx = state.pool.begin().await?;
     let id = db::users::insert(&mut *tx, &email, &display_name, role, &hash).await?;
-    let target = format!("user {}", person(&display_name, &email));
+    let target = audit::user_target_of(&display_name, &email);
     audit::record(
         &mut *tx,
         &server::actor(&me),

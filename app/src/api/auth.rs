@@ -109,7 +109,7 @@ pub async fn sign_in(email: String, password: String, next: Option<String>) -> R
 
     sessions::start(&session, &user).await?;
     let me = user.caller();
-    let target = format!("user {}", audit::person(&me.display_name, &me.email));
+    let target = audit::user_target_of(&me.display_name, &me.email);
     audit::record(&state.pool, &Actor::user(&me, &ip), AuditKind::SignIn, &target, json!({ "method": "password" }))
         .await?;
     tracing::info!(target: "foghorn::audit", user_id = user.id, ?ip, "signed in");
@@ -121,7 +121,7 @@ pub async fn sign_in(email: String, password: String, next: Option<String>) -> R
 pub async fn sign_out() -> Result<(), AppError> {
     let session = server::session().await?;
     if let Some(user) = server::current_user().await? {
-        let target = format!("user {}", audit::person(&user.display_name, &user.email));
+        let target = audit::user_target_of(&user.display_name, &user.email);
         audit::record(&server::state()?.pool, &server::actor(&user), AuditKind::SignOut, &target, json!({})).await?;
         tracing::info!(target: "foghorn::audit", user_id = user.id, "signed out");
     }
@@ -179,7 +179,7 @@ pub async fn change_password(current_password: String, new_password: String) -> 
     let hash = state.passwords.hash(&new_password).await?;
     let mut tx = state.pool.begin().await?;
     let epoch = db::users::set_password(&mut tx, me.id, &hash).await?;
-    let target = format!("user {}", audit::person(&me.display_name, &me.email));
+    let target = audit::user_target_of(&me.display_name, &me.email);
     let details = json!({ "other_sessions_ended": true });
     audit::record(&mut *tx, &server::actor(&me), AuditKind::PasswordChanged, &target, details).await?;
     tx.commit().await?;

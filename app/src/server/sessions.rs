@@ -106,7 +106,7 @@ pub async fn resolve(state: &AppState, session: &Session) -> Result<Option<Calle
                 None => "user gone",
             };
             let target = match &user {
-                Some(user) => format!("user {}", audit::person(&user.display_name, &user.email)),
+                Some(user) => audit::user_target_of(&user.display_name, &user.email),
                 None => format!("user #{}", record.user_id),
             };
             let details = serde_json::json!({ "reason": reason });

@@ -65,12 +65,17 @@ pub async fn record(
     Ok(())
 }
 
-/// "user Name <email>", as a target; "user #id" for an id that names nobody.
+/// A user as the target of an event: "user Name <email>".
+pub fn user_target_of(display_name: &str, email: &str) -> String {
+    format!("user {}", person(display_name, email))
+}
+
+/// [`user_target_of`] by id; "user #id" for an id that names nobody.
 pub async fn user_target(db: &mut PgConnection, user_id: i64) -> Result<String, AppError> {
     let found: Option<(String, String)> =
         sqlx::query_as("SELECT display_name, email FROM users WHERE id = $1").bind(user_id).fetch_optional(db).await?;
     Ok(match found {
-        Some((name, email)) => format!("user {}", person(&name, &email)),
+        Some((name, email)) => user_target_of(&name, &email),
         None => format!("user #{user_id}"),
     })
 }
