@@ -54,6 +54,35 @@ pub enum Command {
     /// Write data out of Foghorn (e.g. an offline copy of the runbooks).
     #[command(subcommand)]
     Export(ExportCommand),
+    /// Create and revoke API tokens, for automation set up without a browser.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create a token and print it on standard output (one line, nothing else): a
+    /// personal token of `--user`, or a service token acting as its own bot.
+    Create {
+        #[arg(long)]
+        name: String,
+        /// The person whose rights the token carries (their email).
+        #[arg(long, conflicts_with = "service", required_unless_present = "service")]
+        user: Option<String>,
+        /// A service token with this role, shown as "bot: <name>".
+        #[arg(long, value_parser = ["admin", "responder", "viewer"])]
+        service: Option<String>,
+        #[arg(long)]
+        read_only: bool,
+        /// Days until it stops working (default: until revoked).
+        #[arg(long)]
+        expires_days: Option<u32>,
+    },
+    /// Revoke the live token called `--name`: it stops working at once.
+    Revoke {
+        #[arg(long)]
+        name: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -174,6 +203,18 @@ pub struct ServeArgs {
     /// Groups to roles, e.g. `sre=admin,eng=responder,*=viewer`, applied at every sign-in.
     #[arg(long, env = "FOGHORN_OIDC_ROLE_MAP", default_value = "")]
     pub oidc_role_map: String,
+
+    /// Requests per minute one API token may make (429 past it).
+    #[arg(long, env = "FOGHORN_API_RATE_LIMIT", default_value_t = 600)]
+    pub api_rate_limit: u32,
+
+    /// Slack's signing secret: enables the `/incident` slash command from Slack.
+    #[arg(long, env = "FOGHORN_SLACK_SIGNING_SECRET", hide_env_values = true)]
+    pub slack_signing_secret: Option<String>,
+
+    /// The token of Mattermost's slash command: enables `/incident` from Mattermost.
+    #[arg(long, env = "FOGHORN_MATTERMOST_TOKEN", hide_env_values = true)]
+    pub mattermost_token: Option<String>,
 
     /// Whether people may sign in with a password (`false`: single sign-on only).
     #[arg(long, env = "FOGHORN_PASSWORD_SIGN_IN", default_value_t = true, action = clap::ArgAction::Set)]

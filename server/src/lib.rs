@@ -25,6 +25,7 @@ mod links;
 pub mod live;
 mod middleware;
 pub mod priority;
+pub mod rest;
 pub mod runbook_export;
 pub mod serve;
 pub mod sso;
@@ -63,6 +64,8 @@ pub struct WebSettings {
     pub public_origin: Option<String>,
     /// Single sign-on, when an identity provider is configured.
     pub sso: Option<std::sync::Arc<sso::Sso>>,
+    /// The REST API's rate limit, and the chat doors.
+    pub api: rest::ApiSettings,
 }
 
 /// The session cookie's name: `__Host-` prefixed when `Secure`, which browsers then
@@ -132,7 +135,7 @@ pub fn router(state: AppState, web: WebSettings, leptos_options: LeptosOptions, 
     let pool = state.pool.clone();
     let public = (std::sync::Arc::new(status_page::Snapshot::new(state.pool.clone(), hub.clone())), web.clone());
 
-    Router::new()
+    let pages = Router::new()
         .route("/healthz", get(move || health::healthz(pool.clone())))
         .route("/api/live", get(live::stream).with_state((state.clone(), hub)))
         .route("/api/calendar/postmortems.ics", get(downloads::meetings_feed).with_state((state.clone(), web.clone())))
@@ -158,7 +161,13 @@ pub fn router(state: AppState, web: WebSettings, leptos_options: LeptosOptions, 
         .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::guard_pages))
         .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::resolve_user))
         .layer(sessions)
-        .layer(axum::middleware::from_fn_with_state(web.clone(), middleware::refuse_foreign_origin))
+        .layer(axum::middleware::from_fn_with_state(web.clone(), middleware::refuse_foreign_origin));
+    // The REST API: tokens instead of sessions, so neither the session layers nor the
+    // browser origin check above apply to it.
+    let api = rest::Api { state: state.clone(), settings: std::sync::Arc::new(web.api.clone()), web: web.clone() };
+    Router::new()
+        .merge(pages)
+        .nest("/api/v1", rest::router(api))
         .layer(axum::middleware::from_fn_with_state(web.clone(), middleware::refuse_other_hosts))
         // Pages and JSON go out gzipped at the fastest level: level 4 took 14 % of the
         // server's CPU on a long incident page for 16 % fewer bytes (9.8 KB against

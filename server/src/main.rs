@@ -6,7 +6,7 @@
 use app::model::{AuditKind, Role, parse_display_name, parse_email};
 use app::server::{AuthSettings, db, passwords};
 use clap::Parser;
-use foghorn::config::{Cli, Command, ExportCommand, LogFormat, ServeArgs, UserCommand};
+use foghorn::config::{Cli, Command, ExportCommand, LogFormat, ServeArgs, TokenCommand, UserCommand};
 use foghorn::embedded_db::EmbeddedPostgres;
 use foghorn::{WebSettings, migrate, router, session_store};
 use leptos::prelude::LeptosOptions;
@@ -99,6 +99,7 @@ async fn main() -> ExitCode {
         Some(Command::User(UserCommand::Add { email, name, role })) => add_user(&cli, email, name, role).await,
         Some(Command::Export(ExportCommand::Runbooks { out })) => export_runbooks(&cli, out).await,
         Some(Command::Migrate) => migrate_only(&cli).await,
+        Some(Command::Token(command)) => token(&cli, command).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -167,7 +168,12 @@ async fn serve_with(pool: &PgPool, args: &ServeArgs, data_dir: &Path) -> Result<
         password_sign_in: args.password_sign_in,
     };
     let sso = single_sign_on(args)?;
-    let web = WebSettings { secure: args.secure(), public_origin: args.public_url.clone(), sso: sso.clone() };
+    let api = foghorn::rest::ApiSettings {
+        rate_per_minute: args.api_rate_limit.max(1),
+        slack_signing_secret: args.slack_signing_secret.clone().filter(|s| !s.is_empty()),
+        mattermost_token: args.mattermost_token.clone().filter(|s| !s.is_empty()),
+    };
+    let web = WebSettings { secure: args.secure(), public_origin: args.public_url.clone(), sso: sso.clone(), api };
     let leptos_options = LeptosOptions::builder()
         .output_name(std::env::var("LEPTOS_OUTPUT_NAME").unwrap_or_else(|_| "foghorn".to_owned()))
         .site_root(args.site_root.clone())
@@ -301,6 +307,48 @@ async fn add_user(cli: &Cli, email: &str, name: &str, role: &str) -> Result<(), 
         .await?;
         tx.commit().await?;
         println!("created user {id}: {name} <{email}> ({role})");
+        Ok::<_, BoxError>(())
+    }
+    .await;
+    database.close().await;
+    result
+}
+
+/// `foghorn token create|revoke`.
+async fn token(cli: &Cli, command: &TokenCommand) -> Result<(), BoxError> {
+    use app::model::TokenRequest;
+    use db::api_tokens::{self, Owner};
+    let database = Database::open(cli).await?;
+    let actor = db::audit::Actor::server("command line");
+    let result = async {
+        migrate(&database.pool).await?;
+        match command {
+            TokenCommand::Create { name, user, service, read_only, expires_days } => {
+                let owner = match (user, service) {
+                    (Some(email), _) => {
+                        let user = db::users::find_by_email(&database.pool, email)
+                            .await?
+                            .ok_or_else(|| format!("no user has the email {email}"))?;
+                        Owner::Person(user.id)
+                    }
+                    (None, Some(role)) => Owner::Service(role.parse::<Role>()?),
+                    (None, None) => return Err("name --user EMAIL or --service ROLE".into()),
+                };
+                let request = TokenRequest {
+                    name: name.clone(),
+                    read_only: *read_only,
+                    expires_days: *expires_days,
+                    service_role: None,
+                };
+                let created = api_tokens::create(&database.pool, &actor, owner, &request).await?;
+                println!("{}", created.secret);
+            }
+            TokenCommand::Revoke { name } => {
+                let id = api_tokens::live_id_by_name(&database.pool, name).await?;
+                api_tokens::revoke(&database.pool, &actor, id, None).await?;
+                eprintln!("revoked the token {name}");
+            }
+        }
         Ok::<_, BoxError>(())
     }
     .await;

@@ -130,7 +130,7 @@ pub async fn refuse_other_hosts(State(web): State<WebSettings>, req: Request, ne
     (StatusCode::MISDIRECTED_REQUEST, "This Foghorn answers only at its configured public address.\n").into_response()
 }
 
-fn client_ip(req: &Request, trust_proxy: bool) -> String {
+pub(crate) fn client_ip(req: &Request, trust_proxy: bool) -> String {
     if trust_proxy {
         // The proxy appends the address it saw: the last entry is the one we can trust.
         let forwarded = req

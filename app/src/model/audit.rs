@@ -34,6 +34,9 @@ word_enum! {
         AccessRefused = "access_refused", "Access refused";
         AuditExported = "audit_exported", "Audit log exported";
         AuditPruned = "audit_pruned", "Audit log pruned";
+        TokenCreated = "token_created", "API token created";
+        TokenRevoked = "token_revoked", "API token revoked";
+        AlertRoutesChanged = "alert_routes_changed", "Alert routing changed";
     }
 }
 

@@ -235,6 +235,8 @@ pub struct IncidentDetail {
     /// When comms promised the next update.
     #[serde(with = "time::serde::rfc3339::option")]
     pub next_update_at: Option<OffsetDateTime>,
+    /// The alerts that declared it, if an alert did.
+    pub alert: Option<super::AlertOrigin>,
 }
 
 /// Who may see an incident. Public: everyone signed in. Private: admins, its
@@ -276,6 +278,8 @@ word_enum! {
         StatusPage = "status_page", "Status page";
         /// Made private or public; who was added to the response.
         Access = "access", "Access";
+        /// Alerts firing or resolving, from Alertmanager or Grafana.
+        Alert = "alert", "Alert";
     }
 }
 
@@ -353,6 +357,9 @@ pub struct IncidentFilter {
     pub to: String,
     #[serde(default)]
     pub q: String,
+    /// Only incidents an alert declared.
+    #[serde(default)]
+    pub from_alert: bool,
     /// Opaque keyset cursor from the previous page.
     #[serde(default)]
     pub cursor: String,

@@ -3,6 +3,7 @@
 #[macro_use]
 mod words;
 mod action_item;
+mod alert;
 mod audit;
 mod comms;
 mod dates;
@@ -10,9 +11,11 @@ mod incident;
 mod org;
 mod postmortem;
 mod runbook;
+mod token;
 mod user;
 
 pub use action_item::*;
+pub use alert::*;
 pub use audit::*;
 pub use comms::*;
 pub use dates::{check_date, check_time, datetime_input_bounds, input_bounds};
@@ -20,6 +23,7 @@ pub use incident::*;
 pub use org::{Service, Team, TeamMember};
 pub use postmortem::*;
 pub use runbook::*;
+pub use token::*;
 pub use user::{Caller, Role, UserSummary, parse_display_name, parse_email};
 
 /// Percent-encodes a value for a URL query (RFC 3986 unreserved characters stay).

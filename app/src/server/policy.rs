@@ -41,15 +41,23 @@ pub enum Permission {
     ExportRunbooks,
     /// Read and export the audit trail.
     ReadAudit,
+    /// Service tokens (for any user) and the alert routing rules.
+    ManageIntegrations,
+}
+
+impl Permission {
+    /// Reading only: what a read-only API token may still do.
+    pub fn reads_only(self) -> bool {
+        matches!(self, Permission::ReadDirectory | Permission::ReadIncidents | Permission::ReadAudit)
+    }
 }
 
 /// Whether `role` grants `permission`.
 pub fn role_allows(role: Role, permission: Permission) -> bool {
     use Permission::*;
     match permission {
-        ManageUsers | ManageTeams | ManageServices | ManageNotifications | ExportRunbooks | ReadAudit => {
-            role == Role::Admin
-        }
+        ManageUsers | ManageTeams | ManageServices | ManageNotifications | ExportRunbooks | ReadAudit
+        | ManageIntegrations => role == Role::Admin,
         RespondToIncidents | WritePostmortems | TrackActionItems | WriteRunbooks => {
             matches!(role, Role::Admin | Role::Responder)
         }
@@ -69,6 +77,17 @@ pub fn authorize(user: Option<Caller>, permission: Permission) -> Result<Caller,
         tracing::warn!(target: "foghorn::audit", user_id = user.id, role = %user.role, ?permission, "refused: role lacks permission");
         Err(AppError::Forbidden)
     }
+}
+
+/// The caller behind an API token, if the token may be used for `permission`: the
+/// token's user's role allows it (as [`authorize`] decides for the pages), and a
+/// read-only token only reads.
+pub fn authorize_token(caller: &Caller, read_only: bool, permission: Permission) -> Result<(), AppError> {
+    if read_only && !permission.reads_only() {
+        tracing::warn!(target: "foghorn::audit", user_id = caller.id, ?permission, "refused: read-only token");
+        return Err(AppError::Forbidden);
+    }
+    authorize(Some(caller.clone()), permission).map(|_| ())
 }
 
 /// The visibility rule, as SQL over the incident aliased `alias`, for the person whose

@@ -143,6 +143,53 @@ impl TestApp {
         self.send(request.body(Body::from(body.to_string())).unwrap()).await
     }
 
+    /// Calls the REST API with `token` (if any) and a JSON body (if any).
+    pub async fn api(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<serde_json::Value>,
+    ) -> TestResponse {
+        self.api_with(method, path, token, body, &[]).await
+    }
+
+    /// [`Self::api`] with extra headers.
+    pub async fn api_with(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<serde_json::Value>,
+        headers: &[(&str, &str)],
+    ) -> TestResponse {
+        let mut request = Request::builder().method(method).uri(path).header("x-forwarded-for", "198.51.100.7");
+        if let Some(token) = token {
+            request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
+        }
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let body = match body {
+            Some(body) => {
+                request = request.header(header::CONTENT_TYPE, "application/json");
+                Body::from(body.to_string())
+            }
+            None => Body::empty(),
+        };
+        self.send(request.body(body).unwrap()).await
+    }
+
+    /// A new API token: `user_id`'s personal one, or (`None`) a service token acting as a
+    /// responder bot.
+    pub async fn token(&self, name: &str, user_id: Option<i64>, read_only: bool) -> String {
+        use db::api_tokens::Owner;
+        let owner = user_id.map(Owner::Person).unwrap_or(Owner::Service(Role::Responder));
+        let request = app::model::TokenRequest { name: name.into(), read_only, ..Default::default() };
+        let actor = db::audit::Actor::server("test");
+        db::api_tokens::create(&self.pool, &actor, owner, &request).await.expect("token created").secret
+    }
+
     /// Declares an incident as the holder of `cookie`; returns its number.
     pub async fn declare(&self, cookie: &str, title: &str, severity: &str) -> i64 {
         let response = self

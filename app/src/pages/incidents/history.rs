@@ -26,6 +26,7 @@ pub fn HistoryPage() -> impl IntoView {
             from: get("from"),
             to: get("to"),
             q: get("q"),
+            from_alert: get("from_alert") == "yes",
             cursor: get("cursor"),
         }
     });
@@ -94,6 +95,10 @@ pub fn HistoryPage() -> impl IntoView {
             </Suspense>
             <DateRange id_prefix="f-" from_label="Declared from" from=Signal::derive(move || filter.get().from)
                 to=Signal::derive(move || filter.get().to) />
+            <label class="check">
+                <input type="checkbox" name="from_alert" value="yes" prop:checked=move || filter.get().from_alert />
+                " Declared from an alert"
+            </label>
             <button type="submit">"Filter"</button>
         </Form>
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
@@ -106,7 +111,8 @@ pub fn HistoryPage() -> impl IntoView {
                             let mut f = filter.get_untracked();
                             f.cursor = cursor;
                             let params = [("q", f.q), ("status", f.status), ("severity", f.severity), ("team_id", f.team_id),
-                                ("service_id", f.service_id), ("from", f.from), ("to", f.to), ("cursor", f.cursor)];
+                                ("service_id", f.service_id), ("from", f.from), ("to", f.to),
+                                ("from_alert", if f.from_alert { "yes".into() } else { String::new() }), ("cursor", f.cursor)];
                             let query: Vec<String> = params.into_iter().filter(|(_, v)| !v.is_empty())
                                 .map(|(k, v)| format!("{k}={}", url_encode(&v))).collect();
                             format!("/incidents?{}", query.join("&"))

@@ -89,6 +89,9 @@ pub async fn history(pool: &PgPool, filter: &IncidentFilter, viewer: i64) -> Res
     if let Some(to) = to {
         query.push(" AND i.declared_at < ").push_bind(to.next_day().unwrap_or(to).midnight().assume_utc());
     }
+    if filter.from_alert {
+        query.push(" AND i.alert IS NOT NULL");
+    }
     if !q.is_empty() {
         query.push(" AND i.search @@ websearch_to_tsquery('english', ").push_bind(q.to_owned()).push(")");
     }

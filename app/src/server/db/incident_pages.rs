@@ -129,12 +129,17 @@ pub async fn view(
         last_seq: i64,
         postmortem_status: Option<String>,
         next_update_at: Option<OffsetDateTime>,
+        alert: Option<String>,
+        alert_resolved: Option<bool>,
     }
     let row: Row = sqlx::query_as(&format!(
         "SELECT i.id, i.title, i.summary, i.severity, i.status, i.is_drill, i.private, i.team_can_see, i.team_id,
                 t.name AS team_name, i.resolution, i.started_at, i.detected_at, i.declared_at, i.acknowledged_at,
                 i.mitigated_at, i.resolved_at, i.version, i.last_seq,
-                (SELECT p.status FROM postmortems p WHERE p.incident_id = i.id) AS postmortem_status, i.next_update_at
+                (SELECT p.status FROM postmortems p WHERE p.incident_id = i.id) AS postmortem_status, i.next_update_at,
+                i.alert::text AS alert,
+                (SELECT g.status = 'resolved' FROM alert_groups g WHERE g.incident_id = i.id
+                  ORDER BY g.updated_at DESC LIMIT 1) AS alert_resolved
            FROM incidents i LEFT JOIN teams t ON t.id = i.team_id WHERE i.number = $1 AND {}",
         policy::incident_visible("i", "$2")
     ))
@@ -215,6 +220,7 @@ pub async fn view(
         last_seq: row.last_seq,
         postmortem: row.postmortem_status.and_then(|s| s.parse().ok()),
         next_update_at: row.next_update_at,
+        alert: row.alert.as_deref().and_then(|a| super::alerts::origin(a, row.alert_resolved.unwrap_or(false))),
     };
     // Sequence numbers have no gaps, so the last one is how many entries there are.
     let timeline = match timeline_from {

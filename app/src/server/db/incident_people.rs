@@ -221,7 +221,8 @@ pub async fn set_privacy(
 /// Active people by name: those who may hold a role, or with `viewers` everyone.
 pub async fn people(pool: &PgPool, viewers: bool) -> Result<Vec<Person>, AppError> {
     let rows: Vec<(i64, String)> = sqlx::query_as(
-        "SELECT id, display_name FROM users WHERE active AND ($1 OR role <> 'viewer') ORDER BY lower(display_name)",
+        "SELECT id, display_name FROM users WHERE active AND NOT is_bot AND ($1 OR role <> 'viewer')
+          ORDER BY lower(display_name)",
     )
     .bind(viewers)
     .fetch_all(pool)

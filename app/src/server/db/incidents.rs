@@ -122,6 +122,7 @@ async fn set_services(tx: &mut PgConnection, incident_id: i64, service_ids: &[i6
 
 /// Declares an incident. `point` is who takes point (normally the declarer); `actor`
 /// is the declarer as the audit log records a private declaration.
+#[allow(clippy::too_many_arguments)]
 pub async fn declare(
     pool: &PgPool,
     by: &Caller,
@@ -132,14 +133,32 @@ pub async fn declare(
     privacy: Privacy,
     actor: &super::audit::Actor,
 ) -> Result<i64, AppError> {
+    let mut tx = pool.begin().await?;
+    let (_, number) = declare_in(&mut tx, by, fields, severity, point, is_drill, privacy, actor).await?;
+    tx.commit().await?;
+    Ok(number)
+}
+
+/// [`declare`], inside the caller's transaction (an alert group declares under its own
+/// lock); returns the incident's id and number.
+#[allow(clippy::too_many_arguments)]
+pub async fn declare_in(
+    tx: &mut PgConnection,
+    by: &Caller,
+    fields: &IncidentFields,
+    severity: Severity,
+    point: Option<i64>,
+    is_drill: bool,
+    privacy: Privacy,
+    actor: &super::audit::Actor,
+) -> Result<(i64, i64), AppError> {
     if privacy.private && is_drill {
         return Err(AppError::invalid("private", "A drill is a rehearsal for everyone: it cannot be private."));
     }
     if privacy.private && privacy.team_can_see && fields.team_id.is_none() {
         return Err(AppError::invalid("team_can_see", "Choose the owning team it should be visible to."));
     }
-    let mut tx = pool.begin().await?;
-    check_references(&mut tx, fields).await?;
+    check_references(&mut *tx, fields).await?;
     let (id, number): (i64, i64) = sqlx::query_as(
         "INSERT INTO incidents (title, summary, severity, team_id, declared_by, detected_at, is_drill, private, team_can_see)
          VALUES ($1, $2, $3, $4, $5, now(), $6, $7, $8) RETURNING id, number",
@@ -154,11 +173,11 @@ pub async fn declare(
     .bind(privacy.private && privacy.team_can_see)
     .fetch_one(&mut *tx)
     .await?;
-    set_services(&mut tx, id, &fields.service_ids).await?;
+    set_services(tx, id, &fields.service_ids).await?;
     let body = format!("{} declared {} ({}): {}", by.display_name, incident_ref(number), severity, fields.title);
-    timeline::append(&mut tx, id, EntryKind::Declared, Some(by.id), &body).await?;
+    timeline::append(tx, id, EntryKind::Declared, Some(by.id), &body).await?;
     if let Some(point) = point {
-        super::incident_people::assign_in(&mut tx, id, by, IncidentRole::Point, point).await?;
+        super::incident_people::assign_in(tx, id, by, IncidentRole::Point, point).await?;
     }
     if privacy.private {
         let details = serde_json::json!({ "incident": number, "declared": true, "to": privacy });
@@ -175,9 +194,8 @@ pub async fn declare(
         .await?;
     }
     // After point is assigned: a drill's messages go to the people in it.
-    outbox::enqueue(&mut tx, id, NotifyEvent::Declared, &body, &fields.summary).await?;
-    tx.commit().await?;
-    Ok(number)
+    outbox::enqueue(tx, id, NotifyEvent::Declared, &body, &fields.summary).await?;
+    Ok((id, number))
 }
 
 pub async fn change_status(

@@ -1,6 +1,8 @@
 //! Queries, grouped by the aggregate they serve. Multi-step writes are one transaction.
 
 pub mod action_items;
+pub mod alerts;
+pub mod api_tokens;
 pub mod audit;
 pub mod comms;
 pub mod history;

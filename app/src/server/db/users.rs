@@ -56,6 +56,39 @@ pub async fn find_by_id(pool: &PgPool, id: i64) -> Result<Option<UserRecord>, Ap
     Ok(sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE id = $1")).bind(id).fetch_optional(pool).await?)
 }
 
+/// The active person whose chat (Slack, Mattermost) user id is `chat_user_id`.
+pub async fn find_by_chat_user_id(pool: &PgPool, chat_user_id: &str) -> Result<Option<UserRecord>, AppError> {
+    if chat_user_id.is_empty() {
+        return Ok(None);
+    }
+    Ok(sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE chat_user_id = $1 AND active AND NOT is_bot"))
+        .bind(chat_user_id)
+        .fetch_optional(pool)
+        .await?)
+}
+
+/// Sets (or, with `None`, clears) the chat user id slash commands know `user_id` by.
+pub async fn set_chat_user_id(pool: &PgPool, user_id: i64, chat_user_id: Option<&str>) -> Result<(), AppError> {
+    sqlx::query("UPDATE users SET chat_user_id = $2, updated_at = now() WHERE id = $1")
+        .bind(user_id)
+        .bind(chat_user_id)
+        .execute(pool)
+        .await
+        .map_err(|e| {
+            on_unique(e, "users_chat_user_id", "chat_user_id", "Another person already uses this chat user id.")
+        })?;
+    Ok(())
+}
+
+/// The chat user id `user_id` set, if any.
+pub async fn chat_user_id(pool: &PgPool, user_id: i64) -> Result<Option<String>, AppError> {
+    Ok(sqlx::query_scalar("SELECT chat_user_id FROM users WHERE id = $1")
+        .bind(user_id)
+        .fetch_optional(pool)
+        .await?
+        .flatten())
+}
+
 pub async fn any_exist(pool: &PgPool) -> Result<bool, AppError> {
     Ok(sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM users)").fetch_one(pool).await?)
 }
@@ -144,7 +177,8 @@ pub async fn insert_first_admin(
 
 pub async fn list(pool: &PgPool) -> Result<Vec<UserSummary>, AppError> {
     let rows: Vec<(i64, String, String, String, bool)> = sqlx::query_as(
-        "SELECT id, email, display_name, role, active FROM users ORDER BY active DESC, lower(display_name), id",
+        "SELECT id, email, display_name, role, active FROM users WHERE NOT is_bot
+          ORDER BY active DESC, lower(display_name), id",
     )
     .fetch_all(pool)
     .await?;
@@ -163,10 +197,11 @@ pub async fn list(pool: &PgPool) -> Result<Vec<UserSummary>, AppError> {
 /// Refuses a change that would leave no active administrator: nobody could manage Foghorn then.
 async fn ensure_other_active_admin(tx: &mut PgConnection, user_id: i64) -> Result<(), AppError> {
     sqlx::query("SELECT pg_advisory_xact_lock(hashtext('foghorn.admins'))").execute(&mut *tx).await?;
-    let others: i64 = sqlx::query_scalar("SELECT count(*) FROM users WHERE role = 'admin' AND active AND id <> $1")
-        .bind(user_id)
-        .fetch_one(&mut *tx)
-        .await?;
+    let others: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM users WHERE role = 'admin' AND active AND NOT is_bot AND id <> $1")
+            .bind(user_id)
+            .fetch_one(&mut *tx)
+            .await?;
     if others == 0 {
         return Err(AppError::Conflict(
             "This is the last active administrator; make someone else an administrator first.".into(),
