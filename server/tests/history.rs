@@ -79,7 +79,7 @@ async fn filters_combine(pool: PgPool) {
 
     let sev1 = all_pages(&app, &cookie, json!({ "severity": "SEV1" })).await;
     assert_eq!(sev1.len(), 40);
-    assert!(sev1.iter().all(|i| i["severity"] == "Sev1"));
+    assert!(sev1.iter().all(|i| i["severity"] == "SEV1"));
 
     let resolved = all_pages(&app, &cookie, json!({ "status": "resolved" })).await;
     assert_eq!(resolved.len(), 24);

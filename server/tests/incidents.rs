@@ -18,7 +18,7 @@ async fn declaring_needs_only_a_title_and_severity_and_the_declarer_takes_point(
     let view = app.incident(&cookie, number).await;
     let incident = &view["incident"];
     assert_eq!(incident["title"], "Checkout returns 500");
-    assert_eq!(incident["severity"], "Sev2");
+    assert_eq!(incident["severity"], "SEV2");
     assert_eq!(incident["status"], "investigating");
     assert_eq!(incident["point"]["id"], me);
     assert!(incident["comms"].is_null());

@@ -5,12 +5,16 @@ use std::fmt;
 use std::str::FromStr;
 use time::OffsetDateTime;
 
-/// How bad it is. SEV1 is the worst.
+/// How bad it is. SEV1 is the worst. On the wire as people write it: `"SEV1"`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum Severity {
+    #[serde(rename = "SEV1", alias = "Sev1")]
     Sev1,
+    #[serde(rename = "SEV2", alias = "Sev2")]
     Sev2,
+    #[serde(rename = "SEV3", alias = "Sev3")]
     Sev3,
+    #[serde(rename = "SEV4", alias = "Sev4")]
     Sev4,
 }
 

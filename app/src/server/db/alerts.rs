@@ -91,6 +91,9 @@ impl Notification {
 struct Seen {
     status: String,
     name: String,
+    /// Which one of the group's alerts (its `instance` label), when it says.
+    #[serde(default)]
+    instance: String,
     summary: String,
     url: String,
 }
@@ -101,6 +104,7 @@ impl Seen {
         Seen {
             status: alert.status.clone(),
             name: alert.labels.get("alertname").cloned().unwrap_or_else(|| "alert".to_owned()),
+            instance: text(&alert.labels, "instance"),
             summary: [text(&alert.annotations, "summary"), text(&alert.annotations, "description")]
                 .into_iter()
                 .find(|s| !s.trim().is_empty())
@@ -257,6 +261,9 @@ fn changes_text(source: AlertSource, n: &Notification, firing: &[Seen], resolved
     let list = |text: &mut String, alerts: &[Seen]| {
         for a in alerts {
             text.push_str(&format!("\n- **{}**", md(&a.name)));
+            if !a.instance.is_empty() {
+                text.push_str(&format!(" on {}", md(&a.instance)));
+            }
             if !a.summary.is_empty() {
                 text.push_str(&format!(": {}", md(&a.summary)));
             }
