@@ -9,6 +9,7 @@ use crate::pages::{
     dashboard::DashboardPage,
     errors::NotFound,
     incidents::{declare::DeclarePage, detail::IncidentPage, history::HistoryPage},
+    integrations::IntegrationsPage,
     postmortems::{index::PostmortemsPage, page::PostmortemPage},
     runbooks::{NewRunbookPage, RunbookPage, RunbooksPage},
     setup::SetupPage,
@@ -81,6 +82,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/runbooks/:id") view=RunbookPage ssr=SsrMode::Async />
                     <Route path=path!("/admin") view=AdminPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/audit") view=AuditPage ssr=SsrMode::Async />
+                    <Route path=path!("/admin/integrations") view=IntegrationsPage ssr=SsrMode::Async />
                     <Route path=path!("/account") view=AccountPage />
                 </ParentRoute>
             </Routes>

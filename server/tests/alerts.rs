@@ -39,7 +39,11 @@ async fn alert_entries(app: &TestApp, number: i64) -> Vec<String> {
 }
 
 fn number(received: &Value) -> i64 {
-    received["incident"].as_str().and_then(|r| r.strip_prefix("INC-")).and_then(|n| n.parse().ok()).expect("an incident")
+    received["incident"]
+        .as_str()
+        .and_then(|r| r.strip_prefix("INC-"))
+        .and_then(|n| n.parse().ok())
+        .expect("an incident")
 }
 
 #[sqlx::test]
@@ -82,7 +86,11 @@ async fn concurrent_retries_of_one_notification_declare_one_incident(pool: PgPoo
     let token = app.token("alertmanager", None, false).await;
     let body = fixture("alertmanager_firing");
     let answers = futures::future::join_all((0..8).map(|_| post(&app, "alertmanager", &token, &body))).await;
-    assert!(answers.iter().all(|a| a.status == StatusCode::OK), "{:?}", answers.iter().map(|a| &a.body).collect::<Vec<_>>());
+    assert!(
+        answers.iter().all(|a| a.status == StatusCode::OK),
+        "{:?}",
+        answers.iter().map(|a| &a.body).collect::<Vec<_>>()
+    );
     assert_eq!(answers.iter().filter(|a| a.json()["declared"] == true).count(), 1);
     assert_eq!(count(&app, "SELECT count(*) FROM incidents").await, 1);
     assert_eq!(count(&app, "SELECT count(*) FROM timeline_entries WHERE kind = 'alert'").await, 1);
@@ -99,7 +107,11 @@ async fn later_notifications_add_only_what_changed_and_never_resolve(pool: PgPoo
     assert_eq!(second.json()["changes"], 1, "{}", second.body);
     let entries = alert_entries(&app, n).await;
     assert_eq!(entries.len(), 2);
-    assert!(entries[1].contains("**1 alert firing**") && entries[1].contains("on checkout-2b81d:9102"), "{}", entries[1]);
+    assert!(
+        entries[1].contains("**1 alert firing**") && entries[1].contains("on checkout-2b81d:9102"),
+        "{}",
+        entries[1]
+    );
 
     let resolved = post(&app, "alertmanager", &token, &fixture("alertmanager_resolved")).await;
     assert_eq!(resolved.json()["changes"], 2);
@@ -107,8 +119,11 @@ async fn later_notifications_add_only_what_changed_and_never_resolve(pool: PgPoo
     assert_eq!(entries.len(), 4, "{entries:?}");
     assert!(entries[2].contains("**2 alerts resolved**"));
     assert!(entries[3].contains("Every alert of this group has resolved") && entries[3].contains("monitoring"));
-    let status: String =
-        sqlx::query_scalar("SELECT status FROM incidents WHERE number = $1").bind(n).fetch_one(&app.pool).await.unwrap();
+    let status: String = sqlx::query_scalar("SELECT status FROM incidents WHERE number = $1")
+        .bind(n)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
     assert_eq!(status, "investigating", "a person resolves incidents, never Foghorn");
 
     // The page shows where it came from, and suggests monitoring.
@@ -125,7 +140,11 @@ async fn later_notifications_add_only_what_changed_and_never_resolve(pool: PgPoo
 
     // Once a person resolved it, the group firing again is a new incident.
     let r = app
-        .call("change_status", &[("number", &n.to_string()), ("status", "resolved"), ("resolution", "Rolled back")], Some(&cookie))
+        .call(
+            "change_status",
+            &[("number", &n.to_string()), ("status", "resolved"), ("resolution", "Rolled back")],
+            Some(&cookie),
+        )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let again = post(&app, "alertmanager", &token, &fixture("alertmanager_firing")).await;
@@ -140,10 +159,16 @@ async fn grafana_sends_the_same_shape_with_more_fields(pool: PgPool) {
     let r = post(&app, "grafana", &token, &fixture("grafana_firing")).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let n = number(&r.json());
-    let (title, severity): (String, i16) =
-        sqlx::query_as("SELECT title, severity FROM incidents WHERE number = $1").bind(n).fetch_one(&app.pool).await.unwrap();
+    let (title, severity): (String, i16) = sqlx::query_as("SELECT title, severity FROM incidents WHERE number = $1")
+        .bind(n)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
     assert_eq!((title.as_str(), severity), ("Disk on db-3 is 91% full", 3));
-    assert!(alert_entries(&app, n).await[0].contains("https://grafana.example.com/alerting/grafana/bdzr7ngq2ru9sa/view?orgId=1"));
+    assert!(
+        alert_entries(&app, n).await[0]
+            .contains("https://grafana.example.com/alerting/grafana/bdzr7ngq2ru9sa/view?orgId=1")
+    );
 }
 
 #[sqlx::test]
@@ -172,7 +197,11 @@ async fn a_resolution_for_an_unknown_group_is_recorded_without_an_incident(pool:
 async fn malformed_bodies_are_refused_and_store_nothing(pool: PgPool) {
     let app = TestApp::new(pool).await;
     let token = app.token("alertmanager", None, false).await;
-    for body in ["{\"receiver\": \"foghorn\", \"alerts\": [", "[]", "{\"groupKey\": \"g\", \"status\": \"boiling\", \"alerts\": []}"] {
+    for body in [
+        "{\"receiver\": \"foghorn\", \"alerts\": [",
+        "[]",
+        "{\"groupKey\": \"g\", \"status\": \"boiling\", \"alerts\": []}",
+    ] {
         let r = post(&app, "alertmanager", &token, body).await;
         assert_eq!(r.status, StatusCode::BAD_REQUEST, "{body}: {}", r.body);
         assert_eq!(r.header("content-type"), Some("application/problem+json"));
@@ -210,7 +239,10 @@ async fn routing_rules_choose_service_severity_and_whether_to_declare(pool: PgPo
     let bad = json!([{ "name": "broken", "matchers": [{ "label": "service", "op": "=~", "value": "(" }] }]);
     let refused = app.api("PUT", "/api/v1/alert-routes", Some(&admin_token), Some(bad)).await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(app.api("GET", "/api/v1/alert-routes", Some(&admin_token), None).await.json().as_array().unwrap().len(), 2);
+    assert_eq!(
+        app.api("GET", "/api/v1/alert-routes", Some(&admin_token), None).await.json().as_array().unwrap().len(),
+        2
+    );
 
     let token = app.token("alerts", None, false).await;
     let recorded = post(&app, "grafana", &token, &fixture("grafana_firing")).await;

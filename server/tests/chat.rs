@@ -88,10 +88,8 @@ async fn a_signed_command_declares_notes_and_reports(pool: PgPool) {
     let body = form("U2147483697", "note INC-1 Rolled back the 14:02 deploy");
     let r = slack(&app, &body, now(), &sign(SECRET, now(), &body)).await;
     assert_eq!(r.json()["response_type"], "ephemeral");
-    let note: String = sqlx::query_scalar("SELECT body FROM timeline_entries WHERE kind = 'note'")
-        .fetch_one(&app.pool)
-        .await
-        .unwrap();
+    let note: String =
+        sqlx::query_scalar("SELECT body FROM timeline_entries WHERE kind = 'note'").fetch_one(&app.pool).await.unwrap();
     assert_eq!(note, "Rolled back the 14:02 deploy");
 
     let body = form("U2147483697", "status INC-1");

@@ -9,5 +9,6 @@ pub mod audit;
 pub mod auth;
 pub mod comms;
 pub mod incidents;
+pub mod integrations;
 pub mod postmortems;
 pub mod runbooks;

@@ -9,6 +9,7 @@ pub mod layout;
 pub mod live;
 pub mod runbooks;
 pub mod time;
+pub mod tokens;
 
 use leptos::prelude::*;
 

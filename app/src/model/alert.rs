@@ -80,3 +80,96 @@ pub struct AlertOrigin {
     /// Every alert of the group has resolved (the page then suggests monitoring).
     pub all_resolved: bool,
 }
+
+/// Reads matchers written as Alertmanager writes them: `team="storage", env!~"dev|test"`
+/// (braces optional, quotes optional for simple values).
+pub fn parse_matchers(text: &str) -> Result<Vec<Matcher>, String> {
+    let text = text.trim().trim_start_matches('{').trim_end_matches('}');
+    let mut matchers = Vec::new();
+    for part in split_outside_quotes(text) {
+        let part = part.trim();
+        if part.is_empty() {
+            continue;
+        }
+        let at = part.find(['=', '!']).ok_or_else(|| format!("\"{part}\" has no operator: use =, !=, =~ or !~."))?;
+        let label = part[..at].trim();
+        let rest = &part[at..];
+        let op = ["=~", "!~", "!=", "="]
+            .into_iter()
+            .find(|op| rest.starts_with(op))
+            .ok_or_else(|| format!("\"{part}\" has no operator: use =, !=, =~ or !~."))?;
+        let value = rest[op.len()..].trim();
+        let value = match value.strip_prefix('"') {
+            Some(quoted) => {
+                quoted.strip_suffix('"').ok_or_else(|| format!("\"{part}\": close the quotes."))?.replace("\\\"", "\"")
+            }
+            None => value.to_owned(),
+        };
+        let label_ok = label.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !label_ok {
+            return Err(format!("\"{label}\" is not a label name (letters, digits and _)."));
+        }
+        matchers.push(Matcher { label: label.to_owned(), op: op.parse()?, value });
+    }
+    Ok(matchers)
+}
+
+/// `a="x,y", b=z` → `a="x,y"`, ` b=z`.
+fn split_outside_quotes(text: &str) -> Vec<&str> {
+    let (mut parts, mut start, mut quoted, mut escaped) = (Vec::new(), 0, false, false);
+    for (i, c) in text.char_indices() {
+        if escaped {
+            escaped = false;
+            continue;
+        }
+        match c {
+            '\\' if quoted => escaped = true,
+            '"' => quoted = !quoted,
+            ',' if !quoted => {
+                parts.push(&text[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    parts.push(&text[start..]);
+    parts
+}
+
+/// Matchers as [`parse_matchers`] reads them.
+pub fn format_matchers(matchers: &[Matcher]) -> String {
+    matchers
+        .iter()
+        .map(|m| format!("{}{}\"{}\"", m.label, m.op, m.value.replace('"', "\\\"")))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn matchers_read_as_alertmanager_writes_them() {
+        let m = parse_matchers(r#"{team="storage, eu", env!~"dev|test", severity=critical}"#).unwrap();
+        assert_eq!(m.len(), 3);
+        assert_eq!((m[0].label.as_str(), m[0].op, m[0].value.as_str()), ("team", MatchOp::Equal, "storage, eu"));
+        assert_eq!((m[1].op, m[1].value.as_str()), (MatchOp::NotMatches, "dev|test"));
+        assert_eq!(m[2].value, "critical");
+        assert_eq!(parse_matchers(&format_matchers(&m)).unwrap(), m);
+        assert!(parse_matchers("").unwrap().is_empty());
+        assert!(parse_matchers("team storage").is_err());
+        assert!(parse_matchers("9x=\"a\"").is_err());
+        assert!(parse_matchers("team=\"open").is_err());
+    }
+
+    #[test]
+    fn severity_labels_map_to_severities() {
+        assert_eq!(severity_from_label(Some("critical")), Severity::Sev1);
+        assert_eq!(severity_from_label(Some("Error")), Severity::Sev2);
+        assert_eq!(severity_from_label(Some("warning")), Severity::Sev3);
+        assert_eq!(severity_from_label(Some("info")), Severity::Sev4);
+        assert_eq!(severity_from_label(None), Severity::Sev3);
+    }
+}

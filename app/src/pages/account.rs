@@ -1,6 +1,10 @@
+//! `/account`: the signed-in person's password, calendar address, API tokens and chat id.
+
 use crate::api::auth::ChangePassword;
+use crate::api::integrations::{CreateToken, RevokeToken, SetChatUserId, chat_user_id, my_tokens};
 use crate::api::postmortems::ResetCalendarAddress;
 use crate::components::form::{Field, FormError, last_error};
+use crate::components::tokens::{NewTokenForm, TokenList};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -26,6 +30,63 @@ pub fn AccountPage() -> impl IntoView {
             </ActionForm>
         </section>
         <CalendarAddress />
+        <PersonalTokens />
+        <ChatIdentity />
+    }
+}
+
+/// Personal API tokens: scripts acting as this person, with their rights (or fewer).
+#[component]
+fn PersonalTokens() -> impl IntoView {
+    let create = ServerAction::<CreateToken>::new();
+    let revoke = ServerAction::<RevokeToken>::new();
+    let revoke_error = last_error(revoke);
+    let tokens = Resource::new(move || (create.version().get(), revoke.version().get()), |_| my_tokens());
+    view! {
+        <section class="card" aria-labelledby="tokens-heading">
+            <h2 id="tokens-heading">"API tokens"</h2>
+            <p class="hint">"A token lets a script use Foghorn's API as you (send it as "<code>"Authorization: Bearer …"</code>"). It can do what you can, or only read. Revoking it stops it at once; so does deactivating your account. The API is described at "<a href="/api/v1/docs">"/api/v1/docs"</a>"."</p>
+            <FormError error=revoke_error />
+            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match tokens.await {
+                        Ok(tokens) => view! { <TokenList tokens revoke /> }.into_any(),
+                        Err(err) => view! { <p class="form-error" role="alert">{err.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Transition>
+            <h3>"New token"</h3>
+            <NewTokenForm action=create />
+        </section>
+    }
+}
+
+/// The chat user id that lets `/incident` in Slack or Mattermost act as this person.
+#[component]
+fn ChatIdentity() -> impl IntoView {
+    let save = ServerAction::<SetChatUserId>::new();
+    let error = last_error(save);
+    let current = Resource::new(move || save.version().get(), |_| chat_user_id());
+    view! {
+        <section class="card narrow" aria-labelledby="chat-heading">
+            <h2 id="chat-heading">"Chat"</h2>
+            <p class="hint">"To use "<code>"/incident"</code>" in Slack or Mattermost, enter your member id there (Slack: your profile → ⋮ → Copy member ID; Mattermost: Profile → your user id). Commands then act as you."</p>
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    let value = current.await.ok().flatten().unwrap_or_default();
+                    view! {
+                        <ActionForm action=save>
+                            <FormError error=error inline=&["chat_user_id"] />
+                            <Field label="Chat user id" name="chat_user_id" value=value error=error />
+                            <Show when=move || matches!(save.value().get(), Some(Ok(())))>
+                                <p class="success" role="status">"Saved."</p>
+                            </Show>
+                            <button type="submit">"Save"</button>
+                        </ActionForm>
+                    }
+                })}
+            </Transition>
+        </section>
     }
 }
 

@@ -70,7 +70,9 @@ pub fn AdminPage() -> impl IntoView {
                     Ok((users, teams, services)) => view! {
                         <div class="page-head">
                             <h1>"Admin"</h1>
-                            <a href="/admin/audit">"Audit log"</a>
+                            <nav class="links" aria-label="More administration">
+                                <a href="/admin/integrations">"Integrations"</a>" · "<a href="/admin/audit">"Audit log"</a>
+                            </nav>
                         </div>
                         <FormError error=row_error />
                         <UsersSection users=users.clone() add_user change_role set_active />

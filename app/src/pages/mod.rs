@@ -8,6 +8,7 @@ pub mod audit;
 pub mod dashboard;
 pub mod errors;
 pub mod incidents;
+pub mod integrations;
 pub mod postmortems;
 pub mod runbooks;
 pub mod setup;

@@ -251,5 +251,15 @@ pub const SERVER_FUNCTIONS: &[(&str, IncidentScope)] = {
         ("delete_webhook", NoIncidents),
         ("retry_delivery", NoIncidents),
         ("set_service_public", NoIncidents),
+        // Integrations.
+        ("my_tokens", NoIncidents),
+        ("create_token", NoIncidents),
+        ("revoke_token", NoIncidents),
+        ("all_tokens", NoIncidents),
+        ("chat_user_id", NoIncidents),
+        ("set_chat_user_id", NoIncidents),
+        ("alert_routes", NoIncidents),
+        ("add_alert_route", NoIncidents),
+        ("change_alert_route", NoIncidents),
     ]
 };

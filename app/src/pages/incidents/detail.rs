@@ -163,6 +163,7 @@ fn IncidentScreen(
             <aside class="side-col">
                 {can_respond.then(|| view! { <Controls incident=incident.clone() viewer_id=v.viewer_id /> })}
                 <super::access::AccessCard incident=incident.clone() can_manage=v.can_manage_access />
+                <super::alert::AlertCard alert=incident.alert.clone() status=incident.status />
                 <CommsCard number can_respond overdue=comms_late draft=comms_draft />
                 <IncidentRunbooks number can_respond />
                 {can_respond.then(|| view! { <PublicStateCard number /> })}

@@ -1,0 +1,152 @@
+//! `/admin/integrations`: service tokens (and every token), and the alert routing
+//! rules that decide what an alert from Alertmanager or Grafana does. Admins only.
+
+use crate::api::admin::{list_services, list_teams};
+use crate::api::integrations::*;
+use crate::components::form::{Field, FormError, last_error};
+use crate::components::tokens::{NewTokenForm, TokenList};
+use crate::error::AppError;
+use crate::model::{AlertRoute, Service, Severity, Team, format_matchers};
+use crate::pages::errors::Forbidden;
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+#[component]
+pub fn IntegrationsPage() -> impl IntoView {
+    let create = ServerAction::<CreateToken>::new();
+    let revoke = ServerAction::<RevokeToken>::new();
+    let add_route = ServerAction::<AddAlertRoute>::new();
+    let change_route = ServerAction::<ChangeAlertRoute>::new();
+    let changes = move || {
+        (create.version().get(), revoke.version().get(), add_route.version().get(), change_route.version().get())
+    };
+    let data = Resource::new(changes, |_| async {
+        Ok::<_, AppError>((all_tokens().await?, alert_routes().await?, list_services().await?, list_teams().await?))
+    });
+    let row_error = Signal::derive(move || {
+        revoke.value().get().and_then(|r| r.err()).or_else(|| change_route.value().get().and_then(|r| r.err()))
+    });
+    view! {
+        <Title text="Integrations" />
+        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Err(AppError::Forbidden) => view! {
+                        <Forbidden reason="Only administrators can manage service tokens and alert routing." />
+                    }.into_any(),
+                    Err(err) => view! { <p class="form-error" role="alert">{err.to_string()}</p> }.into_any(),
+                    Ok((tokens, routes, services, teams)) => view! {
+                        <div class="page-head">
+                            <h1>"Integrations"</h1>
+                            <a href="/admin">"Admin"</a>
+                        </div>
+                        <FormError error=row_error />
+                        <section class="card" aria-labelledby="service-tokens-heading">
+                            <h2 id="service-tokens-heading">"API tokens"</h2>
+                            <p class="hint">"A service token belongs to no person: it acts as its own bot with the role you give it, and what it writes is signed \"bot: <name>\". Alertmanager and Grafana need one with the responder role."</p>
+                            <TokenList tokens revoke owners=true />
+                            <h3>"New service token"</h3>
+                            <NewTokenForm action=create service=true />
+                        </section>
+                        <AlertRouting routes services teams add_route change_route />
+                    }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn AlertRouting(
+    routes: Vec<AlertRoute>,
+    services: Vec<Service>,
+    teams: Vec<Team>,
+    add_route: ServerAction<AddAlertRoute>,
+    change_route: ServerAction<ChangeAlertRoute>,
+) -> impl IntoView {
+    let error = last_error(add_route);
+    let name_of = |id: Option<i64>, names: &[(i64, String)]| {
+        id.and_then(|id| names.iter().find(|(i, _)| *i == id).map(|(_, n)| n.clone())).unwrap_or_else(|| "—".into())
+    };
+    let service_names: Vec<(i64, String)> = services.iter().map(|s| (s.id, s.name.clone())).collect();
+    let team_names: Vec<(i64, String)> = teams.iter().map(|t| (t.id, t.name.clone())).collect();
+    let count = routes.len();
+    view! {
+        <section class="card" aria-labelledby="routing-heading">
+            <h2 id="routing-heading">"Alert routing"</h2>
+            <p class="hint">"Alert notifications arrive at "<code>"/api/v1/alerts/alertmanager"</code>" and "<code>"/api/v1/alerts/grafana"</code>". The first rule whose matchers all hold for an alert group's labels decides; without one, the group declares an incident with the severity its "<code>"severity"</code>" label names (critical → SEV1, error → SEV2, warning → SEV3, info → SEV4)."</p>
+            {if routes.is_empty() {
+                view! { <p class="muted">"No rules: every alert group declares an incident."</p> }.into_any()
+            } else {
+                view! {
+                    <table class="list">
+                        <thead><tr><th>"#"</th><th>"Rule"</th><th>"Matchers"</th><th>"Service"</th><th>"Team"</th><th>"Severity"</th><th>"Does"</th><th><span class="visually-hidden">"Actions"</span></th></tr></thead>
+                        <tbody>
+                            {routes.into_iter().enumerate().map(|(i, r)| {
+                                let change = move |what: &'static str, label: String, disabled: bool| view! {
+                                    <ActionForm action=change_route attr:class="inline">
+                                        <input type="hidden" name="id" value=r.id />
+                                        <input type="hidden" name="change" value=what />
+                                        <button type="submit" class="secondary small" aria-label=label disabled=disabled>{what}</button>
+                                    </ActionForm>
+                                };
+                                view! {
+                                    <tr>
+                                        <td>{i + 1}</td>
+                                        <td>{r.name.clone()}</td>
+                                        <td><code>{if r.matchers.is_empty() { "(every alert)".to_owned() } else { format_matchers(&r.matchers) }}</code></td>
+                                        <td>{name_of(r.service_id, &service_names)}</td>
+                                        <td>{name_of(r.team_id, &team_names)}</td>
+                                        <td>{r.severity.map(|s| s.label().to_owned()).unwrap_or_else(|| "from label".into())}</td>
+                                        <td>{if r.declare { "Declares" } else { "Records only" }}</td>
+                                        <td>
+                                            {change("up", format!("Move {} up", r.name), i == 0)}
+                                            {change("down", format!("Move {} down", r.name), i + 1 == count)}
+                                            {change("delete", format!("Delete {}", r.name), false)}
+                                        </td>
+                                    </tr>
+                                }
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                }.into_any()
+            }}
+            <h3>"New rule"</h3>
+            <ActionForm action=add_route>
+                <FormError error=error inline=&["name", "matchers"] id_prefix="route-" />
+                <Field label="Name" name="name" required=true error=error id_prefix="route-" />
+                <Field label="Matchers, as in Alertmanager (e.g. team=\"payments\", env!~\"dev|test\"; empty: every alert)"
+                    name="matchers" error=error id_prefix="route-" />
+                <div class="field">
+                    <label for="route-service">"Service"</label>
+                    <select id="route-service" name="service_id">
+                        <option value="">"None"</option>
+                        {services.into_iter().map(|s| view! { <option value=s.id>{s.name}</option> }).collect_view()}
+                    </select>
+                </div>
+                <div class="field">
+                    <label for="route-team">"Owning team"</label>
+                    <select id="route-team" name="team_id">
+                        <option value="">"None"</option>
+                        {teams.into_iter().map(|t| view! { <option value=t.id>{t.name}</option> }).collect_view()}
+                    </select>
+                </div>
+                <div class="field">
+                    <label for="route-severity">"Severity"</label>
+                    <select id="route-severity" name="severity">
+                        <option value="">"From the severity label"</option>
+                        {Severity::ALL.into_iter().map(|s| view! { <option value=s.label()>{s.label()}</option> }).collect_view()}
+                    </select>
+                </div>
+                <div class="field">
+                    <label for="route-action">"Then"</label>
+                    <select id="route-action" name="action">
+                        <option value="declare">"Declare an incident"</option>
+                        <option value="record">"Only record the alerts"</option>
+                    </select>
+                </div>
+                <button type="submit">"Add rule"</button>
+            </ActionForm>
+        </section>
+    }
+}
