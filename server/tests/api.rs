@@ -411,3 +411,42 @@ async fn the_command_line_creates_and_revokes_tokens(pool: PgPool) {
     let out = run(&["token", "revoke", "--name", "ci"]);
     assert!(!out.status.success(), "a name no live token has is an error");
 }
+
+#[sqlx::test]
+async fn the_openapi_document_describes_every_route(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let doc = app.api("GET", "/api/v1/openapi.json", None, None).await;
+    assert_eq!(doc.status, StatusCode::OK);
+    let doc = doc.json();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"), "{}", doc["openapi"]);
+    let paths = doc["paths"].as_object().unwrap();
+    for path in [
+        "/incidents",
+        "/incidents/{number}",
+        "/incidents/{number}/status",
+        "/incidents/{number}/severity",
+        "/incidents/{number}/roles/{role}",
+        "/incidents/{number}/join",
+        "/incidents/{number}/timeline",
+        "/incidents/{number}/timeline/{entry_id}/key",
+        "/incidents/{number}/comms",
+        "/services",
+        "/teams",
+        "/status",
+        "/alerts/alertmanager",
+        "/alerts/grafana",
+        "/alert-routes",
+        "/chat/slack/command",
+    ] {
+        assert!(paths.contains_key(path), "{path} is not in the document");
+    }
+    assert_eq!(doc["components"]["securitySchemes"]["token"]["scheme"], "bearer");
+    assert!(doc["components"]["schemas"]["IncidentDetail"].is_object());
+    assert_eq!(doc["components"]["schemas"]["Severity"]["enum"], json!(["SEV1", "SEV2", "SEV3", "SEV4"]));
+
+    let page = app.api("GET", "/api/v1/docs", None, None).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("<code>/incidents/{number}/timeline</code>"));
+    assert!(page.body.contains("id=\"problem-stale_version\""));
+    assert!(!page.body.contains("<script"), "no scripts, nothing from elsewhere");
+}

@@ -23,6 +23,7 @@ fn parse_severity(s: &str) -> Result<Severity, AppError> {
 
 /// What the declare form sends. Only the title and severity are required.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Declaration {
     pub title: String,
     pub severity: String,

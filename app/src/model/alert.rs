@@ -24,6 +24,7 @@ word_enum! {
 
 /// `label op value`, e.g. `team = payments` or `alertname =~ "Disk.*"`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Matcher {
     pub label: String,
     pub op: MatchOp,
@@ -38,6 +39,7 @@ impl std::fmt::Display for Matcher {
 
 /// One routing rule. Rules are tried in order; the first whose matchers all hold decides.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct AlertRoute {
     #[serde(default)]
     pub id: i64,
@@ -73,9 +75,13 @@ pub fn severity_from_label(label: Option<&str>) -> Severity {
 
 /// Where an incident an alert declared came from, as its page shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct AlertOrigin {
     pub source: AlertSource,
+    /// `[name, value]` pairs, sorted by name.
+    #[cfg_attr(feature = "ssr", schema(value_type = Vec<Vec<String>>))]
     pub labels: Vec<(String, String)>,
+    #[cfg_attr(feature = "ssr", schema(value_type = Vec<Vec<String>>))]
     pub annotations: Vec<(String, String)>,
     /// Every alert of the group has resolved (the page then suggests monitoring).
     pub all_resolved: bool,

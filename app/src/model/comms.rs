@@ -7,6 +7,7 @@ use time::OffsetDateTime;
 /// A structured comms update. `public_text` is the wording for the status page, when
 /// the update has a public part.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CommsUpdate {
     pub id: i64,
     pub author: Option<Person>,
@@ -115,6 +116,7 @@ pub struct MajorIncident {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct PublicService {
     pub id: i64,
     pub name: String,
@@ -127,6 +129,7 @@ pub struct PublicService {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct PublicUpdate {
     pub id: i64,
     pub incident_number: i64,
@@ -136,6 +139,7 @@ pub struct PublicUpdate {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct PublicIncident {
     pub number: i64,
     pub state: ServiceState,
@@ -147,6 +151,7 @@ pub struct PublicIncident {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct PublicStatus {
     pub overall: ServiceState,
     pub services: Vec<PublicService>,

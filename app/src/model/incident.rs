@@ -7,6 +7,7 @@ use time::OffsetDateTime;
 
 /// How bad it is. SEV1 is the worst. On the wire as people write it: `"SEV1"`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub enum Severity {
     #[serde(rename = "SEV1", alias = "Sev1")]
     Sev1,
@@ -110,6 +111,7 @@ word_enum! {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Person {
     pub id: i64,
     pub display_name: String,
@@ -128,6 +130,7 @@ pub fn parse_incident_ref(s: &str) -> Option<i64> {
 
 /// One line of a list: the dashboard, history, search results.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct IncidentSummary {
     pub number: i64,
     pub title: String,
@@ -162,6 +165,7 @@ word_enum! {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Timestamps {
     #[serde(with = "time::serde::rfc3339::option")]
     pub started: Option<OffsetDateTime>,
@@ -209,6 +213,7 @@ impl Timestamps {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ServiceRef {
     pub id: i64,
     pub name: String,
@@ -216,6 +221,7 @@ pub struct ServiceRef {
 
 /// Everything the incident page header shows.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct IncidentDetail {
     pub number: i64,
     pub title: String,
@@ -246,6 +252,7 @@ pub struct IncidentDetail {
 /// Who may see an incident. Public: everyone signed in. Private: admins, its
 /// participants, and its owning team's members when `team_can_see`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Privacy {
     #[serde(default)]
     pub private: bool,
@@ -290,6 +297,7 @@ word_enum! {
 /// One entry of the live timeline. `seq` increases by one per entry within an
 /// incident; live streams resume from it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TimelineEntry {
     pub id: i64,
     pub incident_number: i64,
@@ -345,6 +353,7 @@ pub struct Dashboard {
 
 /// Filters of the incident history. Empty strings mean "any".
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "ssr", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
 pub struct IncidentFilter {
     #[serde(default)]
     pub status: String,

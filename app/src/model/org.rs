@@ -1,6 +1,7 @@
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TeamMember {
     pub user_id: i64,
     pub display_name: String,
@@ -8,6 +9,7 @@ pub struct TeamMember {
 
 /// A team owns services, incidents, postmortems and action items; its lead tracks the work.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Team {
     pub id: i64,
     pub name: String,
@@ -17,6 +19,7 @@ pub struct Team {
 
 /// Something that can break: a component on the status page, owned by a team.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Service {
     pub id: i64,
     pub name: String,

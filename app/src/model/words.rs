@@ -25,6 +25,7 @@ macro_rules! word_enum {
     ) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+        #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
         $vis enum $name {
             $( $(#[$variant_meta])* #[serde(rename = $word)] $variant, )+
         }

@@ -1,20 +1,23 @@
 //! `/api/v1/alerts/…`: Alertmanager's and Grafana's webhooks, and the routing rules.
 
 use super::body::Json;
+use super::problem::ProblemDocument;
 use super::{Api, Problem, Token};
 use app::model::{AlertRoute, AlertSource};
-use app::server::db::alerts::{self, Notification};
+use app::server::db::alerts::{self, Notification, Received};
 use app::server::policy::Permission;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 
 /// `POST /alerts/alertmanager`.
+#[utoipa::path(post, path = "/alerts/alertmanager", tag = "alerts", request_body = Notification, responses((status = 200, description = "Applied (or already applied)", body = Received), (status = "default", description = "A problem (RFC 9457): 400, 401, 403, 404, 412, 415, 422, 428, 429", body = ProblemDocument, content_type = "application/problem+json")), security(("token" = [])))]
 pub async fn alertmanager(State(api): State<Api>, token: Token, body: Bytes) -> Result<Response, Problem> {
     receive(&api, &token, AlertSource::Alertmanager, &body).await
 }
 
 /// `POST /alerts/grafana`: Grafana's webhook contact point (Alertmanager's shape).
+#[utoipa::path(post, path = "/alerts/grafana", tag = "alerts", request_body = Notification, responses((status = 200, description = "Applied (or already applied)", body = Received), (status = "default", description = "A problem (RFC 9457): 400, 401, 403, 404, 412, 415, 422, 428, 429", body = ProblemDocument, content_type = "application/problem+json")), security(("token" = [])))]
 pub async fn grafana(State(api): State<Api>, token: Token, body: Bytes) -> Result<Response, Problem> {
     receive(&api, &token, AlertSource::Grafana, &body).await
 }
@@ -32,12 +35,14 @@ async fn receive(api: &Api, token: &Token, source: AlertSource, body: &[u8]) -> 
 }
 
 /// `GET /alert-routes`: the routing rules, in order.
+#[utoipa::path(get, path = "/alert-routes", tag = "alerts", responses((status = 200, description = "The rules, in order", body = Vec<AlertRoute>), (status = "default", description = "A problem (RFC 9457): 400, 401, 403, 404, 412, 415, 422, 428, 429", body = ProblemDocument, content_type = "application/problem+json")), security(("token" = [])))]
 pub async fn routes(State(api): State<Api>, token: Token) -> Result<Response, Problem> {
     token.may(&api, Permission::ManageIntegrations, "GET /api/v1/alert-routes").await?;
     Ok(axum::Json(alerts::routes(&api.state.pool).await?).into_response())
 }
 
 /// `PUT /alert-routes`: replaces the rules (admins).
+#[utoipa::path(put, path = "/alert-routes", tag = "alerts", request_body = Vec<AlertRoute>, responses((status = 200, description = "The rules, as saved", body = Vec<AlertRoute>), (status = "default", description = "A problem (RFC 9457): 400, 401, 403, 404, 412, 415, 422, 428, 429", body = ProblemDocument, content_type = "application/problem+json")), security(("token" = [])))]
 pub async fn save_routes(
     State(api): State<Api>,
     token: Token,

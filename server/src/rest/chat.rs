@@ -7,6 +7,7 @@
 //! the answer, which is an ephemeral message (or, for a declaration, one to the channel)
 //! well within Slack's three seconds.
 
+use super::problem::ProblemDocument;
 use super::{Api, Problem};
 use crate::links::base_url;
 use app::error::AppError;
@@ -18,7 +19,6 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use hmac::{Hmac, Mac};
-use serde_json::json;
 use sha2::Sha256;
 use std::collections::HashMap;
 
@@ -55,8 +55,15 @@ fn same_secret(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
+/// What Slack and Mattermost show: to the person who typed (`ephemeral`) or the channel.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ChatReply {
+    pub response_type: String,
+    pub text: String,
+}
+
 fn reply(text: impl Into<String>) -> Response {
-    axum::Json(json!({ "response_type": "ephemeral", "text": text.into() })).into_response()
+    axum::Json(ChatReply { response_type: "ephemeral".into(), text: text.into() }).into_response()
 }
 
 fn refuse(status: StatusCode, detail: impl Into<String>) -> Response {
@@ -65,6 +72,7 @@ fn refuse(status: StatusCode, detail: impl Into<String>) -> Response {
 }
 
 /// `POST`: verifies who sent the command, then runs it.
+#[utoipa::path(post, path = "/chat/slack/command", tag = "chat", request_body(content = String, content_type = "application/x-www-form-urlencoded", description = "Slack's (or Mattermost's) slash command form"), responses((status = 200, description = "The message to show", body = ChatReply), (status = "default", description = "A problem (RFC 9457): 400, 401, 403, 404, 412, 415, 422, 428, 429", body = ProblemDocument, content_type = "application/problem+json")))]
 pub async fn command(State(api): State<Api>, headers: HeaderMap, body: Bytes) -> Response {
     let form: HashMap<String, String> = form_urlencoded::parse(&body).into_owned().collect();
     let settings = &api.settings;
@@ -131,12 +139,13 @@ async fn run(api: &Api, user: &db::users::UserRecord, text: &str, base: &str, ip
             let number =
                 incidents::declare(pool, &me, &fields, severity, Some(me.id), false, Privacy::default(), &actor)
                     .await?;
-            Ok(axum::Json(json!({
-                "response_type": "in_channel",
-                "text": format!("{} declared {} ({severity}): {} — {base}/incidents/{number}",
-                    me.display_name, incident_ref(number), fields.title),
-            }))
-            .into_response())
+            let text = format!(
+                "{} declared {} ({severity}): {} — {base}/incidents/{number}",
+                me.display_name,
+                incident_ref(number),
+                fields.title
+            );
+            Ok(axum::Json(ChatReply { response_type: "in_channel".into(), text }).into_response())
         }
         "note" => {
             let me = policy::authorize(Some(me), Permission::RespondToIncidents)?;

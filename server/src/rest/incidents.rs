@@ -2,6 +2,7 @@
 
 use super::body::Json;
 use super::body::Query;
+use super::problem::ProblemDocument;
 use super::{Api, Problem, Token, etag, if_match, incident_number};
 use app::api::incidents::Declaration;
 use app::model::*;
@@ -10,8 +11,7 @@ use app::server::policy::Permission;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 
 /// The incident (visible to the caller), with its version as the `ETag`.
 async fn detail(api: &Api, me: &Caller, number: i64) -> Result<Response, Problem> {
@@ -29,6 +29,7 @@ async fn visible(api: &Api, me: &Caller, number: &str) -> Result<i64, Problem> {
 /// `GET /incidents`: the history's filters (`status`, `severity`, `team_id`,
 /// `service_id`, `from`, `to`, `q`, `from_alert`), newest first, 50 at a time; `next`
 /// is the address of the following page.
+#[utoipa::path(get, path = "/incidents", tag = "incidents", params(IncidentFilter), responses((status = 200, description = "One page, newest first", body = IncidentList), (status = "default", description = "A problem (RFC 9457): 400, 401, 403, 404, 412, 415, 422, 428, 429", body = ProblemDocument, content_type = "application/problem+json")), security(("token" = [])))]
 pub async fn list(
     State(api): State<Api>,
     token: Token,
@@ -57,7 +58,7 @@ pub async fn list(
         query.append_pair("cursor", &cursor);
         format!("/api/v1/incidents?{}", query.finish())
     });
-    let mut response = axum::Json(json!({ "items": page.items, "next": next })).into_response();
+    let mut response = axum::Json(IncidentList { items: page.items, next: next.clone() }).into_response();
     if let Some(next) = &next
         && let Ok(link) = format!("<{next}>; rel=\"next\"").parse()
     {
@@ -67,6 +68,7 @@ pub async fn list(
 }
 
 /// `POST /incidents`: declares, as the page's declare form does.
+#[utoipa::path(post, path = "/incidents", tag = "incidents", request_body = Declaration, responses((status = 201, description = "Declared", body = IncidentDetail, headers(("Location" = String), ("ETag" = String))), (status = "default", description = "A problem (RFC 9457): 400, 401, 403, 404, 412, 415, 422, 428, 429", body = ProblemDocument, content_type = "application/problem+json")), security(("token" = [])))]
 pub async fn declare(State(api): State<Api>, token: Token, Json(d): Json<Declaration>) -> Result<Response, Problem> {
     let me = token.may(&api, Permission::RespondToIncidents, "POST /api/v1/incidents").await?;
     let severity: Severity = d.severity.parse().map_err(|m| app::error::AppError::invalid("severity", m))?;
@@ -84,20 +86,34 @@ pub async fn declare(State(api): State<Api>, token: Token, Json(d): Json<Declara
 }
 
 /// `GET /incidents/{number}`.
+#[utoipa::path(get, path = "/incidents/{number}", tag = "incidents", params(("number" = String, Path, description = "The incident: `INC-42` or `42`")), responses((status = 200, description = "The incident", body = IncidentDetail, headers(("ETag" = String, description = "Its version: send it back as If-Match"))), (status = "default", description = "A problem (RFC 9457): 400, 401, 403, 404, 412, 415, 422, 428, 429", body = ProblemDocument, content_type = "application/problem+json")), security(("token" = [])))]
 pub async fn get(State(api): State<Api>, token: Token, Path(number): Path<String>) -> Result<Response, Problem> {
     let me = token.may(&api, Permission::ReadIncidents, "GET /api/v1/incidents/{number}").await?;
     detail(&api, me, incident_number(&number)?).await
 }
 
 /// The fields `PATCH` may change; those left out stay as they are.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IncidentPatch {
+    #[serde(default)]
     title: Option<String>,
+    #[serde(default)]
     summary: Option<String>,
+    /// `null` clears the owning team.
     #[serde(default, with = "double_option")]
+    #[schema(value_type = Option<i64>)]
     team_id: Option<Option<i64>>,
+    #[serde(default)]
     service_ids: Option<Vec<i64>>,
+}
+
+/// One page of the history.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct IncidentList {
+    pub items: Vec<IncidentSummary>,
+    /// The next page's address, while there is one.
+    pub next: Option<String>,
 }
 
 /// `null` (clear the team) told apart from a field left out.
@@ -110,6 +126,7 @@ mod double_option {
 
 /// `PATCH /incidents/{number}` with `If-Match`: 428 without it, 412 when the incident
 /// changed since that version was read (as the page's edit form refuses a stale edit).
+#[utoipa::path(patch, path = "/incidents/{number}", tag = "incidents", params(("number" = String, Path, description = "The incident: `INC-42` or `42`"), ("If-Match" = String, Header, description = "The ETag the incident was read with")), request_body = IncidentPatch, responses((status = 200, description = "Changed", body = IncidentDetail, headers(("ETag" = String))), (status = "default", description = "A problem (RFC 9457): 400, 401, 403, 404, 412, 415, 422, 428, 429", body = ProblemDocument, content_type = "application/problem+json")), security(("token" = [])))]
 pub async fn update(
     State(api): State<Api>,
     token: Token,
@@ -154,7 +171,7 @@ fn stale(current: i32) -> Problem {
     )
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct StatusChange {
     status: String,
     #[serde(default)]
@@ -162,6 +179,7 @@ pub struct StatusChange {
 }
 
 /// `POST /incidents/{number}/status`.
+#[utoipa::path(post, path = "/incidents/{number}/status", tag = "incidents", params(("number" = String, Path, description = "The incident: `INC-42` or `42`")), request_body = StatusChange, responses((status = 200, description = "Changed", body = IncidentDetail), (status = "default", description = "A problem (RFC 9457): 400, 401, 403, 404, 412, 415, 422, 428, 429", body = ProblemDocument, content_type = "application/problem+json")), security(("token" = [])))]
 pub async fn change_status(
     State(api): State<Api>,
     token: Token,
@@ -175,12 +193,13 @@ pub async fn change_status(
     detail(&api, me, number).await
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct SeverityChange {
     severity: String,
 }
 
 /// `POST /incidents/{number}/severity`.
+#[utoipa::path(post, path = "/incidents/{number}/severity", tag = "incidents", params(("number" = String, Path, description = "The incident: `INC-42` or `42`")), request_body = SeverityChange, responses((status = 200, description = "Changed", body = IncidentDetail), (status = "default", description = "A problem (RFC 9457): 400, 401, 403, 404, 412, 415, 422, 428, 429", body = ProblemDocument, content_type = "application/problem+json")), security(("token" = [])))]
 pub async fn change_severity(
     State(api): State<Api>,
     token: Token,
@@ -194,12 +213,13 @@ pub async fn change_severity(
     detail(&api, me, number).await
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct RoleHolder {
     user_id: i64,
 }
 
 /// `PUT /incidents/{number}/roles/{point|comms}`: gives the role to `user_id`.
+#[utoipa::path(put, path = "/incidents/{number}/roles/{role}", tag = "incidents", params(("number" = String, Path, description = "The incident: `INC-42` or `42`"), ("role" = IncidentRole, Path, description = "point or comms")), request_body = RoleHolder, responses((status = 200, description = "Assigned", body = IncidentDetail), (status = "default", description = "A problem (RFC 9457): 400, 401, 403, 404, 412, 415, 422, 428, 429", body = ProblemDocument, content_type = "application/problem+json")), security(("token" = [])))]
 pub async fn assign_role(
     State(api): State<Api>,
     token: Token,
@@ -214,6 +234,7 @@ pub async fn assign_role(
 }
 
 /// `POST /incidents/{number}/join`: the token's user joins the response.
+#[utoipa::path(post, path = "/incidents/{number}/join", tag = "incidents", params(("number" = String, Path, description = "The incident: `INC-42` or `42`")), responses((status = 200, description = "Joined", body = IncidentDetail), (status = "default", description = "A problem (RFC 9457): 400, 401, 403, 404, 412, 415, 422, 428, 429", body = ProblemDocument, content_type = "application/problem+json")), security(("token" = [])))]
 pub async fn join(State(api): State<Api>, token: Token, Path(number): Path<String>) -> Result<Response, Problem> {
     let me = token.may(&api, Permission::RespondToIncidents, "POST /api/v1/incidents/{number}/join").await?;
     let number = visible(&api, me, &number).await?;

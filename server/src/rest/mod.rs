@@ -6,14 +6,15 @@
 //!
 //! Callers present an API token (`Authorization: Bearer fhn_…`): no session is created,
 //! and the browser origin check does not apply (a token is not sent by a browser on its
-//! own). Errors are problem details ([`problem`]); the reference lists every
-//! endpoint (`docs/api.md`).
+//! own). Errors are problem details ([`problem`]); the document describing it all is
+//! [`openapi`]'s.
 
 mod alerts;
 mod body;
 mod chat;
 mod directory;
 mod incidents;
+pub mod openapi;
 pub mod problem;
 mod timeline;
 
@@ -78,6 +79,8 @@ pub fn router(api: Api) -> Router {
         .route("/status", get(directory::public_status))
         .route("/chat/slack/command", post(chat::command))
         .route("/chat/mattermost/command", post(chat::command))
+        .route("/openapi.json", get(openapi::document))
+        .route("/docs", get(openapi::reference))
         .fallback(|| async { Problem::not_found() })
         .with_state(api)
 }

@@ -95,3 +95,28 @@ impl IntoResponse for Problem {
         response
     }
 }
+
+/// How the OpenAPI document describes a [`Problem`].
+#[derive(utoipa::ToSchema)]
+#[schema(as = Problem)]
+pub struct ProblemDocument {
+    /// `/api/v1/docs#problem-<code>`: where the reference explains it.
+    #[schema(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    /// What went wrong, for people.
+    pub detail: String,
+    /// The stable code: `unauthenticated`, `forbidden`, `not_found`, `invalid`, `conflict`,
+    /// `too_many_requests`, `bad_request`, `unsupported_media_type`, `stale_version`,
+    /// `version_required`, `unavailable`, `internal`.
+    pub code: String,
+    /// Bad input: each field and what is wrong with it.
+    pub errors: Option<Vec<FieldProblem>>,
+}
+
+#[derive(utoipa::ToSchema)]
+pub struct FieldProblem {
+    pub field: String,
+    pub message: String,
+}

@@ -1,20 +1,22 @@
 //! `/api/v1/incidents/{number}/timeline` and `/comms`: reading and writing the record.
 
 use super::body::{Json, Query};
+use super::problem::ProblemDocument;
 use super::{Api, Problem, Token, incident_number};
+use app::model::{CommsUpdate, TimelineEntry};
 use app::server::db::{comms, incident_people, incidents, timeline};
 use app::server::policy::Permission;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 
 /// How many entries one page of the timeline holds, at most and by default.
 const MAX_PAGE: i64 = 500;
 const DEFAULT_PAGE: i64 = 100;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct Cursor {
     /// Entries after this sequence number (0: from the first).
     #[serde(default)]
@@ -23,6 +25,7 @@ pub struct Cursor {
 }
 
 /// `GET /incidents/{number}/timeline?after=SEQ&limit=N`: oldest first; `next` continues.
+#[utoipa::path(get, path = "/incidents/{number}/timeline", tag = "timeline", params(("number" = String, Path, description = "The incident: `INC-42` or `42`"), Cursor), responses((status = 200, description = "Entries, oldest first", body = TimelinePage), (status = "default", description = "A problem (RFC 9457): 400, 401, 403, 404, 412, 415, 422, 428, 429", body = ProblemDocument, content_type = "application/problem+json")), security(("token" = [])))]
 pub async fn list(
     State(api): State<Api>,
     token: Token,
@@ -34,18 +37,27 @@ pub async fn list(
     let id = incident_people::visible_id(&api.state.pool, number, Some(me.id)).await?;
     let limit = cursor.limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE);
     let entries = timeline::after(&api.state.pool, id, cursor.after.max(0), limit).await?;
-    let next = (entries.len() as i64 == limit)
+    let next = (entries.len() as i64 == limit && limit > 0)
         .then(|| entries.last().map(|e| format!("/api/v1/incidents/{number}/timeline?after={}&limit={limit}", e.seq)))
         .flatten();
-    Ok(axum::Json(json!({ "items": entries, "next": next })).into_response())
+    Ok(axum::Json(TimelinePage { items: entries, next }).into_response())
 }
 
-#[derive(Debug, Deserialize)]
+/// Timeline entries, oldest first.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct TimelinePage {
+    pub items: Vec<TimelineEntry>,
+    /// The following entries' address, while the page was full.
+    pub next: Option<String>,
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct Note {
     body: String,
 }
 
 /// `POST /incidents/{number}/timeline`: posts a note (Markdown).
+#[utoipa::path(post, path = "/incidents/{number}/timeline", tag = "timeline", params(("number" = String, Path, description = "The incident: `INC-42` or `42`")), request_body = Note, responses((status = 201, description = "Posted", body = TimelineEntry, headers(("Location" = String))), (status = "default", description = "A problem (RFC 9457): 400, 401, 403, 404, 412, 415, 422, 428, 429", body = ProblemDocument, content_type = "application/problem+json")), security(("token" = [])))]
 pub async fn post_note(
     State(api): State<Api>,
     token: Token,
@@ -60,12 +72,13 @@ pub async fn post_note(
     Ok((StatusCode::CREATED, [(header::LOCATION, location)], axum::Json(entry)).into_response())
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct KeyEvent {
     key: bool,
 }
 
 /// `PUT /incidents/{number}/timeline/{entry_id}/key`: marks (or unmarks) a key event.
+#[utoipa::path(put, path = "/incidents/{number}/timeline/{entry_id}/key", tag = "timeline", params(("number" = String, Path, description = "The incident: `INC-42` or `42`"), ("entry_id" = i64, Path)), request_body = KeyEvent, responses((status = 204, description = "Marked"), (status = "default", description = "A problem (RFC 9457): 400, 401, 403, 404, 412, 415, 422, 428, 429", body = ProblemDocument, content_type = "application/problem+json")), security(("token" = [])))]
 pub async fn set_key_event(
     State(api): State<Api>,
     token: Token,
@@ -93,6 +106,7 @@ pub async fn set_key_event(
 }
 
 /// `GET /incidents/{number}/comms`: the comms updates, newest first.
+#[utoipa::path(get, path = "/incidents/{number}/comms", tag = "comms", params(("number" = String, Path, description = "The incident: `INC-42` or `42`")), responses((status = 200, description = "Newest first", body = Vec<CommsUpdate>), (status = "default", description = "A problem (RFC 9457): 400, 401, 403, 404, 412, 415, 422, 428, 429", body = ProblemDocument, content_type = "application/problem+json")), security(("token" = [])))]
 pub async fn comms(State(api): State<Api>, token: Token, Path(number): Path<String>) -> Result<Response, Problem> {
     let me = token.may(&api, Permission::ReadIncidents, "GET /api/v1/incidents/{number}/comms").await?;
     let number = incident_number(&number)?;
@@ -101,8 +115,8 @@ pub async fn comms(State(api): State<Api>, token: Token, Path(number): Path<Stri
 }
 
 /// A comms update, as the page's comms form sends it.
-#[derive(Debug, Deserialize)]
-pub struct CommsUpdate {
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct CommsPost {
     #[serde(default)]
     affected: String,
     #[serde(default)]
@@ -124,11 +138,12 @@ fn yes() -> bool {
 }
 
 /// `POST /incidents/{number}/comms`: posts an update (who may is the page's rule).
+#[utoipa::path(post, path = "/incidents/{number}/comms", tag = "comms", params(("number" = String, Path, description = "The incident: `INC-42` or `42`")), request_body = CommsPost, responses((status = 201, description = "Posted; every update, newest first", body = Vec<CommsUpdate>, headers(("Location" = String))), (status = "default", description = "A problem (RFC 9457): 400, 401, 403, 404, 412, 415, 422, 428, 429", body = ProblemDocument, content_type = "application/problem+json")), security(("token" = [])))]
 pub async fn post_comms(
     State(api): State<Api>,
     token: Token,
     Path(number): Path<String>,
-    Json(update): Json<CommsUpdate>,
+    Json(update): Json<CommsPost>,
 ) -> Result<Response, Problem> {
     let me = token.may(&api, Permission::RespondToIncidents, "POST /api/v1/incidents/{number}/comms").await?;
     let number = incident_number(&number)?;

@@ -17,7 +17,7 @@ type Labels = BTreeMap<String, String>;
 
 /// Alertmanager's webhook body (version 4). Grafana's webhook contact point sends the
 /// same shape with more fields, which are ignored.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Notification {
     pub group_key: String,
@@ -34,7 +34,7 @@ pub struct Notification {
     pub truncated_alerts: u64,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Alert {
     pub status: String,
@@ -124,7 +124,7 @@ fn fingerprint(alert: &Alert) -> String {
 }
 
 /// What applying a notification did.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Received {
     /// The group's open incident (`INC-<n>`), if it has one.
     pub incident: Option<String>,
