@@ -55,6 +55,21 @@ ensure_wasm_opt() {
   export PATH="$TOOLS/node_modules/.bin:$PATH"
 }
 
+# schemathesis (PyPI), pinned, in a virtual environment of its own: it checks the REST
+# API against its OpenAPI document.
+SCHEMATHESIS_VERSION="4.32.5"
+ensure_schemathesis() {
+  if ! "$TOOLS/schemathesis/bin/st" --version 2>/dev/null | grep -q "$SCHEMATHESIS_VERSION"; then
+    say "installing schemathesis $SCHEMATHESIS_VERSION (PyPI, once)"
+    if ! python3 -m venv --help >/dev/null 2>&1 || ! python3 -c 'import ensurepip' 2>/dev/null; then
+      ensure_apt python3-venv
+    fi
+    rm -rf "$TOOLS/schemathesis"
+    python3 -m venv "$TOOLS/schemathesis"
+    "$TOOLS/schemathesis/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
+  fi
+}
+
 # PostgreSQL's server programs, for the embedded default database.
 ensure_postgres_server() {
   if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null; then

@@ -8,7 +8,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 cd "$ROOT"
 
-ensure_apt chromium postgresql-client
+ensure_apt chromium postgresql-client curl
 ensure_build_tools
 ensure_postgres_server
 
@@ -73,6 +73,10 @@ LOGS="$ROOT/target/test-logs"
 mkdir -p "$LOGS"
 cargo test -p app -p foghorn 2>&1 | tee "$LOGS/cargo.log"
 
+# --- the REST API against its OpenAPI document ---------------------------------------
+say "REST API conformance (schemathesis)"
+bash "$ROOT/scripts/api_conformance.sh" 2>&1 | tee "$LOGS/schemathesis.log"
+
 # --- browser tests -----------------------------------------------------------------
 say "browser tests (Chromium)"
 psql "$DATABASE_URL" -q -c 'DROP DATABASE IF EXISTS foghorn_e2e WITH (FORCE)' -c 'CREATE DATABASE foghorn_e2e' >/dev/null
@@ -85,5 +89,6 @@ psql "$DATABASE_URL" -q -c 'DROP DATABASE IF EXISTS foghorn_e2e WITH (FORCE)' -c
 )
 integration="$(sed -n 's/^test result: ok\. \([0-9]*\) passed.*/\1/p' "$LOGS/cargo.log" | awk '{s+=$1} END {print s+0}')"
 browser="$(sed -n 's/^ *\([0-9]*\) passed.*/\1/p' "$LOGS/playwright.log" | tail -1)"
-say "all tests passed: $integration integration, $browser in the browser"
+api="$(sed -n 's/^ *\([0-9]*\) generated, \([0-9]*\) passed.*/\2/p' "$LOGS/schemathesis.log" | tail -1)"
+say "all tests passed: $integration integration, ${api:-0} generated API cases, $browser in the browser"
 echo "$((integration + browser)) passed, 0 failed"

@@ -219,7 +219,7 @@ pub struct RoleHolder {
 }
 
 /// `PUT /incidents/{number}/roles/{point|comms}`: gives the role to `user_id`.
-#[utoipa::path(put, path = "/incidents/{number}/roles/{role}", tag = "incidents", params(("number" = String, Path, description = "The incident: `INC-42` or `42`"), ("role" = IncidentRole, Path, description = "point or comms")), request_body = RoleHolder, responses((status = 200, description = "Assigned", body = IncidentDetail), (status = "default", description = "A problem (RFC 9457): 400, 401, 403, 404, 412, 415, 422, 428, 429", body = ProblemDocument, content_type = "application/problem+json")), security(("token" = [])))]
+#[utoipa::path(put, path = "/incidents/{number}/roles/{role}", tag = "incidents", params(("number" = String, Path, description = "The incident: `INC-42` or `42`"), ("role" = String, Path, description = "`point` or `comms`")), request_body = RoleHolder, responses((status = 200, description = "Assigned", body = IncidentDetail), (status = "default", description = "A problem (RFC 9457): 400, 401, 403, 404, 412, 415, 422, 428, 429", body = ProblemDocument, content_type = "application/problem+json")), security(("token" = [])))]
 pub async fn assign_role(
     State(api): State<Api>,
     token: Token,
