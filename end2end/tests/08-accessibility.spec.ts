@@ -25,7 +25,7 @@ test('every page, for every role, in light and dark, passes the WCAG 2.2 AA chec
   for (const who of [ADMIN, RESPONDER, VIEWER]) {
     const page = await signedIn(browser, who);
     const paths = await everyPage(page);
-    if (who === ADMIN) paths.push('/admin', '/admin/audit');
+    if (who === ADMIN) paths.push('/admin', '/admin/audit', '/admin/integrations');
     for (const path of paths) {
       await page.goto(path);
       await hydrated(page);
@@ -35,7 +35,7 @@ test('every page, for every role, in light and dark, passes the WCAG 2.2 AA chec
     await page.context().close();
   }
   const visitor = await (await browser.newContext()).newPage();
-  for (const path of ['/login', '/status']) {
+  for (const path of ['/login', '/status', '/api/v1/docs']) {
     await visitor.goto(path);
     await expectAccessible(visitor, `${path} signed out`);
   }
