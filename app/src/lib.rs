@@ -22,6 +22,7 @@
 //! | runbooks, drills | `runbook` | `runbooks` | `runbooks` | `runbooks/` (list, new, page); `components/runbooks` |
 //! | users, teams, services | `user`, `org` | `admin`, `auth` | `users`, `teams`, `services` | `admin`, `account`, `sign_in`, `setup` |
 //! | audit log | `audit` | `audit` | `audit` | `audit` |
+//! | API tokens, chat id, alert routing | `token`, `alert` | `integrations` | `api_tokens`, `alerts`, `users` | `integrations`, `account`; `components/tokens` |
 //!
 //! Closed sets of words (roles, statuses, timeline kinds…) are declared with
 //! `word_enum!` in `model/words.rs`. Who may do what, and who may see which incident
@@ -32,7 +33,8 @@
 //! `components/form.rs`. Live updates in the browser: `components/live.rs`; focus
 //! through them: `components/focus.rs`. The HTTP side (router, live streams, delivery,
 //! the public status snapshot, downloads, single sign-on in `sso.rs`, the audit log's
-//! exports and pruning in `audit.rs`) is the `foghorn` crate in `server/`.
+//! exports and pruning in `audit.rs`, the REST API `/api/v1` with its alert and chat
+//! doors in `rest/`) is the `foghorn` crate in `server/`.
 
 // Leptos views are deeply nested types; release builds (no type erasure) need room.
 #![recursion_limit = "512"]

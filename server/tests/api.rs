@@ -449,4 +449,6 @@ async fn the_openapi_document_describes_every_route(pool: PgPool) {
     assert!(page.body.contains("<code>/incidents/{number}/timeline</code>"));
     assert!(page.body.contains("id=\"problem-stale_version\""));
     assert!(!page.body.contains("<script"), "no scripts, nothing from elsewhere");
+    let csp = page.header("content-security-policy").unwrap();
+    assert!(csp.starts_with("default-src 'none'; style-src 'sha256-"), "{csp}");
 }

@@ -2,11 +2,12 @@
 //! the model types (so it cannot drift from what the code accepts and answers), and the
 //! reference page people read, rendered from that same document.
 
-use super::{Api, alerts, chat, directory, incidents, problem, timeline};
+use super::{alerts, chat, directory, incidents, problem, timeline};
 use crate::escape_html;
-use axum::extract::State;
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
+use base64::Engine as _;
+use sha2::{Digest, Sha256};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -65,17 +66,13 @@ pub async fn document() -> Response {
 
 /// `GET /api/v1/docs`: the reference, as a plain page (no scripts, nothing fetched
 /// from elsewhere).
-pub async fn reference(State(_): State<Api>) -> Html<String> {
+pub async fn reference() -> Response {
     let doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or_default();
     let text = |v: &serde_json::Value| escape_html(v.as_str().unwrap_or_default());
-    let mut html = String::from(
+    let mut html = format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" \
-         content=\"width=device-width, initial-scale=1\"><title>Foghorn API</title><style>\
-         body{font:16px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#1a1a1a}\
-         code,pre{font-family:ui-monospace,monospace;background:#f3f3f3;padding:0 .2em}\
-         h3{margin-top:2rem}.method{display:inline-block;min-width:4.5rem;font-weight:bold}\
-         table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2rem .5rem;text-align:left}\
-         </style></head><body><main>",
+         content=\"width=device-width, initial-scale=1\"><title>Foghorn API</title><style>{STYLE}</style></head>\
+         <body><main>"
     );
     html.push_str(&format!(
         "<h1>{}</h1><p>{}</p><p>Base address: <code>/api/v1</code>. The machine-readable document: \
@@ -142,8 +139,18 @@ pub async fn reference(State(_): State<Api>) -> Html<String> {
         html.push_str(&format!("<dt id=\"problem-{code}\"><code>{code}</code></dt><dd>{meaning}</dd>"));
     }
     html.push_str("</dl></main></body></html>");
-    Html(html)
+    // The page's one style sheet is allowed by its hash; nothing else may load or run.
+    let digest = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(STYLE.as_bytes()));
+    let csp = format!(
+        "default-src 'none'; style-src 'sha256-{digest}'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'"
+    );
+    ([(header::CONTENT_SECURITY_POLICY, csp)], Html(html)).into_response()
 }
+
+const STYLE: &str = "body{font:16px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;\
+                     color:#1a1a1a;background:#fff}code,pre{font-family:ui-monospace,monospace;background:#f0f0f0;\
+                     padding:0 .2em}h3{margin-top:2rem}.method{display:inline-block;min-width:4.5rem;font-weight:bold}\
+                     table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2rem .5rem;text-align:left}";
 
 /// `#/components/schemas/Name` → `Name`; arrays as `[Name]`.
 fn schema_name(schema: &serde_json::Value) -> String {
