@@ -126,10 +126,10 @@ fn ical_utc(t: time::OffsetDateTime) -> String {
 }
 
 /// Downloads of a private incident's data are in the audit log.
-async fn record_private_export(state: &AppState, me: &Caller, ip: &ClientIp, number: i64) -> Result<(), AppError> {
+pub(crate) async fn record_private_export(state: &AppState, actor: &Actor, number: i64) -> Result<(), AppError> {
     let details = serde_json::json!({ "incident": number, "what": "postmortem markdown" });
     let target = format!("{} (private)", incident_ref(number));
-    audit::record(&state.pool, &Actor::user(me, &ip.0), AuditKind::PrivateDataExported, &target, details).await
+    audit::record(&state.pool, actor, AuditKind::PrivateDataExported, &target, details).await
 }
 
 /// An action item export that includes private incidents' items is in the audit log.
@@ -155,7 +155,7 @@ pub async fn markdown(
     };
     let can_edit = role_allows(me.role, Permission::WritePostmortems);
     match postmortems::view(&state.pool, number, &me, can_edit).await {
-        Ok(pm) if pm.private && record_private_export(&state, &me, &ip, number).await.is_err() => {
+        Ok(pm) if pm.private && record_private_export(&state, &Actor::user(&me, &ip.0), number).await.is_err() => {
             failure(StatusCode::INTERNAL_SERVER_ERROR, "Could not record the download; try again.")
         }
         Ok(pm) => (

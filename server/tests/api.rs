@@ -437,6 +437,11 @@ async fn the_openapi_document_describes_every_route(pool: PgPool) {
         "/alerts/grafana",
         "/alert-routes",
         "/chat/slack/command",
+        "/action-items",
+        "/action-items/{id}",
+        "/action-items/{id}/status",
+        "/postmortems/{number}",
+        "/postmortems/{number}/markdown",
     ] {
         assert!(paths.contains_key(path), "{path} is not in the document");
     }
@@ -451,4 +456,50 @@ async fn the_openapi_document_describes_every_route(pool: PgPool) {
     assert!(!page.body.contains("<script"), "no scripts, nothing from elsewhere");
     let csp = page.header("content-security-policy").unwrap();
     assert!(csp.starts_with("default-src 'none'; style-src 'sha256-"), "{csp}");
+}
+
+#[sqlx::test]
+async fn action_items_and_postmortems_through_the_api(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let (id, cookie) = app.user_with_role(Role::Responder).await;
+    let (viewer, _) = app.user_with_role(Role::Viewer).await;
+    let token = app.token("tracker", Some(id), false).await;
+    let number = app.declare(&cookie, "Queue backlog", "SEV2").await;
+
+    let body = json!({ "incident_number": number, "title": "Alert on queue depth", "priority": "P1", "due_date": "2026-12-20" });
+    let created = app.api("POST", "/api/v1/action-items", Some(&token), Some(body)).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let item = created.json()["id"].as_i64().unwrap();
+    assert_eq!(created.header("location"), Some(format!("/api/v1/action-items/{item}").as_str()));
+    assert_eq!(created.json()["priority"], "P1");
+
+    let listed = app.api("GET", &format!("/api/v1/action-items?incident={number}"), Some(&token), None).await;
+    assert_eq!(listed.status, StatusCode::OK, "{}", listed.body);
+    assert_eq!(listed.json()["counts"]["total"], 1);
+
+    let path = format!("/api/v1/action-items/{item}");
+    let patched = app.api("PATCH", &path, Some(&token), Some(json!({ "owner_id": id, "due_date": null }))).await;
+    assert_eq!(patched.status, StatusCode::OK, "{}", patched.body);
+    assert_eq!(patched.json()["owner"]["id"], json!(id));
+    assert_eq!(patched.json()["due_date"], serde_json::Value::Null);
+
+    let done = app.api("POST", &format!("{path}/status"), Some(&token), Some(json!({ "status": "done" }))).await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    assert_eq!(app.api("GET", &path, Some(&token), None).await.json()["status"], "done");
+    let history = app.call("action_item_history", &[("id", &item.to_string())], Some(&cookie)).await.json();
+    assert!(history.as_array().unwrap().len() >= 3, "each change is in the item's history: {history}");
+
+    // A viewer (who leads no team) may not reassign, through the API either.
+    let viewer_token = app.token("viewer's", Some(viewer), false).await;
+    let refused = app.api("PATCH", &path, Some(&viewer_token), Some(json!({ "owner_id": null }))).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
+
+    let r = app.call("start_postmortem", &[("number", &number.to_string())], Some(&cookie)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let pm = app.api("GET", &format!("/api/v1/postmortems/INC-{number}"), Some(&token), None).await;
+    assert_eq!(pm.status, StatusCode::OK, "{}", pm.body);
+    assert_eq!(pm.json()["incident_title"], "Queue backlog");
+    let md = app.api("GET", &format!("/api/v1/postmortems/{number}/markdown"), Some(&token), None).await;
+    assert_eq!(md.header("content-type"), Some("text/markdown; charset=utf-8"));
+    assert!(md.body.contains("Queue backlog"), "{}", md.body);
 }

@@ -15,17 +15,6 @@ use crate::server::{
 };
 
 #[cfg(feature = "ssr")]
-fn parse_optional_date(value: &str) -> Result<Option<time::Date>, AppError> {
-    match value.trim() {
-        "" => Ok(None),
-        v => parse_date(v)
-            .ok_or_else(|| AppError::invalid("due_date", "Use a date like 2026-12-01."))
-            .and_then(|d| check_date("due_date", d))
-            .map(Some),
-    }
-}
-
-#[cfg(feature = "ssr")]
 fn parse_optional_id(value: &str, field: &str) -> Result<Option<i64>, AppError> {
     match value.trim() {
         "" => Ok(None),
@@ -35,6 +24,7 @@ fn parse_optional_id(value: &str, field: &str) -> Result<Option<i64>, AppError> 
 
 /// What the new-item form sends. Only the incident and the title are required.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct NewActionItem {
     pub incident_number: i64,
     pub title: String,
@@ -55,19 +45,7 @@ pub struct NewActionItem {
 #[server(endpoint = "create_action_item", input = Json)]
 pub async fn create_action_item(item: NewActionItem) -> Result<i64, AppError> {
     let (state, me) = server::authorized_on(Permission::TrackActionItems, item.incident_number).await?;
-    let new = action_items::NewItem {
-        incident_number: item.incident_number,
-        title: action_items::parse_title(&item.title)?,
-        description: action_items::parse_description(&item.description)?,
-        owner_id: item.owner_id,
-        team_id: item.team_id,
-        priority: match item.priority.trim() {
-            "" => Priority::P2,
-            p => p.parse().map_err(|m| AppError::invalid("priority", m))?,
-        },
-        due_date: parse_optional_date(&item.due_date)?,
-    };
-    action_items::create(&state.pool, &me, new).await
+    action_items::create(&state.pool, &me, action_items::NewItem::from_form(&item)?).await
 }
 
 #[server(endpoint = "action_items", input = Json)]
@@ -110,20 +88,14 @@ pub async fn set_item_owner(id: i64, owner_id: String) -> Result<(), AppError> {
     let state = server::state()?;
     action_items::ensure_visible(&state.pool, id, me.id).await?;
     let owner = parse_optional_id(&owner_id, "owner_id")?;
-    if !role_allows(me.role, Permission::TrackActionItems)
-        && !action_items::lead_may_reassign(&state.pool, &me, id, owner).await?
-    {
-        tracing::warn!(target: "foghorn::audit", user_id = me.id, item = id, "refused: not a responder or this team's lead");
-        return Err(AppError::Forbidden);
-    }
-    action_items::set_owner(&state.pool, &me, id, owner).await
+    action_items::reassign(&state.pool, &me, id, owner).await
 }
 
 #[server(endpoint = "set_item_due_date")]
 pub async fn set_item_due_date(id: i64, due_date: String) -> Result<(), AppError> {
     let (state, me) = server::authorized(Permission::TrackActionItems).await?;
     action_items::ensure_visible(&state.pool, id, me.id).await?;
-    action_items::set_due_date(&state.pool, &me, id, parse_optional_date(&due_date)?).await
+    action_items::set_due_date(&state.pool, &me, id, action_items::parse_due_date(&due_date)?).await
 }
 
 #[server(endpoint = "set_item_status")]

@@ -7,6 +7,7 @@ use std::str::FromStr;
 use time::{Date, OffsetDateTime, UtcOffset};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub enum Priority {
     P1,
     P2,
@@ -120,6 +121,7 @@ pub fn parse_date(s: &str) -> Option<Date> {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ActionItem {
     pub id: i64,
     pub incident_number: i64,
@@ -161,6 +163,7 @@ pub struct ItemChange {
 /// Filters and sort of the tracker; every field optional.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default)]
+#[cfg_attr(feature = "ssr", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
 pub struct ItemFilter {
     pub team_id: Option<i64>,
     pub owner_id: Option<i64>,
@@ -179,6 +182,7 @@ pub struct ItemFilter {
 
 /// How many items match, in total and by the flags the tracker counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ItemCounts {
     pub total: i64,
     pub open: i64,

@@ -103,6 +103,7 @@ impl Section {
 /// The text of every section (markdown).
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(default)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Sections {
     pub summary: String,
     pub impact: String,
@@ -220,6 +221,7 @@ pub struct PostmortemIndex {
 
 /// A move between statuses, for the record on the page.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct StatusMove {
     pub from: PostmortemStatus,
     pub to: PostmortemStatus,
@@ -230,6 +232,7 @@ pub struct StatusMove {
 
 /// The postmortem page.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Postmortem {
     pub incident_number: i64,
     /// The incident timeline's last sequence number: the page follows it live from there.

@@ -9,12 +9,14 @@
 //! own). Errors are problem details ([`problem`]); the document describing it all is
 //! [`openapi`]'s.
 
+mod action_items;
 mod alerts;
 mod body;
 mod chat;
 mod directory;
 mod incidents;
 pub mod openapi;
+mod postmortems;
 pub mod problem;
 mod timeline;
 
@@ -68,6 +70,11 @@ pub fn router(api: Api) -> Router {
         .route("/incidents/{number}/timeline", get(timeline::list).post(timeline::post_note))
         .route("/incidents/{number}/timeline/{entry_id}/key", put(timeline::set_key_event))
         .route("/incidents/{number}/comms", get(timeline::comms).post(timeline::post_comms))
+        .route("/action-items", get(action_items::list).post(action_items::create))
+        .route("/action-items/{id}", get(action_items::get).patch(action_items::update))
+        .route("/action-items/{id}/status", post(action_items::change_status))
+        .route("/postmortems/{number}", get(postmortems::get))
+        .route("/postmortems/{number}/markdown", get(postmortems::markdown))
         .route("/services", get(directory::services))
         .route("/teams", get(directory::teams))
         .route("/alert-routes", get(alerts::routes).put(alerts::save_routes))
@@ -169,6 +176,11 @@ impl Token {
                 Err(Problem::new(StatusCode::FORBIDDEN, "forbidden", detail))
             }
         }
+    }
+
+    /// Whether the token may only read.
+    pub fn read_only(&self) -> bool {
+        self.bearer.read_only
     }
 
     /// The token's user (or bot), and the token, as the audit trail records them.

@@ -2,7 +2,7 @@
 //! the model types (so it cannot drift from what the code accepts and answers), and the
 //! reference page people read, rendered from that same document.
 
-use super::{alerts, chat, directory, incidents, problem, timeline};
+use super::{action_items, alerts, chat, directory, incidents, postmortems, problem, timeline};
 use crate::escape_html;
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
@@ -25,6 +25,8 @@ use utoipa::{Modify, OpenApi};
         incidents::list, incidents::declare, incidents::get, incidents::update, incidents::change_status,
         incidents::change_severity, incidents::assign_role, incidents::join,
         timeline::list, timeline::post_note, timeline::set_key_event, timeline::comms, timeline::post_comms,
+        action_items::list, action_items::get, action_items::create, action_items::update, action_items::change_status,
+        postmortems::get, postmortems::markdown,
         directory::services, directory::teams, directory::public_status,
         alerts::alertmanager, alerts::grafana, alerts::routes, alerts::save_routes,
         chat::command,
@@ -35,6 +37,8 @@ use utoipa::{Modify, OpenApi};
         (name = "incidents", description = "Declaring and working incidents: the history's filters, one incident, its status, severity and roles."),
         (name = "timeline", description = "The live record of an incident."),
         (name = "comms", description = "Updates to the company and the public, with the same rules as the incident page."),
+        (name = "action items", description = "The remediation work incidents leave behind, with the tracker's filters."),
+        (name = "postmortems", description = "An incident's postmortem, as its page shows it or as Markdown."),
         (name = "directory", description = "Services, teams and the public status."),
         (name = "alerts", description = "Alertmanager's and Grafana's webhooks, and the rules that route them (admins)."),
         (name = "chat", description = "The `/incident` slash command for Slack and Mattermost."),

@@ -41,6 +41,35 @@ pub struct NewItem {
     pub due_date: Option<Date>,
 }
 
+impl NewItem {
+    /// Reads the new-item form (the page's, or the API's body: the same one).
+    pub fn from_form(item: &crate::api::action_items::NewActionItem) -> Result<Self, AppError> {
+        Ok(NewItem {
+            incident_number: item.incident_number,
+            title: parse_title(&item.title)?,
+            description: parse_description(&item.description)?,
+            owner_id: item.owner_id,
+            team_id: item.team_id,
+            priority: match item.priority.trim() {
+                "" => Priority::P2,
+                p => p.parse().map_err(|m| AppError::invalid("priority", m))?,
+            },
+            due_date: parse_due_date(&item.due_date)?,
+        })
+    }
+}
+
+/// `YYYY-MM-DD`, or empty for none.
+pub fn parse_due_date(value: &str) -> Result<Option<Date>, AppError> {
+    match value.trim() {
+        "" => Ok(None),
+        v => parse_date(v)
+            .ok_or_else(|| AppError::invalid("due_date", "Use a date like 2026-12-01."))
+            .and_then(|d| check_date("due_date", d))
+            .map(Some),
+    }
+}
+
 pub fn parse_title(title: &str) -> Result<String, AppError> {
     let title = title.trim();
     if title.is_empty() {
@@ -191,6 +220,18 @@ pub async fn lead_may_reassign(pool: &PgPool, by: &Caller, id: i64, new_owner: O
 /// The teams `user_id` leads.
 pub async fn teams_led_by(pool: &PgPool, user_id: i64) -> Result<Vec<i64>, AppError> {
     Ok(sqlx::query_scalar("SELECT id FROM teams WHERE lead_id = $1").bind(user_id).fetch_all(pool).await?)
+}
+
+/// Gives the item to `owner` (or nobody) for `by`: a responder may; so may the lead of
+/// the item's team, within the team. The one place that rule lives.
+pub async fn reassign(pool: &PgPool, by: &Caller, id: i64, owner: Option<i64>) -> Result<(), AppError> {
+    if !policy::role_allows(by.role, policy::Permission::TrackActionItems)
+        && !lead_may_reassign(pool, by, id, owner).await?
+    {
+        tracing::warn!(target: "foghorn::audit", user_id = by.id, item = id, "refused: not a responder or this team's lead");
+        return Err(AppError::Forbidden);
+    }
+    set_owner(pool, by, id, owner).await
 }
 
 pub async fn set_owner(pool: &PgPool, by: &Caller, id: i64, owner: Option<i64>) -> Result<(), AppError> {
@@ -597,6 +638,15 @@ async fn page(
     let items: Vec<ActionItem> = rows.into_iter().map(|r| r.into_item(j)).collect();
     let next = if more { items.last().map(|last| sort.cursor_after(last)) } else { None };
     Ok((items, next))
+}
+
+/// One item, as `viewer` may see it.
+pub async fn get(pool: &PgPool, id: i64, j: &Judgement, viewer: i64) -> Result<ActionItem, AppError> {
+    let mut q = QueryBuilder::new("");
+    push_select(&mut q, viewer);
+    q.push(" AND a.id = ").push_bind(id);
+    let row: Option<Row> = q.build_query_as().fetch_optional(pool).await?;
+    row.map(|r| r.into_item(j)).ok_or_else(|| AppError::NotFound("That action item".into()))
 }
 
 /// How many items match the filter, in total and by status and flag.
