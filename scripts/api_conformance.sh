@@ -29,6 +29,8 @@ done
 
 curl -fsS -X POST "http://127.0.0.1:$PORT/api/v1/incidents" -H "Authorization: Bearer $TOKEN" \
   -H 'Content-Type: application/json' -d '{"title": "Checkout errors", "severity": "SEV2"}' >/dev/null
+curl -fsS -X POST "http://127.0.0.1:$PORT/api/v1/action-items" -H "Authorization: Bearer $TOKEN" \
+  -H 'Content-Type: application/json' -d '{"incident_number": 1, "title": "Alert on checkout errors"}' >/dev/null
 
 "$TOOLS/schemathesis/bin/st" --config-file "$ROOT/scripts/schemathesis.toml" run "http://127.0.0.1:$PORT/api/v1/openapi.json" \
   --header "Authorization: Bearer $TOKEN" \
