@@ -44,10 +44,14 @@ fn admin_operations(team: i64, user: i64, service: i64) -> Vec<(&'static str, Ve
 }
 
 async fn fixtures(app: &TestApp) -> (i64, i64, i64) {
-    let team = app::server::db::teams::create(&app.pool, "Payments").await.unwrap();
+    let team = app::server::db::teams::create(&app.pool, &app::server::db::audit::Actor::server("test"), "Payments")
+        .await
+        .unwrap();
     let user = app.create_user("target@example.com", "Target", Role::Responder).await;
     let input = app::server::db::services::ServiceInput::parse("Billing", "", &team.to_string()).unwrap();
-    let service = app::server::db::services::create(&app.pool, &input).await.unwrap();
+    let service = app::server::db::services::create(&app.pool, &app::server::db::audit::Actor::server("test"), &input)
+        .await
+        .unwrap();
     (team, user, service)
 }
 

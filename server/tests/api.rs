@@ -442,6 +442,7 @@ async fn the_openapi_document_describes_every_route(pool: PgPool) {
         "/action-items/{id}/status",
         "/postmortems/{number}",
         "/postmortems/{number}/markdown",
+        "/services/{id}",
     ] {
         assert!(paths.contains_key(path), "{path} is not in the document");
     }
@@ -502,4 +503,37 @@ async fn action_items_and_postmortems_through_the_api(pool: PgPool) {
     let md = app.api("GET", &format!("/api/v1/postmortems/{number}/markdown"), Some(&token), None).await;
     assert_eq!(md.header("content-type"), Some("text/markdown; charset=utf-8"));
     assert!(md.body.contains("Queue backlog"), "{}", md.body);
+}
+
+#[sqlx::test]
+async fn admins_write_services_and_teams(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let admin = app.create_user("admin@example.com", "Admin", Role::Admin).await;
+    let (responder, _) = app.user_with_role(Role::Responder).await;
+    let token = app.token("directory", Some(admin), false).await;
+    let team = app.api("POST", "/api/v1/teams", Some(&token), Some(json!({ "name": "Payments" }))).await;
+    assert_eq!(team.status, StatusCode::CREATED, "{}", team.body);
+    let team_id = team.json()["id"].as_i64().unwrap();
+    let body = json!({ "name": "Checkout", "description": "Paying", "team_id": team_id });
+    let service = app.api("POST", "/api/v1/services", Some(&token), Some(body)).await;
+    assert_eq!(service.status, StatusCode::CREATED, "{}", service.body);
+    assert_eq!(service.json()["team_name"], "Payments");
+    let id = service.json()["id"].as_i64().unwrap();
+    let renamed =
+        app.api("PUT", &format!("/api/v1/services/{id}"), Some(&token), Some(json!({ "name": "Checkout API" }))).await;
+    assert_eq!(renamed.json()["name"], "Checkout API");
+    assert_eq!(renamed.json()["team_id"], serde_json::Value::Null);
+    let duplicate = app.api("POST", "/api/v1/teams", Some(&token), Some(json!({ "name": "payments" }))).await;
+    assert_eq!(duplicate.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", duplicate.body);
+
+    let kinds: Vec<String> =
+        sqlx::query_scalar("SELECT kind FROM audit_events WHERE actor LIKE '%(token directory)' ORDER BY id")
+            .fetch_all(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(kinds, ["team_created", "service_created", "service_changed"]);
+
+    let theirs = app.token("theirs", Some(responder), false).await;
+    let refused = app.api("POST", "/api/v1/teams", Some(&theirs), Some(json!({ "name": "Rogue" }))).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
 }

@@ -11,9 +11,13 @@ use sqlx::PgPool;
 /// 120 incidents, one per hour going back; every 3rd is a SEV1 about the database,
 /// every 4th belongs to the Payments team and affects Checkout, every 5th is resolved.
 async fn seed(app: &TestApp) -> (i64, i64) {
-    let team = app::server::db::teams::create(&app.pool, "Payments").await.unwrap();
+    let team = app::server::db::teams::create(&app.pool, &app::server::db::audit::Actor::server("test"), "Payments")
+        .await
+        .unwrap();
     let input = app::server::db::services::ServiceInput::parse("Checkout", "", "").unwrap();
-    let service = app::server::db::services::create(&app.pool, &input).await.unwrap();
+    let service = app::server::db::services::create(&app.pool, &app::server::db::audit::Actor::server("test"), &input)
+        .await
+        .unwrap();
     sqlx::query(
         "INSERT INTO incidents (title, summary, severity, status, team_id, declared_at)
          SELECT CASE WHEN g % 3 = 0 THEN 'Database failover ' || g ELSE 'Latency spike ' || g END,

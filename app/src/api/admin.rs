@@ -95,12 +95,7 @@ pub async fn list_teams() -> Result<Vec<Team>, AppError> {
 #[server(endpoint = "create_team")]
 pub async fn create_team(name: String) -> Result<i64, AppError> {
     let (state, me) = server::authorized(Permission::ManageTeams).await?;
-    let name = db::teams::parse_team_name(&name)?;
-    let mut tx = state.pool.begin().await?;
-    let id = db::teams::create(&mut *tx, &name).await?;
-    let target = format!("team {name}");
-    audit::record(&mut *tx, &server::actor(&me), AuditKind::TeamCreated, &target, json!({ "team_id": id })).await?;
-    tx.commit().await?;
+    let id = db::teams::create(&state.pool, &server::actor(&me), &name).await?;
     tracing::info!(target: "foghorn::audit", by = me.id, team_id = id, "team created");
     Ok(id)
 }
@@ -170,35 +165,12 @@ pub async fn list_services() -> Result<Vec<Service>, AppError> {
 pub async fn create_service(name: String, description: String, team_id: String) -> Result<i64, AppError> {
     let (state, me) = server::authorized(Permission::ManageServices).await?;
     let input = db::services::ServiceInput::parse(&name, &description, &team_id)?;
-    let mut tx = state.pool.begin().await?;
-    let id = db::services::create(&mut *tx, &input).await?;
-    let details = json!({ "service_id": id, "team_id": input.team_id });
-    audit::record(
-        &mut *tx,
-        &server::actor(&me),
-        AuditKind::ServiceCreated,
-        &format!("service {}", input.name),
-        details,
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(id)
+    db::services::create(&state.pool, &server::actor(&me), &input).await
 }
 
 #[server(endpoint = "update_service")]
 pub async fn update_service(id: i64, name: String, description: String, team_id: String) -> Result<(), AppError> {
     let (state, me) = server::authorized(Permission::ManageServices).await?;
     let input = db::services::ServiceInput::parse(&name, &description, &team_id)?;
-    let mut tx = state.pool.begin().await?;
-    let previous = db::services::update(&mut tx, id, &input).await?;
-    let details = json!({ "service_id": id, "name": { "from": previous, "to": input.name }, "team_id": input.team_id });
-    audit::record(
-        &mut *tx,
-        &server::actor(&me),
-        AuditKind::ServiceChanged,
-        &format!("service {}", input.name),
-        details,
-    )
-    .await?;
-    Ok(tx.commit().await?)
+    db::services::update(&state.pool, &server::actor(&me), id, &input).await
 }

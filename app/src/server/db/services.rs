@@ -1,7 +1,7 @@
 use super::on_unique;
 use crate::error::AppError;
-use crate::model::Service;
-use sqlx::{PgConnection, PgExecutor, PgPool};
+use crate::model::{AuditKind, Service};
+use sqlx::PgPool;
 
 /// A service as an admin submits it, validated.
 pub struct ServiceInput {
@@ -61,18 +61,27 @@ pub async fn list(pool: &PgPool) -> Result<Vec<Service>, AppError> {
         .collect())
 }
 
-pub async fn create(db: impl PgExecutor<'_>, input: &ServiceInput) -> Result<i64, AppError> {
-    sqlx::query_scalar("INSERT INTO services (name, description, team_id) VALUES ($1, $2, $3) RETURNING id")
-        .bind(&input.name)
-        .bind(&input.description)
-        .bind(input.team_id)
-        .fetch_one(db)
-        .await
-        .map_err(on_write_error)
+/// Creates a service, recorded in the audit trail as `actor`'s doing.
+pub async fn create(pool: &PgPool, actor: &super::audit::Actor, input: &ServiceInput) -> Result<i64, AppError> {
+    let mut tx = pool.begin().await?;
+    let id: i64 =
+        sqlx::query_scalar("INSERT INTO services (name, description, team_id) VALUES ($1, $2, $3) RETURNING id")
+            .bind(&input.name)
+            .bind(&input.description)
+            .bind(input.team_id)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(on_write_error)?;
+    let details = serde_json::json!({ "service_id": id, "team_id": input.team_id });
+    let target = format!("service {}", input.name);
+    super::audit::record(&mut *tx, actor, AuditKind::ServiceCreated, &target, details).await?;
+    tx.commit().await?;
+    Ok(id)
 }
 
-/// Changes a service (in the caller's transaction); returns its name before.
-pub async fn update(tx: &mut PgConnection, id: i64, input: &ServiceInput) -> Result<String, AppError> {
+/// Changes a service, recorded in the audit trail as `actor`'s doing.
+pub async fn update(pool: &PgPool, actor: &super::audit::Actor, id: i64, input: &ServiceInput) -> Result<(), AppError> {
+    let mut tx = pool.begin().await?;
     let previous: Option<String> = sqlx::query_scalar("SELECT name FROM services WHERE id = $1 FOR UPDATE")
         .bind(id)
         .fetch_optional(&mut *tx)
@@ -86,5 +95,9 @@ pub async fn update(tx: &mut PgConnection, id: i64, input: &ServiceInput) -> Res
         .execute(&mut *tx)
         .await
         .map_err(on_write_error)?;
-    Ok(previous)
+    let details = serde_json::json!({ "service_id": id, "name": { "from": previous, "to": input.name }, "team_id": input.team_id });
+    let target = format!("service {}", input.name);
+    super::audit::record(&mut *tx, actor, AuditKind::ServiceChanged, &target, details).await?;
+    tx.commit().await?;
+    Ok(())
 }

@@ -1,7 +1,7 @@
 use super::on_unique;
 use crate::error::AppError;
 use crate::model::{Team, TeamMember};
-use sqlx::{PgConnection, PgExecutor, PgPool};
+use sqlx::{PgConnection, PgPool};
 use std::collections::BTreeMap;
 
 pub fn parse_team_name(input: &str) -> Result<String, AppError> {
@@ -40,12 +40,21 @@ pub async fn list(pool: &PgPool) -> Result<Vec<Team>, AppError> {
         .collect())
 }
 
-pub async fn create(db: impl PgExecutor<'_>, name: &str) -> Result<i64, AppError> {
-    sqlx::query_scalar("INSERT INTO teams (name) VALUES ($1) RETURNING id")
-        .bind(name)
-        .fetch_one(db)
+/// Creates the team called `name` (as typed: it is checked here), recorded in the
+/// audit trail as `actor`'s doing.
+pub async fn create(pool: &PgPool, actor: &super::audit::Actor, name: &str) -> Result<i64, AppError> {
+    let name = parse_team_name(name)?;
+    let mut tx = pool.begin().await?;
+    let id: i64 = sqlx::query_scalar("INSERT INTO teams (name) VALUES ($1) RETURNING id")
+        .bind(&name)
+        .fetch_one(&mut *tx)
         .await
-        .map_err(|e| on_unique(e, "teams_name_key", "name", "A team with this name already exists."))
+        .map_err(|e| on_unique(e, "teams_name_key", "name", "A team with this name already exists."))?;
+    let details = serde_json::json!({ "team_id": id });
+    super::audit::record(&mut *tx, actor, crate::model::AuditKind::TeamCreated, &format!("team {name}"), details)
+        .await?;
+    tx.commit().await?;
+    Ok(id)
 }
 
 /// The team's name, with the team locked for the rest of the transaction.
