@@ -18,6 +18,9 @@ pub enum AppError {
     Unauthenticated,
     #[error("You do not have permission to do that.")]
     Forbidden,
+    /// A refusal that says why (and what would allow it): still a 403 `forbidden`.
+    #[error("{0}")]
+    Refused(String),
     #[error("{0} was not found.")]
     NotFound(String),
     /// Bad input: `field` names the form field the message belongs next to.
@@ -52,7 +55,7 @@ impl AppError {
     pub fn status(&self) -> u16 {
         match self {
             AppError::Unauthenticated => 401,
-            AppError::Forbidden => 403,
+            AppError::Forbidden | AppError::Refused(_) => 403,
             AppError::NotFound(_) => 404,
             AppError::Invalid { .. } => 422,
             AppError::Conflict(_) | AppError::EditConflict { .. } => 409,
@@ -67,7 +70,7 @@ impl AppError {
     pub fn code(&self) -> &'static str {
         match self {
             AppError::Unauthenticated => "unauthenticated",
-            AppError::Forbidden => "forbidden",
+            AppError::Forbidden | AppError::Refused(_) => "forbidden",
             AppError::NotFound(_) => "not_found",
             AppError::Invalid { .. } => "invalid",
             AppError::Conflict(_) => "conflict",
@@ -134,7 +137,8 @@ impl From<WireError> for AppError {
         let detail = || wire.detail.clone().unwrap_or_else(|| wire.message.clone());
         match wire.error.as_str() {
             "unauthenticated" => AppError::Unauthenticated,
-            "forbidden" => AppError::Forbidden,
+            "forbidden" if wire.message == AppError::Forbidden.to_string() => AppError::Forbidden,
+            "forbidden" => AppError::Refused(wire.message),
             "not_found" => AppError::NotFound(detail()),
             "invalid" => AppError::Invalid { field: wire.field.unwrap_or_default(), message: wire.message },
             "conflict" => AppError::Conflict(wire.message),
@@ -220,6 +224,7 @@ mod tests {
         let errors = [
             AppError::Unauthenticated,
             AppError::Forbidden,
+            AppError::Refused("Take comms first.".into()),
             AppError::NotFound("INC-4".into()),
             AppError::invalid("title", "Give the incident a title."),
             AppError::Conflict("Already resolved.".into()),

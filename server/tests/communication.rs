@@ -409,7 +409,8 @@ async fn comms_updates_come_from_the_comms_person_and_promise_the_next(pool: PgP
 
     assert_eq!(app.call_json("post_comms_update", update("x", ""), Some(&viewer)).await.status, StatusCode::FORBIDDEN);
     let not_holder = app.call_json("post_comms_update", update("x", ""), Some(&olga)).await;
-    assert_eq!(not_holder.status, StatusCode::UNPROCESSABLE_ENTITY, "only comms or point speaks: {}", not_holder.body);
+    assert_eq!(not_holder.status, StatusCode::FORBIDDEN, "only comms or point speaks: {}", not_holder.body);
+    assert!(not_holder.body.contains("take comms first"), "the refusal says why: {}", not_holder.body);
     let bad = app.call_json("post_comms_update", update("x", "0"), Some(&cookie)).await;
     assert_eq!(bad.json()["field"], "next_update_minutes");
     let public_without_text = app

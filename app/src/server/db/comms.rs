@@ -96,9 +96,8 @@ pub async fn post(pool: &PgPool, by: &Caller, number: i64, input: &UpdateInput) 
     .fetch_one(&mut *tx)
     .await?;
     if !holds && by.role != Role::Admin {
-        return Err(AppError::invalid(
-            "",
-            "Only the person on comms (or point) posts comms updates: take comms first.",
+        return Err(AppError::Refused(
+            "Only the person on comms (or point) posts comms updates: take comms first.".into(),
         ));
     }
     let private: bool =
