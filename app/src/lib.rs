@@ -18,7 +18,7 @@
 //! | incidents, roles, timeline, history | `incident` | `incidents` | `incidents` (changes), `incident_people` (roles, who sees it), `incident_pages` (reads), `timeline`, `history` | `incidents/` (declare, detail, access, history), `dashboard` |
 //! | comms, notifications, status page | `comms` | `comms` | `comms`, `outbox`, `notifications`, `status` | `admin_notifications`; `components/comms` |
 //! | postmortems, meetings | `postmortem` | `postmortems` | `postmortems`, `meetings` | `postmortems/` (index, page, editor, versions) |
-//! | action items | `action_item` | `action_items` | `action_items` | `actions`; `components/action_items` |
+//! | action items | `action_item` | `action_items` | `action_items` (changes), `tracker` (lists, counts, CSV, summary) | `actions`; `components/action_items` |
 //! | runbooks, drills | `runbook` | `runbooks` | `runbooks` | `runbooks/` (list, new, page); `components/runbooks` |
 //! | users, teams, services | `user`, `org` | `admin`, `auth` | `users`, `teams`, `services` | `admin`, `account`, `sign_in`, `setup` |
 //! | audit log | `audit` | `audit` | `audit` | `audit` |

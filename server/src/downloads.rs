@@ -7,10 +7,10 @@ use app::error::AppError;
 use app::model::ItemFilter;
 use app::model::{AuditKind, Caller};
 use app::model::{incident_ref, parse_incident_ref};
-use app::server::db::action_items;
 use app::server::db::audit::{self, Actor};
 use app::server::db::meetings::{self, FeedEvent};
 use app::server::db::postmortems;
+use app::server::db::tracker;
 use app::server::policy::{Permission, role_allows};
 use app::server::{AppState, ClientIp, CurrentUser};
 use axum::Extension;
@@ -186,10 +186,10 @@ pub async fn action_items_csv(
     let Some(me) = user.0 else {
         return failure(StatusCode::UNAUTHORIZED, "Sign in to export action items.");
     };
-    let judgement = action_items::Judgement::now(&state, filter.tz_offset_minutes);
+    let judgement = tracker::Judgement::now(&state, filter.tz_offset_minutes);
     // The first batch is read before answering, so a bad filter gets its error status.
     let viewer = me.id;
-    let (first, next) = match action_items::csv_batch(&state.pool, &filter, &judgement, viewer, None).await {
+    let (first, next) = match tracker::csv_batch(&state.pool, &filter, &judgement, viewer, None).await {
         Ok(first) => first,
         Err(err) => {
             return failure(
@@ -198,7 +198,7 @@ pub async fn action_items_csv(
             );
         }
     };
-    let private = action_items::export_has_private(&state.pool, &filter, &judgement, viewer).await;
+    let private = tracker::export_has_private(&state.pool, &filter, &judgement, viewer).await;
     if private.is_err() || (private == Ok(true) && record_private_csv(&state, &me, &ip, &filter).await.is_err()) {
         return failure(StatusCode::INTERNAL_SERVER_ERROR, "Could not record the export; try again.");
     }
@@ -206,7 +206,7 @@ pub async fn action_items_csv(
     let rest = futures::stream::unfold(next, move |after| {
         let (pool, filter) = (pool.clone(), filter.clone());
         async move {
-            Some(match action_items::csv_batch(&pool, &filter, &judgement, viewer, Some(after?)).await {
+            Some(match tracker::csv_batch(&pool, &filter, &judgement, viewer, Some(after?)).await {
                 Ok((lines, next)) => (Ok(lines), next),
                 // Cut the download short, so it cannot pass for complete.
                 Err(err) => (Err(std::io::Error::other(err.to_string())), None),

@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 #[cfg(feature = "ssr")]
 use crate::server::{
     self,
-    db::action_items::{self, Judgement},
+    db::action_items,
+    db::tracker::{self, Judgement},
     policy::{Permission, authorize, role_allows},
 };
 
@@ -53,7 +54,7 @@ pub async fn list_action_items(filter: ItemFilter) -> Result<Tracker, AppError> 
     let me = authorize(server::current_user().await?, Permission::ReadIncidents)?;
     let state = server::state()?;
     let (items, counts, next_cursor) =
-        action_items::list(&state.pool, &filter, &Judgement::now(&state, filter.tz_offset_minutes), me.id).await?;
+        tracker::list(&state.pool, &filter, &Judgement::now(&state, filter.tz_offset_minutes), me.id).await?;
     let leads = action_items::teams_led_by(&state.pool, me.id).await?;
     Ok(Tracker {
         items,
@@ -69,15 +70,15 @@ pub async fn list_action_items(filter: ItemFilter) -> Result<Tracker, AppError> 
 pub async fn action_item_history(id: i64) -> Result<Vec<ItemChange>, AppError> {
     let me = authorize(server::current_user().await?, Permission::ReadIncidents)?;
     let pool = server::state()?.pool;
-    action_items::ensure_visible(&pool, id, me.id).await?;
-    action_items::history(&pool, id).await
+    tracker::ensure_visible(&pool, id, me.id).await?;
+    tracker::history(&pool, id).await
 }
 
 #[server(endpoint = "team_summaries")]
 pub async fn team_summaries(tz_offset_minutes: i32) -> Result<Vec<TeamSummary>, AppError> {
     let me = authorize(server::current_user().await?, Permission::ReadIncidents)?;
     let state = server::state()?;
-    action_items::summary(&state.pool, &Judgement::now(&state, tz_offset_minutes), me.id).await
+    tracker::summary(&state.pool, &Judgement::now(&state, tz_offset_minutes), me.id).await
 }
 
 /// Gives the item to `owner_id` (empty: nobody). Responders may; so may the lead of the
@@ -86,7 +87,7 @@ pub async fn team_summaries(tz_offset_minutes: i32) -> Result<Vec<TeamSummary>, 
 pub async fn set_item_owner(id: i64, owner_id: String) -> Result<(), AppError> {
     let me = server::signed_in_user().await?;
     let state = server::state()?;
-    action_items::ensure_visible(&state.pool, id, me.id).await?;
+    tracker::ensure_visible(&state.pool, id, me.id).await?;
     let owner = parse_optional_id(&owner_id, "owner_id")?;
     action_items::reassign(&state.pool, &me, id, owner).await
 }
@@ -94,14 +95,14 @@ pub async fn set_item_owner(id: i64, owner_id: String) -> Result<(), AppError> {
 #[server(endpoint = "set_item_due_date")]
 pub async fn set_item_due_date(id: i64, due_date: String) -> Result<(), AppError> {
     let (state, me) = server::authorized(Permission::TrackActionItems).await?;
-    action_items::ensure_visible(&state.pool, id, me.id).await?;
+    tracker::ensure_visible(&state.pool, id, me.id).await?;
     action_items::set_due_date(&state.pool, &me, id, action_items::parse_due_date(&due_date)?).await
 }
 
 #[server(endpoint = "set_item_status")]
 pub async fn set_item_status(id: i64, status: String, reason: String) -> Result<(), AppError> {
     let (state, me) = server::authorized(Permission::TrackActionItems).await?;
-    action_items::ensure_visible(&state.pool, id, me.id).await?;
+    tracker::ensure_visible(&state.pool, id, me.id).await?;
     let status: ItemStatus = status.parse().map_err(|m| AppError::invalid("status", m))?;
     action_items::set_status(&state.pool, &me, id, status, &reason).await
 }
@@ -109,7 +110,7 @@ pub async fn set_item_status(id: i64, status: String, reason: String) -> Result<
 #[server(endpoint = "set_item_priority")]
 pub async fn set_item_priority(id: i64, priority: String) -> Result<(), AppError> {
     let (state, me) = server::authorized(Permission::TrackActionItems).await?;
-    action_items::ensure_visible(&state.pool, id, me.id).await?;
+    tracker::ensure_visible(&state.pool, id, me.id).await?;
     let priority: Priority = priority.parse().map_err(|m| AppError::invalid("priority", m))?;
     action_items::set_priority(&state.pool, &me, id, priority).await
 }
@@ -117,14 +118,14 @@ pub async fn set_item_priority(id: i64, priority: String) -> Result<(), AppError
 #[server(endpoint = "set_item_team")]
 pub async fn set_item_team(id: i64, team_id: String) -> Result<(), AppError> {
     let (state, me) = server::authorized(Permission::TrackActionItems).await?;
-    action_items::ensure_visible(&state.pool, id, me.id).await?;
+    tracker::ensure_visible(&state.pool, id, me.id).await?;
     action_items::set_team(&state.pool, &me, id, parse_optional_id(&team_id, "team_id")?).await
 }
 
 #[server(endpoint = "edit_action_item")]
 pub async fn edit_action_item(id: i64, title: String, description: String) -> Result<(), AppError> {
     let (state, me) = server::authorized(Permission::TrackActionItems).await?;
-    action_items::ensure_visible(&state.pool, id, me.id).await?;
+    tracker::ensure_visible(&state.pool, id, me.id).await?;
     let title = action_items::parse_title(&title)?;
     let description = action_items::parse_description(&description)?;
     action_items::edit(&state.pool, &me, id, &title, &description).await

@@ -1,6 +1,6 @@
 //! What leaves Foghorn as a file: the action items' CSV, a postmortem as Markdown and
 //! the audit trail as CSV or JSON Lines.
-//! Formatting only; the data layer reads the rows (`db::action_items::csv_batch`,
+//! Formatting only; the data layer reads the rows (`db::tracker::csv_batch`,
 //! `db::postmortems::view`) and the server streams or sends the result.
 
 use crate::model::*;

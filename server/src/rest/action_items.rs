@@ -6,8 +6,9 @@ use super::problem::ProblemDocument;
 use super::{Api, Problem, Token};
 use app::api::action_items::NewActionItem;
 use app::model::*;
-use app::server::db::action_items::{self, Judgement, NewItem};
+use app::server::db::action_items::{self, NewItem};
 use app::server::db::incident_people;
+use app::server::db::tracker::{self, Judgement};
 use app::server::policy::Permission;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
@@ -28,7 +29,7 @@ fn item_id(text: &str) -> Result<i64, Problem> {
 }
 
 async fn item(api: &Api, me: &Caller, id: i64) -> Result<ActionItem, Problem> {
-    Ok(action_items::get(&api.state.pool, id, &Judgement::now(&api.state, 0), me.id).await?)
+    Ok(tracker::get(&api.state.pool, id, &Judgement::now(&api.state, 0), me.id).await?)
 }
 
 /// The tracker's filters; `overdue` is judged in UTC.
@@ -36,7 +37,7 @@ async fn item(api: &Api, me: &Caller, id: i64) -> Result<ActionItem, Problem> {
 pub async fn list(State(api): State<Api>, token: Token, Query(filter): Query<ItemFilter>) -> Result<Response, Problem> {
     let me = token.may(&api, Permission::ReadIncidents, "GET /api/v1/action-items").await?;
     let j = Judgement::now(&api.state, filter.tz_offset_minutes);
-    let (items, counts, next_cursor) = action_items::list(&api.state.pool, &filter, &j, me.id).await?;
+    let (items, counts, next_cursor) = tracker::list(&api.state.pool, &filter, &j, me.id).await?;
     let next = next_cursor.map(|cursor| {
         let mut next = filter.clone();
         next.cursor = cursor;
@@ -177,7 +178,7 @@ pub async fn change_status(
 ) -> Result<Response, Problem> {
     let me = token.may(&api, Permission::TrackActionItems, "POST /api/v1/action-items/{id}/status").await?;
     let id = item_id(&id)?;
-    action_items::ensure_visible(&api.state.pool, id, me.id).await?;
+    tracker::ensure_visible(&api.state.pool, id, me.id).await?;
     action_items::set_status(&api.state.pool, me, id, change.status, &change.reason).await?;
     Ok(axum::Json(item(&api, me, id).await?).into_response())
 }

@@ -18,6 +18,7 @@ pub mod services;
 pub mod status;
 pub mod teams;
 pub mod timeline;
+pub mod tracker;
 pub mod users;
 
 use crate::error::AppError;
