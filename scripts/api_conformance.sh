@@ -38,6 +38,7 @@ curl -fsS -X POST "http://127.0.0.1:$PORT/api/v1/action-items" -H "Authorization
   --phases examples,coverage,fuzzing \
   --max-examples "${FOGHORN_API_TEST_EXAMPLES:-100}" \
   --seed 20261203 \
+  --generation-database none \
   --workers 2 \
   --no-color \
   --report junit --report-dir "$ROOT/target/test-logs/schemathesis"
