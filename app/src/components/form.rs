@@ -150,3 +150,28 @@ pub fn DateRange(
         </div>
     }
 }
+
+/// A labelled choice of one named thing (a team, a service, a person) by its id, with
+/// a first option for none (`empty`: "Any", "None"…). `selected` is the chosen id.
+#[component]
+pub fn IdSelect(
+    #[prop(into)] id: String,
+    #[prop(into)] name: String,
+    #[prop(into)] label: String,
+    #[prop(into)] empty: String,
+    /// `(id, name)` pairs, in the order shown.
+    options: Vec<(i64, String)>,
+    #[prop(into, optional)] selected: Signal<Option<i64>>,
+) -> impl IntoView {
+    view! {
+        <div class="field">
+            <label for=id.clone()>{label}</label>
+            <select id=id name=name>
+                <option value="">{empty}</option>
+                {options.into_iter().map(|(value, text)| view! {
+                    <option value=value selected=move || selected.get() == Some(value)>{text}</option>
+                }).collect_view()}
+            </select>
+        </div>
+    }
+}

@@ -5,6 +5,7 @@ use crate::api::action_items::{list_action_items, team_summaries};
 use crate::api::admin::list_teams;
 use crate::api::incidents::list_responders;
 use crate::components::action_items::{ItemFlags, ItemRights, ItemTable, NewItemForm, browser_offset_minutes};
+use crate::components::form::IdSelect;
 use crate::components::layout::use_caller;
 use crate::error::AppError;
 use crate::model::*;
@@ -78,20 +79,12 @@ fn All() -> impl IntoView {
                 {move || Suspend::new(async move {
                     let (teams, people) = options.await.unwrap_or_default();
                     view! {
-                        <div class="field">
-                            <label for="f-team">"Team"</label>
-                            <select id="f-team" name="team_id">
-                                <option value="">"Any"</option>
-                                {teams.into_iter().map(|t| view! { <option value=t.id selected=move || filter.get().team_id == Some(t.id)>{t.name}</option> }).collect_view()}
-                            </select>
-                        </div>
-                        <div class="field">
-                            <label for="f-owner">"Owner"</label>
-                            <select id="f-owner" name="owner_id">
-                                <option value="">"Anyone"</option>
-                                {people.into_iter().map(|p| view! { <option value=p.id selected=move || filter.get().owner_id == Some(p.id)>{p.display_name}</option> }).collect_view()}
-                            </select>
-                        </div>
+                        <IdSelect id="f-team" name="team_id" label="Team" empty="Any"
+                            options=teams.into_iter().map(|t| (t.id, t.name)).collect()
+                            selected=Signal::derive(move || filter.get().team_id) />
+                        <IdSelect id="f-owner" name="owner_id" label="Owner" empty="Anyone"
+                            options=people.into_iter().map(|p| (p.id, p.display_name)).collect()
+                            selected=Signal::derive(move || filter.get().owner_id) />
                     }
                 })}
             </Suspense>

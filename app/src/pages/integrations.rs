@@ -3,7 +3,7 @@
 
 use crate::api::admin::{list_services, list_teams};
 use crate::api::integrations::*;
-use crate::components::form::{Field, FormError, last_error};
+use crate::components::form::{Field, FormError, IdSelect, last_error};
 use crate::components::tokens::{NewTokenForm, TokenList};
 use crate::error::AppError;
 use crate::model::{AlertRoute, Service, Severity, Team, format_matchers};
@@ -117,20 +117,10 @@ fn AlertRouting(
                 <Field label="Name" name="name" required=true error=error id_prefix="route-" />
                 <Field label="Matchers, as in Alertmanager (e.g. team=\"payments\", env!~\"dev|test\"; empty: every alert)"
                     name="matchers" error=error id_prefix="route-" />
-                <div class="field">
-                    <label for="route-service">"Service"</label>
-                    <select id="route-service" name="service_id">
-                        <option value="">"None"</option>
-                        {services.into_iter().map(|s| view! { <option value=s.id>{s.name}</option> }).collect_view()}
-                    </select>
-                </div>
-                <div class="field">
-                    <label for="route-team">"Owning team"</label>
-                    <select id="route-team" name="team_id">
-                        <option value="">"None"</option>
-                        {teams.into_iter().map(|t| view! { <option value=t.id>{t.name}</option> }).collect_view()}
-                    </select>
-                </div>
+                <IdSelect id="route-service" name="service_id" label="Service" empty="None"
+                    options=services.into_iter().map(|s| (s.id, s.name)).collect() />
+                <IdSelect id="route-team" name="team_id" label="Owning team" empty="None"
+                    options=teams.into_iter().map(|t| (t.id, t.name)).collect() />
                 <div class="field">
                     <label for="route-severity">"Severity"</label>
                     <select id="route-severity" name="severity">

@@ -2,7 +2,7 @@
 
 use crate::api::admin::{list_services, list_teams};
 use crate::api::incidents::list_incidents;
-use crate::components::form::DateRange;
+use crate::components::form::{DateRange, IdSelect};
 use crate::components::incident::IncidentTable;
 use crate::components::live::use_now;
 use crate::error::AppError;
@@ -68,28 +68,12 @@ pub fn HistoryPage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     let (teams, services) = options.await.unwrap_or_default();
                     view! {
-                        <div class="field">
-                            <label for="f-team">"Team"</label>
-                            <select id="f-team" name="team_id">
-                                <option value="">"Any"</option>
-                                {teams.into_iter().map(|t| {
-                                    let id = t.id.to_string();
-                                    let selected = id.clone();
-                                    view! { <option value=id selected=move || filter.get().team_id == selected>{t.name}</option> }
-                                }).collect_view()}
-                            </select>
-                        </div>
-                        <div class="field">
-                            <label for="f-service">"Service"</label>
-                            <select id="f-service" name="service_id">
-                                <option value="">"Any"</option>
-                                {services.into_iter().map(|s| {
-                                    let id = s.id.to_string();
-                                    let selected = id.clone();
-                                    view! { <option value=id selected=move || filter.get().service_id == selected>{s.name}</option> }
-                                }).collect_view()}
-                            </select>
-                        </div>
+                        <IdSelect id="f-team" name="team_id" label="Team" empty="Any"
+                            options=teams.into_iter().map(|t| (t.id, t.name)).collect()
+                            selected=Signal::derive(move || filter.get().team_id.parse().ok()) />
+                        <IdSelect id="f-service" name="service_id" label="Service" empty="Any"
+                            options=services.into_iter().map(|s| (s.id, s.name)).collect()
+                            selected=Signal::derive(move || filter.get().service_id.parse().ok()) />
                     }
                 })}
             </Suspense>

@@ -3,7 +3,7 @@
 
 use crate::api::admin::{list_services, list_teams};
 use crate::api::postmortems::{AttendPostmortem, calendar_feed, list_postmortems};
-use crate::components::form::{FormError, last_error};
+use crate::components::form::{FormError, IdSelect, last_error};
 use crate::components::incident::SeverityBadge;
 use crate::components::time::Time;
 use crate::error::AppError;
@@ -55,24 +55,12 @@ pub fn PostmortemsPage() -> impl IntoView {
                                 {move || Suspend::new(async move {
                                     let (teams, services) = options.await.unwrap_or_default();
                                     view! {
-                                        <div class="field">
-                                            <label for="pm-f-team">"Team"</label>
-                                            <select id="pm-f-team" name="team_id">
-                                                <option value="">"Any"</option>
-                                                {teams.into_iter().map(|t| view! {
-                                                    <option value=t.id selected=move || filter.get().team_id == Some(t.id)>{t.name}</option>
-                                                }).collect_view()}
-                                            </select>
-                                        </div>
-                                        <div class="field">
-                                            <label for="pm-f-service">"Service"</label>
-                                            <select id="pm-f-service" name="service_id">
-                                                <option value="">"Any"</option>
-                                                {services.into_iter().map(|s| view! {
-                                                    <option value=s.id selected=move || filter.get().service_id == Some(s.id)>{s.name}</option>
-                                                }).collect_view()}
-                                            </select>
-                                        </div>
+                                        <IdSelect id="pm-f-team" name="team_id" label="Team" empty="Any"
+                                            options=teams.into_iter().map(|t| (t.id, t.name)).collect()
+                                            selected=Signal::derive(move || filter.get().team_id) />
+                                        <IdSelect id="pm-f-service" name="service_id" label="Service" empty="Any"
+                                            options=services.into_iter().map(|s| (s.id, s.name)).collect()
+                                            selected=Signal::derive(move || filter.get().service_id) />
                                     }
                                 })}
                             </Suspense>
