@@ -7,6 +7,7 @@ pub mod form;
 pub mod incident;
 pub mod layout;
 pub mod live;
+pub mod loaded;
 pub mod runbooks;
 pub mod time;
 pub mod tokens;

@@ -4,6 +4,7 @@ use crate::api::auth::ChangePassword;
 use crate::api::integrations::{CreateToken, RevokeToken, SetChatUserId, chat_user_id, my_tokens};
 use crate::api::postmortems::ResetCalendarAddress;
 use crate::components::form::{Field, FormError, last_error};
+use crate::components::loaded::Loaded;
 use crate::components::tokens::{NewTokenForm, TokenList};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -47,14 +48,7 @@ fn PersonalTokens() -> impl IntoView {
             <h2 id="tokens-heading">"API tokens"</h2>
             <p class="hint">"A token lets a script use Foghorn's API as you (send it as "<code>"Authorization: Bearer …"</code>"). It can do what you can, or only read. Revoking it stops it at once; so does deactivating your account. The API is described at "<a href="/api/v1/docs">"/api/v1/docs"</a>"."</p>
             <FormError error=revoke_error />
-            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match tokens.await {
-                        Ok(tokens) => view! { <TokenList tokens revoke /> }.into_any(),
-                        Err(err) => view! { <p class="form-error" role="alert">{err.to_string()}</p> }.into_any(),
-                    }
-                })}
-            </Transition>
+            <Loaded resource=tokens render=move |tokens| view! { <TokenList tokens revoke /> } />
             <h3>"New token"</h3>
             <NewTokenForm action=create />
         </section>

@@ -2,9 +2,9 @@
 
 use crate::api::admin::*;
 use crate::components::form::{Field, FormError, last_error};
+use crate::components::loaded::Loaded;
 use crate::error::AppError;
 use crate::model::{Role, Service, Team, UserSummary};
-use crate::pages::errors::Forbidden;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -60,14 +60,8 @@ pub fn AdminPage() -> impl IntoView {
 
     view! {
         <Title text="Admin" />
-        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match data.await {
-                    Err(AppError::Forbidden) => view! {
-                        <Forbidden reason="Only administrators can manage users, teams and services." />
-                    }.into_any(),
-                    Err(err) => view! { <p class="form-error" role="alert">{err.to_string()}</p> }.into_any(),
-                    Ok((users, teams, services)) => view! {
+        <Loaded resource=data forbidden="Only administrators can manage users, teams and services."
+            render=move |(users, teams, services)| view! {
                         <div class="page-head">
                             <h1>"Admin"</h1>
                             <nav class="links" aria-label="More administration">
@@ -79,10 +73,7 @@ pub fn AdminPage() -> impl IntoView {
                         <TeamsSection teams=teams.clone() users create_team add_member remove_member set_lead />
                         <ServicesSection services teams create_service update_service set_public />
                         <crate::pages::admin_notifications::NotificationsSection />
-                    }.into_any(),
-                }
-            })}
-        </Transition>
+            } />
     }
 }
 

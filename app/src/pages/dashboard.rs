@@ -4,6 +4,7 @@
 use crate::api::incidents::get_dashboard;
 use crate::components::incident::IncidentTable;
 use crate::components::live::{LiveIndicator, use_live, use_now};
+use crate::components::loaded::Loaded;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -24,21 +25,14 @@ pub fn DashboardPage() -> impl IntoView {
             <h1>"Dashboard"</h1>
             <LiveIndicator state=live />
         </div>
-        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match dashboard.await {
-                    Err(err) => view! { <p class="form-error" role="alert">{err.to_string()}</p> }.into_any(),
-                    Ok(d) => view! {
-                        <IncidentSection id="active" title="Active incidents" count=true incidents=d.active
-                            empty="No active incidents." now />
-                        <IncidentSection id="mine" title="Where I hold a role" count=false incidents=d.mine
-                            empty="You hold no role in an active incident." now />
-                        <IncidentSection id="resolved" title="Resolved in the last 7 days" count=false
-                            incidents=d.recently_resolved empty="Nothing resolved in the last 7 days." now />
-                    }.into_any(),
-                }
-            })}
-        </Transition>
+        <Loaded resource=dashboard render=move |d| view! {
+            <IncidentSection id="active" title="Active incidents" count=true incidents=d.active
+                empty="No active incidents." now />
+            <IncidentSection id="mine" title="Where I hold a role" count=false incidents=d.mine
+                empty="You hold no role in an active incident." now />
+            <IncidentSection id="resolved" title="Resolved in the last 7 days" count=false
+                incidents=d.recently_resolved empty="Nothing resolved in the last 7 days." now />
+        } />
     }
 }
 

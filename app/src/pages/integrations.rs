@@ -4,10 +4,10 @@
 use crate::api::admin::{list_services, list_teams};
 use crate::api::integrations::*;
 use crate::components::form::{Field, FormError, IdSelect, last_error};
+use crate::components::loaded::Loaded;
 use crate::components::tokens::{NewTokenForm, TokenList};
 use crate::error::AppError;
 use crate::model::{AlertRoute, Service, Severity, Team, format_matchers};
-use crate::pages::errors::Forbidden;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -28,14 +28,8 @@ pub fn IntegrationsPage() -> impl IntoView {
     });
     view! {
         <Title text="Integrations" />
-        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match data.await {
-                    Err(AppError::Forbidden) => view! {
-                        <Forbidden reason="Only administrators can manage service tokens and alert routing." />
-                    }.into_any(),
-                    Err(err) => view! { <p class="form-error" role="alert">{err.to_string()}</p> }.into_any(),
-                    Ok((tokens, routes, services, teams)) => view! {
+        <Loaded resource=data forbidden="Only administrators can manage service tokens and alert routing."
+            render=move |(tokens, routes, services, teams)| view! {
                         <div class="page-head">
                             <h1>"Integrations"</h1>
                             <a href="/admin">"Admin"</a>
@@ -49,10 +43,7 @@ pub fn IntegrationsPage() -> impl IntoView {
                             <NewTokenForm action=create service=true />
                         </section>
                         <AlertRouting routes services teams add_route change_route />
-                    }.into_any(),
-                }
-            })}
-        </Transition>
+            } />
     }
 }
 
