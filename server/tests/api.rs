@@ -537,3 +537,21 @@ async fn admins_write_services_and_teams(pool: PgPool) {
     let refused = app.api("POST", "/api/v1/teams", Some(&theirs), Some(json!({ "name": "Rogue" }))).await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
 }
+
+/// Every REST operation has a decision about private incidents in the policy module,
+/// as every server function has (see `private_incidents.rs`).
+#[sqlx::test]
+async fn every_rest_operation_has_a_visibility_decision(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let doc = app.api("GET", "/api/v1/openapi.json", None, None).await.json();
+    let mut documented: Vec<String> = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            documented.push(format!("{} {path}", method.to_uppercase()));
+        }
+    }
+    documented.sort();
+    let mut decided: Vec<String> = app::server::policy::REST_OPERATIONS.iter().map(|(op, _)| op.to_string()).collect();
+    decided.sort();
+    assert_eq!(documented, decided, "the OpenAPI document and policy::REST_OPERATIONS disagree");
+}

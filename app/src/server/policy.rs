@@ -153,6 +153,48 @@ pub enum IncidentScope {
     PublicOnly,
 }
 
+/// Every operation of the REST API (`METHOD /path` under `/api/v1`) and its decision
+/// about private incidents; a test fails when the OpenAPI document has one missing here.
+pub const REST_OPERATIONS: &[(&str, IncidentScope)] = {
+    use IncidentScope::*;
+    &[
+        ("GET /incidents", VisibleOnly),
+        ("POST /incidents", Declares),
+        ("GET /incidents/{number}", OneVisible),
+        ("PATCH /incidents/{number}", OneVisible),
+        ("POST /incidents/{number}/status", OneVisible),
+        ("POST /incidents/{number}/severity", OneVisible),
+        ("PUT /incidents/{number}/roles/{role}", OneVisible),
+        ("POST /incidents/{number}/join", OneVisible),
+        ("GET /incidents/{number}/timeline", OneVisible),
+        ("POST /incidents/{number}/timeline", OneVisible),
+        ("PUT /incidents/{number}/timeline/{entry_id}/key", OneVisible),
+        ("GET /incidents/{number}/comms", OneVisible),
+        ("POST /incidents/{number}/comms", OneVisible),
+        ("GET /action-items", VisibleOnly),
+        ("POST /action-items", OneVisible),
+        ("GET /action-items/{id}", OneVisible),
+        ("PATCH /action-items/{id}", OneVisible),
+        ("POST /action-items/{id}/status", OneVisible),
+        ("GET /postmortems/{number}", OneVisible),
+        ("GET /postmortems/{number}/markdown", OneVisible),
+        ("GET /services", NoIncidents),
+        ("POST /services", NoIncidents),
+        ("PUT /services/{id}", NoIncidents),
+        ("GET /teams", NoIncidents),
+        ("POST /teams", NoIncidents),
+        ("GET /status", PublicOnly),
+        ("GET /alert-routes", NoIncidents),
+        ("PUT /alert-routes", NoIncidents),
+        // An alert declares public incidents only; a later notification adds to the
+        // group's incident whoever may see it (the sender is a service, not a person).
+        ("POST /alerts/alertmanager", Declares),
+        ("POST /alerts/grafana", Declares),
+        // Runs as the mapped person: their visibility, as on the pages.
+        ("POST /chat/slack/command", OneVisible),
+    ]
+};
+
 /// Every server function (by endpoint) and its decision about private incidents.
 pub const SERVER_FUNCTIONS: &[(&str, IncidentScope)] = {
     use IncidentScope::*;
