@@ -523,6 +523,16 @@ async fn admins_write_services_and_teams(pool: PgPool) {
         app.api("PUT", &format!("/api/v1/services/{id}"), Some(&token), Some(json!({ "name": "Checkout API" }))).await;
     assert_eq!(renamed.json()["name"], "Checkout API");
     assert_eq!(renamed.json()["team_id"], serde_json::Value::Null);
+    let joined = app.api("PUT", &format!("/api/v1/teams/{team_id}/members/{responder}"), Some(&token), None).await;
+    assert_eq!(joined.status, StatusCode::OK, "{}", joined.body);
+    assert_eq!(joined.json()["members"][0]["user_id"], json!(responder));
+    let led = app
+        .api("PUT", &format!("/api/v1/teams/{team_id}/lead"), Some(&token), Some(json!({ "user_id": responder })))
+        .await;
+    assert_eq!(led.json()["lead"]["user_id"], json!(responder));
+    let left = app.api("DELETE", &format!("/api/v1/teams/{team_id}/members/{responder}"), Some(&token), None).await;
+    assert_eq!(left.json()["members"], json!([]));
+    assert_eq!(left.json()["lead"], serde_json::Value::Null, "the lead left with their membership");
     let duplicate = app.api("POST", "/api/v1/teams", Some(&token), Some(json!({ "name": "payments" }))).await;
     assert_eq!(duplicate.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", duplicate.body);
 
@@ -531,7 +541,17 @@ async fn admins_write_services_and_teams(pool: PgPool) {
             .fetch_all(&app.pool)
             .await
             .unwrap();
-    assert_eq!(kinds, ["team_created", "service_created", "service_changed"]);
+    assert_eq!(
+        kinds,
+        [
+            "team_created",
+            "service_created",
+            "service_changed",
+            "team_member_added",
+            "team_lead_changed",
+            "team_member_removed"
+        ]
+    );
 
     let theirs = app.token("theirs", Some(responder), false).await;
     let refused = app.api("POST", "/api/v1/teams", Some(&theirs), Some(json!({ "name": "Rogue" }))).await;

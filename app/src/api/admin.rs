@@ -103,40 +103,13 @@ pub async fn create_team(name: String) -> Result<i64, AppError> {
 #[server(endpoint = "add_team_member")]
 pub async fn add_team_member(team_id: i64, user_id: i64) -> Result<(), AppError> {
     let (state, me) = server::authorized(Permission::ManageTeams).await?;
-    let mut tx = state.pool.begin().await?;
-    if let Some(team) = db::teams::add_member(&mut tx, team_id, user_id).await? {
-        record_member_change(&mut tx, &me, AuditKind::TeamMemberAdded, &team, team_id, Some(user_id)).await?;
-    }
-    Ok(tx.commit().await?)
-}
-
-/// Records a change of a team's people: `user_id` is the member added or removed, or
-/// the new lead (`None`: no lead any more).
-#[cfg(feature = "ssr")]
-async fn record_member_change(
-    tx: &mut sqlx::PgConnection,
-    me: &crate::model::Caller,
-    kind: AuditKind,
-    team: &str,
-    team_id: i64,
-    user_id: Option<i64>,
-) -> Result<(), AppError> {
-    let user = match user_id {
-        Some(id) => audit::user_target(tx, id).await?,
-        None => "nobody".to_owned(),
-    };
-    let details = json!({ "team_id": team_id, "user_id": user_id, "user": user });
-    audit::record(&mut *tx, &server::actor(me), kind, &format!("team {team}"), details).await
+    db::teams::add_member(&state.pool, &server::actor(&me), team_id, user_id).await
 }
 
 #[server(endpoint = "remove_team_member")]
 pub async fn remove_team_member(team_id: i64, user_id: i64) -> Result<(), AppError> {
     let (state, me) = server::authorized(Permission::ManageTeams).await?;
-    let mut tx = state.pool.begin().await?;
-    if let Some(team) = db::teams::remove_member(&mut tx, team_id, user_id).await? {
-        record_member_change(&mut tx, &me, AuditKind::TeamMemberRemoved, &team, team_id, Some(user_id)).await?;
-    }
-    Ok(tx.commit().await?)
+    db::teams::remove_member(&state.pool, &server::actor(&me), team_id, user_id).await
 }
 
 /// Sets the team's lead; an empty `user_id` leaves the team without one.
@@ -147,11 +120,7 @@ pub async fn set_team_lead(team_id: i64, user_id: String) -> Result<(), AppError
         "" => None,
         id => Some(id.parse().map_err(|_| AppError::invalid("user_id", "Choose a user."))?),
     };
-    let mut tx = state.pool.begin().await?;
-    if let Some(team) = db::teams::set_lead(&mut tx, team_id, lead).await? {
-        record_member_change(&mut tx, &me, AuditKind::TeamLeadChanged, &team, team_id, lead).await?;
-    }
-    Ok(tx.commit().await?)
+    db::teams::set_lead(&state.pool, &server::actor(&me), team_id, lead).await
 }
 
 /// Services, for anyone signed in.

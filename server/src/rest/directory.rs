@@ -98,3 +98,62 @@ pub async fn create_team(
     let team = teams::list(&api.state.pool).await?.into_iter().find(|t| t.id == id);
     Ok((StatusCode::CREATED, axum::Json(team)).into_response())
 }
+
+async fn team(api: &Api, id: i64) -> Result<Team, Problem> {
+    teams::list(&api.state.pool)
+        .await?
+        .into_iter()
+        .find(|t| t.id == id)
+        .ok_or_else(|| app::error::AppError::NotFound("That team".into()).into())
+}
+
+fn ids(team_id: &str, user_id: &str) -> Result<(i64, i64), Problem> {
+    let id = |t: &str| t.trim().parse::<i64>().map_err(|_| Problem::not_found());
+    Ok((id(team_id)?, id(user_id)?))
+}
+
+/// Adds a member to a team (admins); adding someone already in it changes nothing.
+#[utoipa::path(put, path = "/teams/{id}/members/{user_id}", tag = "directory", params(("id" = i64, Path), ("user_id" = i64, Path)), responses((status = 200, description = "The team", body = Team), (status = "default", description = "A problem (RFC 9457)", body = ProblemDocument, content_type = "application/problem+json")), security(("token" = [])))]
+pub async fn add_member(
+    State(api): State<Api>,
+    token: Token,
+    Path((team_id, user_id)): Path<(String, String)>,
+) -> Result<Response, Problem> {
+    token.may(&api, Permission::ManageTeams, "PUT /api/v1/teams/{id}/members/{user_id}").await?;
+    let (team_id, user_id) = ids(&team_id, &user_id)?;
+    teams::add_member(&api.state.pool, &token.actor(), team_id, user_id).await?;
+    Ok(axum::Json(team(&api, team_id).await?).into_response())
+}
+
+/// Takes a member out of a team (admins).
+#[utoipa::path(delete, path = "/teams/{id}/members/{user_id}", tag = "directory", params(("id" = i64, Path), ("user_id" = i64, Path)), responses((status = 200, description = "The team", body = Team), (status = "default", description = "A problem (RFC 9457)", body = ProblemDocument, content_type = "application/problem+json")), security(("token" = [])))]
+pub async fn remove_member(
+    State(api): State<Api>,
+    token: Token,
+    Path((team_id, user_id)): Path<(String, String)>,
+) -> Result<Response, Problem> {
+    token.may(&api, Permission::ManageTeams, "DELETE /api/v1/teams/{id}/members/{user_id}").await?;
+    let (team_id, user_id) = ids(&team_id, &user_id)?;
+    teams::remove_member(&api.state.pool, &token.actor(), team_id, user_id).await?;
+    Ok(axum::Json(team(&api, team_id).await?).into_response())
+}
+
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+pub struct LeadBody {
+    /// The new lead (made a member if need be); `null`: no lead.
+    user_id: Option<i64>,
+}
+
+/// Sets a team's lead (admins).
+#[utoipa::path(put, path = "/teams/{id}/lead", tag = "directory", params(("id" = i64, Path)), request_body = LeadBody, responses((status = 200, description = "The team", body = Team), (status = "default", description = "A problem (RFC 9457)", body = ProblemDocument, content_type = "application/problem+json")), security(("token" = [])))]
+pub async fn set_lead(
+    State(api): State<Api>,
+    token: Token,
+    Path(team_id): Path<String>,
+    Json(body): Json<LeadBody>,
+) -> Result<Response, Problem> {
+    token.may(&api, Permission::ManageTeams, "PUT /api/v1/teams/{id}/lead").await?;
+    let team_id: i64 = team_id.trim().parse().map_err(|_| Problem::not_found())?;
+    teams::set_lead(&api.state.pool, &token.actor(), team_id, body.user_id).await?;
+    Ok(axum::Json(team(&api, team_id).await?).into_response())
+}

@@ -78,6 +78,8 @@ pub fn router(api: Api) -> Router {
         .route("/services", get(directory::services).post(directory::create_service))
         .route("/services/{id}", put(directory::update_service))
         .route("/teams", get(directory::teams).post(directory::create_team))
+        .route("/teams/{id}/members/{user_id}", put(directory::add_member).delete(directory::remove_member))
+        .route("/teams/{id}/lead", put(directory::set_lead))
         .route("/alert-routes", get(alerts::routes).put(alerts::save_routes))
         .route("/alerts/alertmanager", post(alerts::alertmanager))
         .route("/alerts/grafana", post(alerts::grafana))

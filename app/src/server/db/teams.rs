@@ -73,7 +73,7 @@ async fn ensure_user(tx: &mut PgConnection, user_id: i64) -> Result<(), AppError
 }
 
 /// Adds a member (in the caller's transaction); the team's name if they were not one yet.
-pub async fn add_member(tx: &mut PgConnection, team_id: i64, user_id: i64) -> Result<Option<String>, AppError> {
+async fn add_member_in(tx: &mut PgConnection, team_id: i64, user_id: i64) -> Result<Option<String>, AppError> {
     let team = lock_team(tx, team_id).await?;
     ensure_user(tx, user_id).await?;
     let added = sqlx::query("INSERT INTO team_members (team_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
@@ -86,7 +86,7 @@ pub async fn add_member(tx: &mut PgConnection, team_id: i64, user_id: i64) -> Re
 
 /// Removes a member (in the caller's transaction); the team's name if they were one.
 /// Removing the lead also leaves the team without a lead.
-pub async fn remove_member(tx: &mut PgConnection, team_id: i64, user_id: i64) -> Result<Option<String>, AppError> {
+async fn remove_member_in(tx: &mut PgConnection, team_id: i64, user_id: i64) -> Result<Option<String>, AppError> {
     let team = lock_team(tx, team_id).await?;
     let removed = sqlx::query("DELETE FROM team_members WHERE team_id = $1 AND user_id = $2")
         .bind(team_id)
@@ -103,7 +103,7 @@ pub async fn remove_member(tx: &mut PgConnection, team_id: i64, user_id: i64) ->
 
 /// Sets (or clears) the lead (in the caller's transaction); a lead is always a member, so
 /// they are added if needed. The team's name if the lead changed.
-pub async fn set_lead(tx: &mut PgConnection, team_id: i64, lead: Option<i64>) -> Result<Option<String>, AppError> {
+async fn set_lead_in(tx: &mut PgConnection, team_id: i64, lead: Option<i64>) -> Result<Option<String>, AppError> {
     let team = lock_team(tx, team_id).await?;
     if let Some(user_id) = lead {
         ensure_user(tx, user_id).await?;
@@ -117,4 +117,65 @@ pub async fn set_lead(tx: &mut PgConnection, team_id: i64, lead: Option<i64>) ->
         sqlx::query_scalar("SELECT lead_id FROM teams WHERE id = $1").bind(team_id).fetch_one(&mut *tx).await?;
     sqlx::query("UPDATE teams SET lead_id = $2 WHERE id = $1").bind(team_id).bind(lead).execute(&mut *tx).await?;
     Ok((previous != lead).then_some(team))
+}
+
+/// Records a change of a team's people: `user_id` is the member added or removed, or
+/// the new lead (`None`: no lead any more).
+async fn record_change(
+    tx: &mut PgConnection,
+    actor: &super::audit::Actor,
+    kind: crate::model::AuditKind,
+    team: &str,
+    team_id: i64,
+    user_id: Option<i64>,
+) -> Result<(), AppError> {
+    let user = match user_id {
+        Some(id) => super::audit::user_target(tx, id).await?,
+        None => "nobody".to_owned(),
+    };
+    let details = serde_json::json!({ "team_id": team_id, "user_id": user_id, "user": user });
+    super::audit::record(&mut *tx, actor, kind, &format!("team {team}"), details).await
+}
+
+/// Adds `user_id` to the team (nothing happens if they are in it), recorded as `actor`'s doing.
+pub async fn add_member(
+    pool: &PgPool,
+    actor: &super::audit::Actor,
+    team_id: i64,
+    user_id: i64,
+) -> Result<(), AppError> {
+    let mut tx = pool.begin().await?;
+    if let Some(team) = add_member_in(&mut tx, team_id, user_id).await? {
+        record_change(&mut tx, actor, crate::model::AuditKind::TeamMemberAdded, &team, team_id, Some(user_id)).await?;
+    }
+    Ok(tx.commit().await?)
+}
+
+/// Takes `user_id` out of the team, recorded as `actor`'s doing.
+pub async fn remove_member(
+    pool: &PgPool,
+    actor: &super::audit::Actor,
+    team_id: i64,
+    user_id: i64,
+) -> Result<(), AppError> {
+    let mut tx = pool.begin().await?;
+    if let Some(team) = remove_member_in(&mut tx, team_id, user_id).await? {
+        record_change(&mut tx, actor, crate::model::AuditKind::TeamMemberRemoved, &team, team_id, Some(user_id))
+            .await?;
+    }
+    Ok(tx.commit().await?)
+}
+
+/// Makes `lead` the team's lead (`None`: no lead), recorded as `actor`'s doing.
+pub async fn set_lead(
+    pool: &PgPool,
+    actor: &super::audit::Actor,
+    team_id: i64,
+    lead: Option<i64>,
+) -> Result<(), AppError> {
+    let mut tx = pool.begin().await?;
+    if let Some(team) = set_lead_in(&mut tx, team_id, lead).await? {
+        record_change(&mut tx, actor, crate::model::AuditKind::TeamLeadChanged, &team, team_id, lead).await?;
+    }
+    Ok(tx.commit().await?)
 }
