@@ -14,7 +14,7 @@ test('a responder creates an API token on the account page, uses it, and revokes
   await tokens.getByRole('button', { name: 'Create token' }).click();
   const secret = await tokens.getByLabel(/copy it now/).inputValue();
   expect(secret).toMatch(/^fhn_[0-9a-f]{64}$/);
-  await expect(tokens.getByRole('cell', { name: 'deploy script' })).toBeVisible();
+  await expect(tokens.getByRole('cell', { name: 'deploy script', exact: true })).toBeVisible();
 
   // The token works on its own, without the browser's session.
   const bearer = { authorization: `Bearer ${secret}` };
@@ -23,7 +23,7 @@ test('a responder creates an API token on the account page, uses it, and revokes
   expect(listed.headers()['set-cookie']).toBeUndefined();
 
   await tokens.getByRole('button', { name: 'Revoke deploy script' }).click();
-  await expect(tokens.getByRole('cell', { name: 'Revoked' })).toBeVisible();
+  await expect(tokens.getByRole('cell', { name: 'Revoked', exact: true })).toBeVisible();
   expect((await request.get('/api/v1/incidents', { headers: bearer })).status()).toBe(401);
 });
 
@@ -37,14 +37,14 @@ test('an administrator routes alerts, and Alertmanager declares an incident the 
   await routing.getByLabel(/^Matchers/).fill('service=~"check.*"');
   await routing.getByLabel('Severity').selectOption('SEV2');
   await routing.getByRole('button', { name: 'Add rule' }).click();
-  await expect(routing.getByRole('cell', { name: 'checkout is SEV2' })).toBeVisible();
-  await expect(routing.getByRole('cell', { name: 'service=~"check.*"' })).toBeVisible();
+  await expect(routing.getByRole('cell', { name: 'checkout is SEV2', exact: true })).toBeVisible();
+  await expect(routing.getByRole('cell', { name: 'service=~"check.*"', exact: true })).toBeVisible();
 
   const tokens = page.locator('section', { has: page.getByRole('heading', { name: 'API tokens' }) });
   await tokens.getByLabel('Name (what uses it)').fill('alertmanager');
   await tokens.getByRole('button', { name: 'Create token' }).click();
   const secret = await tokens.getByLabel(/copy it now/).inputValue();
-  await expect(tokens.getByRole('cell', { name: 'bot: alertmanager' })).toBeVisible();
+  await expect(tokens.getByRole('cell', { name: 'bot: alertmanager', exact: true })).toBeVisible();
 
   const received = await request.post('/api/v1/alerts/alertmanager', {
     headers: { authorization: `Bearer ${secret}`, 'content-type': 'application/json' },
