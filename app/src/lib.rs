@@ -22,7 +22,7 @@
 //! | runbooks, drills | `runbook` | `runbooks` | `runbooks` | `runbooks/` (list, new, page); `components/runbooks` |
 //! | users, teams, services | `user`, `org` | `admin`, `auth` | `users`, `teams`, `services` | `admin`, `account`, `sign_in`, `setup` |
 //! | audit log | `audit` | `audit` | `audit` | `audit` |
-//! | API tokens, chat id, alert routing | `token`, `alert` | `integrations` | `api_tokens`, `alerts`, `users` | `integrations`, `account`; `components/tokens` |
+//! | API tokens, chat id, alert routing | `token`, `alert` | `integrations` | `api_tokens`, `alerts` (receiving), `alert_routes`, `users` | `integrations`, `account`; `components/tokens` |
 //!
 //! Closed sets of words (roles, statuses, timeline kinds…) are declared with
 //! `word_enum!` in `model/words.rs`. Who may do what, and who may see which incident

@@ -100,7 +100,7 @@ pub async fn set_chat_user_id(chat_user_id: String) -> Result<(), AppError> {
 #[server(endpoint = "alert_routes")]
 pub async fn alert_routes() -> Result<Vec<AlertRoute>, AppError> {
     let (state, _) = server::authorized(Permission::ManageIntegrations).await?;
-    db::alerts::routes(&state.pool).await
+    db::alert_routes::routes(&state.pool).await
 }
 
 /// Adds a rule after the others. `matchers` as Alertmanager writes them; `severity`
@@ -131,9 +131,9 @@ pub async fn add_alert_route(
         },
         declare: action != "record",
     };
-    let mut routes = db::alerts::routes(&state.pool).await?;
+    let mut routes = db::alert_routes::routes(&state.pool).await?;
     routes.push(route);
-    db::alerts::save_routes(&state.pool, &server::actor(&me), &routes).await.map_err(|err| match err {
+    db::alert_routes::save_routes(&state.pool, &server::actor(&me), &routes).await.map_err(|err| match err {
         // Only the new rule can be wrong: name its fields as the form does.
         AppError::Invalid { field, message } => AppError::invalid(
             field.rsplit('.').next().filter(|f| !f.starts_with(char::is_numeric)).unwrap_or("name"),
@@ -147,7 +147,7 @@ pub async fn add_alert_route(
 #[server(endpoint = "change_alert_route")]
 pub async fn change_alert_route(id: i64, change: String) -> Result<(), AppError> {
     let (state, me) = server::authorized(Permission::ManageIntegrations).await?;
-    let mut routes = db::alerts::routes(&state.pool).await?;
+    let mut routes = db::alert_routes::routes(&state.pool).await?;
     let at = routes.iter().position(|r| r.id == id).ok_or_else(|| AppError::NotFound("That rule".into()))?;
     match change.as_str() {
         "delete" => {
@@ -158,5 +158,5 @@ pub async fn change_alert_route(id: i64, change: String) -> Result<(), AppError>
         "up" | "down" => return Ok(()),
         _ => return Err(AppError::invalid("change", "Delete it, or move it up or down.")),
     }
-    db::alerts::save_routes(&state.pool, &server::actor(&me), &routes).await
+    db::alert_routes::save_routes(&state.pool, &server::actor(&me), &routes).await
 }

@@ -4,6 +4,7 @@ use super::body::Json;
 use super::problem::ProblemDocument;
 use super::{Api, Problem, Token};
 use app::model::{AlertRoute, AlertSource};
+use app::server::db::alert_routes;
 use app::server::db::alerts::{self, Notification, Received};
 use app::server::policy::Permission;
 use axum::body::Bytes;
@@ -38,7 +39,7 @@ async fn receive(api: &Api, token: &Token, source: AlertSource, body: &[u8]) -> 
 #[utoipa::path(get, path = "/alert-routes", tag = "alerts", responses((status = 200, description = "The rules, in order", body = Vec<AlertRoute>), (status = "default", description = "A problem (RFC 9457): 400, 401, 403, 404, 412, 415, 422, 428, 429", body = ProblemDocument, content_type = "application/problem+json")), security(("token" = [])))]
 pub async fn routes(State(api): State<Api>, token: Token) -> Result<Response, Problem> {
     token.may(&api, Permission::ManageIntegrations, "GET /api/v1/alert-routes").await?;
-    Ok(axum::Json(alerts::routes(&api.state.pool).await?).into_response())
+    Ok(axum::Json(alert_routes::routes(&api.state.pool).await?).into_response())
 }
 
 /// `PUT /alert-routes`: replaces the rules (admins).
@@ -49,6 +50,6 @@ pub async fn save_routes(
     Json(routes): Json<Vec<AlertRoute>>,
 ) -> Result<Response, Problem> {
     token.may(&api, Permission::ManageIntegrations, "PUT /api/v1/alert-routes").await?;
-    alerts::save_routes(&api.state.pool, &token.actor(), &routes).await?;
-    Ok(axum::Json(alerts::routes(&api.state.pool).await?).into_response())
+    alert_routes::save_routes(&api.state.pool, &token.actor(), &routes).await?;
+    Ok(axum::Json(alert_routes::routes(&api.state.pool).await?).into_response())
 }

@@ -1,6 +1,7 @@
 //! Queries, grouped by the aggregate they serve. Multi-step writes are one transaction.
 
 pub mod action_items;
+pub mod alert_routes;
 pub mod alerts;
 pub mod api_tokens;
 pub mod audit;
