@@ -164,7 +164,12 @@ pub fn router(state: AppState, web: WebSettings, leptos_options: LeptosOptions, 
         .layer(axum::middleware::from_fn_with_state(web.clone(), middleware::refuse_foreign_origin));
     // The REST API: tokens instead of sessions, so neither the session layers nor the
     // browser origin check above apply to it.
-    let api = rest::Api { state: state.clone(), settings: std::sync::Arc::new(web.api.clone()), web: web.clone() };
+    let api = rest::Api {
+        state: state.clone(),
+        public: public.0.clone(),
+        settings: std::sync::Arc::new(web.api.clone()),
+        web: web.clone(),
+    };
     Router::new()
         .merge(pages)
         .nest("/api/v1", rest::router(api))

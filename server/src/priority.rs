@@ -45,7 +45,7 @@ impl Drop for Counted {
 }
 
 fn is_public_status(path: &str) -> bool {
-    path == "/status" || path == "/status.json" || path.starts_with("/status/")
+    path == "/status" || path == "/status.json" || path.starts_with("/status/") || path == "/api/v1/status"
 }
 
 /// Requests that neither give way nor are given way to: open live streams (they last

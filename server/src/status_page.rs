@@ -68,6 +68,11 @@ impl Snapshot {
         }
     }
 
+    /// What the status page shows, from this copy (the REST API's `/status` too).
+    pub(crate) async fn public_status(&self) -> Option<PublicStatus> {
+        self.get().await.map(|p| p.status.clone())
+    }
+
     /// The current public status. When it is stale, one request reads the database
     /// while the others are answered from the previous copy (they wait only when there
     /// is none yet). If the database cannot be read, the previous copy stays in service:

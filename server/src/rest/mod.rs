@@ -54,6 +54,8 @@ impl Default for ApiSettings {
 #[derive(Clone)]
 pub struct Api {
     pub state: AppState,
+    /// The public status, as the status page's in-memory copy has it.
+    pub public: Arc<crate::status_page::Snapshot>,
     pub settings: Arc<ApiSettings>,
     pub web: crate::WebSettings,
 }
