@@ -7,6 +7,7 @@ use crate::api::incidents::list_responders;
 use crate::components::action_items::{ItemFlags, ItemRights, ItemTable, NewItemForm, browser_offset_minutes};
 use crate::components::form::IdSelect;
 use crate::components::layout::use_caller;
+use crate::components::loaded::Loaded;
 use crate::error::AppError;
 use crate::model::*;
 use leptos::prelude::*;
@@ -327,11 +328,10 @@ fn Summary() -> impl IntoView {
     let offset = use_offset();
     let summary = Resource::new(move || offset.get(), team_summaries);
     view! {
-        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match summary.await {
-                    Ok(teams) if teams.is_empty() => view! { <p class="muted">"No action items yet."</p> }.into_any(),
-                    Ok(teams) => view! {
+        <Loaded resource=summary render=move |teams| if teams.is_empty() {
+            view! { <p class="muted">"No action items yet."</p> }.into_any()
+        } else {
+            view! {
                         <table class="list summary">
                             <thead><tr>
                                 <th scope="col">"Team"</th><th scope="col">"Open"</th><th scope="col">"Overdue"</th>
@@ -349,11 +349,8 @@ fn Summary() -> impl IntoView {
                                 }).collect_view()}
                             </tbody>
                         </table>
-                    }.into_any(),
-                    Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
-                }
-            })}
-        </Transition>
+            }.into_any()
+        } />
     }
 }
 

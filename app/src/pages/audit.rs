@@ -3,10 +3,9 @@
 
 use crate::api::audit::audit_events;
 use crate::components::form::DateRange;
+use crate::components::loaded::Loaded;
 use crate::components::time::Time;
-use crate::error::AppError;
 use crate::model::{AuditFilter, AuditKind};
-use crate::pages::errors::Forbidden;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::Form;
@@ -66,49 +65,41 @@ pub fn AuditPage() -> impl IntoView {
                 to=Signal::derive(move || filter.get().to) />
             <button type="submit">"Filter"</button>
         </Form>
-        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match page.await {
-                    Err(AppError::Forbidden) => view! {
-                        <Forbidden reason="Only administrators can read the audit log." />
-                    }.into_any(),
-                    Err(err) => view! { <p class="form-error" role="alert">{err.to_string()}</p> }.into_any(),
-                    Ok(p) if p.events.is_empty() => view! { <p class="muted">"No events match."</p> }.into_any(),
-                    Ok(p) => {
-                        let next = p.next_cursor.map(|cursor| {
-                            let older = AuditFilter { cursor, ..filter.get_untracked() };
-                            format!("/admin/audit?{}", older.query_string())
-                        });
-                        view! {
-                            <section class="card">
-                                <table class="list audit">
-                                    <caption class="visually-hidden">"Audit events, newest first"</caption>
-                                    <thead><tr>
-                                        <th>"When"</th><th>"Actor"</th><th>"Event"</th><th>"Target"</th>
-                                        <th>"Address"</th><th>"Details"</th>
-                                    </tr></thead>
-                                    <tbody>
-                                        {p.events.into_iter().map(|e| {
-                                            let kind = e.kind_label();
-                                            view! {
-                                                <tr>
-                                                    <td><Time at=e.at /></td>
-                                                    <td>{e.actor}</td>
-                                                    <td>{kind}</td>
-                                                    <td>{e.target}</td>
-                                                    <td>{e.ip}</td>
-                                                    <td><code>{e.details}</code></td>
-                                                </tr>
-                                            }
-                                        }).collect_view()}
-                                    </tbody>
-                                </table>
-                                {next.map(|href| view! { <p><a href=href rel="next">"Older events →"</a></p> })}
-                            </section>
-                        }.into_any()
-                    }
-                }
-            })}
-        </Transition>
+        <Loaded resource=page forbidden="Only administrators can read the audit log." render=move |p| {
+            if p.events.is_empty() {
+                return view! { <p class="muted">"No events match."</p> }.into_any();
+            }
+            let next = p.next_cursor.map(|cursor| {
+                let older = AuditFilter { cursor, ..filter.get_untracked() };
+                format!("/admin/audit?{}", older.query_string())
+            });
+            view! {
+                <section class="card">
+                    <table class="list audit">
+                        <caption class="visually-hidden">"Audit events, newest first"</caption>
+                        <thead><tr>
+                            <th>"When"</th><th>"Actor"</th><th>"Event"</th><th>"Target"</th>
+                            <th>"Address"</th><th>"Details"</th>
+                        </tr></thead>
+                        <tbody>
+                            {p.events.into_iter().map(|e| {
+                                let kind = e.kind_label();
+                                view! {
+                                    <tr>
+                                        <td><Time at=e.at /></td>
+                                        <td>{e.actor}</td>
+                                        <td>{kind}</td>
+                                        <td>{e.target}</td>
+                                        <td>{e.ip}</td>
+                                        <td><code>{e.details}</code></td>
+                                    </tr>
+                                }
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                    {next.map(|href| view! { <p><a href=href rel="next">"Older events →"</a></p> })}
+                </section>
+            }.into_any()
+        } />
     }
 }

@@ -5,6 +5,7 @@ use crate::api::incidents::list_incidents;
 use crate::components::form::{DateRange, IdSelect};
 use crate::components::incident::IncidentTable;
 use crate::components::live::use_now;
+use crate::components::loaded::Loaded;
 use crate::error::AppError;
 use crate::model::{IncidentFilter, Severity, Status, url_encode};
 use leptos::prelude::*;
@@ -85,31 +86,26 @@ pub fn HistoryPage() -> impl IntoView {
             </label>
             <button type="submit">"Filter"</button>
         </Form>
-        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match page.await {
-                    Err(err) => view! { <p class="form-error" role="alert">{err.to_string()}</p> }.into_any(),
-                    Ok(p) if p.items.is_empty() => view! { <p class="muted">"No incidents match."</p> }.into_any(),
-                    Ok(p) => {
-                        let next = p.next_cursor.map(|cursor| {
-                            let mut f = filter.get_untracked();
-                            f.cursor = cursor;
-                            let params = [("q", f.q), ("status", f.status), ("severity", f.severity), ("team_id", f.team_id),
-                                ("service_id", f.service_id), ("from", f.from), ("to", f.to),
-                                ("from_alert", if f.from_alert { "yes".into() } else { String::new() }), ("cursor", f.cursor)];
-                            let query: Vec<String> = params.into_iter().filter(|(_, v)| !v.is_empty())
-                                .map(|(k, v)| format!("{k}={}", url_encode(&v))).collect();
-                            format!("/incidents?{}", query.join("&"))
-                        });
-                        view! {
-                            <section class="card">
-                                <IncidentTable incidents=p.items caption="Incidents" now />
-                                {next.map(|href| view! { <p><a href=href rel="next">"Older incidents →"</a></p> })}
-                            </section>
-                        }.into_any()
-                    }
-                }
-            })}
-        </Transition>
+        <Loaded resource=page render=move |p| {
+            if p.items.is_empty() {
+                return view! { <p class="muted">"No incidents match."</p> }.into_any();
+            }
+            let next = p.next_cursor.map(|cursor| {
+                let mut f = filter.get_untracked();
+                f.cursor = cursor;
+                let params = [("q", f.q), ("status", f.status), ("severity", f.severity), ("team_id", f.team_id),
+                    ("service_id", f.service_id), ("from", f.from), ("to", f.to),
+                    ("from_alert", if f.from_alert { "yes".into() } else { String::new() }), ("cursor", f.cursor)];
+                let query: Vec<String> = params.into_iter().filter(|(_, v)| !v.is_empty())
+                    .map(|(k, v)| format!("{k}={}", url_encode(&v))).collect();
+                format!("/incidents?{}", query.join("&"))
+            });
+            view! {
+                <section class="card">
+                    <IncidentTable incidents=p.items caption="Incidents" now />
+                    {next.map(|href| view! { <p><a href=href rel="next">"Older incidents →"</a></p> })}
+                </section>
+            }.into_any()
+        } />
     }
 }

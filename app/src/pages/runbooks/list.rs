@@ -1,6 +1,7 @@
 //! `/runbooks`: every runbook, searched and filtered by review and drill dates.
 
 use crate::api::runbooks::*;
+use crate::components::loaded::Loaded;
 use crate::components::time::Time;
 use crate::model::*;
 use leptos::prelude::*;
@@ -44,11 +45,10 @@ pub fn RunbooksPage() -> impl IntoView {
             <label class="check"><input type="checkbox" name="review_overdue" value="true" prop:checked=move || filter.get().review_overdue />" Review overdue"</label>
             <button type="submit">"Filter"</button>
         </Form>
-        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match index.await {
-                    Ok(index) if index.runbooks.is_empty() => view! { <p class="muted">"No runbooks match."</p> }.into_any(),
-                    Ok(index) => view! {
+        <Loaded resource=index render=move |index| if index.runbooks.is_empty() {
+            view! { <p class="muted">"No runbooks match."</p> }.into_any()
+        } else {
+            view! {
                         <table class="list runbooks">
                             <thead><tr>
                                 <th scope="col">"Runbook"</th><th scope="col">"Services"</th><th scope="col">"Team"</th>
@@ -67,11 +67,8 @@ pub fn RunbooksPage() -> impl IntoView {
                                 }).collect_view()}
                             </tbody>
                         </table>
-                    }.into_any(),
-                    Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
-                }
-            })}
-        </Transition>
+            }.into_any()
+        } />
         <p class="hint">"Administrators can download every runbook as an offline site: "<a href="/api/runbooks/export.zip">"runbooks.zip"</a></p>
     }
 }
