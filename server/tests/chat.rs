@@ -173,3 +173,15 @@ async fn without_configuration_the_doors_are_closed(pool: PgPool) {
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     assert_eq!(incidents(&app).await, 0);
 }
+
+#[sqlx::test]
+async fn a_reference_that_is_not_an_incident_is_answered_not_crashed_on(pool: PgPool) {
+    let app = TestApp::with(pool, test_auth(), settings()).await;
+    mapped_responder(&app).await;
+    for text in ["note aéé rolled back", "status ÄÖÜ", "status INC-99999999999999999999"] {
+        let body = form("U2147483697", text);
+        let r = slack(&app, &body, now(), &sign(SECRET, now(), &body)).await;
+        assert_eq!(r.status, StatusCode::OK, "{text}: {}", r.body);
+        assert!(r.json()["text"].as_str().unwrap().contains("is not an incident like INC-42"), "{text}: {}", r.body);
+    }
+}

@@ -158,7 +158,7 @@ async fn run(api: &Api, user: &db::users::UserRecord, text: &str, base: &str, ip
         "status" => {
             let me = policy::authorize(Some(me), Permission::ReadIncidents)?;
             let number = parse_number(rest)?;
-            let (i, _, _) = incident_pages::view(pool, number, None, me.id).await?;
+            let (i, _, _) = incident_pages::detail(pool, number, me.id).await?;
             let name =
                 |p: &Option<Person>| p.as_ref().map(|p| p.display_name.clone()).unwrap_or_else(|| "nobody".into());
             Ok(reply(format!(
@@ -176,7 +176,7 @@ async fn run(api: &Api, user: &db::users::UserRecord, text: &str, base: &str, ip
 }
 
 fn parse_number(text: &str) -> Result<i64, AppError> {
-    let t = text.trim();
-    let digits = if t.len() > 4 && t[..4].eq_ignore_ascii_case("inc-") { &t[4..] } else { t };
-    digits.parse().map_err(|_| AppError::invalid("number", format!("\"{t}\" is not an incident like INC-42.\n{HELP}")))
+    parse_incident_ref(text).ok_or_else(|| {
+        AppError::invalid("number", format!("\"{}\" is not an incident like INC-42.\n{HELP}", text.trim()))
+    })
 }

@@ -3,7 +3,7 @@
 use super::body::Json;
 use super::body::Query;
 use super::problem::ProblemDocument;
-use super::{Api, Problem, Token, etag, if_match, incident_number};
+use super::{Api, Problem, Token, etag, if_match, incident_number, visible_incident};
 use app::api::incidents::Declaration;
 use app::model::*;
 use app::server::db::{history, incident_pages, incident_people, incidents};
@@ -15,15 +15,8 @@ use serde::{Deserialize, Serialize};
 
 /// The incident (visible to the caller), with its version as the `ETag`.
 async fn detail(api: &Api, me: &Caller, number: i64) -> Result<Response, Problem> {
-    let (incident, _, _) = incident_pages::view(&api.state.pool, number, None, me.id).await?;
+    let (incident, _, _) = incident_pages::detail(&api.state.pool, number, me.id).await?;
     Ok(([etag(incident.version)], axum::Json(incident)).into_response())
-}
-
-/// Finds incident `number` for the caller: 404 when it does not exist or they may not see it.
-async fn visible(api: &Api, me: &Caller, number: &str) -> Result<i64, Problem> {
-    let number = incident_number(number)?;
-    incident_people::visible_id(&api.state.pool, number, Some(me.id)).await?;
-    Ok(number)
 }
 
 /// `GET /incidents`: the history's filters (`status`, `severity`, `team_id`,
@@ -135,7 +128,7 @@ pub async fn update(
     Json(patch): Json<IncidentPatch>,
 ) -> Result<Response, Problem> {
     let me = token.may(&api, Permission::RespondToIncidents, "PATCH /api/v1/incidents/{number}").await?;
-    let number = visible(&api, me, &number).await?;
+    let number = incident_number(&number)?;
     let Some(version) = if_match(&headers)? else {
         return Err(Problem::new(
             StatusCode::PRECONDITION_REQUIRED,
@@ -143,7 +136,7 @@ pub async fn update(
             "Send If-Match with the ETag you read the incident with, so that nobody's change is overwritten.",
         ));
     };
-    let (current, _, _) = incident_pages::view(&api.state.pool, number, None, me.id).await?;
+    let (current, _, _) = incident_pages::detail(&api.state.pool, number, me.id).await?;
     if current.version != version {
         return Err(stale(current.version));
     }
@@ -187,7 +180,7 @@ pub async fn change_status(
     Json(change): Json<StatusChange>,
 ) -> Result<Response, Problem> {
     let me = token.may(&api, Permission::RespondToIncidents, "POST /api/v1/incidents/{number}/status").await?;
-    let number = visible(&api, me, &number).await?;
+    let (number, _) = visible_incident(&api, me, &number).await?;
     let status: Status = change.status.parse().map_err(|m| app::error::AppError::invalid("status", m))?;
     incidents::change_status(&api.state.pool, me, number, status, &change.resolution).await?;
     detail(&api, me, number).await
@@ -207,7 +200,7 @@ pub async fn change_severity(
     Json(change): Json<SeverityChange>,
 ) -> Result<Response, Problem> {
     let me = token.may(&api, Permission::RespondToIncidents, "POST /api/v1/incidents/{number}/severity").await?;
-    let number = visible(&api, me, &number).await?;
+    let (number, _) = visible_incident(&api, me, &number).await?;
     let severity: Severity = change.severity.parse().map_err(|m| app::error::AppError::invalid("severity", m))?;
     incidents::change_severity(&api.state.pool, me, number, severity).await?;
     detail(&api, me, number).await
@@ -227,7 +220,7 @@ pub async fn assign_role(
     Json(holder): Json<RoleHolder>,
 ) -> Result<Response, Problem> {
     let me = token.may(&api, Permission::RespondToIncidents, "PUT /api/v1/incidents/{number}/roles/{role}").await?;
-    let number = visible(&api, me, &number).await?;
+    let (number, _) = visible_incident(&api, me, &number).await?;
     let role: IncidentRole = role.parse().map_err(|m| app::error::AppError::invalid("role", m))?;
     incident_people::assign_role(&api.state.pool, me, number, role, holder.user_id).await?;
     detail(&api, me, number).await
@@ -237,7 +230,7 @@ pub async fn assign_role(
 #[utoipa::path(post, path = "/incidents/{number}/join", tag = "incidents", params(("number" = String, Path, description = "The incident: `INC-42` or `42`")), responses((status = 200, description = "Joined", body = IncidentDetail), (status = "default", description = "A problem (RFC 9457): 400, 401, 403, 404, 412, 415, 422, 428, 429", body = ProblemDocument, content_type = "application/problem+json")), security(("token" = [])))]
 pub async fn join(State(api): State<Api>, token: Token, Path(number): Path<String>) -> Result<Response, Problem> {
     let me = token.may(&api, Permission::RespondToIncidents, "POST /api/v1/incidents/{number}/join").await?;
-    let number = visible(&api, me, &number).await?;
+    let (number, _) = visible_incident(&api, me, &number).await?;
     incident_people::join(&api.state.pool, me, number).await?;
     detail(&api, me, number).await
 }

@@ -2,9 +2,9 @@
 
 use super::body::{Json, Query};
 use super::problem::ProblemDocument;
-use super::{Api, Problem, Token, incident_number};
+use super::{Api, Problem, Token, visible_incident};
 use app::model::{CommsUpdate, TimelineEntry};
-use app::server::db::{comms, incident_people, incidents, timeline};
+use app::server::db::{comms, incidents, timeline};
 use app::server::policy::Permission;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
@@ -33,8 +33,7 @@ pub async fn list(
     Query(cursor): Query<Cursor>,
 ) -> Result<Response, Problem> {
     let me = token.may(&api, Permission::ReadIncidents, "GET /api/v1/incidents/{number}/timeline").await?;
-    let number = incident_number(&number)?;
-    let id = incident_people::visible_id(&api.state.pool, number, Some(me.id)).await?;
+    let (number, id) = visible_incident(&api, me, &number).await?;
     let limit = cursor.limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE);
     let entries = timeline::after(&api.state.pool, id, cursor.after.max(0), limit).await?;
     let next = (entries.len() as i64 == limit && limit > 0)
@@ -65,8 +64,7 @@ pub async fn post_note(
     Json(note): Json<Note>,
 ) -> Result<Response, Problem> {
     let me = token.may(&api, Permission::RespondToIncidents, "POST /api/v1/incidents/{number}/timeline").await?;
-    let number = incident_number(&number)?;
-    incident_people::visible_id(&api.state.pool, number, Some(me.id)).await?;
+    let (number, _) = visible_incident(&api, me, &number).await?;
     let entry = incidents::post_note(&api.state.pool, number, me.id, &note.body).await?;
     let location = format!("/api/v1/incidents/{number}/timeline?after={}&limit=1", entry.seq - 1);
     Ok((StatusCode::CREATED, [(header::LOCATION, location)], axum::Json(entry)).into_response())
@@ -88,9 +86,8 @@ pub async fn set_key_event(
     let me = token
         .may(&api, Permission::RespondToIncidents, "PUT /api/v1/incidents/{number}/timeline/{entry_id}/key")
         .await?;
-    let number = incident_number(&number)?;
     let entry_id: i64 = entry_id.parse().map_err(|_| Problem::not_found())?;
-    let incident = incident_people::visible_id(&api.state.pool, number, Some(me.id)).await?;
+    let (_, incident) = visible_incident(&api, me, &number).await?;
     // The entry must belong to this incident: the address names both.
     let belongs: bool =
         sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM timeline_entries WHERE id = $1 AND incident_id = $2)")
@@ -109,8 +106,7 @@ pub async fn set_key_event(
 #[utoipa::path(get, path = "/incidents/{number}/comms", tag = "comms", params(("number" = String, Path, description = "The incident: `INC-42` or `42`")), responses((status = 200, description = "Newest first", body = Vec<CommsUpdate>), (status = "default", description = "A problem (RFC 9457): 400, 401, 403, 404, 412, 415, 422, 428, 429", body = ProblemDocument, content_type = "application/problem+json")), security(("token" = [])))]
 pub async fn comms(State(api): State<Api>, token: Token, Path(number): Path<String>) -> Result<Response, Problem> {
     let me = token.may(&api, Permission::ReadIncidents, "GET /api/v1/incidents/{number}/comms").await?;
-    let number = incident_number(&number)?;
-    incident_people::visible_id(&api.state.pool, number, Some(me.id)).await?;
+    let (number, _) = visible_incident(&api, me, &number).await?;
     Ok(axum::Json(comms::for_incident(&api.state.pool, number).await?).into_response())
 }
 
@@ -146,8 +142,7 @@ pub async fn post_comms(
     Json(update): Json<CommsPost>,
 ) -> Result<Response, Problem> {
     let me = token.may(&api, Permission::RespondToIncidents, "POST /api/v1/incidents/{number}/comms").await?;
-    let number = incident_number(&number)?;
-    incident_people::visible_id(&api.state.pool, number, Some(me.id)).await?;
+    let (number, _) = visible_incident(&api, me, &number).await?;
     let minutes = update.next_update_minutes.map(|m| m.to_string()).unwrap_or_default();
     let input = comms::UpdateInput::parse(
         &update.affected,

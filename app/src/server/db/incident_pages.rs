@@ -106,6 +106,23 @@ pub async fn view(
     timeline_from: Option<i64>,
     viewer: i64,
 ) -> Result<(IncidentDetail, (Vec<TimelineEntry>, i64), Vec<RoleAssignment>), AppError> {
+    let (detail, id, roles) = detail(pool, number, viewer).await?;
+    // Sequence numbers have no gaps, so the last one is how many entries there are.
+    let timeline = match timeline_from {
+        None => timeline::latest(pool, id, 1, TIMELINE_PAGE).await?,
+        Some(from) => timeline::latest(pool, id, from, TIMELINE_MAX).await?,
+    };
+    let total = detail.last_seq;
+    Ok((detail, (timeline, total), roles))
+}
+
+/// The incident as its page's header shows it (for `viewer`: 404 when they may not see
+/// it), its id, and who held which role: [`view`] without the timeline.
+pub async fn detail(
+    pool: &PgPool,
+    number: i64,
+    viewer: i64,
+) -> Result<(IncidentDetail, i64, Vec<RoleAssignment>), AppError> {
     #[derive(sqlx::FromRow)]
     struct Row {
         id: i64,
@@ -222,10 +239,5 @@ pub async fn view(
         next_update_at: row.next_update_at,
         alert: row.alert.as_deref().and_then(|a| super::alerts::origin(a, row.alert_resolved.unwrap_or(false))),
     };
-    // Sequence numbers have no gaps, so the last one is how many entries there are.
-    let timeline = match timeline_from {
-        None => timeline::latest(pool, row.id, 1, TIMELINE_PAGE).await?,
-        Some(from) => timeline::latest(pool, row.id, from, TIMELINE_MAX).await?,
-    };
-    Ok((detail, (timeline, row.last_seq), roles))
+    Ok((detail, row.id, roles))
 }
