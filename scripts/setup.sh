@@ -44,6 +44,17 @@ ensure_build_tools() {
   fi
 }
 
+# sqlx-cli at the lock file's sqlx version: `cargo sqlx prepare --check` proves the
+# committed query metadata (.sqlx/) matches the queries and the migrated schema.
+ensure_sqlx_cli() {
+  local sqlx
+  sqlx="$(grep -A1 '^name = "sqlx"$' "$ROOT/Cargo.lock" | sed -n 's/^version = "\(.*\)"$/\1/p')"
+  if ! cargo sqlx --version 2>/dev/null | grep -q " $sqlx\$"; then
+    say "installing sqlx-cli $sqlx (a few minutes, once)"
+    cargo install sqlx-cli --version "$sqlx" --locked --no-default-features --features rustls,postgres
+  fi
+}
+
 # wasm-opt for release builds, from npm: Debian's binaryen is too old and produces
 # wasm that fails to hydrate.
 ensure_wasm_opt() {

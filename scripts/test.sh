@@ -10,6 +10,7 @@ cd "$ROOT"
 
 ensure_apt chromium postgresql-client curl
 ensure_build_tools
+ensure_sqlx_cli
 ensure_postgres_server
 
 # --- database -----------------------------------------------------------------
@@ -44,6 +45,15 @@ if [ -z "${DATABASE_URL:-}" ]; then
   fi
 fi
 E2E_DATABASE_URL="$(echo "$DATABASE_URL" | sed -E 's#^(postgres(ql)?://[^/]*/)[^?]*#\1foghorn_e2e#')"
+
+# --- compile-checked SQL --------------------------------------------------------------
+# Builds read the query metadata committed in .sqlx/; it must match the queries and the
+# migrated schema, or a stale copy would hide a broken query until run time.
+say "checking the committed query metadata (.sqlx) against the queries and migrations"
+SQLX_CHECK_URL="$(echo "$DATABASE_URL" | sed -E 's#^(postgres(ql)?://[^/]*/)[^?]*#\1foghorn_sqlx_check#')"
+cargo sqlx database reset -y --database-url "$SQLX_CHECK_URL" --source migrations >/dev/null
+RUSTFLAGS="--cfg erase_components" LEPTOS_OUTPUT_NAME=foghorn DATABASE_URL="$SQLX_CHECK_URL" \
+  cargo sqlx prepare --workspace --check -- -p foghorn -p foghorn-bench
 
 # --- build ----------------------------------------------------------------------
 say "building Foghorn"

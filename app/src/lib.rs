@@ -11,21 +11,25 @@
 //! `api/<feature>.rs` (its server functions), `server/db/<feature>.rs` (its queries and
 //! transactions), `pages/<feature>` (its pages). For example, "assign point":
 //! `api::incidents::assign_role` → `server::db::incident_people::assign_role`, shown by
-//! the `Controls` of `pages/incidents/detail.rs`.
+//! the `Controls` of `pages/incidents/controls.rs`.
 //!
 //! | feature | model | api | data layer | pages |
 //! | --- | --- | --- | --- | --- |
-//! | incidents, roles, timeline, history | `incident` | `incidents` | `incidents` (changes), `incident_people` (roles, who sees it), `incident_pages` (reads), `timeline`, `history` | `incidents/` (declare, detail, access, history), `dashboard` |
+//! | incidents, roles, timeline, history | `incident`, `timeline` | `incidents` | `incidents` (changes), `incident_people` (roles, who sees it), `incident_pages` (reads), `timeline`, `history` | `incidents/` (declare, detail with its controls and timeline, access, history), `dashboard` |
 //! | comms, notifications, status page | `comms` | `comms` | `comms`, `outbox`, `notifications`, `status` | `admin_notifications`; `components/comms` |
-//! | postmortems, meetings | `postmortem` | `postmortems` | `postmortems`, `meetings` | `postmortems/` (index, page, editor, versions) |
+//! | postmortems, meetings | `postmortem` | `postmortems` | `postmortems`, `postmortem_imports` (what a new one starts with), `postmortem_versions`, `meetings` | `postmortems/` (index, page, editor, versions) |
 //! | action items | `action_item` | `action_items` | `action_items` (changes), `tracker` (lists, counts, CSV, summary) | `actions`; `components/action_items` |
 //! | runbooks, drills | `runbook` | `runbooks` | `runbooks` | `runbooks/` (list, new, page); `components/runbooks` |
 //! | users, teams, services | `user`, `org` | `admin`, `auth` | `users`, `teams`, `services` | `admin`, `account`, `sign_in`, `setup` |
 //! | audit log | `audit` | `audit` | `audit` | `audit` |
 //! | API tokens, chat id, alert routing | `token`, `alert` | `integrations` | `api_tokens`, `alerts` (receiving), `alert_routes`, `users` | `integrations`, `account`; `components/tokens` |
 //!
-//! Closed sets of words (roles, statuses, timeline kinds…) are declared with
-//! `word_enum!` in `model/words.rs`. Who may do what, and who may see which incident
+//! Closed sets of words (roles, statuses, timeline kinds, delivery channels…) are
+//! declared with `word_enum!` in `model/words.rs`; text people type (titles, notes,
+//! names, emails, passwords) is parsed by its kind in `model/text.rs`, which holds every
+//! length limit; people and services as records mention them: `model/refs.rs`; dates and
+//! durations as people read them: `model/dates.rs`. The SQL: `server/db/`, checked at
+//! compile time (see its module note). Who may do what, and who may see which incident
 //! (private incidents): `server/policy.rs`. Files that
 //! leave Foghorn (CSV, Markdown):
 //! `server/exports.rs`. Sessions: `server/sessions.rs`. Sign-in

@@ -48,7 +48,7 @@ pub(crate) struct Fanout {
 
 /// The sequence number of incident `number`'s latest timeline entry.
 pub(crate) async fn last_seq(pool: &PgPool, number: i64) -> Result<i64, BoxError> {
-    Ok(sqlx::query_scalar("SELECT last_seq FROM incidents WHERE number = $1").bind(number).fetch_one(pool).await?)
+    Ok(sqlx::query_scalar!("SELECT last_seq FROM incidents WHERE number = $1", number).fetch_one(pool).await?)
 }
 
 /// Opens `count` live streams on incident `number` and waits until each has its headers.

@@ -31,13 +31,13 @@ pub(crate) async fn public_flood(
     let cookie = sign_in(port, &user.email).await?;
     let busy = active - 1;
     // A public incident, so the banner has something to say.
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO comms_updates (incident_id, author_id, known, internal, public_text)
          SELECT id, $2, 'bench', false, 'We are investigating errors.' FROM incidents WHERE number = $1
            AND NOT EXISTS (SELECT 1 FROM comms_updates c WHERE c.incident_id = incidents.id)",
+        active,
+        user.id
     )
-    .bind(active)
-    .bind(user.id)
     .execute(pool)
     .await?;
     let page_url = format!("http://127.0.0.1:{port}/incidents/INC-{active}");

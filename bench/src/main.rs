@@ -89,8 +89,9 @@ async fn main() -> Result<(), BoxError> {
     foghorn::migrate(&pool).await?;
     let user = seed(&pool).await?;
     // Pages are measured on one active incident, posts and live fan-out on another.
-    let active: i64 =
-        sqlx::query_scalar("SELECT max(number) FROM incidents WHERE status <> 'resolved'").fetch_one(&pool).await?;
+    let active: i64 = sqlx::query_scalar!(r#"SELECT max(number) AS "max!" FROM incidents WHERE status <> 'resolved'"#)
+        .fetch_one(&pool)
+        .await?;
 
     if args.only.as_deref() == Some("herd") {
         herd::print(&herds(&args, &pool, &user).await?);
@@ -178,19 +179,15 @@ async fn seed(pool: &PgPool) -> Result<Caller, BoxError> {
     }
     let user = db::users::find_by_email(pool, email).await?.ok_or("bench user")?.caller();
     // Undo the notes earlier runs posted, so every run measures the same data.
-    sqlx::query("DELETE FROM timeline_entries WHERE seq > $1").bind(ENTRIES_PER_INCIDENT).execute(pool).await?;
-    sqlx::query("UPDATE incidents SET last_seq = $1 WHERE last_seq > $1")
-        .bind(ENTRIES_PER_INCIDENT)
-        .execute(pool)
-        .await?;
-    let existing: i64 = sqlx::query_scalar("SELECT count(*) FROM incidents").fetch_one(pool).await?;
+    sqlx::query!("DELETE FROM timeline_entries WHERE seq > $1", ENTRIES_PER_INCIDENT).execute(pool).await?;
+    sqlx::query!("UPDATE incidents SET last_seq = $1 WHERE last_seq > $1", ENTRIES_PER_INCIDENT).execute(pool).await?;
+    let existing: i64 = sqlx::query_scalar!(r#"SELECT count(*) AS "count!" FROM incidents"#).fetch_one(pool).await?;
     if existing < INCIDENTS {
         eprintln!("seeding {INCIDENTS} incidents and {} timeline entries…", INCIDENTS * ENTRIES_PER_INCIDENT);
         let started = Instant::now();
         let mut tx = pool.begin().await?;
-        sqlx::query("TRUNCATE incidents CASCADE").execute(&mut *tx).await?;
-        sqlx::query(
-            "INSERT INTO incidents (title, summary, severity, status, declared_at, resolved_at, last_seq, declared_by)
+        sqlx::query!("TRUNCATE incidents CASCADE").execute(&mut *tx).await?;
+        sqlx::query!("INSERT INTO incidents (title, summary, severity, status, declared_at, resolved_at, last_seq, declared_by)
              SELECT (ARRAY['Database failover','Checkout errors','DNS resolution failing','Queue backlog','Latency spike'])[1 + g % 5] || ' ' || g,
                     'Customers see errors; we are investigating the ' || (ARRAY['database','payment provider','resolver','consumer','cache'])[1 + g % 5],
                     1 + g % 4,
@@ -198,33 +195,28 @@ async fn seed(pool: &PgPool) -> Result<Caller, BoxError> {
                     now() - make_interval(mins => (($1 - g) * 7 + 5)::int),
                     CASE WHEN g > $1 - $2 THEN NULL ELSE now() - make_interval(mins => (($1 - g) * 7)::int) END,
                     $3, $4
-               FROM generate_series(1, $1) g",
-        )
-        .bind(INCIDENTS)
-        .bind(ACTIVE)
-        .bind(ENTRIES_PER_INCIDENT)
-        .bind(user.id)
+               FROM generate_series(1, $1) g", INCIDENTS as i32, ACTIVE as i32, ENTRIES_PER_INCIDENT, user.id)
         .execute(&mut *tx)
         .await?;
-        sqlx::query(
+        sqlx::query!(
             "INSERT INTO timeline_entries (incident_id, seq, kind, author_id, body, created_at)
              SELECT i.id, s, 'note', $1, 'Checked the dashboards; **step ' || s || '** of the runbook done.',
                     i.declared_at + make_interval(mins => s::int)
                FROM incidents i, generate_series(1, $2) s",
+            user.id,
+            ENTRIES_PER_INCIDENT as i32
         )
-        .bind(user.id)
-        .bind(ENTRIES_PER_INCIDENT)
         .execute(&mut *tx)
         .await?;
-        sqlx::query(
+        sqlx::query!(
             "INSERT INTO incident_roles (incident_id, role, user_id, assigned_by)
              SELECT id, 'point', $1, $1 FROM incidents WHERE status <> 'resolved'",
+            user.id
         )
-        .bind(user.id)
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
-        sqlx::query("ANALYZE").execute(pool).await?;
+        sqlx::query!("ANALYZE").execute(pool).await?;
         eprintln!("seeded in {:.0?}", started.elapsed());
     }
     // Every run starts from the same clean tables (as pgbench does): the notes an

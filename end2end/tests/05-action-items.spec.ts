@@ -59,7 +59,7 @@ test('a team lead filters to overdue items, reassigns one and closes one; the in
 
   // She gives one to Ada and marks the other done.
   // Each change re-reads the list; wait for it before the next one.
-  const reread = rita.waitForResponse((r) => r.url().endsWith('/api/action_items'));
+  const reread = rita.waitForResponse((r) => r.url().endsWith('/api/list_action_items'));
   await rita.locator(`#owner-${reassign}`).selectOption({ label: ADMIN.name });
   await reread;
   await expect(rita.locator(`#owner-${reassign}`)).toHaveValue(String(users.find((u) => u.email === ADMIN.email)!.id));

@@ -178,7 +178,7 @@ test('live updates are announced once per burst and never move the reader', asyn
 
   // A change that re-renders the page (a role taken) keeps the reader's focus and
   // scroll offset too.
-  const me = await (await rita.request.post('/api/viewer', { headers: API_HEADERS })).json();
+  const me = await (await rita.request.post('/api/get_viewer', { headers: API_HEADERS })).json();
   const taken = await rita.request.post('/api/assign_role', {
     form: { number: String(number), role: 'comms', user_id: String(me.id) },
     headers: API_HEADERS,
@@ -269,7 +269,7 @@ test('the open-for clock keeps still for readers who ask for less motion', async
 test('the page warns before the session ends, and says so once it has', async ({ page }) => {
   await page.clock.install();
   await signIn(page, RESPONDER);
-  const endsAt = 1000 * (await (await page.request.post('/api/session_ends_at', { headers: API_HEADERS })).json());
+  const endsAt = 1000 * (await (await page.request.post('/api/get_session_ends_at', { headers: API_HEADERS })).json());
   await page.goto('/postmortems');
   await hydrated(page);
   const warning = page.locator('.session-warning');

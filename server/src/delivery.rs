@@ -8,7 +8,7 @@
 //! `X-Foghorn-Message-Id`, so receivers can drop the duplicate.
 
 use crate::webhook_target::{CheckedResolver, literal_refusal, refused_by};
-use app::model::incident_ref;
+use app::model::{Channel, WebhookFormat, incident_ref};
 use app::server::db::outbox::{self, Payload, Pending};
 use hmac::{Hmac, Mac};
 use lettre::message::{Mailbox, MultiPart};
@@ -159,9 +159,9 @@ impl Worker {
             self.settings.base_url.trim_end_matches('/'),
             incident_ref(payload.incident_number)
         );
-        match message.channel.as_str() {
-            "email" => self.send_email(message, &payload, &link).await,
-            _ => self.send_webhook(message, &payload, &link).await,
+        match message.channel {
+            Channel::Email => self.send_email(message, &payload, &link).await,
+            Channel::Webhook => self.send_webhook(message, &payload, &link).await,
         }
     }
 
@@ -201,7 +201,7 @@ impl Worker {
         if let Some(why) = literal_refusal(&url, self.settings.allow_private_webhooks) {
             return Err(Failure { error: why, retry: false });
         }
-        let body = webhook_body(format, &message.message_id, payload, link).to_string();
+        let body = webhook_body(*format, &message.message_id, payload, link).to_string();
         let timestamp = time::OffsetDateTime::now_utc().unix_timestamp().to_string();
         let response = self
             .http
@@ -282,10 +282,10 @@ fn slack_escape(text: &str) -> String {
 }
 
 /// The request body: Slack-compatible (`text` plus `blocks`) or Foghorn's generic JSON.
-pub fn webhook_body(format: &str, message_id: &str, p: &Payload, link: &str) -> serde_json::Value {
+pub fn webhook_body(format: WebhookFormat, message_id: &str, p: &Payload, link: &str) -> serde_json::Value {
     let reference = incident_ref(p.incident_number);
     let drill = if p.is_drill { "[DRILL] " } else { "" };
-    if format == "slack" {
+    if format == WebhookFormat::Slack {
         let (title, headline) = (slack_escape(&p.title), slack_escape(&p.headline));
         let text = format!("{drill}[{}] {reference} {title}: {headline}", p.severity.label());
         let mut blocks = vec![json!({

@@ -172,11 +172,13 @@ impl EmbeddedPostgres {
         use sqlx::{ConnectOptions, Connection};
         let failed = |e: sqlx::Error| EmbeddedDbError::Command { program: "postgres".into(), detail: e.to_string() };
         let mut conn = self.connect_options().database("postgres").connect().await.map_err(failed)?;
-        let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
-            .bind(DATABASE)
-            .fetch_one(&mut conn)
-            .await
-            .map_err(failed)?;
+        let exists: bool = sqlx::query_scalar!(
+            r#"SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1) AS "exists!""#,
+            DATABASE
+        )
+        .fetch_one(&mut conn)
+        .await
+        .map_err(failed)?;
         if !exists {
             sqlx::query(&format!("CREATE DATABASE {DATABASE}")).execute(&mut conn).await.map_err(failed)?;
         }

@@ -7,7 +7,7 @@ use sqlx::PgPool;
 use std::time::Duration;
 
 pub async fn healthz(pool: PgPool) -> (StatusCode, Json<Value>) {
-    let ping = tokio::time::timeout(Duration::from_secs(2), sqlx::query("SELECT 1").execute(&pool)).await;
+    let ping = tokio::time::timeout(Duration::from_secs(2), sqlx::query!("SELECT 1 AS up").fetch_one(&pool)).await;
     match ping {
         Ok(Ok(_)) => (StatusCode::OK, Json(json!({ "status": "ok", "database": "up" }))),
         Ok(Err(err)) => {

@@ -17,7 +17,7 @@ async fn create(app: &TestApp, cookie: &str, item: Value) -> i64 {
 }
 
 async fn tracker(app: &TestApp, cookie: &str, filter: Value) -> Value {
-    let response = app.call_json("action_items", json!({ "filter": filter }), Some(cookie)).await;
+    let response = app.call_json("list_action_items", json!({ "filter": filter }), Some(cookie)).await;
     assert_eq!(response.status, StatusCode::OK, "tracker: {}", response.body);
     response.json()
 }
@@ -66,7 +66,7 @@ async fn status_moves_and_wont_do_needs_a_reason(pool: PgPool) {
     assert!(!item["closed_at"].is_null());
 
     // Each change is in the history with who, and on the incident's timeline.
-    let history = app.call("action_item_history", &[("id", &id.to_string())], Some(&cookie)).await.json();
+    let history = app.call("get_action_item_history", &[("id", &id.to_string())], Some(&cookie)).await.json();
     let moves: Vec<(String, String)> = history
         .as_array()
         .unwrap()
@@ -110,7 +110,7 @@ async fn owner_date_and_priority_changes_are_recorded(pool: PgPool) {
         let r = app.call(endpoint, &form, Some(&cookie)).await;
         assert_eq!(r.status, StatusCode::OK, "{endpoint}: {}", r.body);
     }
-    let history = app.call("action_item_history", &[("id", &i)], Some(&cookie)).await.json();
+    let history = app.call("get_action_item_history", &[("id", &i)], Some(&cookie)).await.json();
     let changes: Vec<(&str, &str, &str)> = history
         .as_array()
         .unwrap()
@@ -254,7 +254,7 @@ async fn the_team_summary_matches_figures_computed_from_the_seed(pool: PgPool) {
             .await
             .unwrap();
     }
-    let summary = app.call("team_summaries", &[("tz_offset_minutes", "0")], Some(&admin)).await.json();
+    let summary = app.call("list_team_summaries", &[("tz_offset_minutes", "0")], Some(&admin)).await.json();
     let team = |name: &str| summary.as_array().unwrap().iter().find(|t| t["team_name"] == name).unwrap().clone();
 
     // Computed from the seed rows above, independently of the server's code.
@@ -476,7 +476,7 @@ async fn the_tracker_is_read_a_page_at_a_time_in_every_order(pool: PgPool) {
     let expected = (1..=130).filter(|g| g % 5 != 0 && g % 4 != 0 && g % 7 < 3).count();
     assert_eq!(overdue.len(), expected);
 
-    let bad = app.call_json("action_items", json!({ "filter": { "cursor": "nonsense" } }), Some(&cookie)).await;
+    let bad = app.call_json("list_action_items", json!({ "filter": { "cursor": "nonsense" } }), Some(&cookie)).await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(bad.json()["field"], "cursor");
 }

@@ -359,7 +359,7 @@ async fn a_service_token_writes_as_its_bot(pool: PgPool) {
     assert_eq!(r.json()["author"]["display_name"], "bot: deploys");
 
     // The bot is nobody a person picks from a list, and never an administrator to count.
-    let people = app.call("responders", &[], Some(&cookie)).await.json();
+    let people = app.call("list_responders", &[], Some(&cookie)).await.json();
     assert!(!people.to_string().contains("bot: deploys"), "{people}");
 }
 
@@ -487,7 +487,7 @@ async fn action_items_and_postmortems_through_the_api(pool: PgPool) {
     let done = app.api("POST", &format!("{path}/status"), Some(&token), Some(json!({ "status": "done" }))).await;
     assert_eq!(done.status, StatusCode::OK, "{}", done.body);
     assert_eq!(app.api("GET", &path, Some(&token), None).await.json()["status"], "done");
-    let history = app.call("action_item_history", &[("id", &item.to_string())], Some(&cookie)).await.json();
+    let history = app.call("get_action_item_history", &[("id", &item.to_string())], Some(&cookie)).await.json();
     assert!(history.as_array().unwrap().len() >= 3, "each change is in the item's history: {history}");
 
     // A viewer (who leads no team) may not reassign, through the API either.

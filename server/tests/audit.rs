@@ -371,7 +371,8 @@ async fn admins_read_filter_page_and_export_the_trail(pool: PgPool) {
         };
         audit::record(&app.pool, &Actor::server(actor), kind, &target, json!({ "i": i })).await.unwrap();
     }
-    let page = |filter: serde_json::Value| app.call_json("audit_events", json!({ "filter": filter }), Some(&admin));
+    let page =
+        |filter: serde_json::Value| app.call_json("list_audit_events", json!({ "filter": filter }), Some(&admin));
 
     // Every Ben event, newest first, each once, across pages of 100.
     let mut seen = Vec::new();
@@ -425,10 +426,13 @@ async fn admins_read_filter_page_and_export_the_trail(pool: PgPool) {
 
     // Nobody else reads it, in any form.
     assert_eq!(
-        app.call_json("audit_events", json!({ "filter": {} }), Some(&responder)).await.status,
+        app.call_json("list_audit_events", json!({ "filter": {} }), Some(&responder)).await.status,
         StatusCode::FORBIDDEN
     );
-    assert_eq!(app.call_json("audit_events", json!({ "filter": {} }), None).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        app.call_json("list_audit_events", json!({ "filter": {} }), None).await.status,
+        StatusCode::UNAUTHORIZED
+    );
     assert_eq!(app.get("/api/audit.csv", Some(&responder)).await.status, StatusCode::FORBIDDEN);
     assert_eq!(app.get("/api/audit.jsonl", None).await.status, StatusCode::UNAUTHORIZED);
     let refused = app.get("/admin/audit", Some(&responder)).await;

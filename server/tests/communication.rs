@@ -247,7 +247,9 @@ async fn a_restart_mid_queue_loses_nothing_and_sends_nothing_twice(pool: PgPool)
         let mut tx = app.pool.begin().await.unwrap();
         let claimed = app::server::db::outbox::claim(&mut tx, 20).await.unwrap();
         assert_eq!(claimed.len(), 6);
-        drop(tx);
+        // Its locks end with it. (A dropped `Transaction` only queues the rollback until
+        // the connection's next use, which left the rows locked under load.)
+        tx.rollback().await.unwrap();
     }
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
@@ -380,7 +382,7 @@ async fn webhooks_are_signed_retried_on_5xx_and_given_up_on(pool: PgPool) {
     for _ in 0..3 {
         worker.deliver_due().await.unwrap();
     }
-    let settings = app.call("notification_settings", &[], Some(&admin)).await.json();
+    let settings = app.call("get_notification_settings", &[], Some(&admin)).await.json();
     let failed: Vec<&Value> =
         settings["deliveries"].as_array().unwrap().iter().filter(|d| d["status"] == "failed").collect();
     assert_eq!(failed.len(), 2, "both webhooks gave up: {settings}");
@@ -434,13 +436,13 @@ async fn comms_updates_come_from_the_comms_person_and_promise_the_next(pool: PgP
     let entry = view["timeline"].as_array().unwrap().last().unwrap().clone();
     assert_eq!(entry["kind"], "comms_update");
     assert!(entry["body"].as_str().unwrap().contains("**What we know:** Error rate 30%"));
-    let updates = app.call("comms_updates", &[("number", &number.to_string())], Some(&viewer)).await.json();
+    let updates = app.call("list_comms_updates", &[("number", &number.to_string())], Some(&viewer)).await.json();
     assert_eq!(updates[0]["known"], "Error rate 30%");
     assert_eq!(updates[0]["author"]["id"], me);
 
     // Once the promised time passes, the incident and the dashboard say so.
     sqlx::query("UPDATE incidents SET next_update_at = now() - interval '1 minute'").execute(&app.pool).await.unwrap();
-    let dashboard = app.call("dashboard", &[], Some(&viewer)).await.json();
+    let dashboard = app.call("get_dashboard", &[], Some(&viewer)).await.json();
     let row = dashboard["active"].as_array().unwrap().iter().find(|i| i["number"] == number).unwrap().clone();
     let at = time::OffsetDateTime::parse(
         row["next_update_at"].as_str().unwrap(),

@@ -95,11 +95,11 @@ async fn due_dates_key_times_and_history_filters_outside_the_range_are_refused(p
     assert_eq!(app.last_seq(number).await, before, "no correction was recorded");
 
     for (field, value) in [("from", "1492-10-12"), ("to", "9999-12-31")] {
-        let response = app.call_json("incidents", json!({ "filter": { field: value } }), Some(&cookie)).await;
+        let response = app.call_json("list_incidents", json!({ "filter": { field: value } }), Some(&cookie)).await;
         assert_field_error(&response, field, value);
     }
     let fine = app
-        .call_json("incidents", json!({ "filter": { "from": "1970-01-01", "to": "2200-12-31" } }), Some(&cookie))
+        .call_json("list_incidents", json!({ "filter": { "from": "1970-01-01", "to": "2200-12-31" } }), Some(&cookie))
         .await;
     assert_eq!(fine.status, StatusCode::OK, "{}", fine.body);
 }

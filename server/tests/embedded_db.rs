@@ -105,7 +105,7 @@ async fn serve_without_database_url_runs_and_keeps_its_own_postgres() {
     let (_, signed_in) =
         http(port, "POST", "/api/sign_in", "email=ops%40example.com&password=embedded+passphrase", None).await.unwrap();
     let cookie = session_cookie(&signed_in).unwrap_or_else(|| panic!("signed in: {signed_in}"));
-    let (status, viewer) = http(port, "POST", "/api/viewer", "", Some(&cookie)).await.unwrap();
+    let (status, viewer) = http(port, "POST", "/api/get_viewer", "", Some(&cookie)).await.unwrap();
     assert_eq!(status, 200);
     assert!(viewer.contains("ops@example.com"), "{viewer}");
 

@@ -43,7 +43,7 @@ async fn seed(app: &TestApp) -> (i64, i64) {
 async fn all_pages(app: &TestApp, cookie: &str, mut filter: Value) -> Vec<Value> {
     let mut items = Vec::new();
     for _ in 0..20 {
-        let response = app.call_json("incidents", json!({ "filter": filter.clone() }), Some(cookie)).await;
+        let response = app.call_json("list_incidents", json!({ "filter": filter.clone() }), Some(cookie)).await;
         assert_eq!(response.status, StatusCode::OK, "{}", response.body);
         let page = response.json();
         let page_items = page["items"].as_array().unwrap().clone();
@@ -128,7 +128,7 @@ async fn bad_filters_are_named(pool: PgPool) {
         (json!({ "cursor": "garbage" }), "cursor"),
         (json!({ "team_id": "abc" }), "team_id"),
     ] {
-        let response = app.call_json("incidents", json!({ "filter": filter }), Some(&cookie)).await;
+        let response = app.call_json("list_incidents", json!({ "filter": filter }), Some(&cookie)).await;
         assert_eq!(response.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(response.json()["field"], field);
     }

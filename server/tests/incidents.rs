@@ -229,9 +229,12 @@ async fn viewers_read_everything_and_change_nothing(pool: PgPool) {
     let view = app.incident(&viewer, number).await;
     assert_eq!(view["can_respond"], false);
     assert_eq!(app.incident(&responder, number).await["can_respond"], true);
-    assert_eq!(app.call("dashboard", &[], Some(&viewer)).await.status, StatusCode::OK);
-    assert_eq!(app.call_json("incidents", json!({ "filter": {} }), Some(&viewer)).await.status, StatusCode::OK);
-    assert_eq!(app.call("incident", &[("number", &number.to_string())], None).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(app.call("get_dashboard", &[], Some(&viewer)).await.status, StatusCode::OK);
+    assert_eq!(app.call_json("list_incidents", json!({ "filter": {} }), Some(&viewer)).await.status, StatusCode::OK);
+    assert_eq!(
+        app.call("get_incident", &[("number", &number.to_string())], None).await.status,
+        StatusCode::UNAUTHORIZED
+    );
 
     let n = number.to_string();
     let e = entry_id.to_string();
@@ -508,7 +511,7 @@ async fn the_dashboard_orders_active_by_severity_then_age(pool: PgPool) {
     )
     .await;
 
-    let dashboard = app.call("dashboard", &[], Some(&cookie)).await.json();
+    let dashboard = app.call("get_dashboard", &[], Some(&cookie)).await.json();
     let numbers =
         |list: &Value| list.as_array().unwrap().iter().map(|i| i["number"].as_i64().unwrap()).collect::<Vec<_>>();
     assert_eq!(numbers(&dashboard["active"]), [sev1, old_sev2, new_sev2, sev3]);
@@ -546,7 +549,7 @@ async fn a_very_long_timeline_loads_its_latest_entries_and_more_on_request(pool:
         let (app, viewer) = (&app, &viewer);
         async move {
             let response = app
-                .call("incident", &[("number", &number.to_string()), ("from", &seq.to_string())], Some(viewer))
+                .call("get_incident", &[("number", &number.to_string()), ("from", &seq.to_string())], Some(viewer))
                 .await;
             assert_eq!(response.status, StatusCode::OK, "{}", response.body);
             let view = response.json();

@@ -16,7 +16,7 @@ async fn start(app: &TestApp, cookie: &str, number: i64) {
 }
 
 async fn postmortem(app: &TestApp, cookie: &str, number: i64) -> Value {
-    let response = app.call("postmortem", &[("number", &number.to_string())], Some(cookie)).await;
+    let response = app.call("get_postmortem", &[("number", &number.to_string())], Some(cookie)).await;
     assert_eq!(response.status, StatusCode::OK, "postmortem: {}", response.body);
     response.json()
 }
@@ -108,7 +108,7 @@ async fn refreshing_the_timeline_brings_in_new_events(pool: PgPool) {
         Some(&cookie),
     )
     .await;
-    let response = app.call("postmortem_timeline_import", &[("number", &number.to_string())], Some(&cookie)).await;
+    let response = app.call("get_postmortem_timeline_import", &[("number", &number.to_string())], Some(&cookie)).await;
     assert_eq!(response.status, StatusCode::OK);
     let text = response.json();
     assert!(text.as_str().unwrap().contains("changed the status from investigating to monitoring"), "{text}");
@@ -199,7 +199,7 @@ async fn every_version_is_kept_and_an_old_one_can_be_restored(pool: PgPool) {
     // Saving identical text makes no version.
     assert_eq!(save(&app, &cookie, number, 3, &sections).await.json()["version"], 3);
 
-    let versions = app.call("postmortem_versions", &[("number", &number.to_string())], Some(&cookie)).await.json();
+    let versions = app.call("list_postmortem_versions", &[("number", &number.to_string())], Some(&cookie)).await.json();
     let list = versions.as_array().unwrap();
     assert_eq!(list.iter().map(|v| v["version"].as_i64().unwrap()).collect::<Vec<_>>(), [3, 2, 1]);
     assert_eq!(list[0]["changed"], json!(["summary", "lessons"]));
@@ -207,7 +207,7 @@ async fn every_version_is_kept_and_an_old_one_can_be_restored(pool: PgPool) {
     assert_eq!(list[0]["author"]["display_name"], "Responder user");
 
     let detail = app
-        .call("postmortem_version", &[("number", &number.to_string()), ("version", "3")], Some(&cookie))
+        .call("get_postmortem_version", &[("number", &number.to_string()), ("version", "3")], Some(&cookie))
         .await
         .json();
     let summary_diff = &detail["diffs"][0];
@@ -356,8 +356,11 @@ async fn viewers_read_published_postmortems_only_and_nobody_without_the_role_wri
     .await;
 
     // A draft is invisible to a viewer: page, list, history, download.
-    assert_eq!(app.call("postmortem", &[("number", &n)], Some(&viewer)).await.status, StatusCode::NOT_FOUND);
-    assert_eq!(app.call("postmortem_versions", &[("number", &n)], Some(&viewer)).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(app.call("get_postmortem", &[("number", &n)], Some(&viewer)).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.call("list_postmortem_versions", &[("number", &n)], Some(&viewer)).await.status,
+        StatusCode::NOT_FOUND
+    );
     assert_eq!(
         app.get(&format!("/api/postmortems/INC-{n}/markdown"), Some(&viewer)).await.status,
         StatusCode::NOT_FOUND
@@ -389,7 +392,7 @@ async fn viewers_read_published_postmortems_only_and_nobody_without_the_role_wri
         ("set_no_action_items_reason", vec![("number", &n), ("reason", "none")]),
         ("schedule_postmortem_meeting", vec![("number", &n), ("at", ""), ("place", "")]),
         ("attend_postmortem", vec![("number", &n), ("attending", "true")]),
-        ("postmortem_timeline_import", vec![("number", &n)]),
+        ("get_postmortem_timeline_import", vec![("number", &n)]),
     ];
     for (who, cookie, expected) in
         [("anonymous", None, StatusCode::UNAUTHORIZED), ("viewer", Some(viewer.as_str()), StatusCode::FORBIDDEN)]
@@ -416,7 +419,7 @@ async fn viewers_read_published_postmortems_only_and_nobody_without_the_role_wri
     let pm = postmortem(&app, &viewer, number).await;
     assert_eq!(pm["status"], "published");
     assert_eq!(pm["can_edit"], false);
-    assert_eq!(app.call("postmortem_versions", &[("number", &n)], Some(&viewer)).await.status, StatusCode::OK);
+    assert_eq!(app.call("list_postmortem_versions", &[("number", &n)], Some(&viewer)).await.status, StatusCode::OK);
     let list = app.call_json("list_postmortems", json!({ "filter": {} }), Some(&viewer)).await.json();
     assert_eq!(list["postmortems"].as_array().unwrap().len(), 1);
     let md = app.get(&format!("/api/postmortems/INC-{n}/markdown"), Some(&viewer)).await;
@@ -468,7 +471,7 @@ async fn bad_input_is_named_and_changes_nothing(pool: PgPool) {
     assert_eq!(pm["version"], 1);
     assert!(pm["meeting_at"].is_null());
     assert_eq!(pm["status"], "draft");
-    let missing = app.call("postmortem", &[("number", "999999")], Some(&cookie)).await;
+    let missing = app.call("get_postmortem", &[("number", "999999")], Some(&cookie)).await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
 }
 
@@ -559,7 +562,7 @@ async fn the_meetings_calendar_parses_and_keeps_uids_across_a_reschedule(pool: P
     assert_eq!(pm["attendees"][0]["id"], alice_id);
 
     // A calendar app has no session: the feed address carries the key.
-    let address = app.call("calendar_feed", &[], Some(&viewer)).await.json();
+    let address = app.call("get_calendar_feed", &[], Some(&viewer)).await.json();
     let address = address.as_str().unwrap().to_owned();
     assert!(address.starts_with("/api/calendar/postmortems.ics?key="));
     let feed = app.get(&address, None).await;
@@ -588,7 +591,7 @@ async fn the_meetings_calendar_parses_and_keeps_uids_across_a_reschedule(pool: P
     assert_eq!(property(event, "DTSTART"), Some("20300305T140000Z"));
     assert!(property(event, "SEQUENCE").unwrap().parse::<u32>().unwrap() > sequence);
     // The same person gets the same address again.
-    assert_eq!(app.call("calendar_feed", &[], Some(&viewer)).await.json().as_str(), Some(address.as_str()));
+    assert_eq!(app.call("get_calendar_feed", &[], Some(&viewer)).await.json().as_str(), Some(address.as_str()));
 
     // No key, or a wrong one: refused. A deactivated person's key stops working.
     assert_eq!(app.get("/api/calendar/postmortems.ics", None).await.status, StatusCode::UNAUTHORIZED);
@@ -633,7 +636,7 @@ async fn viewers_read_the_published_text_and_its_corrections_never_the_drafts(po
         let app = &app;
         let n = n.clone();
         async move {
-            let response = app.call("postmortem_versions", &[("number", &n)], Some(&cookie)).await;
+            let response = app.call("list_postmortem_versions", &[("number", &n)], Some(&cookie)).await;
             assert_eq!(response.status, StatusCode::OK, "{}", response.body);
             response.json().as_array().unwrap().iter().map(|v| v["version"].as_i64().unwrap()).collect::<Vec<_>>()
         }
@@ -641,7 +644,9 @@ async fn viewers_read_the_published_text_and_its_corrections_never_the_drafts(po
     let version = |cookie: String, v: i32| {
         let app = &app;
         let n = n.clone();
-        async move { app.call("postmortem_version", &[("number", &n), ("version", &v.to_string())], Some(&cookie)).await }
+        async move {
+            app.call("get_postmortem_version", &[("number", &n), ("version", &v.to_string())], Some(&cookie)).await
+        }
     };
 
     // A viewer: the published version and the correction, nothing before.
@@ -681,7 +686,7 @@ async fn a_new_password_or_a_reset_gives_a_new_calendar_address_and_ends_the_old
     let (_, viewer) = app.user_with_role(Role::Viewer).await;
     let address = |cookie: String| {
         let app = &app;
-        async move { app.call("calendar_feed", &[], Some(&cookie)).await.json().as_str().unwrap().to_owned() }
+        async move { app.call("get_calendar_feed", &[], Some(&cookie)).await.json().as_str().unwrap().to_owned() }
     };
     let first = address(viewer.clone()).await;
     assert_eq!(app.get(&first, None).await.status, StatusCode::OK);

@@ -46,28 +46,33 @@ async fn every_read(app: &TestApp, cookie: Option<&str>, number: i64, item: i64)
     let mut push = |what, r: common::TestResponse, one_incident, reveals| {
         reads.push(Read { what, status: r.status, body: r.body, one_incident, reveals })
     };
-    push("incident", call(app, "incident", &[("number", n.clone())], cookie).await, true, true);
-    push("dashboard", call(app, "dashboard", &[], cookie).await, false, true);
-    push("history", app.call_json("incidents", json!({ "filter": {} }), cookie).await, false, true);
-    push("search", app.call_json("incidents", json!({ "filter": { "q": SECRET } }), cookie).await, false, true);
-    push("comms updates", call(app, "comms_updates", &[("number", n.clone())], cookie).await, true, true);
-    push("incident runbooks", call(app, "incident_runbooks", &[("number", n.clone())], cookie).await, true, false);
-    push("postmortem", call(app, "postmortem", &[("number", n.clone())], cookie).await, true, true);
-    push("postmortem versions", call(app, "postmortem_versions", &[("number", n.clone())], cookie).await, true, false);
+    push("incident", call(app, "get_incident", &[("number", n.clone())], cookie).await, true, true);
+    push("dashboard", call(app, "get_dashboard", &[], cookie).await, false, true);
+    push("history", app.call_json("list_incidents", json!({ "filter": {} }), cookie).await, false, true);
+    push("search", app.call_json("list_incidents", json!({ "filter": { "q": SECRET } }), cookie).await, false, true);
+    push("comms updates", call(app, "list_comms_updates", &[("number", n.clone())], cookie).await, true, true);
+    push("incident runbooks", call(app, "list_incident_runbooks", &[("number", n.clone())], cookie).await, true, false);
+    push("postmortem", call(app, "get_postmortem", &[("number", n.clone())], cookie).await, true, true);
+    push(
+        "postmortem versions",
+        call(app, "list_postmortem_versions", &[("number", n.clone())], cookie).await,
+        true,
+        false,
+    );
     let version = [("number", n.clone()), ("version", "1".into())];
-    push("postmortem version", call(app, "postmortem_version", &version, cookie).await, true, false);
+    push("postmortem version", call(app, "get_postmortem_version", &version, cookie).await, true, false);
     push("postmortems", app.call_json("list_postmortems", json!({ "filter": {} }), cookie).await, false, true);
-    push("tracker", app.call_json("action_items", json!({ "filter": {} }), cookie).await, false, true);
+    push("tracker", app.call_json("list_action_items", json!({ "filter": {} }), cookie).await, false, true);
     let by_incident = json!({ "filter": { "incident": number } });
-    push("tracker by incident", app.call_json("action_items", by_incident, cookie).await, false, true);
-    push("item history", call(app, "action_item_history", &[("id", item.to_string())], cookie).await, true, false);
+    push("tracker by incident", app.call_json("list_action_items", by_incident, cookie).await, false, true);
+    push("item history", call(app, "get_action_item_history", &[("id", item.to_string())], cookie).await, true, false);
     push(
         "team summaries",
-        call(app, "team_summaries", &[("tz_offset_minutes", "0".into())], cookie).await,
+        call(app, "list_team_summaries", &[("tz_offset_minutes", "0".into())], cookie).await,
         false,
         false,
     );
-    push("major incidents", call(app, "major_incidents", &[], cookie).await, false, true);
+    push("major incidents", call(app, "list_major_incidents", &[], cookie).await, false, true);
     push("incident page", app.get(&format!("/incidents/{reference}"), cookie).await, true, true);
     push("postmortem page", app.get(&format!("/postmortems/{reference}"), cookie).await, true, true);
     push("dashboard page", app.get("/", cookie).await, false, true);
@@ -79,11 +84,11 @@ async fn every_read(app: &TestApp, cookie: Option<&str>, number: i64, item: i64)
     push("calendar feed", app.get("/api/calendar/postmortems.ics", cookie).await, false, true);
     // The feed as calendar apps fetch it: by the person's secret address, without a session.
     let address = match cookie {
-        Some(_) => call(app, "calendar_feed", &[], cookie).await.json().as_str().unwrap().to_owned(),
+        Some(_) => call(app, "get_calendar_feed", &[], cookie).await.json().as_str().unwrap().to_owned(),
         None => "/api/calendar/postmortems.ics?key=guessed".to_owned(),
     };
     push("calendar feed by address", app.get(&address, None).await, false, cookie.is_some());
-    let import = call(app, "postmortem_timeline_import", &[("number", n.clone())], cookie).await;
+    let import = call(app, "get_postmortem_timeline_import", &[("number", n.clone())], cookie).await;
     push("timeline import", import, true, true);
     // A live stream never ends by itself: only its status is read.
     let mut request = Request::get(format!("/api/live?incident={number}")).header(header::ACCEPT, "text/event-stream");
@@ -201,12 +206,12 @@ async fn nobody_outside_a_private_incident_can_tell_it_exists(pool: PgPool) {
         assert_sees_nothing(&reads, who);
     }
     // The public incident beside it is there for them, so the empty answers are not an accident.
-    let dashboard = call(&w.app, "dashboard", &[], Some(&w.viewer)).await;
+    let dashboard = call(&w.app, "get_dashboard", &[], Some(&w.viewer)).await;
     assert!(dashboard.body.contains("Checkout is slow"), "{}", dashboard.body);
     // Counts leave it out too: its item is the only one of the Security team.
     let offset = [("tz_offset_minutes", "0".to_owned())];
-    assert!(!call(&w.app, "team_summaries", &offset, Some(&w.responder)).await.body.contains("Security"));
-    assert!(call(&w.app, "team_summaries", &offset, Some(&w.point)).await.body.contains("Security"));
+    assert!(!call(&w.app, "list_team_summaries", &offset, Some(&w.responder)).await.body.contains("Security"));
+    assert!(call(&w.app, "list_team_summaries", &offset, Some(&w.point)).await.body.contains("Security"));
     for (who, cookie) in [("its point", &w.point), ("an admin", &w.admin)] {
         let reads = every_read(&w.app, Some(cookie), w.number, w.item).await;
         assert_sees_everything(&reads, who);
@@ -216,13 +221,13 @@ async fn nobody_outside_a_private_incident_can_tell_it_exists(pool: PgPool) {
 #[sqlx::test(migrations = false)]
 async fn an_item_owner_outside_it_sees_that_item_and_nothing_else(pool: PgPool) {
     let w = world(pool).await;
-    let tracker = w.app.call_json("action_items", json!({ "filter": {} }), Some(&w.owner)).await.json();
+    let tracker = w.app.call_json("list_action_items", json!({ "filter": {} }), Some(&w.owner)).await.json();
     let items = tracker["items"].as_array().unwrap();
     assert_eq!(items.len(), 1, "{tracker}");
     assert_eq!(items[0]["title"], "Rotate the keys");
     assert_eq!(items[0]["incident_title"], "Private incident");
     assert!(!tracker.to_string().contains(SECRET));
-    let history = call(&w.app, "action_item_history", &[("id", w.item.to_string())], Some(&w.owner)).await;
+    let history = call(&w.app, "get_action_item_history", &[("id", w.item.to_string())], Some(&w.owner)).await;
     assert_eq!(history.status, StatusCode::OK);
     let status = [("id", w.item.to_string()), ("status", "in_progress".into()), ("reason", String::new())];
     assert_eq!(
@@ -230,7 +235,7 @@ async fn an_item_owner_outside_it_sees_that_item_and_nothing_else(pool: PgPool) 
         StatusCode::OK,
         "the owner works it"
     );
-    let incident = call(&w.app, "incident", &[("number", w.number.to_string())], Some(&w.owner)).await;
+    let incident = call(&w.app, "get_incident", &[("number", w.number.to_string())], Some(&w.owner)).await;
     assert_eq!(incident.status, StatusCode::NOT_FOUND);
     // Someone else outside it cannot reach the item either.
     assert_eq!(call(&w.app, "set_item_status", &status, Some(&w.responder)).await.status, StatusCode::NOT_FOUND);
@@ -312,7 +317,7 @@ async fn point_adds_people_and_decides_who_else_sees_it(pool: PgPool) {
             .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_sees_everything_readable(&w, &w.viewer).await;
-    let incident = call(&w.app, "incident", &[("number", n.clone())], Some(&w.point)).await.json();
+    let incident = call(&w.app, "get_incident", &[("number", n.clone())], Some(&w.point)).await.json();
     let last = incident["timeline"].as_array().unwrap().last().unwrap().clone();
     assert_eq!(last["body"], "Pat Point added Viewer user to the response");
     let audited: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_events WHERE kind = 'private_participant_added'")
@@ -341,17 +346,17 @@ async fn point_adds_people_and_decides_who_else_sees_it(pool: PgPool) {
     )
     .await;
     assert_eq!(
-        call(&w.app, "incident", &[("number", n.clone())], Some(&w.responder)).await.status,
+        call(&w.app, "get_incident", &[("number", n.clone())], Some(&w.responder)).await.status,
         StatusCode::NOT_FOUND
     );
     let to_team = [("number", n.clone()), ("private", "true".into()), ("team_can_see", "true".into())];
     assert_eq!(call(&w.app, "set_incident_privacy", &to_team, Some(&w.point)).await.status, StatusCode::OK);
-    assert_eq!(call(&w.app, "incident", &[("number", n.clone())], Some(&w.responder)).await.status, StatusCode::OK);
+    assert_eq!(call(&w.app, "get_incident", &[("number", n.clone())], Some(&w.responder)).await.status, StatusCode::OK);
     assert_eq!(call(&w.app, "set_incident_privacy", &to_public, Some(&w.point)).await.status, StatusCode::OK);
     let outsider = w.app.create_user("someone@example.com", "Someone", Role::Viewer).await;
     assert!(outsider > 0);
     let someone = w.app.sign_in("someone@example.com", PASSWORD).await;
-    assert_eq!(call(&w.app, "incident", &[("number", n.clone())], Some(&someone)).await.status, StatusCode::OK);
+    assert_eq!(call(&w.app, "get_incident", &[("number", n.clone())], Some(&someone)).await.status, StatusCode::OK);
     let kinds: Vec<String> =
         sqlx::query_scalar("SELECT kind FROM audit_events WHERE kind LIKE 'incident_made_%' ORDER BY id")
             .fetch_all(&w.app.pool)
@@ -376,10 +381,10 @@ async fn point_adds_people_and_decides_who_else_sees_it(pool: PgPool) {
 
 /// The reads an added viewer needs: the incident and its live stream.
 async fn assert_sees_everything_readable(w: &World, cookie: &str) {
-    let r = call(&w.app, "incident", &[("number", w.number.to_string())], Some(cookie)).await;
+    let r = call(&w.app, "get_incident", &[("number", w.number.to_string())], Some(cookie)).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert!(r.body.contains(SECRET));
-    let history = w.app.call_json("incidents", json!({ "filter": { "q": SECRET } }), Some(cookie)).await;
+    let history = w.app.call_json("list_incidents", json!({ "filter": { "q": SECRET } }), Some(cookie)).await;
     assert!(history.body.contains(SECRET));
 }
 
@@ -421,7 +426,7 @@ async fn its_messages_go_only_to_its_people_and_never_to_the_public(pool: PgPool
     for path in ["/status", "/status.json", "/status/feed.atom"] {
         assert!(!app.get(path, None).await.body.contains(SECRET), "{path}");
     }
-    let status = call(&app, "public_status", &[], Some(&admin)).await;
+    let status = call(&app, "get_public_status", &[], Some(&admin)).await;
     assert!(!status.body.contains(SECRET));
 }
 

@@ -23,7 +23,7 @@ async fn create(app: &TestApp, cookie: &str, title: &str, body: &str, services: 
 }
 
 async fn runbook(app: &TestApp, cookie: &str, id: i64) -> Value {
-    let response = app.call("runbook", &[("id", &id.to_string())], Some(cookie)).await;
+    let response = app.call("get_runbook", &[("id", &id.to_string())], Some(cookie)).await;
     assert_eq!(response.status, StatusCode::OK, "{}", response.body);
     response.json()
 }
@@ -53,7 +53,7 @@ async fn versions_are_kept_and_a_stale_save_is_refused_with_the_current_text(poo
     assert_eq!(r["version"], 2);
     assert!(r["body_html"].as_str().unwrap().contains("<ol>"));
 
-    let versions = app.call("runbook_versions", &[("id", &id.to_string())], Some(&alice)).await.json();
+    let versions = app.call("list_runbook_versions", &[("id", &id.to_string())], Some(&alice)).await.json();
     assert_eq!(versions.as_array().unwrap().iter().map(|v| v["version"].as_i64().unwrap()).collect::<Vec<_>>(), [2, 1]);
     let restored = app
         .call(
@@ -154,7 +154,7 @@ async fn a_drill_stays_off_public_surfaces_and_only_its_people_are_mailed(pool: 
     assert_eq!(view["incident"]["is_drill"], true);
     assert_eq!(view["incident"]["services"][0]["name"], "Checkout");
     assert_eq!(view["incident"]["point"]["display_name"], "Admin user");
-    let linked = app.call("incident_runbooks", &[("number", &number.to_string())], Some(&admin)).await.json();
+    let linked = app.call("list_incident_runbooks", &[("number", &number.to_string())], Some(&admin)).await.json();
     assert_eq!(linked[0]["id"], id);
     let r = runbook(&app, &admin, id).await;
     assert_eq!(r["drills"][0]["incident_number"], number);
@@ -181,7 +181,7 @@ async fn a_drill_stays_off_public_surfaces_and_only_its_people_are_mailed(pool: 
     }
     let status: Value = serde_json::from_str(&app.get("/status.json", None).await.body).unwrap();
     assert_eq!(status["overall"], "operational");
-    assert_eq!(app.call("major_incidents", &[], Some(&admin)).await.json(), json!([]));
+    assert_eq!(app.call("list_major_incidents", &[], Some(&admin)).await.json(), json!([]));
 
     // Messages go to the drill's participants only, marked, and no webhook fires.
     let outbox: Vec<(String, String, String)> =
@@ -309,7 +309,7 @@ async fn viewers_read_runbooks_and_change_nothing(pool: PgPool) {
         app.call("attach_runbook", &[("number", &n), ("runbook_id", &i)], Some(&responder)).await.status,
         StatusCode::OK
     );
-    let linked = app.call("incident_runbooks", &[("number", &n)], Some(&viewer)).await.json();
+    let linked = app.call("list_incident_runbooks", &[("number", &n)], Some(&viewer)).await.json();
     assert_eq!(linked, json!([{ "id": id, "title": "Cache flush", "attached": true }]));
 }
 

@@ -27,7 +27,7 @@ async fn every_response_carries_the_security_headers(pool: PgPool) {
     assert_baseline_headers(&app.get("/", Some(&cookie)).await, "dashboard");
     assert_baseline_headers(&app.get("/healthz", None).await, "health");
     assert_baseline_headers(&app.get("/pkg/missing.js", None).await, "missing file");
-    assert_baseline_headers(&app.call("viewer", &[], Some(&cookie)).await, "server function");
+    assert_baseline_headers(&app.call("get_viewer", &[], Some(&cookie)).await, "server function");
     assert_baseline_headers(
         &app.call("sign_in", &[("email", "x@example.com"), ("password", "wrong one")], None).await,
         "failed write",

@@ -49,7 +49,7 @@ pub async fn create_action_item(item: NewActionItem) -> Result<i64, AppError> {
     action_items::create(&state.pool, &me, action_items::NewItem::from_form(&item)?).await
 }
 
-#[server(endpoint = "action_items", input = Json)]
+#[server(endpoint = "list_action_items", input = Json)]
 pub async fn list_action_items(filter: ItemFilter) -> Result<Tracker, AppError> {
     let me = authorize(server::current_user().await?, Permission::ReadIncidents)?;
     let state = server::state()?;
@@ -66,16 +66,16 @@ pub async fn list_action_items(filter: ItemFilter) -> Result<Tracker, AppError> 
     })
 }
 
-#[server(endpoint = "action_item_history")]
-pub async fn action_item_history(id: i64) -> Result<Vec<ItemChange>, AppError> {
+#[server(endpoint = "get_action_item_history")]
+pub async fn get_action_item_history(id: i64) -> Result<Vec<ItemChange>, AppError> {
     let me = authorize(server::current_user().await?, Permission::ReadIncidents)?;
     let pool = server::state()?.pool;
     tracker::ensure_visible(&pool, id, me.id).await?;
     tracker::history(&pool, id).await
 }
 
-#[server(endpoint = "team_summaries")]
-pub async fn team_summaries(tz_offset_minutes: i32) -> Result<Vec<TeamSummary>, AppError> {
+#[server(endpoint = "list_team_summaries")]
+pub async fn list_team_summaries(tz_offset_minutes: i32) -> Result<Vec<TeamSummary>, AppError> {
     let me = authorize(server::current_user().await?, Permission::ReadIncidents)?;
     let state = server::state()?;
     tracker::summary(&state.pool, &Judgement::now(&state, tz_offset_minutes), me.id).await

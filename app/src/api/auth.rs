@@ -20,7 +20,7 @@ use crate::{
 use serde_json::json;
 
 /// Who is signed in on this browser, if anyone.
-#[server(endpoint = "viewer")]
+#[server(endpoint = "get_viewer")]
 pub async fn get_viewer() -> Result<Option<Caller>, AppError> {
     server::current_user().await
 }
@@ -28,8 +28,8 @@ pub async fn get_viewer() -> Result<Option<Caller>, AppError> {
 /// When the caller's session will end (absolute or idle lifetime), in Unix seconds, so
 /// the page can warn before it signs them out mid-sentence. `None` once it has ended.
 /// Reading it counts as activity.
-#[server(endpoint = "session_ends_at")]
-pub async fn session_ends_at() -> Result<Option<i64>, AppError> {
+#[server(endpoint = "get_session_ends_at")]
+pub async fn get_session_ends_at() -> Result<Option<i64>, AppError> {
     if server::current_user().await?.is_none() {
         return Ok(None);
     }
@@ -38,8 +38,8 @@ pub async fn session_ends_at() -> Result<Option<i64>, AppError> {
 }
 
 /// Whether Foghorn has no user yet, so the first visit may create the administrator.
-#[server(endpoint = "setup_needed")]
-pub async fn setup_needed() -> Result<bool, AppError> {
+#[server(endpoint = "get_setup_needed")]
+pub async fn get_setup_needed() -> Result<bool, AppError> {
     Ok(!db::users::any_exist(&server::state()?.pool).await?)
 }
 
@@ -51,8 +51,8 @@ pub struct SignInMethods {
     pub password: bool,
 }
 
-#[server(endpoint = "sign_in_options")]
-pub async fn sign_in_options() -> Result<SignInMethods, AppError> {
+#[server(endpoint = "get_sign_in_options")]
+pub async fn get_sign_in_options() -> Result<SignInMethods, AppError> {
     let auth = server::state()?.auth;
     Ok(SignInMethods { sso_label: auth.sso_label.clone(), password: auth.password_sign_in })
 }
@@ -83,7 +83,7 @@ pub async fn sign_in(email: String, password: String, next: Option<String>) -> R
     };
     let user = db::users::find_by_email(&state.pool, &email).await?;
     // No stored password is longer than the policy allows: don't spend a hash on one.
-    let matched = password.chars().count() <= passwords::MAX_PASSWORD_CHARS
+    let matched = password.chars().count() <= crate::model::Password::MAX
         // A single sign-on account has no password (an empty hash): the dummy is checked instead.
         && state.passwords.verify(&password, user.as_ref().map(|u| u.password_hash.as_str()).filter(|h| !h.is_empty())).await;
     let exhausted = attempt.address_exhausted;

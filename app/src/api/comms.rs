@@ -46,15 +46,15 @@ pub async fn post_comms_update(update: CommsForm) -> Result<(), AppError> {
     comms::post(&state.pool, &me, update.number, &input).await
 }
 
-#[server(endpoint = "comms_updates")]
-pub async fn comms_updates(number: i64) -> Result<Vec<CommsUpdate>, AppError> {
+#[server(endpoint = "list_comms_updates")]
+pub async fn list_comms_updates(number: i64) -> Result<Vec<CommsUpdate>, AppError> {
     let (state, _) = server::authorized_on(Permission::ReadIncidents, number).await?;
     comms::for_incident(&state.pool, number).await
 }
 
 /// Active SEV1/SEV2 incidents, for the banner every signed-in page shows.
-#[server(endpoint = "major_incidents")]
-pub async fn major_incidents() -> Result<Vec<MajorIncident>, AppError> {
+#[server(endpoint = "list_major_incidents")]
+pub async fn list_major_incidents() -> Result<Vec<MajorIncident>, AppError> {
     let (state, me) = server::authorized(Permission::ReadIncidents).await?;
     comms::major_incidents(&state.pool, me.id).await
 }
@@ -73,7 +73,7 @@ pub async fn override_service_state(number: i64, service_id: i64, state: String)
 }
 
 /// The public services as the status page shows them, for the comms controls.
-#[server(endpoint = "public_status")]
+#[server(endpoint = "get_public_status")]
 pub async fn get_public_status() -> Result<PublicStatus, AppError> {
     let (state, _) = server::authorized(Permission::ReadIncidents).await?;
     status::current(&state.pool, time::OffsetDateTime::now_utc()).await
@@ -109,7 +109,7 @@ pub struct NotificationSettings {
     pub deliveries: Vec<Delivery>,
 }
 
-#[server(endpoint = "notification_settings")]
+#[server(endpoint = "get_notification_settings")]
 pub async fn get_notification_settings() -> Result<NotificationSettings, AppError> {
     let (state, _) = server::authorized(Permission::ManageNotifications).await?;
     Ok(NotificationSettings {

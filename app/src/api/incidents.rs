@@ -54,16 +54,26 @@ pub async fn declare_incident(declaration: Declaration) -> Result<i64, AppError>
     )?;
     let point = declaration.point_user_id.unwrap_or(me.id);
     let actor = server::actor(&me);
-    let number =
-        incidents::declare(&state.pool, &me, &fields, severity, Some(point), false, declaration.privacy, &actor)
-            .await?;
+    let number = incidents::declare(
+        &state.pool,
+        &me,
+        &incidents::NewIncident {
+            fields: &fields,
+            severity,
+            point: Some(point),
+            is_drill: false,
+            privacy: declaration.privacy,
+        },
+        &actor,
+    )
+    .await?;
     tracing::info!(target: "foghorn::audit", by = me.id, incident = number, %severity, "incident declared");
     Ok(number)
 }
 
 /// The incident page's data: its latest [`TIMELINE_PAGE`] timeline entries, or every
 /// entry from sequence number `from` on ("Show earlier").
-#[server(endpoint = "incident")]
+#[server(endpoint = "get_incident")]
 pub async fn get_incident(number: i64, from: Option<i64>) -> Result<IncidentView, AppError> {
     let (state, me) = server::authorized(Permission::ReadIncidents).await?;
     let (incident, (timeline, timeline_total), roles) = incident_pages::view(&state.pool, number, from, me.id).await?;
@@ -73,27 +83,27 @@ pub async fn get_incident(number: i64, from: Option<i64>) -> Result<IncidentView
     Ok(IncidentView { incident, timeline, timeline_total, roles, can_respond, can_manage_access, viewer_id: me.id })
 }
 
-#[server(endpoint = "dashboard")]
+#[server(endpoint = "get_dashboard")]
 pub async fn get_dashboard() -> Result<Dashboard, AppError> {
     let (state, me) = server::authorized(Permission::ReadIncidents).await?;
     incident_pages::dashboard(&state.pool, me.id).await
 }
 
-#[server(endpoint = "incidents", input = Json)]
+#[server(endpoint = "list_incidents", input = Json)]
 pub async fn list_incidents(filter: IncidentFilter) -> Result<IncidentPage, AppError> {
     let (state, me) = server::authorized(Permission::ReadIncidents).await?;
     history::history(&state.pool, &filter, me.id).await
 }
 
 /// People who can hold a role (responders and admins).
-#[server(endpoint = "responders")]
+#[server(endpoint = "list_responders")]
 pub async fn list_responders() -> Result<Vec<Person>, AppError> {
     let (state, _) = server::authorized(Permission::ReadIncidents).await?;
     incident_people::people(&state.pool, false).await
 }
 
 /// Everyone active, viewers included: who may be added to a (private) incident.
-#[server(endpoint = "people")]
+#[server(endpoint = "list_people")]
 pub async fn list_people() -> Result<Vec<Person>, AppError> {
     let (state, _) = server::authorized(Permission::ReadDirectory).await?;
     incident_people::people(&state.pool, true).await

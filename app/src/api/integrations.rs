@@ -25,8 +25,8 @@ fn parse_days(days: &str) -> Result<Option<u32>, AppError> {
 }
 
 /// The caller's personal tokens (live ones first).
-#[server(endpoint = "my_tokens")]
-pub async fn my_tokens() -> Result<Vec<ApiToken>, AppError> {
+#[server(endpoint = "list_my_tokens")]
+pub async fn list_my_tokens() -> Result<Vec<ApiToken>, AppError> {
     let me = server::signed_in_user().await?;
     db::api_tokens::list(&server::state()?.pool, Some(me.id)).await
 }
@@ -71,15 +71,15 @@ pub async fn revoke_token(id: i64) -> Result<(), AppError> {
 }
 
 /// Every token, personal and service (admins).
-#[server(endpoint = "all_tokens")]
-pub async fn all_tokens() -> Result<Vec<ApiToken>, AppError> {
+#[server(endpoint = "list_all_tokens")]
+pub async fn list_all_tokens() -> Result<Vec<ApiToken>, AppError> {
     let (state, _) = server::authorized(Permission::ManageIntegrations).await?;
     db::api_tokens::list(&state.pool, None).await
 }
 
 /// The caller's chat (Slack or Mattermost) user id, if they set one.
-#[server(endpoint = "chat_user_id")]
-pub async fn chat_user_id() -> Result<Option<String>, AppError> {
+#[server(endpoint = "get_chat_user_id")]
+pub async fn get_chat_user_id() -> Result<Option<String>, AppError> {
     let me = server::signed_in_user().await?;
     db::users::chat_user_id(&server::state()?.pool, me.id).await
 }
@@ -88,17 +88,17 @@ pub async fn chat_user_id() -> Result<Option<String>, AppError> {
 #[server(endpoint = "set_chat_user_id")]
 pub async fn set_chat_user_id(chat_user_id: String) -> Result<(), AppError> {
     let me = server::signed_in_user().await?;
-    let id = chat_user_id.trim();
-    if id.chars().count() > 64 || id.contains(char::is_whitespace) {
+    let id = ChatUserId::parse(&chat_user_id)?.into_inner();
+    if id.contains(char::is_whitespace) {
         return Err(AppError::invalid("chat_user_id", "A chat user id is one word, like U024BE7LH."));
     }
-    let id = (!id.is_empty()).then_some(id);
+    let id = (!id.is_empty()).then_some(id.as_str());
     db::users::set_chat_user_id(&server::state()?.pool, me.id, id).await
 }
 
 /// The alert routing rules, in order.
-#[server(endpoint = "alert_routes")]
-pub async fn alert_routes() -> Result<Vec<AlertRoute>, AppError> {
+#[server(endpoint = "list_alert_routes")]
+pub async fn list_alert_routes() -> Result<Vec<AlertRoute>, AppError> {
     let (state, _) = server::authorized(Permission::ManageIntegrations).await?;
     db::alert_routes::routes(&state.pool).await
 }

@@ -8,7 +8,7 @@ use leptos::server_fn::codec::Json;
 #[cfg(feature = "ssr")]
 use crate::server::{
     self,
-    db::{self, meetings, postmortems},
+    db::{self, meetings, postmortem_imports, postmortem_versions, postmortems},
     policy::{Permission, authorize, role_allows},
 };
 
@@ -36,7 +36,7 @@ pub async fn start_postmortem(number: i64) -> Result<(), AppError> {
     Ok(())
 }
 
-#[server(endpoint = "postmortem")]
+#[server(endpoint = "get_postmortem")]
 pub async fn get_postmortem(number: i64) -> Result<Postmortem, AppError> {
     let (state, me, can_edit) = reader_of(number).await?;
     postmortems::view(&state.pool, number, &me, can_edit).await
@@ -63,22 +63,22 @@ pub async fn save_postmortem(number: i64, base_version: i32, sections: Sections)
 
 /// The versions the caller may read: all of them for those who may edit; for
 /// everyone else the published one and its corrections (see `db::postmortems`).
-#[server(endpoint = "postmortem_versions")]
-pub async fn postmortem_versions(number: i64) -> Result<Vec<VersionSummary>, AppError> {
+#[server(endpoint = "list_postmortem_versions")]
+pub async fn list_postmortem_versions(number: i64) -> Result<Vec<VersionSummary>, AppError> {
     let (state, _, can_edit) = reader_of(number).await?;
-    postmortems::versions(&state.pool, number, can_edit).await
+    postmortem_versions::versions(&state.pool, number, can_edit).await
 }
 
-#[server(endpoint = "postmortem_version")]
-pub async fn postmortem_version(number: i64, version: i32) -> Result<VersionDetail, AppError> {
+#[server(endpoint = "get_postmortem_version")]
+pub async fn get_postmortem_version(number: i64, version: i32) -> Result<VersionDetail, AppError> {
     let (state, _, can_edit) = reader_of(number).await?;
-    postmortems::version_detail(&state.pool, number, version, can_edit).await
+    postmortem_versions::version_detail(&state.pool, number, version, can_edit).await
 }
 
 #[server(endpoint = "restore_postmortem_version")]
 pub async fn restore_postmortem_version(number: i64, version: i32, base_version: i32) -> Result<Saved, AppError> {
     let (state, me) = server::authorized_on(Permission::WritePostmortems, number).await?;
-    postmortems::restore(&state.pool, &me, number, version, base_version).await
+    postmortem_versions::restore(&state.pool, &me, number, version, base_version).await
 }
 
 #[server(endpoint = "move_postmortem")]
@@ -130,10 +130,10 @@ pub async fn attend_postmortem(number: i64, attending: bool) -> Result<(), AppEr
 }
 
 /// The incident's timeline imported afresh, for the editor's "refresh from incident".
-#[server(endpoint = "postmortem_timeline_import")]
-pub async fn postmortem_timeline_import(number: i64) -> Result<String, AppError> {
+#[server(endpoint = "get_postmortem_timeline_import")]
+pub async fn get_postmortem_timeline_import(number: i64) -> Result<String, AppError> {
     let (state, _) = server::authorized_on(Permission::WritePostmortems, number).await?;
-    postmortems::refreshed_timeline(&state.pool, number).await
+    postmortem_imports::refreshed_timeline(&state.pool, number).await
 }
 
 /// Markdown rendered exactly as saved text will be (sanitised), for the editor preview.
@@ -144,8 +144,8 @@ pub async fn preview_markdown(text: String) -> Result<String, AppError> {
 }
 
 /// The caller's private calendar-feed address (path and query).
-#[server(endpoint = "calendar_feed")]
-pub async fn calendar_feed() -> Result<String, AppError> {
+#[server(endpoint = "get_calendar_feed")]
+pub async fn get_calendar_feed() -> Result<String, AppError> {
     let (state, me, _) = reader().await?;
     let key = meetings::calendar_key(&state.pool, me.id).await?;
     Ok(feed_address(&key))

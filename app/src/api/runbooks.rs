@@ -38,7 +38,7 @@ pub async fn create_runbook(runbook: RunbookForm) -> Result<i64, AppError> {
     runbooks::create(&state.pool, &me, &text, runbook.team_id, &runbook.service_ids, interval).await
 }
 
-#[server(endpoint = "runbook")]
+#[server(endpoint = "get_runbook")]
 pub async fn get_runbook(id: i64) -> Result<Runbook, AppError> {
     let (state, me) = server::authorized(Permission::ReadIncidents).await?;
     runbooks::get(&state.pool, id, role_allows(me.role, Permission::WriteRunbooks), time::OffsetDateTime::now_utc())
@@ -70,8 +70,8 @@ pub async fn set_runbook_details(id: i64, details: RunbookForm) -> Result<(), Ap
     runbooks::set_details(&state.pool, id, details.team_id, &details.service_ids, interval).await
 }
 
-#[server(endpoint = "runbook_versions")]
-pub async fn runbook_versions(id: i64) -> Result<Vec<RunbookVersion>, AppError> {
+#[server(endpoint = "list_runbook_versions")]
+pub async fn list_runbook_versions(id: i64) -> Result<Vec<RunbookVersion>, AppError> {
     let (state, _) = server::authorized(Permission::ReadIncidents).await?;
     runbooks::versions(&state.pool, id).await
 }
@@ -88,8 +88,8 @@ pub async fn mark_runbook_reviewed(id: i64) -> Result<(), AppError> {
     runbooks::mark_reviewed(&state.pool, &me, id).await
 }
 
-#[server(endpoint = "incident_runbooks")]
-pub async fn incident_runbooks(number: i64) -> Result<Vec<IncidentRunbook>, AppError> {
+#[server(endpoint = "list_incident_runbooks")]
+pub async fn list_incident_runbooks(number: i64) -> Result<Vec<IncidentRunbook>, AppError> {
     let (state, _) = server::authorized_on(Permission::ReadIncidents, number).await?;
     runbooks::for_incident(&state.pool, number).await
 }

@@ -122,7 +122,7 @@ fn ItemRow(
             return;
         }
         spawn_local(async move {
-            match action_item_history(id).await {
+            match get_action_item_history(id).await {
                 Ok(h) => history.set(Some(h)),
                 Err(e) => error.set(Some(e)),
             }

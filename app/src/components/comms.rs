@@ -33,7 +33,9 @@ pub fn CommsCard(number: i64, can_respond: bool, overdue: Signal<bool>, draft: C
     // Read by the browser once the page is live (the card is re-created with every change).
     let updates = RwSignal::new(None::<Vec<CommsUpdate>>);
     Effect::new(move |_| {
-        leptos::task::spawn_local(async move { updates.set(Some(comms_updates(number).await.unwrap_or_default())) });
+        leptos::task::spawn_local(
+            async move { updates.set(Some(list_comms_updates(number).await.unwrap_or_default())) },
+        );
     });
     view! {
         <section class="card comms" aria-labelledby="comms-heading">
@@ -192,7 +194,7 @@ pub fn PublicStateCard(number: i64) -> impl IntoView {
 /// once the page is live, which keeps the query off every server render.
 #[component]
 pub fn MajorIncidentBanner() -> impl IntoView {
-    let majors = crate::components::load_in_browser(major_incidents);
+    let majors = crate::components::load_in_browser(list_major_incidents);
     view! {
         <div>
             {move || {

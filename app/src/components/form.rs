@@ -24,6 +24,9 @@ pub fn Field(
     #[prop(into, optional)] autocomplete: Option<String>,
     #[prop(into, optional)] value: Option<String>,
     #[prop(optional)] required: bool,
+    /// The most characters the server takes (the text kind's `MAX`), as `maxlength`.
+    #[prop(optional)]
+    max: Option<usize>,
     #[prop(into)] error: LastError,
     /// Distinguishes ids when one page shows the same form several times.
     #[prop(into, optional)]
@@ -44,6 +47,7 @@ pub fn Field(
                 value=value
                 autocomplete=autocomplete
                 required=required
+                maxlength=max
                 aria-describedby=move || message.get().map(|_| described.clone())
                 aria-invalid=move || message.get().map(|_| "true")
             />

@@ -1,6 +1,6 @@
 //! The frame every signed-in page shares: top bar, navigation, who is signed in.
 
-use crate::api::auth::{SignOut, get_viewer, session_ends_at};
+use crate::api::auth::{SignOut, get_session_ends_at, get_viewer};
 use crate::components::live::use_clock;
 use crate::components::time::Time;
 use crate::error::AppError;
@@ -21,7 +21,7 @@ pub fn AppLayout() -> impl IntoView {
     provide_context(viewer);
     let sign_out = ServerAction::<SignOut>::new();
     // Rendered with the page, so knowing when the session ends costs no request.
-    let session_end = Resource::new(|| (), |_| session_ends_at());
+    let session_end = Resource::new(|| (), |_| get_session_ends_at());
 
     view! {
         <a class="skip-link" href="#main">"Skip to content"</a>
@@ -99,7 +99,7 @@ fn SessionExpiry(ends_at: Option<i64>) -> impl IntoView {
         };
         if ask {
             leptos::task::spawn_local(async move {
-                if let Ok(end) = session_ends_at().await {
+                if let Ok(end) = get_session_ends_at().await {
                     ends.set(Some(end.and_then(|t| time::OffsetDateTime::from_unix_timestamp(t).ok())));
                 }
             });

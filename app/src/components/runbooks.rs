@@ -17,7 +17,7 @@ pub fn IncidentRunbooks(number: i64, can_respond: bool) -> impl IntoView {
     Effect::new(move |_| {
         let _ = attach.version().get();
         spawn_local(async move {
-            linked.set(Some(incident_runbooks(number).await.unwrap_or_default()));
+            linked.set(Some(list_incident_runbooks(number).await.unwrap_or_default()));
             if can_respond {
                 all.set(list_runbooks(RunbookFilter::default()).await.map(|i| i.runbooks).unwrap_or_default());
             }

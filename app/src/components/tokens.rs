@@ -16,7 +16,7 @@ pub fn NewTokenForm(action: ServerAction<CreateToken>, #[prop(optional)] service
     view! {
         <ActionForm action=action>
             <FormError error=error inline=&["name", "expires_days"] id_prefix=prefix />
-            <Field label="Name (what uses it)" name="name" required=true error=error id_prefix=prefix />
+            <Field label="Name (what uses it)" name="name" max=crate::model::TokenName::MAX required=true error=error id_prefix=prefix />
             {service.then(|| view! {
                 <div class="field">
                     <label for="service-role">"Role"</label>

@@ -1,7 +1,7 @@
 //! Action items: the remediation work an incident leaves behind, scheduled (an owner
 //! and a due date) and tracked to done.
 
-use super::incident::Person;
+use super::Person;
 use serde::{Deserialize, Serialize};
 use std::str::FromStr;
 use time::{Date, OffsetDateTime, UtcOffset};

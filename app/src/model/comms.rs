@@ -1,6 +1,6 @@
 //! Telling people: comms updates, who gets which notifications, and the public status.
 
-use super::incident::{Person, Severity};
+use super::{Person, Severity};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -55,8 +55,7 @@ pub struct Webhook {
     pub id: i64,
     pub name: String,
     pub url: String,
-    /// `slack` (text and blocks) or `json` (a generic body).
-    pub format: String,
+    pub format: WebhookFormat,
     pub severities: Vec<Severity>,
     pub events: Vec<NotifyEvent>,
     /// Also sent for private incidents.
@@ -71,7 +70,7 @@ pub struct Delivery {
     pub message_id: String,
     pub incident_number: Option<i64>,
     pub event: String,
-    pub channel: String,
+    pub channel: Channel,
     pub recipient: String,
     pub subject: String,
     pub status: String,
@@ -180,5 +179,23 @@ mod tests {
         assert_eq!(ServiceState::from_severity(Severity::Sev1), ServiceState::MajorOutage);
         assert_eq!(ServiceState::from_severity(Severity::Sev4), ServiceState::Degraded);
         assert!(ServiceState::MajorOutage > ServiceState::Degraded);
+    }
+}
+
+word_enum! {
+    /// How an outbox message travels.
+    pub enum Channel ("delivery channel", "") {
+        Email = "email", "Email";
+        Webhook = "webhook", "Webhook";
+    }
+}
+
+word_enum! {
+    /// The body a webhook receives.
+    pub enum WebhookFormat ("webhook format", "slack or json") {
+        /// `text` plus `blocks`, which Slack, Mattermost and most chat tools accept.
+        Slack = "slack", "Slack-compatible (text and blocks)";
+        /// Foghorn's own JSON document.
+        Json = "json", "Generic JSON";
     }
 }

@@ -36,3 +36,44 @@ pub fn check_time(field: &str, at: OffsetDateTime) -> Result<OffsetDateTime, App
     let utc = at.checked_to_offset(UtcOffset::UTC).ok_or_else(|| out_of_range(field))?;
     check_date(field, utc.date()).map(|_| at)
 }
+
+/// "3h 05m", "12m 40s": how long something took or has been going on.
+pub fn format_duration(d: time::Duration) -> String {
+    let secs = d.whole_seconds().max(0);
+    let (days, hours, minutes, seconds) = (secs / 86_400, secs / 3600 % 24, secs / 60 % 60, secs % 60);
+    if days > 0 {
+        format!("{days}d {hours}h {minutes:02}m")
+    } else if hours > 0 {
+        format!("{hours}h {minutes:02}m")
+    } else if minutes > 0 {
+        format!("{minutes}m {seconds:02}s")
+    } else {
+        format!("{seconds}s")
+    }
+}
+
+/// A timestamp as people read it, with its zone named: `2026-11-25 14:03:07 UTC`.
+pub fn format_time(t: OffsetDateTime) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}:{:02} UTC",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_like_a_clock() {
+        assert_eq!(format_duration(time::Duration::seconds(42)), "42s");
+        assert_eq!(format_duration(time::Duration::seconds(754)), "12m 34s");
+        assert_eq!(format_duration(time::Duration::seconds(3 * 3600 + 5 * 60)), "3h 05m");
+    }
+}

@@ -1,5 +1,6 @@
 //! Incidents as both sides see them.
 
+use super::{Person, ServiceRef, TimelineEntry};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
@@ -110,13 +111,6 @@ word_enum! {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-pub struct Person {
-    pub id: i64,
-    pub display_name: String,
-}
-
 /// `INC-42` ⇄ 42.
 pub fn incident_ref(number: i64) -> String {
     format!("INC-{number}")
@@ -212,13 +206,6 @@ impl Timestamps {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-pub struct ServiceRef {
-    pub id: i64,
-    pub name: String,
-}
-
 /// Everything the incident page header shows.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -272,62 +259,6 @@ pub struct RoleAssignment {
     pub ended_at: Option<OffsetDateTime>,
 }
 
-word_enum! {
-    /// What a timeline entry records.
-    pub enum EntryKind ("timeline entry kind", "") {
-        Note = "note", "Note";
-        Declared = "declared", "Declared";
-        StatusChange = "status_change", "Status";
-        SeverityChange = "severity_change", "Severity";
-        RoleChange = "role_change", "Role";
-        /// An edit of the incident's fields, or a runbook attached.
-        Edit = "edit", "Edit";
-        TimestampCorrection = "timestamp_correction", "Timestamp";
-        Postmortem = "postmortem", "Postmortem";
-        ActionItem = "action_item", "Action item";
-        CommsUpdate = "comms_update", "Comms update";
-        StatusPage = "status_page", "Status page";
-        /// Made private or public; who was added to the response.
-        Access = "access", "Access";
-        /// Alerts firing or resolving, from Alertmanager or Grafana.
-        Alert = "alert", "Alert";
-    }
-}
-
-/// One entry of the live timeline. `seq` increases by one per entry within an
-/// incident; live streams resume from it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-pub struct TimelineEntry {
-    pub id: i64,
-    pub incident_number: i64,
-    pub seq: i64,
-    pub kind: EntryKind,
-    pub author: Option<Person>,
-    /// Markdown source (notes) or a sentence (changes).
-    pub body: String,
-    /// `body` rendered and sanitized on the server.
-    pub body_html: String,
-    pub is_key_event: bool,
-    #[serde(with = "time::serde::rfc3339")]
-    pub created_at: OffsetDateTime,
-    #[serde(with = "time::serde::rfc3339::option")]
-    pub edited_at: Option<OffsetDateTime>,
-}
-
-/// How many of the latest timeline entries the incident page loads at first; "Show
-/// earlier" loads more. A bot posting every second must not make the page (and every
-/// live refresh of it, for every viewer) heavy; and when the whole company opens one
-/// SEV1 at once, the page's cost is mostly its entries (rendered, and again as the
-/// hydration data): 50 fill about ten phone screens, and a 300-entry incident's page
-/// serves 1.65 times as many pages per second as with 200 (docs/benchmarks.md, "The
-/// all-hands herd").
-pub const TIMELINE_PAGE: i64 = 50;
-
-/// The most timeline entries one request returns, however many were asked for ("Show
-/// all" on a very long incident).
-pub const TIMELINE_MAX: i64 = 100_000;
-
 /// The incident page: header, timeline, role history.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct IncidentView {
@@ -351,12 +282,17 @@ pub struct Dashboard {
     pub recently_resolved: Vec<IncidentSummary>,
 }
 
-/// Filters of the incident history. Empty strings mean "any".
+/// Filters of the incident history. Empty strings mean "any". Every field is text, even
+/// the ids, and read by the data layer: a bad value is answered with its field named
+/// (`team_id: "abc"` → 422 `field: team_id`), which a typed id failing to deserialize
+/// before the function runs could not do.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[cfg_attr(feature = "ssr", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
 pub struct IncidentFilter {
+    /// A status, or `active` for every one but resolved.
     #[serde(default)]
     pub status: String,
+    /// `SEV1` … `SEV4`.
     #[serde(default)]
     pub severity: String,
     #[serde(default)]
@@ -378,39 +314,28 @@ pub struct IncidentFilter {
     pub cursor: String,
 }
 
+impl IncidentFilter {
+    /// The filter as URL query pairs (only those set), for links to the next page.
+    pub fn query_pairs(&self) -> Vec<(&'static str, String)> {
+        let pairs = [
+            ("q", self.q.clone()),
+            ("status", self.status.clone()),
+            ("severity", self.severity.clone()),
+            ("team_id", self.team_id.clone()),
+            ("service_id", self.service_id.clone()),
+            ("from", self.from.clone()),
+            ("to", self.to.clone()),
+            ("from_alert", if self.from_alert { "true".into() } else { String::new() }),
+            ("cursor", self.cursor.clone()),
+        ];
+        pairs.into_iter().filter(|(_, v)| !v.is_empty()).collect()
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct IncidentPage {
     pub items: Vec<IncidentSummary>,
     pub next_cursor: Option<String>,
-}
-
-/// "3h 05m", "12m 40s": how long something took or has been going on.
-pub fn format_duration(d: time::Duration) -> String {
-    let secs = d.whole_seconds().max(0);
-    let (days, hours, minutes, seconds) = (secs / 86_400, secs / 3600 % 24, secs / 60 % 60, secs % 60);
-    if days > 0 {
-        format!("{days}d {hours}h {minutes:02}m")
-    } else if hours > 0 {
-        format!("{hours}h {minutes:02}m")
-    } else if minutes > 0 {
-        format!("{minutes}m {seconds:02}s")
-    } else {
-        format!("{seconds}s")
-    }
-}
-
-/// A timestamp as people read it, with its zone named: `2026-11-25 14:03:07 UTC`.
-pub fn format_time(t: OffsetDateTime) -> String {
-    let t = t.to_offset(time::UtcOffset::UTC);
-    format!(
-        "{:04}-{:02}-{:02} {:02}:{:02}:{:02} UTC",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    )
 }
 
 #[cfg(test)]
@@ -441,12 +366,5 @@ mod tests {
         assert_eq!(parse_incident_ref("inc-7"), Some(7));
         assert_eq!(parse_incident_ref("INC-0"), None);
         assert_eq!(parse_incident_ref("INC-x"), None);
-    }
-
-    #[test]
-    fn durations_read_like_a_clock() {
-        assert_eq!(format_duration(time::Duration::seconds(42)), "42s");
-        assert_eq!(format_duration(time::Duration::seconds(754)), "12m 34s");
-        assert_eq!(format_duration(time::Duration::seconds(3 * 3600 + 5 * 60)), "3h 05m");
     }
 }

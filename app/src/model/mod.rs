@@ -10,7 +10,10 @@ mod dates;
 mod incident;
 mod org;
 mod postmortem;
+mod refs;
 mod runbook;
+mod text;
+mod timeline;
 mod token;
 mod user;
 
@@ -18,11 +21,14 @@ pub use action_item::*;
 pub use alert::*;
 pub use audit::*;
 pub use comms::*;
-pub use dates::{check_date, check_time, datetime_input_bounds, input_bounds};
+pub use dates::{check_date, check_time, datetime_input_bounds, format_duration, format_time, input_bounds};
 pub use incident::*;
 pub use org::{Service, Team, TeamMember};
 pub use postmortem::*;
+pub use refs::*;
 pub use runbook::*;
+pub use text::*;
+pub use timeline::*;
 pub use token::*;
 pub use user::{Caller, Role, UserSummary, parse_display_name, parse_email};
 

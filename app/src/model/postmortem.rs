@@ -1,6 +1,6 @@
 //! Postmortems: the blameless write-up of an incident, versioned so no edit is lost.
 
-use super::incident::{Person, Severity};
+use super::{Person, Severity};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 

@@ -1,7 +1,7 @@
 //! Runbooks: what to do when a service goes down, reviewed on a schedule and rehearsed
 //! in drills.
 
-use super::incident::{Person, ServiceRef};
+use super::{Person, ServiceRef};
 use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
 

@@ -50,6 +50,5 @@ pub struct NewToken {
     pub secret: String,
 }
 
-pub const MAX_TOKEN_NAME_CHARS: usize = 80;
 /// A year and a little: longer-lived automation should use a service token without expiry.
 pub const MAX_TOKEN_DAYS: u32 = 400;

@@ -32,28 +32,12 @@ pub struct UserSummary {
     pub active: bool,
 }
 
-/// An email address as Foghorn stores it: trimmed and lower-cased, so that
-/// `Ana@Example.com` and `ana@example.com` are one account.
+/// An email address as Foghorn stores it (see [`super::Email`]).
 pub fn parse_email(input: &str) -> Result<String, crate::error::AppError> {
-    let email = input.trim().to_lowercase();
-    let valid = email.len() <= 254
-        && !email.chars().any(char::is_whitespace)
-        && matches!(email.split_once('@'), Some((local, domain)) if !local.is_empty() && !domain.is_empty() && !domain.contains('@'));
-    if valid {
-        Ok(email)
-    } else {
-        Err(crate::error::AppError::invalid("email", "Enter an email address like name@example.com."))
-    }
+    Ok(super::Email::parse(input)?.into_inner())
 }
 
-/// A display name: what colleagues see on incidents and timelines.
+/// A display name (see [`super::DisplayName`]).
 pub fn parse_display_name(input: &str) -> Result<String, crate::error::AppError> {
-    let name = input.trim();
-    if name.is_empty() {
-        return Err(crate::error::AppError::invalid("display_name", "Enter a name."));
-    }
-    if name.chars().count() > 100 {
-        return Err(crate::error::AppError::invalid("display_name", "Use at most 100 characters."));
-    }
-    Ok(name.to_owned())
+    Ok(super::DisplayName::parse(input)?.into_inner())
 }

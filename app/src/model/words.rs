@@ -4,7 +4,7 @@
 
 /// Declares an enum whose values are words: each variant's stored and wire word and
 /// its label for people. It generates `ALL`, `as_str` (the word), `label`, serde as the
-/// word, `Display` (the word) and `FromStr` (trimmed, case-insensitive; an unknown word
+/// word, decoding from a text column (server side), `Display` (the word) and `FromStr` (trimmed, case-insensitive; an unknown word
 /// is refused with `Unknown <what> "<word>"` and the hint, when there is one).
 ///
 /// ```ignore
@@ -64,6 +64,26 @@ macro_rules! word_enum {
         impl utoipa::ToSchema for $name {
             fn name() -> std::borrow::Cow<'static, str> {
                 std::borrow::Cow::Borrowed(stringify!($name))
+            }
+        }
+
+        // Read straight from a text column (`AS "status: Status"` in a checked query); a
+        // word this Foghorn does not know is a decoding error, never a silent default.
+        #[cfg(feature = "ssr")]
+        impl sqlx::Type<sqlx::Postgres> for $name {
+            fn type_info() -> sqlx::postgres::PgTypeInfo {
+                <&str as sqlx::Type<sqlx::Postgres>>::type_info()
+            }
+
+            fn compatible(ty: &sqlx::postgres::PgTypeInfo) -> bool {
+                <&str as sqlx::Type<sqlx::Postgres>>::compatible(ty)
+            }
+        }
+
+        #[cfg(feature = "ssr")]
+        impl<'r> sqlx::Decode<'r, sqlx::Postgres> for $name {
+            fn decode(value: sqlx::postgres::PgValueRef<'r>) -> Result<Self, sqlx::error::BoxDynError> {
+                Ok(<&str as sqlx::Decode<'r, sqlx::Postgres>>::decode(value)?.parse::<$name>()?)
             }
         }
 

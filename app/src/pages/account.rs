@@ -1,7 +1,7 @@
 //! `/account`: the signed-in person's password, calendar address, API tokens and chat id.
 
 use crate::api::auth::ChangePassword;
-use crate::api::integrations::{CreateToken, RevokeToken, SetChatUserId, chat_user_id, my_tokens};
+use crate::api::integrations::{CreateToken, RevokeToken, SetChatUserId, get_chat_user_id, list_my_tokens};
 use crate::api::postmortems::ResetCalendarAddress;
 use crate::components::form::{Field, FormError, last_error};
 use crate::components::loaded::Loaded;
@@ -23,7 +23,7 @@ pub fn AccountPage() -> impl IntoView {
             <ActionForm action=action>
                 <FormError error=error inline=&["current_password", "new_password"] />
                 <Field label="Current password" name="current_password" kind="password" autocomplete="current-password" required=true error=error />
-                <Field label="New password" name="new_password" kind="password" autocomplete="new-password" required=true error=error />
+                <Field label="New password" name="new_password" max=crate::model::Password::MAX kind="password" autocomplete="new-password" required=true error=error />
                 <Show when=done>
                     <p class="success" role="status">"Password changed."</p>
                 </Show>
@@ -42,7 +42,7 @@ fn PersonalTokens() -> impl IntoView {
     let create = ServerAction::<CreateToken>::new();
     let revoke = ServerAction::<RevokeToken>::new();
     let revoke_error = last_error(revoke);
-    let tokens = Resource::new(move || (create.version().get(), revoke.version().get()), |_| my_tokens());
+    let tokens = Resource::new(move || (create.version().get(), revoke.version().get()), |_| list_my_tokens());
     view! {
         <section class="card" aria-labelledby="tokens-heading">
             <h2 id="tokens-heading">"API tokens"</h2>
@@ -60,7 +60,7 @@ fn PersonalTokens() -> impl IntoView {
 fn ChatIdentity() -> impl IntoView {
     let save = ServerAction::<SetChatUserId>::new();
     let error = last_error(save);
-    let current = Resource::new(move || save.version().get(), |_| chat_user_id());
+    let current = Resource::new(move || save.version().get(), |_| get_chat_user_id());
     view! {
         <section class="card narrow" aria-labelledby="chat-heading">
             <h2 id="chat-heading">"Chat"</h2>
@@ -71,7 +71,7 @@ fn ChatIdentity() -> impl IntoView {
                     view! {
                         <ActionForm action=save>
                             <FormError error=error inline=&["chat_user_id"] />
-                            <Field label="Chat user id" name="chat_user_id" value=value error=error />
+                            <Field label="Chat user id" name="chat_user_id" max=crate::model::ChatUserId::MAX value=value error=error />
                             <Show when=move || matches!(save.value().get(), Some(Ok(())))>
                                 <p class="success" role="status">"Saved."</p>
                             </Show>

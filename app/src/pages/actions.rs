@@ -1,7 +1,7 @@
 //! `/actions`: the action-item tracker. Views answer a lead's questions: everything
 //! (filtered), mine, my team's, and a summary per team with a 12-week chart.
 
-use crate::api::action_items::{list_action_items, team_summaries};
+use crate::api::action_items::{list_action_items, list_team_summaries};
 use crate::api::admin::list_teams;
 use crate::api::incidents::list_responders;
 use crate::components::action_items::{ItemFlags, ItemRights, ItemTable, NewItemForm, browser_offset_minutes};
@@ -125,10 +125,7 @@ fn All() -> impl IntoView {
             <label class="check"><input type="checkbox" name="unscheduled" value="true" prop:checked=move || filter.get().unscheduled />" Unscheduled"</label>
             <button type="submit">"Filter"</button>
         </Form>
-        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match tracker.await {
-                    Ok(t) => {
+        <Loaded resource=tracker render=move |t| {
                         let c = t.counts;
                         let rights = ItemRights { can_edit: t.can_edit, leads: t.leads.clone() };
                         view! {
@@ -146,11 +143,7 @@ fn All() -> impl IntoView {
                                 </details>
                             })}
                         }.into_any()
-                    }
-                    Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
-                }
-            })}
-        </Transition>
+                    } />
     }
 }
 
@@ -211,10 +204,7 @@ fn Mine() -> impl IntoView {
         },
     );
     view! {
-        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match tracker.await {
-                    Ok(t) => {
+        <Loaded resource=tracker render=move |t| {
                         let rights = ItemRights { can_edit: t.can_edit, leads: t.leads.clone() };
                         view! {
                             <p class="counts">{format!("You own {} open items; {} overdue.", t.counts.total, t.counts.overdue)}</p>
@@ -223,11 +213,7 @@ fn Mine() -> impl IntoView {
                                 <p><a href=format!("/actions?owner_id={}&status=active", t.viewer_id)>"All of them, a page at a time →"</a></p>
                             })}
                         }.into_any()
-                    }
-                    Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
-                }
-            })}
-        </Transition>
+                    } />
     }
 }
 
@@ -266,11 +252,10 @@ fn MyTeam() -> impl IntoView {
         },
     );
     view! {
-        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match data.await {
-                    Ok(teams) if teams.is_empty() => view! { <p class="muted">"You are not in a team yet: an administrator adds people to teams."</p> }.into_any(),
-                    Ok(teams) => teams.into_iter().map(|(team, t)| {
+        <Loaded resource=data render=move |teams| if teams.is_empty() {
+            view! { <p class="muted">"You are not in a team yet: an administrator adds people to teams."</p> }.into_any()
+        } else {
+            teams.into_iter().map(|(team, t)| {
                         let on_change = Callback::new(move |_| changed.update(|n| *n += 1));
                         let rights = ItemRights { can_edit: t.can_edit, leads: t.leads.clone() };
                         let mut load: Vec<(String, usize)> = Vec::new();
@@ -313,11 +298,8 @@ fn MyTeam() -> impl IntoView {
                                 })}
                             </section>
                         }
-                    }).collect_view().into_any(),
-                    Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
-                }
-            })}
-        </Transition>
+                    }).collect_view().into_any()
+        } />
     }
 }
 
@@ -326,7 +308,7 @@ fn MyTeam() -> impl IntoView {
 #[component]
 fn Summary() -> impl IntoView {
     let offset = use_offset();
-    let summary = Resource::new(move || offset.get(), team_summaries);
+    let summary = Resource::new(move || offset.get(), list_team_summaries);
     view! {
         <Loaded resource=summary render=move |teams| if teams.is_empty() {
             view! { <p class="muted">"No action items yet."</p> }.into_any()

@@ -127,8 +127,8 @@ fn UsersSection(
             <h3>"Add a user"</h3>
             <ActionForm action=add_user attr:class="grid-form">
                 <FormError error=add_error inline=&["email", "display_name", "password"] id_prefix="new-user-" />
-                <Field label="Email" name="email" kind="email" required=true error=add_error id_prefix="new-user-" />
-                <Field label="Name" name="display_name" required=true error=add_error id_prefix="new-user-" />
+                <Field label="Email" name="email" max=crate::model::Email::MAX kind="email" required=true error=add_error id_prefix="new-user-" />
+                <Field label="Name" name="display_name" max=crate::model::DisplayName::MAX required=true error=add_error id_prefix="new-user-" />
                 <div class="field">
                     <label for="new-user-role">"Role"</label>
                     <select id="new-user-role" name="role">
@@ -137,7 +137,7 @@ fn UsersSection(
                         <option value="admin">"Admin"</option>
                     </select>
                 </div>
-                <Field label="Initial password" name="password" kind="password" autocomplete="new-password" required=true error=add_error id_prefix="new-user-" />
+                <Field label="Initial password" name="password" max=crate::model::Password::MAX kind="password" autocomplete="new-password" required=true error=add_error id_prefix="new-user-" />
                 <button type="submit">"Add user"</button>
             </ActionForm>
         </section>
@@ -214,7 +214,7 @@ fn TeamsSection(
             }).collect_view()}
             <h3>"Create a team"</h3>
             <ActionForm action=create_team attr:class="grid-form">
-                <Field label="Team name" name="name" required=true error=create_error id_prefix="new-team-" />
+                <Field label="Team name" name="name" max=crate::model::TeamName::MAX required=true error=create_error id_prefix="new-team-" />
                 <FormError error=create_error inline=&["name"] id_prefix="new-team-" />
                 <button type="submit">"Create team"</button>
             </ActionForm>
@@ -256,12 +256,12 @@ fn ServicesSection(
                 view! {
                     <ActionForm action=update_service attr:class="grid-form service">
                         <input type="hidden" name="id" value=s.id />
-                        <Field label="Name" name="name" value=s.name.clone() required=true error=no_error id_prefix=prefix.clone() />
+                        <Field label="Name" name="name" value=s.name.clone() max=crate::model::ServiceName::MAX required=true error=no_error id_prefix=prefix.clone() />
                         <div class="field">
                             <label for=format!("{prefix}team_id")>"Owning team"</label>
                             <TeamSelect id=format!("{prefix}team_id") teams selected=s.team_id />
                         </div>
-                        <Field label="Description" name="description" value=s.description.clone() error=no_error id_prefix=prefix />
+                        <Field label="Description" name="description" max=crate::model::ServiceDescription::MAX value=s.description.clone() error=no_error id_prefix=prefix />
                         <button type="submit" class="secondary">"Save service"</button>
                     </ActionForm>
                     <ActionForm action=set_public attr:class="inline public-toggle">
@@ -275,12 +275,12 @@ fn ServicesSection(
             <h3>"Add a service"</h3>
             <ActionForm action=create_service attr:class="grid-form">
                 <FormError error=create_error inline=&["name", "description"] id_prefix="new-service-" />
-                <Field label="Service name" name="name" required=true error=create_error id_prefix="new-service-" />
+                <Field label="Service name" name="name" max=crate::model::ServiceName::MAX required=true error=create_error id_prefix="new-service-" />
                 <div class="field">
                     <label for="new-service-team_id">"Owning team"</label>
                     <TeamSelect id="new-service-team_id".to_owned() teams=teams_for_new selected=None />
                 </div>
-                <Field label="Description" name="description" error=create_error id_prefix="new-service-" />
+                <Field label="Description" name="description" max=crate::model::ServiceDescription::MAX error=create_error id_prefix="new-service-" />
                 <button type="submit">"Add service"</button>
             </ActionForm>
         </section>

@@ -3,6 +3,7 @@
 
 use crate::api::comms::*;
 use crate::components::form::{FormError, last_error};
+use crate::components::loaded::Loaded;
 use crate::components::time::Time;
 use crate::model::*;
 use leptos::prelude::*;
@@ -30,10 +31,7 @@ pub fn NotificationsSection() -> impl IntoView {
     );
     let retry_error = last_error(retry);
     view! {
-        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match settings.await {
-                    Ok(s) => view! {
+        <Loaded resource=settings render=move |s| view! {
                         <section class="card" aria-labelledby="policies-heading">
                             <h2 id="policies-heading">"Email notifications"</h2>
                             <ul class="plain">
@@ -58,7 +56,7 @@ pub fn NotificationsSection() -> impl IntoView {
                             <ul class="plain">
                                 {s.webhooks.into_iter().map(|w| view! {
                                     <li>
-                                        <strong>{w.name.clone()}</strong>" ("{w.format.clone()}") "{w.url.clone()}" · "
+                                        <strong>{w.name.clone()}</strong>" ("{w.format.as_str()}") "{w.url.clone()}" · "
                                         {w.severities.iter().map(|s| s.label()).collect::<Vec<_>>().join(", ")}" · "
                                         {w.events.iter().map(|e| e.label()).collect::<Vec<_>>().join(", ")}
                                         {w.private_incidents.then_some(" · also private incidents")}
@@ -102,11 +100,7 @@ pub fn NotificationsSection() -> impl IntoView {
                                 </tbody>
                             </table>
                         </section>
-                    }.into_any(),
-                    Err(err) => view! { <p class="form-error">{err.to_string()}</p> }.into_any(),
-                }
-            })}
-        </Transition>
+                    }.into_any() />
     }
 }
 
@@ -158,7 +152,7 @@ fn PolicyForm(action: ServerAction<CreateNotificationPolicy>) -> impl IntoView {
     view! {
         <form class="policy-form" on:submit=submit>
             <h3>"Add a policy"</h3>
-            <div class="field"><label for="policy-name">"Name"</label><input id="policy-name" type="text" bind:value=name /></div>
+            <div class="field"><label for="policy-name">"Name"</label><input id="policy-name" type="text" maxlength=NotificationName::MAX bind:value=name /></div>
             <Scope prefix="policy" form=scope />
             <div class="field">
                 <label for="policy-recipients">"Send to (addresses, separated by commas)"</label>
@@ -196,13 +190,12 @@ fn WebhookForm(action: ServerAction<CreateWebhook>) -> impl IntoView {
     view! {
         <form class="webhook-form" on:submit=submit>
             <h3>"Add a webhook"</h3>
-            <div class="field"><label for="hook-name">"Name"</label><input id="hook-name" type="text" bind:value=name /></div>
+            <div class="field"><label for="hook-name">"Name"</label><input id="hook-name" type="text" maxlength=NotificationName::MAX bind:value=name /></div>
             <div class="field"><label for="hook-url">"URL"</label><input id="hook-url" type="url" bind:value=url /></div>
             <div class="field">
                 <label for="hook-format">"Body"</label>
                 <select id="hook-format" on:change=move |ev| format.set(event_target_value(&ev))>
-                    <option value="slack">"Slack-compatible (text and blocks)"</option>
-                    <option value="json">"Generic JSON"</option>
+                    {WebhookFormat::ALL.map(|f| view! { <option value=f.as_str()>{f.label()}</option> })}
                 </select>
             </div>
             <Scope prefix="hook" form=scope />

@@ -1,7 +1,7 @@
 //! `/admin/audit`: who did what, newest first, filtered, a page at a time, and the
 //! filtered view as CSV or JSON Lines. Administrators only.
 
-use crate::api::audit::audit_events;
+use crate::api::audit::list_audit_events;
 use crate::components::form::DateRange;
 use crate::components::loaded::Loaded;
 use crate::components::time::Time;
@@ -26,7 +26,7 @@ pub fn AuditPage() -> impl IntoView {
             cursor: get("cursor"),
         }
     });
-    let page = Resource::new(move || filter.get(), audit_events);
+    let page = Resource::new(move || filter.get(), list_audit_events);
     // The exports cover the whole filtered view, not just this page.
     let export = move |format: &str| {
         let whole = AuditFilter { cursor: String::new(), ..filter.get() };

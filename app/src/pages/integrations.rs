@@ -21,7 +21,12 @@ pub fn IntegrationsPage() -> impl IntoView {
         (create.version().get(), revoke.version().get(), add_route.version().get(), change_route.version().get())
     };
     let data = Resource::new(changes, |_| async {
-        Ok::<_, AppError>((all_tokens().await?, alert_routes().await?, list_services().await?, list_teams().await?))
+        Ok::<_, AppError>((
+            list_all_tokens().await?,
+            list_alert_routes().await?,
+            list_services().await?,
+            list_teams().await?,
+        ))
     });
     let row_error = Signal::derive(move || {
         revoke.value().get().and_then(|r| r.err()).or_else(|| change_route.value().get().and_then(|r| r.err()))

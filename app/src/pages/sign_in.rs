@@ -1,7 +1,7 @@
 //! `/login`: single sign-on ("Sign in with <label>") beside or instead of the password
 //! form, as the server is configured.
 
-use crate::api::auth::{SignIn, sign_in_options};
+use crate::api::auth::{SignIn, get_sign_in_options};
 use crate::components::form::{Field, FormError, last_error};
 use crate::model::url_encode;
 use leptos::prelude::*;
@@ -11,7 +11,7 @@ use leptos_meta::Title;
 pub fn SignInPage() -> impl IntoView {
     let action = ServerAction::<SignIn>::new();
     let error = last_error(action);
-    let options = Resource::new(|| (), |_| sign_in_options());
+    let options = Resource::new(|| (), |_| get_sign_in_options());
     // The page a signed-out visitor asked for, to return to after signing in (the
     // server checks it is a local path).
     let query = leptos_router::hooks::use_query_map();
@@ -35,7 +35,7 @@ pub fn SignInPage() -> impl IntoView {
                             <ActionForm action=action>
                                 <FormError error=error inline=&["email", "password"] />
                                 <input type="hidden" name="next" value=next />
-                                <Field label="Email" name="email" kind="email" autocomplete="username" required=true error=error />
+                                <Field label="Email" name="email" max=crate::model::Email::MAX kind="email" autocomplete="username" required=true error=error />
                                 <Field label="Password" name="password" kind="password" autocomplete="current-password" required=true error=error />
                                 <button type="submit" disabled=move || action.pending().get()>"Sign in"</button>
                             </ActionForm>

@@ -13,10 +13,6 @@ use tokio::sync::Semaphore;
 /// they are the first guesses of every attacker.
 const COMMON_PASSWORDS: &str = include_str!("common_passwords.txt");
 
-pub const MIN_PASSWORD_CHARS: usize = 8;
-/// Long enough for any passphrase; bounded so one request cannot make us hash megabytes.
-pub const MAX_PASSWORD_CHARS: usize = 256;
-
 pub struct PasswordHasher {
     permits: Semaphore,
     /// Verified against when the email is unknown, so that costs what a wrong password costs.
@@ -82,13 +78,7 @@ impl Default for PasswordHasher {
 /// The password rules (NIST SP 800-63B): length only, no composition rules,
 /// never truncated, and not one of the most common passwords.
 pub fn check_password_policy(password: &str) -> Result<(), AppError> {
-    let chars = password.chars().count();
-    if chars < MIN_PASSWORD_CHARS {
-        return Err(AppError::invalid("password", format!("Use at least {MIN_PASSWORD_CHARS} characters.")));
-    }
-    if chars > MAX_PASSWORD_CHARS {
-        return Err(AppError::invalid("password", format!("Use at most {MAX_PASSWORD_CHARS} characters.")));
-    }
+    crate::model::Password::parse(password)?;
     let lowered = password.to_lowercase();
     if COMMON_PASSWORDS.lines().any(|common| common == lowered) {
         return Err(AppError::invalid("password", "This is one of the most common passwords; choose another."));

@@ -150,6 +150,7 @@ pub fn is_return_path(path: &str) -> bool {
 /// (its record still in the store), not expired, its user still active and unchanged.
 pub async fn still_valid(state: &AppState, session: &Session) -> bool {
     let Some(id) = session.id() else { return false };
+    // Not compile-checked: the table is tower-sessions' own, made by its store at start-up.
     let stored: Result<bool, sqlx::Error> = sqlx::query_scalar(
         "SELECT EXISTS (SELECT 1 FROM tower_sessions.session WHERE id = $1 AND expiry_date > now())",
     )

@@ -49,30 +49,28 @@ pub async fn reserve(pool: &PgPool, email: &str, ip: &str) -> Result<Verdict, Ap
     // Attempts from one address are counted one after the other, so parallel requests
     // cannot all read the same count. Held only for this short transaction, never
     // while a password is hashed.
-    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended('foghorn.sign_in ' || $1, 0))")
-        .bind(ip)
+    sqlx::query!("SELECT pg_advisory_xact_lock(hashtextextended('foghorn.sign_in ' || $1, 0))", ip)
         .execute(&mut *tx)
         .await?;
-    let (pair, address, account): (i64, i64, i64) = sqlx::query_as(
-        "SELECT count(*) FILTER (WHERE email = $1 AND ip = $2),
-                count(*) FILTER (WHERE ip = $2),
-                count(*) FILTER (WHERE email = $1)
-           FROM sign_in_attempts
-          WHERE NOT succeeded
-            AND at > now() - make_interval(mins => $3)
-            AND (email = $1 OR ip = $2)",
+    let failures = sqlx::query!(
+        r#"SELECT count(*) FILTER (WHERE email = $1 AND ip = $2) AS "pair!",
+                  count(*) FILTER (WHERE ip = $2) AS "address!",
+                  count(*) FILTER (WHERE email = $1) AS "account!"
+             FROM sign_in_attempts
+            WHERE NOT succeeded
+              AND at > now() - make_interval(mins => $3)
+              AND (email = $1 OR ip = $2)"#,
+        email,
+        ip,
+        WINDOW_MINUTES
     )
-    .bind(email)
-    .bind(ip)
-    .bind(WINDOW_MINUTES)
     .fetch_one(&mut *tx)
     .await?;
+    let (pair, address, account) = (failures.pair, failures.address, failures.account);
     if pair >= PAIR_LIMIT {
         return Ok(Verdict::Refuse);
     }
-    sqlx::query("INSERT INTO sign_in_attempts (email, ip, succeeded) VALUES ($1, $2, false)")
-        .bind(email)
-        .bind(ip)
+    sqlx::query!("INSERT INTO sign_in_attempts (email, ip, succeeded) VALUES ($1, $2, false)", email, ip)
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;
@@ -88,13 +86,11 @@ pub async fn reserve(pool: &PgPool, email: &str, ip: &str) -> Result<Verdict, Ap
 pub async fn settle(pool: &PgPool, attempt: Attempt, succeeded: bool) -> Result<(), AppError> {
     let mut tx = pool.begin().await?;
     if succeeded {
-        sqlx::query("DELETE FROM sign_in_attempts WHERE email = $1 AND ip = $2")
-            .bind(&attempt.email)
-            .bind(&attempt.ip)
+        sqlx::query!("DELETE FROM sign_in_attempts WHERE email = $1 AND ip = $2", &attempt.email, &attempt.ip)
             .execute(&mut *tx)
             .await?;
     }
-    sqlx::query("DELETE FROM sign_in_attempts WHERE at < now() - interval '1 day'").execute(&mut *tx).await?;
+    sqlx::query!("DELETE FROM sign_in_attempts WHERE at < now() - interval '1 day'").execute(&mut *tx).await?;
     tx.commit().await?;
     Ok(())
 }

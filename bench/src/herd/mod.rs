@@ -78,7 +78,9 @@ impl Herd {
 /// its [`ENTRIES`] timeline entries.
 pub async fn seed(pool: &PgPool, people: usize, responder_id: i64) -> Result<i64, BoxError> {
     let existing: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM users WHERE email LIKE 'herd-%@example.com'").fetch_one(pool).await?;
+        sqlx::query_scalar!(r#"SELECT count(*) AS "count!" FROM users WHERE email LIKE 'herd-%@example.com'"#)
+            .fetch_one(pool)
+            .await?;
     if (existing as usize) < people {
         eprintln!("seeding {people} people…");
         use argon2::password_hash::{PasswordHasher, SaltString, rand_core::OsRng};
@@ -87,59 +89,52 @@ pub async fn seed(pool: &PgPool, people: usize, responder_id: i64) -> Result<i64
             .hash_password(HERD_PASSWORD.as_bytes(), &SaltString::generate(&mut OsRng))
             .map_err(|e| e.to_string())?
             .to_string();
-        sqlx::query(
+        sqlx::query!(
             "INSERT INTO users (email, display_name, role, password_hash)
              SELECT 'herd-' || g || '@example.com', 'Herd Person ' || g, 'viewer', $2
                FROM generate_series(1, $1) g
              ON CONFLICT DO NOTHING",
+            people as i64,
+            hash
         )
-        .bind(people as i64)
-        .bind(hash)
         .execute(pool)
         .await?;
     }
-    let number: Option<i64> = sqlx::query_scalar("SELECT number FROM incidents WHERE title = $1")
-        .bind(HERD_TITLE)
-        .fetch_optional(pool)
-        .await?;
+    let number: Option<i64> =
+        sqlx::query_scalar!("SELECT number FROM incidents WHERE title = $1", HERD_TITLE).fetch_optional(pool).await?;
     let number = match number {
         Some(n) => n,
         None => {
-            sqlx::query_scalar(
-                "INSERT INTO incidents (title, summary, severity, status, declared_by)
+            sqlx::query_scalar!("INSERT INTO incidents (title, summary, severity, status, declared_by)
                  VALUES ($1, 'Card payments fail with timeouts at the payment provider in every region.', 1, 'identified', $2)
-                 RETURNING number",
-            )
-            .bind(HERD_TITLE)
-            .bind(responder_id)
+                 RETURNING number", HERD_TITLE, responder_id)
             .fetch_one(pool)
             .await?
         }
     };
     let mut tx = pool.begin().await?;
-    let id: i64 =
-        sqlx::query_scalar("SELECT id FROM incidents WHERE number = $1").bind(number).fetch_one(&mut *tx).await?;
-    sqlx::query("DELETE FROM timeline_entries WHERE incident_id = $1").bind(id).execute(&mut *tx).await?;
-    sqlx::query(
+    let id: i64 = sqlx::query_scalar!("SELECT id FROM incidents WHERE number = $1", number).fetch_one(&mut *tx).await?;
+    sqlx::query!("DELETE FROM timeline_entries WHERE incident_id = $1", id).execute(&mut *tx).await?;
+    sqlx::query!(
         "INSERT INTO timeline_entries (incident_id, seq, kind, author_id, body, created_at)
          SELECT $1, s, 'note', $2,
                 'Checked the payment dashboards; **step ' || s || '** of the runbook done. Error rate still at 38 %, '
                 || 'retries are not helping; next: fail over to the secondary provider.',
                 now() - make_interval(mins => ($3 - s)::int)
            FROM generate_series(1, $3) s",
+        id,
+        responder_id,
+        ENTRIES as i32
     )
-    .bind(id)
-    .bind(responder_id)
-    .bind(ENTRIES)
     .execute(&mut *tx)
     .await?;
-    sqlx::query("UPDATE incidents SET last_seq = $2 WHERE id = $1").bind(id).bind(ENTRIES).execute(&mut *tx).await?;
-    sqlx::query(
+    sqlx::query!("UPDATE incidents SET last_seq = $2 WHERE id = $1", id, ENTRIES).execute(&mut *tx).await?;
+    sqlx::query!(
         "INSERT INTO incident_roles (incident_id, role, user_id, assigned_by) VALUES ($1, 'point', $2, $2)
          ON CONFLICT DO NOTHING",
+        id,
+        responder_id
     )
-    .bind(id)
-    .bind(responder_id)
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;

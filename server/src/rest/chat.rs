@@ -136,9 +136,19 @@ async fn run(api: &Api, user: &db::users::UserRecord, text: &str, base: &str, ip
                 severity.parse().map_err(|m| AppError::invalid("severity", format!("{m} Start with SEV1 to SEV4.")))?;
             let fields = incidents::IncidentFields::parse(title, "", None, Vec::new())?;
             let actor = Actor::user(&me, ip);
-            let number =
-                incidents::declare(pool, &me, &fields, severity, Some(me.id), false, Privacy::default(), &actor)
-                    .await?;
+            let number = incidents::declare(
+                pool,
+                &me,
+                &incidents::NewIncident {
+                    fields: &fields,
+                    severity,
+                    point: Some(me.id),
+                    is_drill: false,
+                    privacy: Privacy::default(),
+                },
+                &actor,
+            )
+            .await?;
             let text = format!(
                 "{} declared {} ({severity}): {} — {base}/incidents/{number}",
                 me.display_name,

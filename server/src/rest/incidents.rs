@@ -32,23 +32,10 @@ pub async fn list(
     let page = history::history(&api.state.pool, &filter, me.id).await?;
     let next = page.next_cursor.map(|cursor| {
         let mut query = form_urlencoded::Serializer::new(String::new());
-        for (key, value) in [
-            ("status", &filter.status),
-            ("severity", &filter.severity),
-            ("team_id", &filter.team_id),
-            ("service_id", &filter.service_id),
-            ("from", &filter.from),
-            ("to", &filter.to),
-            ("q", &filter.q),
-        ] {
-            if !value.is_empty() {
-                query.append_pair(key, value);
-            }
+        let next = IncidentFilter { cursor, ..filter.clone() };
+        for (key, value) in next.query_pairs() {
+            query.append_pair(key, &value);
         }
-        if filter.from_alert {
-            query.append_pair("from_alert", "true");
-        }
-        query.append_pair("cursor", &cursor);
         format!("/api/v1/incidents?{}", query.finish())
     });
     let mut response = axum::Json(IncidentList { items: page.items, next: next.clone() }).into_response();
@@ -67,9 +54,13 @@ pub async fn declare(State(api): State<Api>, token: Token, Json(d): Json<Declara
     let severity: Severity = d.severity.parse().map_err(|m| app::error::AppError::invalid("severity", m))?;
     let fields = incidents::IncidentFields::parse(&d.title, &d.summary, d.team_id, d.service_ids)?;
     let point = d.point_user_id.unwrap_or(me.id);
-    let number =
-        incidents::declare(&api.state.pool, me, &fields, severity, Some(point), false, d.privacy, &token.actor())
-            .await?;
+    let number = incidents::declare(
+        &api.state.pool,
+        me,
+        &incidents::NewIncident { fields: &fields, severity, point: Some(point), is_drill: false, privacy: d.privacy },
+        &token.actor(),
+    )
+    .await?;
     let mut response = detail(&api, me, number).await?;
     *response.status_mut() = StatusCode::CREATED;
     if let Ok(location) = format!("/api/v1/incidents/{number}").parse() {

@@ -89,12 +89,13 @@ pub async fn set_key_event(
     let entry_id: i64 = entry_id.parse().map_err(|_| Problem::not_found())?;
     let (_, incident) = visible_incident(&api, me, &number).await?;
     // The entry must belong to this incident: the address names both.
-    let belongs: bool =
-        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM timeline_entries WHERE id = $1 AND incident_id = $2)")
-            .bind(entry_id)
-            .bind(incident)
-            .fetch_one(&api.state.pool)
-            .await?;
+    let belongs: bool = sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM timeline_entries WHERE id = $1 AND incident_id = $2) AS "exists!""#,
+        entry_id,
+        incident
+    )
+    .fetch_one(&api.state.pool)
+    .await?;
     if !belongs {
         return Err(Problem::not_found());
     }

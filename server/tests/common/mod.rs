@@ -205,7 +205,7 @@ impl TestApp {
 
     /// The incident page's data, as the holder of `cookie` sees it.
     pub async fn incident(&self, cookie: &str, number: i64) -> serde_json::Value {
-        let response = self.call("incident", &[("number", &number.to_string())], Some(cookie)).await;
+        let response = self.call("get_incident", &[("number", &number.to_string())], Some(cookie)).await;
         assert_eq!(response.status, StatusCode::OK, "incident: {}", response.body);
         response.json()
     }
@@ -244,7 +244,7 @@ impl TestApp {
 
     /// Who the server thinks this cookie belongs to.
     pub async fn viewer(&self, cookie: Option<&str>) -> serde_json::Value {
-        self.call("viewer", &[], cookie).await.json()
+        self.call("get_viewer", &[], cookie).await.json()
     }
 }
 

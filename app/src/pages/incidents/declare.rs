@@ -66,7 +66,7 @@ pub fn DeclarePage() -> impl IntoView {
             <FormError error=error inline=&["title", "severity", "summary", "team_can_see"] />
             <div class="field">
                 <label for="title">"Title"</label>
-                <input id="title" name="title" required placeholder="What is broken, for whom?"
+                <input id="title" name="title" required maxlength=crate::model::IncidentTitle::MAX placeholder="What is broken, for whom?"
                     bind:value=title autofocus node_ref=title_input
                     aria-describedby=described_by(error, "title", "title") aria-invalid=invalid(error, "title") />
                 <FieldError error field="title" id="title" />
@@ -89,7 +89,7 @@ pub fn DeclarePage() -> impl IntoView {
             </fieldset>
             <div class="field">
                 <label for="summary">"Summary (optional, markdown)"</label>
-                <textarea id="summary" name="summary" rows="4" bind:value=summary
+                <textarea id="summary" name="summary" rows="4" maxlength=crate::model::Summary::MAX bind:value=summary
                     aria-describedby=described_by(error, "summary", "summary") aria-invalid=invalid(error, "summary")></textarea>
                 <FieldError error field="summary" id="summary" />
             </div>

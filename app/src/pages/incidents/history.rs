@@ -27,7 +27,8 @@ pub fn HistoryPage() -> impl IntoView {
             from: get("from"),
             to: get("to"),
             q: get("q"),
-            from_alert: get("from_alert") == "yes",
+            // "yes" is what links made before the API's `true` used.
+            from_alert: matches!(get("from_alert").as_str(), "true" | "yes"),
             cursor: get("cursor"),
         }
     });
@@ -81,7 +82,7 @@ pub fn HistoryPage() -> impl IntoView {
             <DateRange id_prefix="f-" from_label="Declared from" from=Signal::derive(move || filter.get().from)
                 to=Signal::derive(move || filter.get().to) />
             <label class="check">
-                <input type="checkbox" name="from_alert" value="yes" prop:checked=move || filter.get().from_alert />
+                <input type="checkbox" name="from_alert" value="true" prop:checked=move || filter.get().from_alert />
                 " Declared from an alert"
             </label>
             <button type="submit">"Filter"</button>
@@ -91,13 +92,8 @@ pub fn HistoryPage() -> impl IntoView {
                 return view! { <p class="muted">"No incidents match."</p> }.into_any();
             }
             let next = p.next_cursor.map(|cursor| {
-                let mut f = filter.get_untracked();
-                f.cursor = cursor;
-                let params = [("q", f.q), ("status", f.status), ("severity", f.severity), ("team_id", f.team_id),
-                    ("service_id", f.service_id), ("from", f.from), ("to", f.to),
-                    ("from_alert", if f.from_alert { "yes".into() } else { String::new() }), ("cursor", f.cursor)];
-                let query: Vec<String> = params.into_iter().filter(|(_, v)| !v.is_empty())
-                    .map(|(k, v)| format!("{k}={}", url_encode(&v))).collect();
+                let f = IncidentFilter { cursor, ..filter.get_untracked() };
+                let query: Vec<String> = f.query_pairs().into_iter().map(|(k, v)| format!("{k}={}", url_encode(&v))).collect();
                 format!("/incidents?{}", query.join("&"))
             });
             view! {

@@ -2,6 +2,8 @@
 
 pub mod access;
 pub mod alert;
+mod controls;
 pub mod declare;
 pub mod detail;
 pub mod history;
+mod timeline;

@@ -6,7 +6,7 @@
 //! themselves, and sections both changed are shown side by side (yours stays in the
 //! editor) until the writer saves the merge.
 
-use crate::api::postmortems::{postmortem_timeline_import, preview_markdown, save_postmortem};
+use crate::api::postmortems::{get_postmortem_timeline_import, preview_markdown, save_postmortem};
 use crate::error::AppError;
 use crate::model::*;
 use leptos::prelude::*;
@@ -166,7 +166,7 @@ pub fn Editor(draft: Draft) -> impl IntoView {
     let refresh_timeline = move |_| {
         let number = draft.number.get_untracked();
         spawn_local(async move {
-            match postmortem_timeline_import(number).await {
+            match get_postmortem_timeline_import(number).await {
                 Ok(text) => draft.text.update(|t| t.timeline = text),
                 Err(err) => draft.state.set(SaveState::Failed(err.to_string())),
             }

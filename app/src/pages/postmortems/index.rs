@@ -2,9 +2,10 @@
 //! searched, and the upcoming meetings anyone may join.
 
 use crate::api::admin::{list_services, list_teams};
-use crate::api::postmortems::{AttendPostmortem, calendar_feed, list_postmortems};
+use crate::api::postmortems::{AttendPostmortem, get_calendar_feed, list_postmortems};
 use crate::components::form::{FormError, IdSelect, last_error};
 use crate::components::incident::SeverityBadge;
+use crate::components::loaded::Loaded;
 use crate::components::time::Time;
 use crate::error::AppError;
 use crate::model::*;
@@ -32,10 +33,7 @@ pub fn PostmortemsPage() -> impl IntoView {
     view! {
         <Title text="Postmortems" />
         <h1>"Postmortems"</h1>
-        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match index.await {
-                    Ok(index) => view! {
+        <Loaded resource=index render=move |index| view! {
                         <Meetings meetings=index.meetings.clone() can_edit=index.can_edit viewer_id=index.viewer_id attend />
                         <Form method="GET" action="" attr:class="card filters">
                             <div class="field">
@@ -67,11 +65,7 @@ pub fn PostmortemsPage() -> impl IntoView {
                             <button type="submit">"Filter"</button>
                         </Form>
                         <PostmortemTable rows=index.postmortems />
-                    }.into_any(),
-                    Err(err) => view! { <p class="form-error" role="alert">{err.to_string()}</p> }.into_any(),
-                }
-            })}
-        </Transition>
+                    } />
     }
 }
 
@@ -116,7 +110,7 @@ fn Meetings(
     let feed = RwSignal::new(None::<String>);
     let show_feed = move |_| {
         leptos::task::spawn_local(async move {
-            let address = match calendar_feed().await {
+            let address = match get_calendar_feed().await {
                 Ok(path) => {
                     let origin = window().location().origin().unwrap_or_default();
                     format!("{origin}{path}")

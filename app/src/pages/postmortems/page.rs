@@ -9,6 +9,7 @@ use crate::components::action_items::IncidentItems;
 use crate::components::form::{FormError, last_error};
 use crate::components::incident::SeverityBadge;
 use crate::components::live::use_live;
+use crate::components::loaded::Loaded;
 use crate::components::time::{Time, local_input_to_rfc3339};
 use crate::error::AppError;
 use crate::model::*;
@@ -32,14 +33,7 @@ pub fn PostmortemPage() -> impl IntoView {
     );
     let draft = Draft::new();
     view! {
-        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match postmortem.await {
-                    Ok(pm) => view! { <PostmortemScreen pm refresh draft /> }.into_any(),
-                    Err(err) => view! { <crate::pages::errors::LoadError err title="Postmortem" /> }.into_any(),
-                }
-            })}
-        </Transition>
+        <Loaded resource=postmortem page="Postmortem" render=move |pm| view! { <PostmortemScreen pm refresh draft /> } />
     }
 }
 
@@ -284,7 +278,7 @@ fn ActionItemsCard(pm: Postmortem, on_change: Callback<()>) -> impl IntoView {
                     <input type="hidden" name="number" value=number />
                     <div class="field">
                         <label for="no-items-reason">"Publishing without action items? Say why"</label>
-                        <textarea id="no-items-reason" name="reason" rows="2" prop:value=pm.no_action_items_reason.clone()></textarea>
+                        <textarea id="no-items-reason" name="reason" rows="2" maxlength=NoActionItemsReason::MAX prop:value=pm.no_action_items_reason.clone()></textarea>
                     </div>
                     <button type="submit" class="secondary small">"Save reason"</button>
                     <FormError error />

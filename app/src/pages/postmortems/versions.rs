@@ -2,7 +2,7 @@
 //! changed, and restoring an old one (as a new version).
 
 use super::editor::Draft;
-use crate::api::postmortems::{postmortem_version, postmortem_versions, restore_postmortem_version};
+use crate::api::postmortems::{get_postmortem_version, list_postmortem_versions, restore_postmortem_version};
 use crate::components::time::Time;
 use crate::error::AppError;
 use crate::model::*;
@@ -18,7 +18,7 @@ pub fn History(number: i64, can_edit: bool, draft: Draft, on_restore: Callback<(
         let (is_open, _) = (open.get(), draft.version());
         if is_open {
             spawn_local(async move {
-                if let Ok(list) = postmortem_versions(number).await {
+                if let Ok(list) = list_postmortem_versions(number).await {
                     versions.set(Some(list));
                 }
             });
@@ -28,7 +28,7 @@ pub fn History(number: i64, can_edit: bool, draft: Draft, on_restore: Callback<(
     let error = RwSignal::new(None::<AppError>);
     let show = move |version: i32| {
         spawn_local(async move {
-            match postmortem_version(number, version).await {
+            match get_postmortem_version(number, version).await {
                 Ok(v) => shown.set(Some(v)),
                 Err(e) => error.set(Some(e)),
             }

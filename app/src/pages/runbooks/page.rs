@@ -3,6 +3,7 @@
 use crate::api::postmortems::preview_markdown;
 use crate::api::runbooks::*;
 use crate::components::form::{FormError, last_error};
+use crate::components::loaded::Loaded;
 use crate::components::time::Time;
 use crate::error::AppError;
 use crate::model::*;
@@ -26,14 +27,7 @@ pub fn RunbookPage() -> impl IntoView {
         },
     );
     view! {
-        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match runbook.await {
-                    Ok(r) => view! { <RunbookScreen r refresh /> }.into_any(),
-                    Err(e) => view! { <Title text="Runbook" /><h1>"Runbook"</h1><p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
-                }
-            })}
-        </Transition>
+        <Loaded resource=runbook page="Runbook" render=move |r| view! { <RunbookScreen r refresh /> } />
     }
 }
 
@@ -217,7 +211,7 @@ fn Versions(id: i64, can_edit: bool, version: i32, on_restore: Callback<()>) -> 
     });
     let list = crate::components::load_in_browser(move || {
         let open = open.get();
-        async move { if open { runbook_versions(id).await.unwrap_or_default() } else { Vec::new() } }
+        async move { if open { list_runbook_versions(id).await.unwrap_or_default() } else { Vec::new() } }
     });
     view! {
         <section class="card" aria-labelledby="rb-history-heading">

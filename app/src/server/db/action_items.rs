@@ -10,10 +10,6 @@ use crate::server::policy;
 use sqlx::{PgConnection, PgPool};
 use time::Date;
 
-pub const MAX_TITLE_CHARS: usize = 200;
-pub const MAX_DESCRIPTION_CHARS: usize = 20_000;
-pub const MAX_REASON_CHARS: usize = 2_000;
-
 /// What a new item says. Only the incident and the title are required.
 #[derive(Debug, Clone)]
 pub struct NewItem {
@@ -56,40 +52,22 @@ pub fn parse_due_date(value: &str) -> Result<Option<Date>, AppError> {
 }
 
 pub fn parse_title(title: &str) -> Result<String, AppError> {
-    let title = title.trim();
-    if title.is_empty() {
-        return Err(AppError::invalid("title", "Say what needs doing."));
-    }
-    if title.chars().count() > MAX_TITLE_CHARS {
-        return Err(AppError::invalid(
-            "title",
-            format!("Keep the title under {MAX_TITLE_CHARS} characters; put detail in the description."),
-        ));
-    }
-    Ok(title.to_owned())
+    Ok(ItemTitle::parse(title)?.into_inner())
 }
 
 pub fn parse_description(description: &str) -> Result<String, AppError> {
-    if description.chars().count() > MAX_DESCRIPTION_CHARS {
-        return Err(AppError::invalid(
-            "description",
-            format!("Keep the description under {MAX_DESCRIPTION_CHARS} characters."),
-        ));
-    }
-    Ok(description.trim_end().to_owned())
+    Ok(ItemDescription::parse(description)?.into_inner())
 }
 
 async fn active_user_name(tx: &mut PgConnection, user_id: i64) -> Result<String, AppError> {
-    sqlx::query_scalar("SELECT display_name FROM users WHERE id = $1 AND active")
-        .bind(user_id)
+    sqlx::query_scalar!("SELECT display_name FROM users WHERE id = $1 AND active", user_id)
         .fetch_optional(&mut *tx)
         .await?
         .ok_or_else(|| AppError::invalid("owner_id", "Choose an active person as the owner."))
 }
 
 async fn team_name(tx: &mut PgConnection, team_id: i64) -> Result<String, AppError> {
-    sqlx::query_scalar("SELECT name FROM teams WHERE id = $1")
-        .bind(team_id)
+    sqlx::query_scalar!("SELECT name FROM teams WHERE id = $1", team_id)
         .fetch_optional(&mut *tx)
         .await?
         .ok_or_else(|| AppError::invalid("team_id", "Choose an existing team."))
@@ -104,19 +82,19 @@ pub async fn create(pool: &PgPool, by: &Caller, item: NewItem) -> Result<i64, Ap
     if let Some(team) = item.team_id {
         team_name(&mut tx, team).await?;
     }
-    let id: i64 = sqlx::query_scalar(
+    let id: i64 = sqlx::query_scalar!(
         "INSERT INTO action_items (incident_id, title, description, owner_id, team_id, priority, due_date, created_by)
          SELECT $1, $2, $3, $4, COALESCE($5, i.team_id), $6, $7, $8 FROM incidents i WHERE i.id = $1
          RETURNING id",
+        incident.id,
+        &item.title,
+        &item.description,
+        item.owner_id,
+        item.team_id,
+        item.priority.level(),
+        item.due_date,
+        by.id
     )
-    .bind(incident.id)
-    .bind(&item.title)
-    .bind(&item.description)
-    .bind(item.owner_id)
-    .bind(item.team_id)
-    .bind(item.priority.level())
-    .bind(item.due_date)
-    .bind(by.id)
     .fetch_one(&mut *tx)
     .await?;
     let body = format!("{} added action item #{id} ({}): {}", by.display_name, item.priority.label(), item.title);
@@ -139,27 +117,25 @@ pub struct Locked {
 }
 
 async fn lock(tx: &mut PgConnection, id: i64) -> Result<Locked, AppError> {
-    #[allow(clippy::type_complexity)]
-    let row: Option<(i64, String, Option<i64>, Option<String>, Option<i64>, i16, Option<Date>, String)> =
-        sqlx::query_as(
-            "SELECT a.incident_id, a.title, a.owner_id, u.display_name, a.team_id, a.priority, a.due_date, a.status
-           FROM action_items a LEFT JOIN users u ON u.id = a.owner_id WHERE a.id = $1 FOR UPDATE OF a",
-        )
-        .bind(id)
-        .fetch_optional(&mut *tx)
-        .await?;
-    let (incident_id, title, owner_id, owner_name, team_id, priority, due_date, status) =
-        row.ok_or_else(|| AppError::NotFound(format!("Action item #{id}")))?;
+    let row = sqlx::query!(
+        r#"SELECT a.incident_id, a.title, a.owner_id, u.display_name AS "owner_name?", a.team_id, a.priority,
+                  a.due_date, a.status
+             FROM action_items a LEFT JOIN users u ON u.id = a.owner_id WHERE a.id = $1 FOR UPDATE OF a"#,
+        id
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or_else(|| AppError::NotFound(format!("Action item #{id}")))?;
     Ok(Locked {
         id,
-        incident_id,
-        title,
-        owner_id,
-        owner_name,
-        team_id,
-        priority: Priority::from_level(priority).ok_or(AppError::Internal)?,
-        due_date,
-        status: status.parse().map_err(|_| AppError::Internal)?,
+        incident_id: row.incident_id,
+        title: row.title,
+        owner_id: row.owner_id,
+        owner_name: row.owner_name,
+        team_id: row.team_id,
+        priority: Priority::from_level(row.priority).ok_or(AppError::Internal)?,
+        due_date: row.due_date,
+        status: row.status.parse().map_err(|_| AppError::Internal)?,
     })
 }
 
@@ -173,13 +149,8 @@ async fn record(
     new: &str,
     sentence: &str,
 ) -> Result<(), AppError> {
-    sqlx::query("UPDATE action_items SET updated_at = now() WHERE id = $1").bind(item.id).execute(&mut *tx).await?;
-    sqlx::query("INSERT INTO action_item_changes (item_id, field, old_value, new_value, changed_by) VALUES ($1, $2, $3, $4, $5)")
-        .bind(item.id)
-        .bind(field)
-        .bind(old)
-        .bind(new)
-        .bind(by.id)
+    sqlx::query!("UPDATE action_items SET updated_at = now() WHERE id = $1", item.id).execute(&mut *tx).await?;
+    sqlx::query!("INSERT INTO action_item_changes (item_id, field, old_value, new_value, changed_by) VALUES ($1, $2, $3, $4, $5)", item.id, field, old, new, by.id)
         .execute(&mut *tx)
         .await?;
     let body = format!("{} {sentence} on action item #{}: {}", by.display_name, item.id, item.title);
@@ -190,21 +161,16 @@ async fn record(
 /// Whether `by` may give item `id` to `new_owner` as the lead of the item's team
 /// (leads reassign within their team even without the responder role).
 pub async fn lead_may_reassign(pool: &PgPool, by: &Caller, id: i64, new_owner: Option<i64>) -> Result<bool, AppError> {
-    Ok(sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM action_items a JOIN teams t ON t.id = a.team_id
+    Ok(sqlx::query_scalar!(r#"SELECT EXISTS (SELECT 1 FROM action_items a JOIN teams t ON t.id = a.team_id
                          WHERE a.id = $1 AND t.lead_id = $2
-                           AND ($3::bigint IS NULL OR EXISTS (SELECT 1 FROM team_members m WHERE m.team_id = t.id AND m.user_id = $3)))",
-    )
-    .bind(id)
-    .bind(by.id)
-    .bind(new_owner)
+                           AND ($3::bigint IS NULL OR EXISTS (SELECT 1 FROM team_members m WHERE m.team_id = t.id AND m.user_id = $3))) AS "exists!""#, id, by.id, new_owner)
     .fetch_one(pool)
     .await?)
 }
 
 /// The teams `user_id` leads.
 pub async fn teams_led_by(pool: &PgPool, user_id: i64) -> Result<Vec<i64>, AppError> {
-    Ok(sqlx::query_scalar("SELECT id FROM teams WHERE lead_id = $1").bind(user_id).fetch_all(pool).await?)
+    Ok(sqlx::query_scalar!("SELECT id FROM teams WHERE lead_id = $1", user_id).fetch_all(pool).await?)
 }
 
 /// Gives the item to `owner` (or nobody) for `by`: a responder may; so may the lead of
@@ -229,7 +195,7 @@ pub async fn set_owner(pool: &PgPool, by: &Caller, id: i64, owner: Option<i64>) 
         Some(user) => Some(active_user_name(&mut tx, user).await?),
         None => None,
     };
-    sqlx::query("UPDATE action_items SET owner_id = $2 WHERE id = $1").bind(id).bind(owner).execute(&mut *tx).await?;
+    sqlx::query!("UPDATE action_items SET owner_id = $2 WHERE id = $1", id, owner).execute(&mut *tx).await?;
     let old = item.owner_name.clone().unwrap_or_default();
     let new = new_name.clone().unwrap_or_default();
     let sentence = match (&item.owner_name, &new_name) {
@@ -248,7 +214,7 @@ pub async fn set_due_date(pool: &PgPool, by: &Caller, id: i64, due: Option<Date>
     if item.due_date == due {
         return Ok(());
     }
-    sqlx::query("UPDATE action_items SET due_date = $2 WHERE id = $1").bind(id).bind(due).execute(&mut *tx).await?;
+    sqlx::query!("UPDATE action_items SET due_date = $2 WHERE id = $1", id, due).execute(&mut *tx).await?;
     let show = |d: Option<Date>| d.map(format_date).unwrap_or_default();
     let sentence = match due {
         Some(d) => format!("set the due date to {}", format_date(d)),
@@ -265,11 +231,7 @@ pub async fn set_priority(pool: &PgPool, by: &Caller, id: i64, priority: Priorit
     if item.priority == priority {
         return Ok(());
     }
-    sqlx::query("UPDATE action_items SET priority = $2 WHERE id = $1")
-        .bind(id)
-        .bind(priority.level())
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query!("UPDATE action_items SET priority = $2 WHERE id = $1", id, priority.level()).execute(&mut *tx).await?;
     let sentence = format!("changed the priority from {} to {}", item.priority.label(), priority.label());
     record(&mut tx, &item, by, "priority", item.priority.label(), priority.label(), &sentence).await?;
     tx.commit().await?;
@@ -290,7 +252,7 @@ pub async fn set_team(pool: &PgPool, by: &Caller, id: i64, team: Option<i64>) ->
         Some(t) => team_name(&mut tx, t).await?,
         None => String::new(),
     };
-    sqlx::query("UPDATE action_items SET team_id = $2 WHERE id = $1").bind(id).bind(team).execute(&mut *tx).await?;
+    sqlx::query!("UPDATE action_items SET team_id = $2 WHERE id = $1", id, team).execute(&mut *tx).await?;
     let sentence =
         if new_name.is_empty() { "removed the team".to_owned() } else { format!("gave it to team {new_name}") };
     record(&mut tx, &item, by, "team", &old_name, &new_name, &sentence).await?;
@@ -300,25 +262,22 @@ pub async fn set_team(pool: &PgPool, by: &Caller, id: i64, team: Option<i64>) ->
 
 /// Moves the status; won't do needs a reason, and closing stamps `closed_at`.
 pub async fn set_status(pool: &PgPool, by: &Caller, id: i64, to: ItemStatus, reason: &str) -> Result<(), AppError> {
-    let reason = reason.trim();
+    let reason = WontDoReason::parse(reason)?.into_inner();
     if to == ItemStatus::WontDo && reason.is_empty() {
         return Err(AppError::invalid("reason", "Say why it won't be done."));
-    }
-    if reason.chars().count() > MAX_REASON_CHARS {
-        return Err(AppError::invalid("reason", format!("Keep the reason under {MAX_REASON_CHARS} characters.")));
     }
     let mut tx = pool.begin().await?;
     let item = lock(&mut tx, id).await?;
     item.status.can_move_to(to).map_err(|m| AppError::invalid("status", m))?;
-    sqlx::query(
+    sqlx::query!(
         "UPDATE action_items SET status = $2,
                 wont_do_reason = CASE WHEN $2 = 'wont_do' THEN $3 ELSE '' END,
                 closed_at = CASE WHEN $2 IN ('done', 'wont_do') THEN now() ELSE NULL END
           WHERE id = $1",
+        id,
+        to.as_str(),
+        reason
     )
-    .bind(id)
-    .bind(to.as_str())
-    .bind(reason)
     .execute(&mut *tx)
     .await?;
     let sentence = match to {
@@ -336,10 +295,7 @@ pub async fn set_status(pool: &PgPool, by: &Caller, id: i64, to: ItemStatus, rea
 pub async fn edit(pool: &PgPool, by: &Caller, id: i64, title: &str, description: &str) -> Result<(), AppError> {
     let mut tx = pool.begin().await?;
     let item = lock(&mut tx, id).await?;
-    sqlx::query("UPDATE action_items SET title = $2, description = $3 WHERE id = $1")
-        .bind(id)
-        .bind(title)
-        .bind(description)
+    sqlx::query!("UPDATE action_items SET title = $2, description = $3 WHERE id = $1", id, title, description)
         .execute(&mut *tx)
         .await?;
     record(&mut tx, &item, by, "details", &item.title, title, "edited the title and description").await?;

@@ -53,21 +53,22 @@ impl From<AlertRoute> for AlertRouteChoice {
 }
 
 async fn list_in(db: &mut PgConnection) -> Result<Vec<AlertRoute>, AppError> {
-    let rows: Vec<(i64, String, String, Option<i64>, Option<i64>, Option<i16>, bool)> = sqlx::query_as(
-        "SELECT id, name, matchers::text, service_id, team_id, severity, declare FROM alert_routes ORDER BY position, id",
+    let rows = sqlx::query!(
+        r#"SELECT id, name, matchers::text AS "matchers!", service_id, team_id, severity, declare
+             FROM alert_routes ORDER BY position, id"#
     )
     .fetch_all(db)
     .await?;
     Ok(rows
         .into_iter()
-        .map(|(id, name, matchers, service_id, team_id, severity, declare)| AlertRoute {
-            id,
-            name,
-            matchers: serde_json::from_str(&matchers).unwrap_or_default(),
-            service_id,
-            team_id,
-            severity: severity.and_then(Severity::from_level),
-            declare,
+        .map(|r| AlertRoute {
+            id: r.id,
+            name: r.name,
+            matchers: serde_json::from_str(&r.matchers).unwrap_or_default(),
+            service_id: r.service_id,
+            team_id: r.team_id,
+            severity: r.severity.and_then(Severity::from_level),
+            declare: r.declare,
         })
         .collect())
 }
@@ -114,20 +115,20 @@ pub async fn save_routes(pool: &PgPool, actor: &audit::Actor, routes: &[AlertRou
         check_route(i, route)?;
     }
     let mut tx = pool.begin().await?;
-    sqlx::query("SELECT pg_advisory_xact_lock(hashtext('foghorn.alert_routes'))").execute(&mut *tx).await?;
-    sqlx::query("DELETE FROM alert_routes").execute(&mut *tx).await?;
+    sqlx::query!("SELECT pg_advisory_xact_lock(hashtext('foghorn.alert_routes'))").execute(&mut *tx).await?;
+    sqlx::query!("DELETE FROM alert_routes").execute(&mut *tx).await?;
     for (position, r) in routes.iter().enumerate() {
-        sqlx::query(
+        sqlx::query!(
             "INSERT INTO alert_routes (position, name, matchers, service_id, team_id, severity, declare)
-             VALUES ($1, $2, $3::jsonb, $4, $5, $6, $7)",
+             VALUES ($1, $2, $3::text::jsonb, $4, $5, $6, $7)",
+            position as i32,
+            r.name.trim(),
+            serde_json::to_string(&r.matchers).unwrap_or_else(|_| "[]".into()),
+            r.service_id,
+            r.team_id,
+            r.severity.map(Severity::level),
+            r.declare
         )
-        .bind(position as i32)
-        .bind(r.name.trim())
-        .bind(serde_json::to_string(&r.matchers).unwrap_or_else(|_| "[]".into()))
-        .bind(r.service_id)
-        .bind(r.team_id)
-        .bind(r.severity.map(Severity::level))
-        .bind(r.declare)
         .execute(&mut *tx)
         .await
         .map_err(|e| match &e {

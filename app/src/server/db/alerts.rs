@@ -142,25 +142,26 @@ pub async fn receive(
     n: &Notification,
 ) -> Result<Received, AppError> {
     let mut tx = pool.begin().await?;
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO alert_groups (source, group_key, status) VALUES ($1, $2, $3)
          ON CONFLICT (source, group_key) DO NOTHING",
+        source.as_str(),
+        &n.group_key,
+        &n.status
     )
-    .bind(source.as_str())
-    .bind(&n.group_key)
-    .bind(&n.status)
     .execute(&mut *tx)
     .await?;
-    let (group_id, mut incident_id, seen, number, status): (i64, Option<i64>, String, Option<i64>, Option<String>) =
-        sqlx::query_as(
-            "SELECT g.id, g.incident_id, g.alerts::text, i.number, i.status
-               FROM alert_groups g LEFT JOIN incidents i ON i.id = g.incident_id
-              WHERE g.source = $1 AND g.group_key = $2 FOR UPDATE OF g",
-        )
-        .bind(source.as_str())
-        .bind(&n.group_key)
-        .fetch_one(&mut *tx)
-        .await?;
+    let group = sqlx::query!(
+        r#"SELECT g.id, g.incident_id, g.alerts::text AS "seen!", i.number AS "number?", i.status AS "status?"
+             FROM alert_groups g LEFT JOIN incidents i ON i.id = g.incident_id
+            WHERE g.source = $1 AND g.group_key = $2 FOR UPDATE OF g"#,
+        source.as_str(),
+        &n.group_key
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    let (group_id, mut incident_id, seen, number, status) =
+        (group.id, group.incident_id, group.seen, group.number, group.status);
     let mut seen: BTreeMap<String, Seen> = serde_json::from_str(&seen).unwrap_or_default();
     let was_all_resolved = !seen.is_empty() && seen.values().all(|s| s.status == "resolved");
     let (mut firing, mut resolved) = (Vec::new(), Vec::new());
@@ -198,19 +199,28 @@ pub async fn receive(
         let title = n.first_annotation("summary").or(labels.get("alertname").map(String::as_str)).unwrap_or("Alert");
         let summary = n.first_annotation("description").unwrap_or_default();
         let fields = incidents::IncidentFields::parse(
-            &clip(title, incidents::MAX_TITLE_CHARS),
-            &clip(summary, incidents::MAX_SUMMARY_CHARS),
+            &clip(title, IncidentTitle::MAX),
+            &clip(summary, Summary::MAX),
             route.team_id,
             route.service_id.into_iter().collect(),
         )?;
-        let (id, number) =
-            incidents::declare_in(&mut tx, by, &fields, severity, None, false, Privacy::default(), actor).await?;
+        let (id, number) = incidents::declare_in(
+            &mut tx,
+            by,
+            &incidents::NewIncident {
+                fields: &fields,
+                severity,
+                point: None,
+                is_drill: false,
+                privacy: Privacy::default(),
+            },
+            actor,
+        )
+        .await?;
         let origin = serde_json::json!({
             "source": source, "labels": labels, "annotations": n.common_annotations,
         });
-        sqlx::query("UPDATE incidents SET alert = $2::jsonb WHERE id = $1")
-            .bind(id)
-            .bind(origin.to_string())
+        sqlx::query!("UPDATE incidents SET alert = $2::text::jsonb WHERE id = $1", id, origin.to_string())
             .execute(&mut *tx)
             .await?;
         timeline::append(&mut tx, id, EntryKind::Alert, Some(by.id), &changes_text(source, n, &firing, &resolved))
@@ -220,18 +230,18 @@ pub async fn receive(
         received.declared = true;
     }
 
-    sqlx::query(
-        "UPDATE alert_groups SET incident_id = $2, route_id = $3, status = $4, common_labels = $5::jsonb,
-                common_annotations = $6::jsonb, alerts = $7::jsonb, updated_at = now()
+    sqlx::query!(
+        "UPDATE alert_groups SET incident_id = $2, route_id = $3, status = $4, common_labels = $5::text::jsonb,
+                common_annotations = $6::text::jsonb, alerts = $7::text::jsonb, updated_at = now()
           WHERE id = $1",
+        group_id,
+        incident_id,
+        route.id.filter(|id| *id > 0),
+        if all_resolved { "resolved" } else { "firing" },
+        serde_json::to_string(&n.common_labels).unwrap_or_default(),
+        serde_json::to_string(&n.common_annotations).unwrap_or_default(),
+        serde_json::to_string(&seen).unwrap_or_default()
     )
-    .bind(group_id)
-    .bind(incident_id)
-    .bind(route.id.filter(|id| *id > 0))
-    .bind(if all_resolved { "resolved" } else { "firing" })
-    .bind(serde_json::to_string(&n.common_labels).unwrap_or_default())
-    .bind(serde_json::to_string(&n.common_annotations).unwrap_or_default())
-    .bind(serde_json::to_string(&seen).unwrap_or_default())
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;

@@ -46,21 +46,10 @@ fn new_secret() -> String {
 }
 
 fn parse_name(name: &str) -> Result<String, AppError> {
-    let name = name.trim();
-    if name.is_empty() {
-        return Err(AppError::invalid("name", "Name the token after what uses it, e.g. \"deploy bot\"."));
-    }
-    if name.chars().count() > MAX_TOKEN_NAME_CHARS {
-        return Err(AppError::invalid("name", format!("Keep the name under {MAX_TOKEN_NAME_CHARS} characters.")));
-    }
-    Ok(name.to_owned())
+    Ok(TokenName::parse(name)?.into_inner())
 }
 
-const SELECT: &str = "SELECT t.id, t.name, t.service, u.role, u.display_name AS owner, t.read_only, t.prefix,
-                             t.expires_at, t.created_at, t.last_used_at, t.last_used_ip, t.revoked_at
-                        FROM api_tokens t JOIN users u ON u.id = t.user_id";
-
-#[derive(sqlx::FromRow)]
+/// A token row with its owner's name, as the lists and the creation show it.
 struct TokenRow {
     id: i64,
     name: String,
@@ -82,7 +71,7 @@ impl From<TokenRow> for ApiToken {
             id: r.id,
             name: r.name,
             service: r.service,
-            role: r.role.parse().unwrap_or(Role::Viewer),
+            role: super::users::role_of(&r.role),
             owner: r.owner,
             read_only: r.read_only,
             prefix: r.prefix,
@@ -112,10 +101,10 @@ pub async fn create(
     let mut tx = pool.begin().await?;
     let (user_id, service) = match owner {
         Owner::Person(user_id) => {
-            let active: Option<bool> = sqlx::query_scalar("SELECT active FROM users WHERE id = $1 AND NOT is_bot")
-                .bind(user_id)
-                .fetch_optional(&mut *tx)
-                .await?;
+            let active: Option<bool> =
+                sqlx::query_scalar!("SELECT active FROM users WHERE id = $1 AND NOT is_bot", user_id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
             match active {
                 Some(true) => (user_id, false),
                 Some(false) => return Err(AppError::invalid("user", "That user is deactivated.")),
@@ -126,38 +115,47 @@ pub async fn create(
             let mut tag = [0u8; 8];
             OsRng.fill_bytes(&mut tag);
             let tag: String = tag.iter().map(|b| format!("{b:02x}")).collect();
-            let id: i64 = sqlx::query_scalar(
+            let id: i64 = sqlx::query_scalar!(
                 "INSERT INTO users (email, display_name, password_hash, role, is_bot)
                  VALUES ($1, $2, '', $3, true) RETURNING id",
+                format!("bot-{tag}@bots.invalid"),
+                format!("bot: {name}"),
+                role.as_str()
             )
-            .bind(format!("bot-{tag}@bots.invalid"))
-            .bind(format!("bot: {name}"))
-            .bind(role.as_str())
             .fetch_one(&mut *tx)
             .await?;
             (id, true)
         }
     };
-    let id: i64 = sqlx::query_scalar(
+    let id: i64 = sqlx::query_scalar!(
         "INSERT INTO api_tokens (name, user_id, service, read_only, prefix, secret_sha256, expires_at, created_by)
          VALUES ($1, $2, $3, $4, $5, sha256(convert_to($6, 'UTF8')), now() + make_interval(days => $7), $8)
          RETURNING id",
+        &name,
+        user_id,
+        service,
+        request.read_only,
+        &secret[..SHOWN_CHARS],
+        &secret,
+        request.expires_days.map(|d| d as i32),
+        by.user_id
     )
-    .bind(&name)
-    .bind(user_id)
-    .bind(service)
-    .bind(request.read_only)
-    .bind(&secret[..SHOWN_CHARS])
-    .bind(&secret)
-    .bind(request.expires_days.map(|d| d as i32))
-    .bind(by.user_id)
     .fetch_one(&mut *tx)
     .await
     .map_err(|e| {
         on_unique(e, "api_tokens_live_name", "name", "A token with this name already exists; choose another name.")
     })?;
-    let token: ApiToken =
-        sqlx::query_as::<_, TokenRow>(&format!("{SELECT} WHERE t.id = $1")).bind(id).fetch_one(&mut *tx).await?.into();
+    let token: ApiToken = sqlx::query_as!(
+        TokenRow,
+        "SELECT t.id, t.name, t.service, u.role, u.display_name AS owner, t.read_only, t.prefix,
+                             t.expires_at, t.created_at, t.last_used_at, t.last_used_ip, t.revoked_at
+                        FROM api_tokens t JOIN users u ON u.id = t.user_id
+          WHERE t.id = $1",
+        id
+    )
+    .fetch_one(&mut *tx)
+    .await?
+    .into();
     let details = serde_json::json!({
         "owner": token.owner, "service": service, "role": token.role, "read_only": token.read_only,
         "expires_at": token.expires_at.map(|t| t.unix_timestamp()), "prefix": token.prefix,
@@ -171,19 +169,19 @@ pub async fn create(
 /// given; any token for an admin). A service token's bot user is deactivated with it.
 pub async fn revoke(pool: &PgPool, by: &audit::Actor, id: i64, owner: Option<i64>) -> Result<(), AppError> {
     let mut tx = pool.begin().await?;
-    let revoked: Option<(String, i64, bool)> = sqlx::query_as(
+    let revoked = sqlx::query!(
         "UPDATE api_tokens SET revoked_at = now()
           WHERE id = $1 AND revoked_at IS NULL AND ($2::bigint IS NULL OR (user_id = $2 AND NOT service))
           RETURNING name, user_id, service",
+        id,
+        owner
     )
-    .bind(id)
-    .bind(owner)
     .fetch_optional(&mut *tx)
-    .await?;
-    let (name, user_id, service) = revoked.ok_or_else(|| AppError::NotFound("That token".into()))?;
+    .await?
+    .ok_or_else(|| AppError::NotFound("That token".into()))?;
+    let (name, user_id, service) = (revoked.name, revoked.user_id, revoked.service);
     if service {
-        sqlx::query("UPDATE users SET active = false, updated_at = now() WHERE id = $1 AND is_bot")
-            .bind(user_id)
+        sqlx::query!("UPDATE users SET active = false, updated_at = now() WHERE id = $1 AND is_bot", user_id)
             .execute(&mut *tx)
             .await?;
     }
@@ -195,8 +193,7 @@ pub async fn revoke(pool: &PgPool, by: &audit::Actor, id: i64, owner: Option<i64
 
 /// The live token called `name` (any owner), for the command line.
 pub async fn live_id_by_name(pool: &PgPool, name: &str) -> Result<i64, AppError> {
-    sqlx::query_scalar("SELECT id FROM api_tokens WHERE lower(name) = lower($1) AND revoked_at IS NULL")
-        .bind(name.trim())
+    sqlx::query_scalar!("SELECT id FROM api_tokens WHERE lower(name) = lower($1) AND revoked_at IS NULL", name.trim())
         .fetch_optional(pool)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("A live token named \"{}\"", name.trim())))
@@ -204,11 +201,15 @@ pub async fn live_id_by_name(pool: &PgPool, name: &str) -> Result<i64, AppError>
 
 /// `user`'s personal tokens, or (`None`) every token; live ones first, newest first.
 pub async fn list(pool: &PgPool, user: Option<i64>) -> Result<Vec<ApiToken>, AppError> {
-    let rows: Vec<TokenRow> = sqlx::query_as(&format!(
-        "{SELECT} WHERE ($1::bigint IS NULL OR (t.user_id = $1 AND NOT t.service))
-           ORDER BY t.revoked_at IS NOT NULL, t.created_at DESC, t.id DESC LIMIT 500"
-    ))
-    .bind(user)
+    let rows = sqlx::query_as!(
+        TokenRow,
+        "SELECT t.id, t.name, t.service, u.role, u.display_name AS owner, t.read_only, t.prefix,
+                             t.expires_at, t.created_at, t.last_used_at, t.last_used_ip, t.revoked_at
+                        FROM api_tokens t JOIN users u ON u.id = t.user_id
+          WHERE ($1::bigint IS NULL OR (t.user_id = $1 AND NOT t.service))
+          ORDER BY t.revoked_at IS NOT NULL, t.created_at DESC, t.id DESC LIMIT 500",
+        user
+    )
     .fetch_all(pool)
     .await?;
     Ok(rows.into_iter().map(Into::into).collect())
@@ -221,8 +222,8 @@ pub async fn authenticate(pool: &PgPool, secret: &str, ip: &str) -> Result<Optio
     if !secret.starts_with(SECRET_PREFIX) {
         return Ok(None);
     }
-    let row: Option<(i64, String, bool, i32, f64, i64, String, String, String)> = sqlx::query_as(
-        "UPDATE api_tokens t
+    let row = sqlx::query!(
+        r#"UPDATE api_tokens t
             SET last_used_at = now(), last_used_ip = $2,
                 window_start = CASE WHEN t.window_start > now() - interval '1 minute' THEN t.window_start ELSE now() END,
                 window_count = CASE WHEN t.window_start > now() - interval '1 minute' THEN t.window_count + 1 ELSE 1 END
@@ -230,19 +231,24 @@ pub async fn authenticate(pool: &PgPool, secret: &str, ip: &str) -> Result<Optio
           WHERE t.secret_sha256 = sha256(convert_to($1, 'UTF8')) AND t.revoked_at IS NULL
             AND (t.expires_at IS NULL OR t.expires_at > now()) AND u.id = t.user_id AND u.active
       RETURNING t.id, t.name, t.read_only, t.window_count,
-                extract(epoch FROM t.window_start + interval '1 minute' - now())::float8,
-                u.id, u.email, u.display_name, u.role",
+                extract(epoch FROM t.window_start + interval '1 minute' - now())::float8 AS "window_left!",
+                u.id AS user_id, u.email, u.display_name, u.role"#,
+        secret,
+        ip
     )
-    .bind(secret)
-    .bind(ip)
     .fetch_optional(pool)
     .await?;
-    Ok(row.map(|(token_id, name, read_only, window_count, left, id, email, display_name, role)| Bearer {
-        token_id,
-        name,
-        read_only,
-        caller: Caller { id, email, display_name, role: role.parse().unwrap_or(Role::Viewer) },
-        window_count,
-        window_left_secs: left.ceil().max(1.0) as i64,
+    Ok(row.map(|r| Bearer {
+        token_id: r.id,
+        name: r.name,
+        read_only: r.read_only,
+        caller: Caller {
+            id: r.user_id,
+            email: r.email,
+            display_name: r.display_name,
+            role: super::users::role_of(&r.role),
+        },
+        window_count: r.window_count,
+        window_left_secs: r.window_left.ceil().max(1.0) as i64,
     }))
 }

@@ -51,15 +51,7 @@ pub async fn record(
     target: &str,
     details: serde_json::Value,
 ) -> Result<(), AppError> {
-    sqlx::query(
-        "INSERT INTO audit_events (actor_id, actor, kind, target, ip, details) VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(actor.user_id)
-    .bind(&actor.label)
-    .bind(kind.as_str())
-    .bind(target)
-    .bind(&actor.ip)
-    .bind(details)
+    sqlx::query!("INSERT INTO audit_events (actor_id, actor, kind, target, ip, details) VALUES ($1, $2, $3, $4, $5, $6::text::jsonb)", actor.user_id, &actor.label, kind.as_str(), target, &actor.ip, details.to_string())
     .execute(db)
     .await?;
     Ok(())
@@ -72,10 +64,9 @@ pub fn user_target_of(display_name: &str, email: &str) -> String {
 
 /// [`user_target_of`] by id; "user #id" for an id that names nobody.
 pub async fn user_target(db: &mut PgConnection, user_id: i64) -> Result<String, AppError> {
-    let found: Option<(String, String)> =
-        sqlx::query_as("SELECT display_name, email FROM users WHERE id = $1").bind(user_id).fetch_optional(db).await?;
+    let found = sqlx::query!("SELECT display_name, email FROM users WHERE id = $1", user_id).fetch_optional(db).await?;
     Ok(match found {
-        Some((name, email)) => user_target_of(&name, &email),
+        Some(user) => user_target_of(&user.display_name, &user.email),
         None => format!("user #{user_id}"),
     })
 }
@@ -125,6 +116,7 @@ async fn read(
     let from = parse_date("from", &filter.from)?;
     let to = parse_date("to", &filter.to)?;
 
+    // Dynamic: each filter is optional, so the SQL is assembled from the ones given.
     let mut query = QueryBuilder::new(
         "SELECT id, at, actor_id, actor, kind, target, ip, details::text FROM audit_events WHERE true",
     );
@@ -173,5 +165,5 @@ async fn read(
 
 /// Deletes the events older than `keep_days` days (recording that it did); how many.
 pub async fn prune(pool: &PgPool, keep_days: i32) -> Result<i64, AppError> {
-    Ok(sqlx::query_scalar("SELECT audit_prune($1)").bind(keep_days).fetch_one(pool).await?)
+    Ok(sqlx::query_scalar!(r#"SELECT audit_prune($1) AS "pruned!""#, keep_days).fetch_one(pool).await?)
 }

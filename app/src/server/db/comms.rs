@@ -87,12 +87,12 @@ impl UpdateInput {
 pub async fn post(pool: &PgPool, by: &Caller, number: i64, input: &UpdateInput) -> Result<(), AppError> {
     let mut tx = pool.begin().await?;
     let incident = incidents::lock(&mut tx, number).await?;
-    let holds: bool = sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM incident_roles WHERE incident_id = $1 AND user_id = $2
-                         AND role IN ('comms', 'point') AND ended_at IS NULL)",
+    let holds: bool = sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM incident_roles WHERE incident_id = $1 AND user_id = $2
+                         AND role IN ('comms', 'point') AND ended_at IS NULL) AS "exists!""#,
+        incident.id,
+        by.id
     )
-    .bind(incident.id)
-    .bind(by.id)
     .fetch_one(&mut *tx)
     .await?;
     if !holds && by.role != Role::Admin {
@@ -101,30 +101,16 @@ pub async fn post(pool: &PgPool, by: &Caller, number: i64, input: &UpdateInput) 
         ));
     }
     let private: bool =
-        sqlx::query_scalar("SELECT private FROM incidents WHERE id = $1").bind(incident.id).fetch_one(&mut *tx).await?;
+        sqlx::query_scalar!("SELECT private FROM incidents WHERE id = $1", incident.id).fetch_one(&mut *tx).await?;
     if private && input.public_text.is_some() {
         return Err(AppError::invalid("public", "A private incident never appears on the public status page."));
     }
     let next = input.next_update_minutes.map(|m| OffsetDateTime::now_utc() + Duration::minutes(m));
-    sqlx::query(
-        "INSERT INTO comms_updates (incident_id, author_id, affected, known, doing, internal, public_text, next_update_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-    )
-    .bind(incident.id)
-    .bind(by.id)
-    .bind(&input.affected)
-    .bind(&input.known)
-    .bind(&input.doing)
-    .bind(input.internal)
-    .bind(&input.public_text)
-    .bind(next)
+    sqlx::query!("INSERT INTO comms_updates (incident_id, author_id, affected, known, doing, internal, public_text, next_update_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)", incident.id, by.id, &input.affected, &input.known, &input.doing, input.internal, input.public_text.as_deref(), next)
     .execute(&mut *tx)
     .await?;
-    sqlx::query("UPDATE incidents SET next_update_at = $2 WHERE id = $1")
-        .bind(incident.id)
-        .bind(next)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query!("UPDATE incidents SET next_update_at = $2 WHERE id = $1", incident.id, next).execute(&mut *tx).await?;
     let audience = match (input.internal, input.public_text.is_some()) {
         (true, true) => "internal and public",
         (false, true) => "public",
@@ -152,49 +138,34 @@ pub async fn post(pool: &PgPool, by: &Caller, number: i64, input: &UpdateInput) 
 
 /// An incident's updates, newest first.
 pub async fn for_incident(pool: &PgPool, number: i64) -> Result<Vec<CommsUpdate>, AppError> {
-    #[allow(clippy::type_complexity)]
-    let rows: Vec<(
-        i64,
-        Option<i64>,
-        Option<String>,
-        String,
-        String,
-        String,
-        bool,
-        Option<String>,
-        Option<OffsetDateTime>,
-        OffsetDateTime,
-    )> = sqlx::query_as(
-        "SELECT c.id, c.author_id, u.display_name, c.affected, c.known, c.doing, c.internal, c.public_text,
-                    c.next_update_at, c.posted_at
-               FROM comms_updates c JOIN incidents i ON i.id = c.incident_id LEFT JOIN users u ON u.id = c.author_id
-              WHERE i.number = $1 ORDER BY c.posted_at DESC, c.id DESC",
+    let rows = sqlx::query!(
+        r#"SELECT c.id, c.author_id, u.display_name AS "author_name?", c.affected, c.known, c.doing, c.internal,
+                  c.public_text, c.next_update_at, c.posted_at
+             FROM comms_updates c JOIN incidents i ON i.id = c.incident_id LEFT JOIN users u ON u.id = c.author_id
+            WHERE i.number = $1 ORDER BY c.posted_at DESC, c.id DESC"#,
+        number
     )
-    .bind(number)
     .fetch_all(pool)
     .await?;
     Ok(rows
         .into_iter()
-        .map(
-            |(id, author_id, author_name, affected, known, doing, internal, public_text, next_update_at, posted_at)| {
-                CommsUpdate {
-                    id,
-                    author: person(author_id, author_name),
-                    affected,
-                    known,
-                    doing,
-                    internal,
-                    public_text,
-                    next_update_at,
-                    posted_at,
-                }
-            },
-        )
+        .map(|r| CommsUpdate {
+            id: r.id,
+            author: person(r.author_id, r.author_name),
+            affected: r.affected,
+            known: r.known,
+            doing: r.doing,
+            internal: r.internal,
+            public_text: r.public_text,
+            next_update_at: r.next_update_at,
+            posted_at: r.posted_at,
+        })
         .collect())
 }
 
 /// Active SEV1 and SEV2 incidents (not drills) `viewer` may see, for the banner inside Foghorn.
 pub async fn major_incidents(pool: &PgPool, viewer: i64) -> Result<Vec<MajorIncident>, AppError> {
+    // Dynamic: the visibility rule is spliced in (see `policy::incident_visible`); sqlx's macros take one literal.
     let rows: Vec<(i64, String, i16)> = sqlx::query_as(&format!(
         "SELECT i.number, i.title, i.severity FROM incidents i
           WHERE i.status <> 'resolved' AND i.severity <= 2 AND NOT i.is_drill AND {}

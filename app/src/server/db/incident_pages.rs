@@ -68,6 +68,7 @@ pub(super) const SUMMARY_SELECT: &str = "
 /// The signed-in home page: what is burning, what I hold, what just ended.
 pub async fn dashboard(pool: &PgPool, user_id: i64) -> Result<Dashboard, AppError> {
     let visible = policy::incident_visible("i", "$1");
+    // Dynamic: the visibility rule is spliced in (see `policy::incident_visible`); sqlx's macros take one literal.
     let active: Vec<SummaryRow> = sqlx::query_as(&format!(
         "{SUMMARY_SELECT} WHERE i.status <> 'resolved' AND {visible} ORDER BY i.severity, i.declared_at LIMIT 200"
     ))
@@ -75,6 +76,7 @@ pub async fn dashboard(pool: &PgPool, user_id: i64) -> Result<Dashboard, AppErro
     .fetch_all(pool)
     .await?;
     // Holding a role makes an incident visible: no further filter needed.
+    // Dynamic: the visibility rule is spliced in (see `policy::incident_visible`); sqlx's macros take one literal.
     let mine: Vec<SummaryRow> = sqlx::query_as(&format!(
         "{SUMMARY_SELECT} WHERE i.status <> 'resolved'
            AND EXISTS (SELECT 1 FROM incident_roles r WHERE r.incident_id = i.id AND r.user_id = $1 AND r.ended_at IS NULL)
@@ -83,6 +85,7 @@ pub async fn dashboard(pool: &PgPool, user_id: i64) -> Result<Dashboard, AppErro
     .bind(user_id)
     .fetch_all(pool)
     .await?;
+    // Dynamic: the visibility rule is spliced in (see `policy::incident_visible`); sqlx's macros take one literal.
     let resolved: Vec<SummaryRow> = sqlx::query_as(&format!(
         "{SUMMARY_SELECT} WHERE i.status = 'resolved' AND i.resolved_at > now() - interval '7 days' AND {visible}
          ORDER BY i.resolved_at DESC LIMIT 50"
@@ -149,6 +152,7 @@ pub async fn detail(
         alert: Option<String>,
         alert_resolved: Option<bool>,
     }
+    // Dynamic: the visibility rule is spliced in (see `policy::incident_visible`); sqlx's macros take one literal.
     let row: Row = sqlx::query_as(&format!(
         "SELECT i.id, i.title, i.summary, i.severity, i.status, i.is_drill, i.private, i.team_can_see, i.team_id,
                 t.name AS team_name, i.resolution, i.started_at, i.detected_at, i.declared_at, i.acknowledged_at,
@@ -166,15 +170,15 @@ pub async fn detail(
     .await?
     .ok_or_else(|| AppError::NotFound(incident_ref(number)))?;
 
-    let services: Vec<(i64, String)> = sqlx::query_as(
+    let services = sqlx::query_as!(
+        ServiceRef,
         "SELECT s.id, s.name FROM incident_services x JOIN services s ON s.id = x.service_id
           WHERE x.incident_id = $1 ORDER BY lower(s.name)",
+        row.id
     )
-    .bind(row.id)
     .fetch_all(pool)
     .await?;
 
-    #[derive(sqlx::FromRow)]
     struct RoleRow {
         role: String,
         user_id: i64,
@@ -184,12 +188,9 @@ pub async fn detail(
         started_at: OffsetDateTime,
         ended_at: Option<OffsetDateTime>,
     }
-    let role_rows: Vec<RoleRow> = sqlx::query_as(
-        "SELECT r.role, r.user_id, u.display_name, r.assigned_by AS by_id, b.display_name AS by_name, r.started_at, r.ended_at
+    let role_rows: Vec<RoleRow> = sqlx::query_as!(RoleRow, r#"SELECT r.role, r.user_id, u.display_name, r.assigned_by AS by_id, b.display_name AS "by_name?", r.started_at, r.ended_at
            FROM incident_roles r JOIN users u ON u.id = r.user_id LEFT JOIN users b ON b.id = r.assigned_by
-          WHERE r.incident_id = $1 ORDER BY r.started_at, r.id",
-    )
-    .bind(row.id)
+          WHERE r.incident_id = $1 ORDER BY r.started_at, r.id"#, row.id)
     .fetch_all(pool)
     .await?;
     let roles: Vec<RoleAssignment> = role_rows
@@ -216,7 +217,7 @@ pub async fn detail(
         privacy: Privacy { private: row.private, team_can_see: row.team_can_see },
         team_id: row.team_id,
         team_name: row.team_name,
-        services: services.into_iter().map(|(id, name)| ServiceRef { id, name }).collect(),
+        services,
         point: current(IncidentRole::Point),
         comms: current(IncidentRole::Comms),
         participants: roles

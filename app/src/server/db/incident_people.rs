@@ -12,6 +12,7 @@ use sqlx::{PgConnection, PgExecutor, PgPool};
 /// The incident's id when `viewer` may see it (see [`policy::incident_visible`]);
 /// otherwise the same 404 as for a number that was never used.
 pub async fn visible_id(db: impl PgExecutor<'_>, number: i64, viewer: Option<i64>) -> Result<i64, AppError> {
+    // Dynamic: the visibility rule is spliced in (see `policy::incident_visible`).
     sqlx::query_scalar(&format!(
         "SELECT i.id FROM incidents i WHERE i.number = $1 AND {}",
         policy::incident_visible("i", "$2")
@@ -24,8 +25,7 @@ pub async fn visible_id(db: impl PgExecutor<'_>, number: i64, viewer: Option<i64
 }
 
 async fn display_name(tx: &mut PgConnection, user_id: i64) -> Result<String, AppError> {
-    sqlx::query_scalar("SELECT display_name FROM users WHERE id = $1 AND active")
-        .bind(user_id)
+    sqlx::query_scalar!("SELECT display_name FROM users WHERE id = $1 AND active", user_id)
         .fetch_optional(&mut *tx)
         .await?
         .ok_or_else(|| AppError::invalid("user_id", "Choose an active user."))
@@ -40,35 +40,42 @@ pub(super) async fn assign_in(
     user_id: i64,
 ) -> Result<(), AppError> {
     let name = display_name(tx, user_id).await?;
-    let current: Option<(i64, String)> = sqlx::query_as(
+    let current = sqlx::query!(
         "SELECT r.user_id, u.display_name FROM incident_roles r JOIN users u ON u.id = r.user_id
           WHERE r.incident_id = $1 AND r.role = $2 AND r.ended_at IS NULL",
+        incident_id,
+        role.as_str()
     )
-    .bind(incident_id)
-    .bind(role.as_str())
     .fetch_optional(&mut *tx)
-    .await?;
+    .await?
+    .map(|r| (r.user_id, r.display_name));
     if current.as_ref().is_some_and(|(holder, _)| *holder == user_id) {
         return Err(AppError::invalid("user_id", format!("{name} already has {}.", role.as_str())));
     }
-    sqlx::query("UPDATE incident_roles SET ended_at = now() WHERE incident_id = $1 AND role = $2 AND ended_at IS NULL")
-        .bind(incident_id)
-        .bind(role.as_str())
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query("INSERT INTO incident_roles (incident_id, role, user_id, assigned_by) VALUES ($1, $2, $3, $4)")
-        .bind(incident_id)
-        .bind(role.as_str())
-        .bind(user_id)
-        .bind(by.id)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query!(
+        "UPDATE incident_roles SET ended_at = now() WHERE incident_id = $1 AND role = $2 AND ended_at IS NULL",
+        incident_id,
+        role.as_str()
+    )
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query!(
+        "INSERT INTO incident_roles (incident_id, role, user_id, assigned_by) VALUES ($1, $2, $3, $4)",
+        incident_id,
+        role.as_str(),
+        user_id,
+        by.id
+    )
+    .execute(&mut *tx)
+    .await?;
     if role == IncidentRole::Point {
         // Someone is directing the response: the incident is acknowledged.
-        sqlx::query("UPDATE incidents SET acknowledged_at = coalesce(acknowledged_at, now()) WHERE id = $1")
-            .bind(incident_id)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query!(
+            "UPDATE incidents SET acknowledged_at = coalesce(acknowledged_at, now()) WHERE id = $1",
+            incident_id
+        )
+        .execute(&mut *tx)
+        .await?;
     }
     let role_name = role.as_str();
     let body = match (&current, user_id == by.id) {
@@ -102,12 +109,12 @@ pub async fn assign_role(
 pub async fn join(pool: &PgPool, by: &Caller, number: i64) -> Result<(), AppError> {
     let mut tx = pool.begin().await?;
     let incident = lock(&mut tx, number).await?;
-    let inserted = sqlx::query(
+    let inserted = sqlx::query!(
         "INSERT INTO incident_roles (incident_id, role, user_id, assigned_by)
          VALUES ($1, 'participant', $2, $2) ON CONFLICT DO NOTHING",
+        incident.id,
+        by.id
     )
-    .bind(incident.id)
-    .bind(by.id)
     .execute(&mut *tx)
     .await?;
     if inserted.rows_affected() == 0 {
@@ -127,12 +134,8 @@ pub async fn join(pool: &PgPool, by: &Caller, number: i64) -> Result<(), AppErro
 
 /// Refuses unless `by` may change who sees the incident (see [`policy::may_manage_access`]).
 async fn ensure_may_manage_access(tx: &mut PgConnection, by: &Caller, incident_id: i64) -> Result<(), AppError> {
-    let holds_point: bool = sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM incident_roles
-                         WHERE incident_id = $1 AND user_id = $2 AND role = 'point' AND ended_at IS NULL)",
-    )
-    .bind(incident_id)
-    .bind(by.id)
+    let holds_point: bool = sqlx::query_scalar!(r#"SELECT EXISTS (SELECT 1 FROM incident_roles
+                         WHERE incident_id = $1 AND user_id = $2 AND role = 'point' AND ended_at IS NULL) AS "exists!""#, incident_id, by.id)
     .fetch_one(&mut *tx)
     .await?;
     if policy::may_manage_access(by, holds_point) { Ok(()) } else { Err(AppError::Forbidden) }
@@ -148,20 +151,20 @@ pub async fn add_participant(
 ) -> Result<(String, bool), AppError> {
     let incident = lock(tx, number).await?;
     ensure_may_manage_access(tx, by, incident.id).await?;
-    let person: Option<(String, bool)> = sqlx::query_as("SELECT display_name, active FROM users WHERE id = $1")
-        .bind(user_id)
+    let person = sqlx::query!("SELECT display_name, active FROM users WHERE id = $1", user_id)
         .fetch_optional(&mut *tx)
-        .await?;
+        .await?
+        .map(|p| (p.display_name, p.active));
     let Some((name, true)) = person else {
         return Err(AppError::invalid("user_id", "Choose an active person."));
     };
-    let added = sqlx::query(
+    let added = sqlx::query!(
         "INSERT INTO incident_roles (incident_id, role, user_id, assigned_by)
          VALUES ($1, 'participant', $2, $3) ON CONFLICT DO NOTHING",
+        incident.id,
+        user_id,
+        by.id
     )
-    .bind(incident.id)
-    .bind(user_id)
-    .bind(by.id)
     .execute(&mut *tx)
     .await?;
     if added.rows_affected() == 0 {
@@ -170,7 +173,7 @@ pub async fn add_participant(
     let body = format!("{} added {name} to the response", by.display_name);
     timeline::append(tx, incident.id, EntryKind::Access, Some(by.id), &body).await?;
     let private: bool =
-        sqlx::query_scalar("SELECT private FROM incidents WHERE id = $1").bind(incident.id).fetch_one(&mut *tx).await?;
+        sqlx::query_scalar!("SELECT private FROM incidents WHERE id = $1", incident.id).fetch_one(&mut *tx).await?;
     Ok((name, private))
 }
 
@@ -184,11 +187,10 @@ pub async fn set_privacy(
 ) -> Result<Option<Privacy>, AppError> {
     let incident = lock(tx, number).await?;
     ensure_may_manage_access(tx, by, incident.id).await?;
-    let (private, team_can_see, is_drill, team_id): (bool, bool, bool, Option<i64>) =
-        sqlx::query_as("SELECT private, team_can_see, is_drill, team_id FROM incidents WHERE id = $1")
-            .bind(incident.id)
-            .fetch_one(&mut *tx)
-            .await?;
+    let row = sqlx::query!("SELECT private, team_can_see, is_drill, team_id FROM incidents WHERE id = $1", incident.id)
+        .fetch_one(&mut *tx)
+        .await?;
+    let (private, team_can_see, is_drill, team_id) = (row.private, row.team_can_see, row.is_drill, row.team_id);
     let before = Privacy { private, team_can_see };
     if before == privacy {
         return Ok(None);
@@ -199,12 +201,14 @@ pub async fn set_privacy(
     if privacy.team_can_see && team_id.is_none() {
         return Err(AppError::invalid("team_can_see", "Give the incident an owning team first."));
     }
-    sqlx::query("UPDATE incidents SET private = $2, team_can_see = $3, updated_at = now() WHERE id = $1")
-        .bind(incident.id)
-        .bind(privacy.private)
-        .bind(privacy.team_can_see)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query!(
+        "UPDATE incidents SET private = $2, team_can_see = $3, updated_at = now() WHERE id = $1",
+        incident.id,
+        privacy.private,
+        privacy.team_can_see
+    )
+    .execute(&mut *tx)
+    .await?;
     let who = by.display_name.as_str();
     let body = match (privacy.private, privacy.team_can_see) {
         (false, _) => format!("{who} made the incident public: everyone signed in can see it"),
@@ -220,12 +224,12 @@ pub async fn set_privacy(
 /// Active people, for choosing whom to hand a role to.
 /// Active people by name: those who may hold a role, or with `viewers` everyone.
 pub async fn people(pool: &PgPool, viewers: bool) -> Result<Vec<Person>, AppError> {
-    let rows: Vec<(i64, String)> = sqlx::query_as(
+    Ok(sqlx::query_as!(
+        Person,
         "SELECT id, display_name FROM users WHERE active AND NOT is_bot AND ($1 OR role <> 'viewer')
           ORDER BY lower(display_name)",
+        viewers
     )
-    .bind(viewers)
     .fetch_all(pool)
-    .await?;
-    Ok(rows.into_iter().map(|(id, display_name)| Person { id, display_name }).collect())
+    .await?)
 }

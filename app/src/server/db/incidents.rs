@@ -7,9 +7,6 @@ use crate::model::*;
 use sqlx::{PgConnection, PgPool};
 use time::OffsetDateTime;
 
-pub const MAX_TITLE_CHARS: usize = 200;
-pub const MAX_SUMMARY_CHARS: usize = 20_000;
-
 /// The row of an incident being changed, locked for the transaction.
 pub struct Locked {
     pub id: i64,
@@ -32,24 +29,21 @@ pub async fn post_note(pool: &PgPool, number: i64, author_id: i64, body: &str) -
 }
 
 pub async fn lock(tx: &mut PgConnection, number: i64) -> Result<Locked, AppError> {
-    let row: Option<(i64, i16, String, i32)> =
-        sqlx::query_as("SELECT id, severity, status, version FROM incidents WHERE number = $1 FOR UPDATE")
-            .bind(number)
-            .fetch_optional(&mut *tx)
-            .await?;
-    let (id, severity, status, version) = row.ok_or_else(|| AppError::NotFound(incident_ref(number)))?;
+    let row = sqlx::query!("SELECT id, severity, status, version FROM incidents WHERE number = $1 FOR UPDATE", number)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| AppError::NotFound(incident_ref(number)))?;
     Ok(Locked {
-        id,
+        id: row.id,
         number,
-        severity: Severity::from_level(severity).ok_or(AppError::Internal)?,
-        status: status.parse().map_err(|_| AppError::Internal)?,
-        version,
+        severity: Severity::from_level(row.severity).ok_or(AppError::Internal)?,
+        status: row.status.parse().map_err(|_| AppError::Internal)?,
+        version: row.version,
     })
 }
 
 pub async fn id_of(pool: &PgPool, number: i64) -> Result<i64, AppError> {
-    sqlx::query_scalar("SELECT id FROM incidents WHERE number = $1")
-        .bind(number)
+    sqlx::query_scalar!("SELECT id FROM incidents WHERE number = $1", number)
         .fetch_optional(pool)
         .await?
         .ok_or_else(|| AppError::NotFound(incident_ref(number)))
@@ -66,44 +60,29 @@ pub struct IncidentFields {
 
 impl IncidentFields {
     pub fn parse(title: &str, summary: &str, team_id: Option<i64>, service_ids: Vec<i64>) -> Result<Self, AppError> {
-        let title = title.trim();
-        if title.is_empty() {
-            return Err(AppError::invalid("title", "Give the incident a title: what is broken?"));
-        }
-        if title.chars().count() > MAX_TITLE_CHARS {
-            return Err(AppError::invalid(
-                "title",
-                format!("Keep the title under {MAX_TITLE_CHARS} characters; put details in the summary."),
-            ));
-        }
-        let summary = summary.trim();
-        if summary.chars().count() > MAX_SUMMARY_CHARS {
-            return Err(AppError::invalid(
-                "summary",
-                format!("Keep the summary under {MAX_SUMMARY_CHARS} characters."),
-            ));
-        }
+        let title = IncidentTitle::parse(title)?.into_inner();
+        let summary = Summary::parse(summary)?.into_inner();
         let mut service_ids = service_ids;
         service_ids.sort_unstable();
         service_ids.dedup();
-        Ok(Self { title: title.to_owned(), summary: summary.to_owned(), team_id, service_ids })
+        Ok(Self { title, summary, team_id, service_ids })
     }
 }
 
 async fn check_references(tx: &mut PgConnection, fields: &IncidentFields) -> Result<(), AppError> {
     if let Some(team_id) = fields.team_id {
-        let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM teams WHERE id = $1)")
-            .bind(team_id)
-            .fetch_one(&mut *tx)
-            .await?;
+        let exists: bool =
+            sqlx::query_scalar!(r#"SELECT EXISTS (SELECT 1 FROM teams WHERE id = $1) AS "exists!""#, team_id)
+                .fetch_one(&mut *tx)
+                .await?;
         if !exists {
             return Err(AppError::invalid("team_id", "Choose an existing team."));
         }
     }
-    let known: i64 = sqlx::query_scalar("SELECT count(*) FROM services WHERE id = ANY($1)")
-        .bind(&fields.service_ids)
-        .fetch_one(&mut *tx)
-        .await?;
+    let known: i64 =
+        sqlx::query_scalar!(r#"SELECT count(*) AS "count!" FROM services WHERE id = ANY($1)"#, &fields.service_ids)
+            .fetch_one(&mut *tx)
+            .await?;
     if known != fields.service_ids.len() as i64 {
         return Err(AppError::invalid("service_ids", "Choose existing services."));
     }
@@ -111,47 +90,51 @@ async fn check_references(tx: &mut PgConnection, fields: &IncidentFields) -> Res
 }
 
 async fn set_services(tx: &mut PgConnection, incident_id: i64, service_ids: &[i64]) -> Result<(), AppError> {
-    sqlx::query("DELETE FROM incident_services WHERE incident_id = $1").bind(incident_id).execute(&mut *tx).await?;
-    sqlx::query("INSERT INTO incident_services (incident_id, service_id) SELECT $1, unnest($2::bigint[])")
-        .bind(incident_id)
-        .bind(service_ids)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query!("DELETE FROM incident_services WHERE incident_id = $1", incident_id).execute(&mut *tx).await?;
+    sqlx::query!(
+        "INSERT INTO incident_services (incident_id, service_id) SELECT $1, unnest($2::bigint[])",
+        incident_id,
+        service_ids
+    )
+    .execute(&mut *tx)
+    .await?;
     Ok(())
 }
 
-/// Declares an incident. `point` is who takes point (normally the declarer); `actor`
-/// is the declarer as the audit log records a private declaration.
-#[allow(clippy::too_many_arguments)]
+/// What a declaration says, whoever makes it (the declare form, the API, chat, an
+/// alert, a drill): its fields and severity, who takes point (normally the declarer),
+/// whether it is a drill, and who may see it.
+pub struct NewIncident<'a> {
+    pub fields: &'a IncidentFields,
+    pub severity: Severity,
+    pub point: Option<i64>,
+    pub is_drill: bool,
+    pub privacy: Privacy,
+}
+
+/// Declares an incident, by `by`; `actor` is the declarer as the audit log records a
+/// private declaration.
 pub async fn declare(
     pool: &PgPool,
     by: &Caller,
-    fields: &IncidentFields,
-    severity: Severity,
-    point: Option<i64>,
-    is_drill: bool,
-    privacy: Privacy,
+    new: &NewIncident<'_>,
     actor: &super::audit::Actor,
 ) -> Result<i64, AppError> {
     let mut tx = pool.begin().await?;
-    let (_, number) = declare_in(&mut tx, by, fields, severity, point, is_drill, privacy, actor).await?;
+    let (_, number) = declare_in(&mut tx, by, new, actor).await?;
     tx.commit().await?;
     Ok(number)
 }
 
 /// [`declare`], inside the caller's transaction (an alert group declares under its own
 /// lock); returns the incident's id and number.
-#[allow(clippy::too_many_arguments)]
 pub async fn declare_in(
     tx: &mut PgConnection,
     by: &Caller,
-    fields: &IncidentFields,
-    severity: Severity,
-    point: Option<i64>,
-    is_drill: bool,
-    privacy: Privacy,
+    new: &NewIncident<'_>,
     actor: &super::audit::Actor,
 ) -> Result<(i64, i64), AppError> {
+    let NewIncident { fields, severity, point, is_drill, privacy } = *new;
     if privacy.private && is_drill {
         return Err(AppError::invalid("private", "A drill is a rehearsal for everyone: it cannot be private."));
     }
@@ -159,20 +142,21 @@ pub async fn declare_in(
         return Err(AppError::invalid("team_can_see", "Choose the owning team it should be visible to."));
     }
     check_references(&mut *tx, fields).await?;
-    let (id, number): (i64, i64) = sqlx::query_as(
+    let created = sqlx::query!(
         "INSERT INTO incidents (title, summary, severity, team_id, declared_by, detected_at, is_drill, private, team_can_see)
          VALUES ($1, $2, $3, $4, $5, now(), $6, $7, $8) RETURNING id, number",
+        &fields.title,
+        &fields.summary,
+        severity.level(),
+        fields.team_id,
+        by.id,
+        is_drill,
+        privacy.private,
+        privacy.private && privacy.team_can_see
     )
-    .bind(&fields.title)
-    .bind(&fields.summary)
-    .bind(severity.level())
-    .bind(fields.team_id)
-    .bind(by.id)
-    .bind(is_drill)
-    .bind(privacy.private)
-    .bind(privacy.private && privacy.team_can_see)
     .fetch_one(&mut *tx)
     .await?;
+    let (id, number) = (created.id, created.number);
     set_services(tx, id, &fields.service_ids).await?;
     let body = format!("{} declared {} ({}): {}", by.display_name, incident_ref(number), severity, fields.title);
     timeline::append(tx, id, EntryKind::Declared, Some(by.id), &body).await?;
@@ -185,11 +169,11 @@ pub async fn declare_in(
     }
     if privacy.private && point != Some(by.id) {
         // Whoever declares a private incident stays able to see it.
-        sqlx::query(
+        sqlx::query!(
             "INSERT INTO incident_roles (incident_id, role, user_id, assigned_by) VALUES ($1, 'participant', $2, $2)",
+            id,
+            by.id
         )
-        .bind(id)
-        .bind(by.id)
         .execute(&mut *tx)
         .await?;
     }
@@ -205,26 +189,18 @@ pub async fn change_status(
     to: Status,
     resolution: &str,
 ) -> Result<(), AppError> {
-    let resolution = resolution.trim();
+    let resolution = Resolution::parse(resolution)?.into_inner();
     if to == Status::Resolved && resolution.is_empty() {
         return Err(AppError::invalid("resolution", "Say in a sentence how it was resolved."));
-    }
-    if resolution.chars().count() > MAX_SUMMARY_CHARS {
-        return Err(AppError::invalid("resolution", "Keep the resolution summary shorter."));
     }
     let mut tx = pool.begin().await?;
     let incident = lock(&mut tx, number).await?;
     incident.status.can_move_to(to).map_err(|m| AppError::invalid("status", m))?;
-    sqlx::query(
-        "UPDATE incidents SET status = $2, version = version + 1,
+    sqlx::query!("UPDATE incidents SET status = $2, version = version + 1,
                 mitigated_at = CASE WHEN $2 IN ('monitoring', 'resolved') THEN coalesce(mitigated_at, now()) ELSE mitigated_at END,
                 resolved_at  = CASE WHEN $2 = 'resolved' THEN now() ELSE NULL END,
                 resolution   = CASE WHEN $2 = 'resolved' THEN $3 ELSE resolution END
-          WHERE id = $1",
-    )
-    .bind(incident.id)
-    .bind(to.as_str())
-    .bind(resolution)
+          WHERE id = $1", incident.id, to.as_str(), resolution)
     .execute(&mut *tx)
     .await?;
     let body = match (incident.status, to) {
@@ -245,9 +221,7 @@ pub async fn change_severity(pool: &PgPool, by: &Caller, number: i64, to: Severi
     if incident.severity == to {
         return Err(AppError::invalid("severity", format!("The incident is already {to}.")));
     }
-    sqlx::query("UPDATE incidents SET severity = $2, version = version + 1 WHERE id = $1")
-        .bind(incident.id)
-        .bind(to.level())
+    sqlx::query!("UPDATE incidents SET severity = $2, version = version + 1 WHERE id = $1", incident.id, to.level())
         .execute(&mut *tx)
         .await?;
     let verb = if to < incident.severity { "raised" } else { "lowered" };
@@ -275,16 +249,16 @@ pub async fn edit(
         ));
     }
     check_references(&mut tx, fields).await?;
-    let before: (String, String, Option<i64>) =
-        sqlx::query_as("SELECT title, summary, team_id FROM incidents WHERE id = $1")
-            .bind(incident.id)
-            .fetch_one(&mut *tx)
-            .await?;
-    let services_before: Vec<i64> =
-        sqlx::query_scalar("SELECT service_id FROM incident_services WHERE incident_id = $1 ORDER BY service_id")
-            .bind(incident.id)
-            .fetch_all(&mut *tx)
-            .await?;
+    let before = sqlx::query!("SELECT title, summary, team_id FROM incidents WHERE id = $1", incident.id)
+        .fetch_one(&mut *tx)
+        .await?;
+    let before = (before.title, before.summary, before.team_id);
+    let services_before: Vec<i64> = sqlx::query_scalar!(
+        "SELECT service_id FROM incident_services WHERE incident_id = $1 ORDER BY service_id",
+        incident.id
+    )
+    .fetch_all(&mut *tx)
+    .await?;
     let mut changed = Vec::new();
     if before.0 != fields.title {
         changed.push(format!("title to \"{}\"", fields.title));
@@ -301,13 +275,15 @@ pub async fn edit(
     if changed.is_empty() {
         return Ok(());
     }
-    sqlx::query("UPDATE incidents SET title = $2, summary = $3, team_id = $4, version = version + 1 WHERE id = $1")
-        .bind(incident.id)
-        .bind(&fields.title)
-        .bind(&fields.summary)
-        .bind(fields.team_id)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query!(
+        "UPDATE incidents SET title = $2, summary = $3, team_id = $4, version = version + 1 WHERE id = $1",
+        incident.id,
+        &fields.title,
+        &fields.summary,
+        fields.team_id
+    )
+    .execute(&mut *tx)
+    .await?;
     set_services(&mut tx, incident.id, &fields.service_ids).await?;
     let body = format!("{} changed {}", by.display_name, changed.join(", "));
     timeline::append(&mut tx, incident.id, EntryKind::Edit, Some(by.id), &body).await?;
@@ -334,6 +310,7 @@ pub async fn correct_timestamp(
     if milestone == Milestone::Resolved && incident.status != Status::Resolved && value.is_some() {
         return Err(AppError::invalid("value", "Resolve the incident to set its resolved time."));
     }
+    // Dynamic: the column is the milestone's, one of a closed set (never user input).
     let column = format!("{}_at", milestone.as_str());
     let old: Option<OffsetDateTime> = sqlx::query_scalar(&format!("SELECT {column} FROM incidents WHERE id = $1"))
         .bind(incident.id)

@@ -1,4 +1,13 @@
 //! Queries, grouped by the aggregate they serve. Multi-step writes are one transaction.
+//!
+//! Static SQL goes through sqlx's macros (`query!`, `query_as!`, `query_scalar!`), which
+//! check it against the migrated schema at compile time: a renamed column or a wrong type
+//! does not build. Builds read the checked metadata from `.sqlx/` (`SQLX_OFFLINE`, set in
+//! `.cargo/config.toml`); after changing a query or a migration, run
+//! `cargo sqlx prepare --workspace -- -p foghorn -p foghorn-bench` against a migrated database and commit
+//! `.sqlx/` (the test command fails while it is stale). SQL that is assembled at run time
+//! says so with a `// Dynamic:` note: queries that splice in the visibility rule
+//! ([`crate::server::policy::incident_visible`]) and the optional filters of the lists.
 
 pub mod action_items;
 pub mod alert_routes;
@@ -13,6 +22,8 @@ pub mod incidents;
 pub mod meetings;
 pub mod notifications;
 pub mod outbox;
+pub mod postmortem_imports;
+pub mod postmortem_versions;
 pub mod postmortems;
 pub mod runbooks;
 pub mod services;

@@ -28,11 +28,7 @@ fn parse_events(list: &[String]) -> Result<Vec<String>, AppError> {
 }
 
 fn parse_name(name: &str) -> Result<String, AppError> {
-    let name = name.trim();
-    if name.is_empty() || name.chars().count() > 80 {
-        return Err(AppError::invalid("name", "Give it a name of up to 80 characters."));
-    }
-    Ok(name.to_owned())
+    Ok(NotificationName::parse(name)?.into_inner())
 }
 
 fn severities_of(levels: Vec<i16>) -> Vec<Severity> {
@@ -44,20 +40,20 @@ fn events_of(events: Vec<String>) -> Vec<NotifyEvent> {
 }
 
 pub async fn policies(pool: &PgPool) -> Result<Vec<NotificationPolicy>, AppError> {
-    let rows: Vec<(i64, String, Vec<i16>, Vec<String>, Vec<String>, bool)> = sqlx::query_as(
-        "SELECT id, name, severities, events, recipients, owning_team FROM notification_policies ORDER BY lower(name), id",
+    let rows = sqlx::query!(
+        "SELECT id, name, severities, events, recipients, owning_team FROM notification_policies ORDER BY lower(name), id"
     )
     .fetch_all(pool)
     .await?;
     Ok(rows
         .into_iter()
-        .map(|(id, name, severities, events, recipients, owning_team)| NotificationPolicy {
-            id,
-            name,
-            severities: severities_of(severities),
-            events: events_of(events),
-            recipients,
-            owning_team,
+        .map(|r| NotificationPolicy {
+            id: r.id,
+            name: r.name,
+            severities: severities_of(r.severities),
+            events: events_of(r.events),
+            recipients: r.recipients,
+            owning_team: r.owning_team,
         })
         .collect())
 }
@@ -82,45 +78,36 @@ pub async fn create_policy(
     if recipients.is_empty() && !owning_team {
         return Err(AppError::invalid("recipients", "Add at least one address, or send to the owning team."));
     }
-    Ok(sqlx::query_scalar(
-        "INSERT INTO notification_policies (name, severities, events, recipients, owning_team) VALUES ($1, $2, $3, $4, $5) RETURNING id",
-    )
-    .bind(name)
-    .bind(severities)
-    .bind(events)
-    .bind(recipients)
-    .bind(owning_team)
+    Ok(sqlx::query_scalar!("INSERT INTO notification_policies (name, severities, events, recipients, owning_team) VALUES ($1, $2, $3, $4, $5) RETURNING id", name, &severities, &events, &recipients, owning_team)
     .fetch_one(db)
     .await?)
 }
 
 /// Deletes a policy; its name, when there was one to delete.
 pub async fn delete_policy(db: impl PgExecutor<'_>, id: i64) -> Result<Option<String>, AppError> {
-    Ok(sqlx::query_scalar("DELETE FROM notification_policies WHERE id = $1 RETURNING name")
-        .bind(id)
+    Ok(sqlx::query_scalar!("DELETE FROM notification_policies WHERE id = $1 RETURNING name", id)
         .fetch_optional(db)
         .await?)
 }
 
 pub async fn webhooks(pool: &PgPool) -> Result<Vec<Webhook>, AppError> {
-    #[allow(clippy::type_complexity)]
-    let rows: Vec<(i64, String, String, String, Vec<i16>, Vec<String>, bool, String)> = sqlx::query_as(
-        "SELECT id, name, url, format, severities, events, private_incidents, secret FROM webhooks
-          ORDER BY lower(name), id",
+    let rows = sqlx::query!(
+        r#"SELECT id, name, url, format AS "format: WebhookFormat", severities, events, private_incidents, secret
+             FROM webhooks ORDER BY lower(name), id"#
     )
     .fetch_all(pool)
     .await?;
     Ok(rows
         .into_iter()
-        .map(|(id, name, url, format, severities, events, private_incidents, secret)| Webhook {
-            id,
-            name,
-            url,
-            format,
-            severities: severities_of(severities),
-            events: events_of(events),
-            private_incidents,
-            secret,
+        .map(|r| Webhook {
+            id: r.id,
+            name: r.name,
+            url: r.url,
+            format: r.format,
+            severities: severities_of(r.severities),
+            events: events_of(r.events),
+            private_incidents: r.private_incidents,
+            secret: r.secret,
         })
         .collect())
 }
@@ -143,37 +130,35 @@ pub async fn create_webhook(
     {
         return Err(AppError::invalid("url", "Use an http:// or https:// address."));
     }
-    if !matches!(format, "slack" | "json") {
-        return Err(AppError::invalid("format", "Choose Slack-compatible or generic JSON."));
-    }
+    let format: WebhookFormat =
+        format.parse().map_err(|_| AppError::invalid("format", "Choose Slack-compatible or generic JSON."))?;
     let severities = parse_severities(severities)?;
     let events = parse_events(events)?;
-    Ok(sqlx::query_scalar(
+    Ok(sqlx::query_scalar!(
         "INSERT INTO webhooks (name, url, format, severities, events, private_incidents, secret)
          VALUES ($1, $2, $3, $4, $5, $6, replace(gen_random_uuid()::text || gen_random_uuid()::text, '-', ''))
          RETURNING id",
+        name,
+        url,
+        format.as_str(),
+        &severities,
+        &events,
+        private_incidents
     )
-    .bind(name)
-    .bind(url)
-    .bind(format)
-    .bind(severities)
-    .bind(events)
-    .bind(private_incidents)
     .fetch_one(db)
     .await?)
 }
 
 /// Deletes a webhook; its name, when there was one to delete.
 pub async fn delete_webhook(db: impl PgExecutor<'_>, id: i64) -> Result<Option<String>, AppError> {
-    Ok(sqlx::query_scalar("DELETE FROM webhooks WHERE id = $1 RETURNING name").bind(id).fetch_optional(db).await?)
+    Ok(sqlx::query_scalar!("DELETE FROM webhooks WHERE id = $1 RETURNING name", id).fetch_optional(db).await?)
 }
 
 /// Shows or hides a service on the public status page; returns its name.
 pub async fn set_service_public(db: impl PgExecutor<'_>, id: i64, public: bool) -> Result<String, AppError> {
-    let name: Option<String> = sqlx::query_scalar("UPDATE services SET public = $2 WHERE id = $1 RETURNING name")
-        .bind(id)
-        .bind(public)
-        .fetch_optional(db)
-        .await?;
+    let name: Option<String> =
+        sqlx::query_scalar!("UPDATE services SET public = $2 WHERE id = $1 RETURNING name", id, public)
+            .fetch_optional(db)
+            .await?;
     name.ok_or_else(|| AppError::NotFound("That service".into()))
 }

@@ -2,13 +2,8 @@
 //! concurrency (a save names the version it was based on), reviewed and published.
 //!
 //! Viewers read published postmortems only; the callers pass whether the reader may
-//! edit, and every read here honours it.
-//!
-//! Version history, decided: a reader who may not edit reads the published version
-//! and the corrections saved after it, each diffed against the one before it (the
-//! published version against nothing). The drafts before publishing — wording that
-//! was argued over and changed, and who wrote it — are the responders' working
-//! history and stay with those who may edit.
+//! edit, and every read here honours it. What is imported from the incident when one
+//! starts: [`super::postmortem_imports`]; the version history: [`super::postmortem_versions`].
 
 use super::timeline;
 use super::{incidents, person, severity_of};
@@ -20,8 +15,6 @@ use time::OffsetDateTime;
 
 /// Per section: generous for a long report, small enough that a paste accident is caught.
 pub const MAX_SECTION_CHARS: usize = 50_000;
-pub const MAX_PLACE_CHARS: usize = 500;
-pub const MAX_REASON_CHARS: usize = 2_000;
 
 /// The postmortem of an incident, locked for a change.
 pub(super) struct Locked {
@@ -33,7 +26,7 @@ pub(super) struct Locked {
     updated_by: Option<String>,
 }
 
-fn parse_sections(json: &str) -> Result<Sections, AppError> {
+pub(super) fn parse_sections(json: &str) -> Result<Sections, AppError> {
     serde_json::from_str(json).map_err(|err| {
         tracing::error!(error = %err, "stored postmortem sections do not parse");
         AppError::Internal
@@ -44,28 +37,29 @@ fn to_json(sections: &Sections) -> String {
     serde_json::to_string(sections).expect("sections serialise")
 }
 
-fn not_found(number: i64) -> AppError {
+pub(super) fn not_found(number: i64) -> AppError {
     AppError::NotFound(format!("A postmortem for {}", incident_ref(number)))
 }
 
 pub(super) async fn lock(tx: &mut PgConnection, number: i64) -> Result<Locked, AppError> {
-    let row: Option<(i64, i64, String, i32, String, Option<String>)> = sqlx::query_as(
-        "SELECT p.id, p.incident_id, p.status, p.version, p.sections::text, u.display_name
-           FROM postmortems p JOIN incidents i ON i.id = p.incident_id
-           LEFT JOIN users u ON u.id = p.updated_by
-          WHERE i.number = $1 FOR UPDATE OF p",
+    let row = sqlx::query!(
+        r#"SELECT p.id, p.incident_id, p.status, p.version, p.sections::text AS "sections!",
+                  u.display_name AS "updated_by?"
+             FROM postmortems p JOIN incidents i ON i.id = p.incident_id
+             LEFT JOIN users u ON u.id = p.updated_by
+            WHERE i.number = $1 FOR UPDATE OF p"#,
+        number
     )
-    .bind(number)
     .fetch_optional(&mut *tx)
-    .await?;
-    let (id, incident_id, status, version, sections, updated_by) = row.ok_or_else(|| not_found(number))?;
+    .await?
+    .ok_or_else(|| not_found(number))?;
     Ok(Locked {
-        id,
-        incident_id,
-        status: status.parse().map_err(|_| AppError::Internal)?,
-        version,
-        sections: parse_sections(&sections)?,
-        updated_by,
+        id: row.id,
+        incident_id: row.incident_id,
+        status: row.status.parse().map_err(|_| AppError::Internal)?,
+        version: row.version,
+        sections: parse_sections(&row.sections)?,
+        updated_by: row.updated_by,
     })
 }
 
@@ -87,117 +81,43 @@ pub fn check_sections(sections: Sections) -> Result<Sections, AppError> {
 pub async fn start(pool: &PgPool, by: &Caller, number: i64) -> Result<(), AppError> {
     let mut tx = pool.begin().await?;
     let incident = incidents::lock(&mut tx, number).await?;
-    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM postmortems WHERE incident_id = $1)")
-        .bind(incident.id)
-        .fetch_one(&mut *tx)
-        .await?;
+    let exists: bool = sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM postmortems WHERE incident_id = $1) AS "exists!""#,
+        incident.id
+    )
+    .fetch_one(&mut *tx)
+    .await?;
     if exists {
         return Err(AppError::Conflict(format!("{} already has a postmortem.", incident_ref(number))));
     }
     let sections = check_sections(Sections {
-        impact: impact_import(&mut tx, incident.id).await?,
-        timeline: timeline_import(&mut tx, incident.id).await?,
+        impact: super::postmortem_imports::impact(&mut tx, incident.id).await?,
+        timeline: super::postmortem_imports::timeline(&mut tx, incident.id).await?,
         ..Sections::default()
     })?;
     let json = to_json(&sections);
-    let id: i64 = sqlx::query_scalar(
+    let id: i64 = sqlx::query_scalar!(
         "INSERT INTO postmortems (incident_id, team_id, sections, created_by, updated_by)
-         SELECT id, team_id, $2::jsonb, $3, $3 FROM incidents WHERE id = $1 RETURNING id",
+         SELECT id, team_id, $2::text::jsonb, $3, $3 FROM incidents WHERE id = $1 RETURNING id",
+        incident.id,
+        &json,
+        by.id
     )
-    .bind(incident.id)
-    .bind(&json)
-    .bind(by.id)
     .fetch_one(&mut *tx)
     .await?;
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO postmortem_versions (postmortem_id, version, sections, author_id, note)
-         VALUES ($1, 1, $2::jsonb, $3, 'started from the template')",
+         VALUES ($1, 1, $2::text::jsonb, $3, 'started from the template')",
+        id,
+        &json,
+        by.id
     )
-    .bind(id)
-    .bind(&json)
-    .bind(by.id)
     .execute(&mut *tx)
     .await?;
     let body = format!("{} started the postmortem", by.display_name);
     timeline::append(&mut tx, incident.id, EntryKind::Postmortem, Some(by.id), &body).await?;
     tx.commit().await?;
     Ok(())
-}
-
-fn utc_minute(t: OffsetDateTime) -> String {
-    let t = t.to_offset(time::UtcOffset::UTC);
-    format!("{:04}-{:02}-{:02} {:02}:{:02} UTC", t.year(), u8::from(t.month()), t.day(), t.hour(), t.minute())
-}
-
-/// The Impact section's facts, from the incident's timestamps, severity and services.
-async fn impact_import(tx: &mut PgConnection, incident_id: i64) -> Result<String, AppError> {
-    #[allow(clippy::type_complexity)]
-    let (severity, started, declared, mitigated, resolved, services): (
-        i16,
-        Option<OffsetDateTime>,
-        OffsetDateTime,
-        Option<OffsetDateTime>,
-        Option<OffsetDateTime>,
-        Option<String>,
-    ) = sqlx::query_as(
-        "SELECT i.severity, i.started_at, i.declared_at, i.mitigated_at, i.resolved_at,
-                (SELECT string_agg(s.name, ', ' ORDER BY lower(s.name))
-                   FROM incident_services x JOIN services s ON s.id = x.service_id WHERE x.incident_id = i.id)
-           FROM incidents i WHERE i.id = $1",
-    )
-    .bind(incident_id)
-    .fetch_one(&mut *tx)
-    .await?;
-    let severity = severity_of(severity);
-    let began = started.unwrap_or(declared);
-    let mut text = format!(
-        "- **Severity:** {} ({})\n- **Services affected:** {}\n- **Began:** {}{}\n",
-        severity.label(),
-        severity.description(),
-        services.as_deref().unwrap_or("none recorded"),
-        utc_minute(began),
-        if started.is_none() { " (declared; the start time was not recorded)" } else { "" },
-    );
-    if let Some(m) = mitigated {
-        text += &format!("- **Mitigated:** {} ({} after it began)\n", utc_minute(m), format_duration(m - began));
-    }
-    match resolved {
-        Some(r) => {
-            text += &format!("- **Resolved:** {} ({} after it began)\n", utc_minute(r), format_duration(r - began))
-        }
-        None => text += "- **Resolved:** not yet\n",
-    }
-    text += "\nWho was affected, and how:\n";
-    Ok(text)
-}
-
-/// The Timeline section: key events and every status, severity and role change, with times.
-async fn timeline_import(tx: &mut PgConnection, incident_id: i64) -> Result<String, AppError> {
-    let rows: Vec<(OffsetDateTime, String, String)> = sqlx::query_as(
-        "SELECT created_at, kind, body FROM timeline_entries
-          WHERE incident_id = $1
-            AND (is_key_event OR kind IN ('declared', 'status_change', 'severity_change', 'role_change'))
-          ORDER BY seq",
-    )
-    .bind(incident_id)
-    .fetch_all(&mut *tx)
-    .await?;
-    let mut text = String::new();
-    for (at, kind, body) in rows {
-        // A note may span lines; the list item keeps its first line whole and indents the rest.
-        let body = body.trim().replace('\n', "\n  ");
-        let key = if kind == "note" { " ★" } else { "" };
-        text += &format!("- **{}**{key} — {body}\n", utc_minute(at));
-    }
-    Ok(text)
-}
-
-/// A fresh import of the incident's timeline, for "refresh from incident": the editor
-/// puts it into the Timeline section only, so edits elsewhere are untouched.
-pub async fn refreshed_timeline(pool: &PgPool, number: i64) -> Result<String, AppError> {
-    let mut conn = pool.acquire().await?;
-    let incident_id = incidents::id_of(pool, number).await?;
-    timeline_import(&mut conn, incident_id).await
 }
 
 /// Saves a new version if `base_version` is still the current one; otherwise refuses
@@ -225,57 +145,22 @@ pub async fn save(
     }
     let version = current.version + 1;
     let json = to_json(&sections);
-    sqlx::query(
-        "UPDATE postmortems SET sections = $2::jsonb, version = $3, updated_by = $4, updated_at = now(),
+    sqlx::query!(
+        "UPDATE postmortems SET sections = $2::text::jsonb, version = $3, updated_by = $4, updated_at = now(),
                 corrected_at = CASE WHEN status = 'published' THEN now() ELSE corrected_at END
           WHERE id = $1",
+        current.id,
+        &json,
+        version,
+        by.id
     )
-    .bind(current.id)
-    .bind(&json)
-    .bind(version)
-    .bind(by.id)
     .execute(&mut *tx)
     .await?;
-    sqlx::query(
-        "INSERT INTO postmortem_versions (postmortem_id, version, sections, author_id, note) VALUES ($1, $2, $3::jsonb, $4, $5)",
-    )
-    .bind(current.id)
-    .bind(version)
-    .bind(&json)
-    .bind(by.id)
-    .bind(note)
+    sqlx::query!("INSERT INTO postmortem_versions (postmortem_id, version, sections, author_id, note) VALUES ($1, $2, $3::text::jsonb, $4, $5)", current.id, version, &json, by.id, note)
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
     Ok(Saved { version })
-}
-
-/// Makes an old version the current text again, as a new version.
-pub async fn restore(
-    pool: &PgPool,
-    by: &Caller,
-    number: i64,
-    version: i32,
-    base_version: i32,
-) -> Result<Saved, AppError> {
-    let old = version_sections(pool, number, version).await?;
-    save(pool, by, number, base_version, old, &format!("restored version {version}")).await
-}
-
-/// Any version's text, whoever reads: callers check the reader first
-/// ([`versions`] for readers, the write permission for a restore).
-async fn version_sections(pool: &PgPool, number: i64, version: i32) -> Result<Sections, AppError> {
-    let json: String = sqlx::query_scalar(
-        "SELECT v.sections::text FROM postmortem_versions v
-           JOIN postmortems p ON p.id = v.postmortem_id JOIN incidents i ON i.id = p.incident_id
-          WHERE i.number = $1 AND v.version = $2",
-    )
-    .bind(number)
-    .bind(version)
-    .fetch_optional(pool)
-    .await?
-    .ok_or_else(|| AppError::NotFound(format!("Version {version} of the postmortem for {}", incident_ref(number))))?;
-    parse_sections(&json)
 }
 
 /// Moves the postmortem along `draft → in review → published` (or back to draft from
@@ -290,37 +175,38 @@ pub async fn move_status(pool: &PgPool, by: &Caller, number: i64, to: Postmortem
             let names: Vec<&str> = missing.iter().map(|s| s.title()).collect();
             return Err(AppError::invalid("status", format!("Before publishing, fill in: {}.", names.join(", "))));
         }
-        let (items, reason): (i64, String) = sqlx::query_as(
-            "SELECT (SELECT count(*) FROM action_items a WHERE a.incident_id = p.incident_id), p.no_action_items_reason
-               FROM postmortems p WHERE p.id = $1",
+        let found = sqlx::query!(
+            r#"SELECT (SELECT count(*) FROM action_items a WHERE a.incident_id = p.incident_id) AS "items!",
+                      p.no_action_items_reason
+                 FROM postmortems p WHERE p.id = $1"#,
+            current.id
         )
-        .bind(current.id)
         .fetch_one(&mut *tx)
         .await?;
-        if items == 0 && reason.trim().is_empty() {
+        if found.items == 0 && found.no_action_items_reason.trim().is_empty() {
             return Err(AppError::invalid(
                 "status",
                 "Before publishing, add at least one action item, or say why none are needed.",
             ));
         }
     }
-    sqlx::query(
+    sqlx::query!(
         "UPDATE postmortems SET status = $2, updated_at = now(),
                 published_at = CASE WHEN $2 = 'published' THEN now() ELSE published_at END,
                 published_version = CASE WHEN $2 = 'published' THEN version ELSE published_version END
           WHERE id = $1",
+        current.id,
+        to.as_str()
     )
-    .bind(current.id)
-    .bind(to.as_str())
     .execute(&mut *tx)
     .await?;
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO postmortem_status_moves (postmortem_id, from_status, to_status, moved_by) VALUES ($1, $2, $3, $4)",
+        current.id,
+        current.status.as_str(),
+        to.as_str(),
+        by.id
     )
-    .bind(current.id)
-    .bind(current.status.as_str())
-    .bind(to.as_str())
-    .bind(by.id)
     .execute(&mut *tx)
     .await?;
     let body = match to {
@@ -337,17 +223,15 @@ pub async fn set_team(pool: &PgPool, number: i64, team_id: Option<i64>) -> Resul
     let mut tx = pool.begin().await?;
     let current = lock(&mut tx, number).await?;
     if let Some(team) = team_id {
-        let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM teams WHERE id = $1)")
-            .bind(team)
-            .fetch_one(&mut *tx)
-            .await?;
+        let exists: bool =
+            sqlx::query_scalar!(r#"SELECT EXISTS (SELECT 1 FROM teams WHERE id = $1) AS "exists!""#, team)
+                .fetch_one(&mut *tx)
+                .await?;
         if !exists {
             return Err(AppError::invalid("team_id", "Choose an existing team."));
         }
     }
-    sqlx::query("UPDATE postmortems SET team_id = $2, updated_at = now() WHERE id = $1")
-        .bind(current.id)
-        .bind(team_id)
+    sqlx::query!("UPDATE postmortems SET team_id = $2, updated_at = now() WHERE id = $1", current.id, team_id)
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;
@@ -355,17 +239,16 @@ pub async fn set_team(pool: &PgPool, number: i64, team_id: Option<i64>) -> Resul
 }
 
 pub async fn set_no_action_items_reason(pool: &PgPool, number: i64, reason: &str) -> Result<(), AppError> {
-    let reason = reason.trim();
-    if reason.chars().count() > MAX_REASON_CHARS {
-        return Err(AppError::invalid("reason", format!("Keep it under {MAX_REASON_CHARS} characters.")));
-    }
+    let reason = NoActionItemsReason::parse(reason)?.into_inner();
     let mut tx = pool.begin().await?;
     let current = lock(&mut tx, number).await?;
-    sqlx::query("UPDATE postmortems SET no_action_items_reason = $2, updated_at = now() WHERE id = $1")
-        .bind(current.id)
-        .bind(reason)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query!(
+        "UPDATE postmortems SET no_action_items_reason = $2, updated_at = now() WHERE id = $1",
+        current.id,
+        reason
+    )
+    .execute(&mut *tx)
+    .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -396,6 +279,7 @@ struct PageRow {
 /// The postmortem page. A reader who may not edit sees it only once published.
 pub async fn view(pool: &PgPool, number: i64, reader: &Caller, can_edit: bool) -> Result<Postmortem, AppError> {
     // A private incident's postmortem is as private as the incident.
+    // Dynamic: the visibility rule is spliced in (see `policy::incident_visible`).
     let row: PageRow = sqlx::query_as(&format!(
         "SELECT p.id, i.last_seq, i.title, i.severity, i.is_drill, i.private, p.team_id, t.name AS team_name, p.status,
                 p.version, p.sections::text AS sections, p.no_action_items_reason, p.meeting_at, p.meeting_place,
@@ -414,12 +298,12 @@ pub async fn view(pool: &PgPool, number: i64, reader: &Caller, can_edit: bool) -
     .ok_or_else(|| not_found(number))?;
     let sections = parse_sections(&row.sections)?;
     let attendees = super::meetings::attendees(pool, row.id).await?;
-    let moves: Vec<(String, String, Option<i64>, Option<String>, OffsetDateTime)> = sqlx::query_as(
-        "SELECT m.from_status, m.to_status, m.moved_by, u.display_name, m.moved_at
-           FROM postmortem_status_moves m LEFT JOIN users u ON u.id = m.moved_by
-          WHERE m.postmortem_id = $1 ORDER BY m.moved_at, m.id",
+    let moves = sqlx::query!(
+        r#"SELECT m.from_status, m.to_status, m.moved_by, u.display_name AS "moved_by_name?", m.moved_at
+             FROM postmortem_status_moves m LEFT JOIN users u ON u.id = m.moved_by
+            WHERE m.postmortem_id = $1 ORDER BY m.moved_at, m.id"#,
+        row.id
     )
-    .bind(row.id)
     .fetch_all(pool)
     .await?;
     Ok(Postmortem {
@@ -445,93 +329,18 @@ pub async fn view(pool: &PgPool, number: i64, reader: &Caller, can_edit: bool) -
         corrected_at: row.corrected_at,
         moves: moves
             .into_iter()
-            .filter_map(|(from, to, by_id, by_name, at)| {
-                Some(StatusMove { from: from.parse().ok()?, to: to.parse().ok()?, by: person(by_id, by_name), at })
+            .filter_map(|m| {
+                Some(StatusMove {
+                    from: m.from_status.parse().ok()?,
+                    to: m.to_status.parse().ok()?,
+                    by: person(m.moved_by, m.moved_by_name),
+                    at: m.moved_at,
+                })
             })
             .collect(),
         can_edit,
         viewer_id: reader.id,
     })
-}
-
-/// The first version the reader may read (see the module's note): 1 for those who may
-/// edit, the published version for everyone else, and none before publishing.
-async fn first_readable_version(pool: &PgPool, number: i64, can_edit: bool) -> Result<i32, AppError> {
-    let published: Option<Option<i32>> = sqlx::query_scalar(
-        "SELECT p.published_version FROM postmortems p JOIN incidents i ON i.id = p.incident_id WHERE i.number = $1",
-    )
-    .bind(number)
-    .fetch_optional(pool)
-    .await?;
-    match published {
-        Some(_) if can_edit => Ok(1),
-        Some(Some(version)) => Ok(version),
-        _ => Err(not_found(number)),
-    }
-}
-
-/// Every version the reader may read, newest first, with the sections each changed.
-pub async fn versions(pool: &PgPool, number: i64, can_edit: bool) -> Result<Vec<VersionSummary>, AppError> {
-    let first = first_readable_version(pool, number, can_edit).await?;
-    let rows: Vec<(i32, Option<i64>, Option<String>, OffsetDateTime, String, Vec<String>)> = sqlx::query_as(
-        "SELECT v.version, v.author_id, u.display_name, v.saved_at, v.note,
-                ARRAY(SELECT e.key FROM jsonb_each(v.sections) e
-                       WHERE prev.sections IS NULL OR e.value IS DISTINCT FROM prev.sections -> e.key)
-           FROM postmortems p JOIN incidents i ON i.id = p.incident_id
-           JOIN postmortem_versions v ON v.postmortem_id = p.id
-           LEFT JOIN postmortem_versions prev ON prev.postmortem_id = p.id AND prev.version = v.version - 1 AND prev.version >= $2
-           LEFT JOIN users u ON u.id = v.author_id
-          WHERE i.number = $1 AND v.version >= $2
-          ORDER BY v.version DESC",
-    )
-    .bind(number)
-    .bind(first)
-    .fetch_all(pool)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(version, author_id, author_name, saved_at, note, changed)| VersionSummary {
-            version,
-            author: person(author_id, author_name),
-            saved_at,
-            note,
-            changed: Section::ALL.into_iter().filter(|s| changed.iter().any(|k| k == s.key())).collect(),
-        })
-        .collect())
-}
-
-/// One version in full, with line diffs of what it changed against the one before
-/// (for the first version the reader may read, against nothing).
-pub async fn version_detail(
-    pool: &PgPool,
-    number: i64,
-    version: i32,
-    can_edit: bool,
-) -> Result<VersionDetail, AppError> {
-    let first = first_readable_version(pool, number, can_edit).await?;
-    let summary =
-        versions(pool, number, can_edit).await?.into_iter().find(|v| v.version == version).ok_or_else(|| {
-            AppError::NotFound(format!("Version {version} of the postmortem for {}", incident_ref(number)))
-        })?;
-    let sections = version_sections(pool, number, version).await?;
-    let previous =
-        if version > first { version_sections(pool, number, version - 1).await? } else { Sections::default() };
-    let diffs = summary.changed.iter().map(|s| (*s, line_diff(previous.get(*s), sections.get(*s)))).collect();
-    Ok(VersionDetail { summary, sections, diffs })
-}
-
-fn line_diff(old: &str, new: &str) -> Vec<DiffLine> {
-    similar::TextDiff::from_lines(old, new)
-        .iter_all_changes()
-        .map(|change| {
-            let line = change.value().trim_end_matches('\n').to_owned();
-            match change.tag() {
-                similar::ChangeTag::Equal => DiffLine::Same(line),
-                similar::ChangeTag::Insert => DiffLine::Added(line),
-                similar::ChangeTag::Delete => DiffLine::Removed(line),
-            }
-        })
-        .collect()
 }
 
 /// `/postmortems`: newest first, filtered; readers who may not edit see published ones only.
@@ -545,6 +354,7 @@ pub async fn list(
         Some(s) => Some(s.parse::<PostmortemStatus>().map_err(|m| AppError::invalid("status", m))?),
         None => None,
     };
+    // Dynamic: each filter is optional, so the SQL is assembled from the ones given.
     let mut q = QueryBuilder::new(
         "SELECT i.number, i.title, i.severity, t.name AS team_name, p.status, p.created_at, p.updated_at,
                 p.published_at, p.meeting_at

@@ -10,17 +10,8 @@ use crate::server::markdown;
 use sqlx::{PgConnection, PgPool, QueryBuilder};
 use time::{Duration, OffsetDateTime};
 
-pub const MAX_BODY_CHARS: usize = 100_000;
-
 pub fn parse_text(title: &str, body: &str) -> Result<RunbookText, AppError> {
-    let title = title.trim();
-    if title.is_empty() || title.chars().count() > 200 {
-        return Err(AppError::invalid("title", "Give the runbook a title of up to 200 characters."));
-    }
-    if body.chars().count() > MAX_BODY_CHARS {
-        return Err(AppError::invalid("body", format!("Keep a runbook under {MAX_BODY_CHARS} characters; split it.")));
-    }
-    Ok(RunbookText { title: title.to_owned(), body: body.to_owned() })
+    Ok(RunbookText { title: RunbookTitle::parse(title)?.into_inner(), body: RunbookBody::parse(body)?.into_inner() })
 }
 
 pub fn parse_interval(days: i32) -> Result<i32, AppError> {
@@ -31,20 +22,18 @@ pub fn parse_interval(days: i32) -> Result<i32, AppError> {
 }
 
 async fn set_services(tx: &mut PgConnection, id: i64, service_ids: &[i64]) -> Result<(), AppError> {
-    let known: i64 = sqlx::query_scalar("SELECT count(*) FROM services WHERE id = ANY($1)")
-        .bind(service_ids)
-        .fetch_one(&mut *tx)
-        .await?;
+    let known: i64 =
+        sqlx::query_scalar!(r#"SELECT count(*) AS "count!" FROM services WHERE id = ANY($1)"#, service_ids)
+            .fetch_one(&mut *tx)
+            .await?;
     let mut unique = service_ids.to_vec();
     unique.sort_unstable();
     unique.dedup();
     if known != unique.len() as i64 {
         return Err(AppError::invalid("service_ids", "Choose existing services."));
     }
-    sqlx::query("DELETE FROM runbook_services WHERE runbook_id = $1").bind(id).execute(&mut *tx).await?;
-    sqlx::query("INSERT INTO runbook_services (runbook_id, service_id) SELECT $1, unnest($2::bigint[])")
-        .bind(id)
-        .bind(&unique)
+    sqlx::query!("DELETE FROM runbook_services WHERE runbook_id = $1", id).execute(&mut *tx).await?;
+    sqlx::query!("INSERT INTO runbook_services (runbook_id, service_id) SELECT $1, unnest($2::bigint[])", id, &unique)
         .execute(&mut *tx)
         .await?;
     Ok(())
@@ -52,10 +41,10 @@ async fn set_services(tx: &mut PgConnection, id: i64, service_ids: &[i64]) -> Re
 
 async fn check_team(tx: &mut PgConnection, team_id: Option<i64>) -> Result<(), AppError> {
     if let Some(team) = team_id {
-        let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM teams WHERE id = $1)")
-            .bind(team)
-            .fetch_one(&mut *tx)
-            .await?;
+        let exists: bool =
+            sqlx::query_scalar!(r#"SELECT EXISTS (SELECT 1 FROM teams WHERE id = $1) AS "exists!""#, team)
+                .fetch_one(&mut *tx)
+                .await?;
         if !exists {
             return Err(AppError::invalid("team_id", "Choose an existing team."));
         }
@@ -73,23 +62,19 @@ pub async fn create(
 ) -> Result<i64, AppError> {
     let mut tx = pool.begin().await?;
     check_team(&mut tx, team_id).await?;
-    let id: i64 = sqlx::query_scalar(
+    let id: i64 = sqlx::query_scalar!(
         "INSERT INTO runbooks (title, body, team_id, review_interval_days, created_by, updated_by)
          VALUES ($1, $2, $3, $4, $5, $5) RETURNING id",
+        &text.title,
+        &text.body,
+        team_id,
+        interval,
+        by.id
     )
-    .bind(&text.title)
-    .bind(&text.body)
-    .bind(team_id)
-    .bind(interval)
-    .bind(by.id)
     .fetch_one(&mut *tx)
     .await?;
     set_services(&mut tx, id, service_ids).await?;
-    sqlx::query("INSERT INTO runbook_versions (runbook_id, version, title, body, author_id, note) VALUES ($1, 1, $2, $3, $4, 'created')")
-        .bind(id)
-        .bind(&text.title)
-        .bind(&text.body)
-        .bind(by.id)
+    sqlx::query!("INSERT INTO runbook_versions (runbook_id, version, title, body, author_id, note) VALUES ($1, 1, $2, $3, $4, 'created')", id, &text.title, &text.body, by.id)
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;
@@ -107,15 +92,17 @@ pub async fn save(
     note: &str,
 ) -> Result<Saved, AppError> {
     let mut tx = pool.begin().await?;
-    let current: Option<(i32, String, String, Option<String>)> = sqlx::query_as(
-        "SELECT r.version, r.title, r.body, u.display_name FROM runbooks r LEFT JOIN users u ON u.id = r.updated_by
-          WHERE r.id = $1 FOR UPDATE OF r",
+    let current = sqlx::query!(
+        r#"SELECT r.version, r.title, r.body, u.display_name AS "updated_by?"
+             FROM runbooks r LEFT JOIN users u ON u.id = r.updated_by
+            WHERE r.id = $1 FOR UPDATE OF r"#,
+        id
     )
-    .bind(id)
     .fetch_optional(&mut *tx)
-    .await?;
-    let (version, title, body, updated_by) = current.ok_or_else(|| AppError::NotFound("That runbook".into()))?;
-    let current = RunbookText { title, body };
+    .await?
+    .ok_or_else(|| AppError::NotFound("That runbook".into()))?;
+    let (version, updated_by) = (current.version, current.updated_by);
+    let current = RunbookText { title: current.title, body: current.body };
     if version != base_version {
         return Err(AppError::EditConflict {
             version,
@@ -127,23 +114,17 @@ pub async fn save(
         return Ok(Saved { version });
     }
     let next = version + 1;
-    sqlx::query(
+    sqlx::query!(
         "UPDATE runbooks SET title = $2, body = $3, version = $4, updated_by = $5, updated_at = now() WHERE id = $1",
+        id,
+        &text.title,
+        &text.body,
+        next,
+        by.id
     )
-    .bind(id)
-    .bind(&text.title)
-    .bind(&text.body)
-    .bind(next)
-    .bind(by.id)
     .execute(&mut *tx)
     .await?;
-    sqlx::query("INSERT INTO runbook_versions (runbook_id, version, title, body, author_id, note) VALUES ($1, $2, $3, $4, $5, $6)")
-        .bind(id)
-        .bind(next)
-        .bind(&text.title)
-        .bind(&text.body)
-        .bind(by.id)
-        .bind(note)
+    sqlx::query!("INSERT INTO runbook_versions (runbook_id, version, title, body, author_id, note) VALUES ($1, $2, $3, $4, $5, $6)", id, next, &text.title, &text.body, by.id, note)
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;
@@ -151,15 +132,16 @@ pub async fn save(
 }
 
 pub async fn restore(pool: &PgPool, by: &Caller, id: i64, version: i32, base_version: i32) -> Result<Saved, AppError> {
-    let old: (String, String) =
-        sqlx::query_as("SELECT title, body FROM runbook_versions WHERE runbook_id = $1 AND version = $2")
-            .bind(id)
-            .bind(version)
-            .fetch_optional(pool)
-            .await?
-            .ok_or_else(|| AppError::NotFound(format!("Version {version} of that runbook")))?;
-    save(pool, by, id, base_version, &RunbookText { title: old.0, body: old.1 }, &format!("restored version {version}"))
-        .await
+    let old = sqlx::query_as!(
+        RunbookText,
+        "SELECT title, body FROM runbook_versions WHERE runbook_id = $1 AND version = $2",
+        id,
+        version
+    )
+    .fetch_optional(pool)
+    .await?
+    .ok_or_else(|| AppError::NotFound(format!("Version {version} of that runbook")))?;
+    save(pool, by, id, base_version, &old, &format!("restored version {version}")).await
 }
 
 /// Owning team, services and review interval: not part of the text's versions.
@@ -172,12 +154,14 @@ pub async fn set_details(
 ) -> Result<(), AppError> {
     let mut tx = pool.begin().await?;
     check_team(&mut tx, team_id).await?;
-    let done = sqlx::query("UPDATE runbooks SET team_id = $2, review_interval_days = $3 WHERE id = $1")
-        .bind(id)
-        .bind(team_id)
-        .bind(interval)
-        .execute(&mut *tx)
-        .await?;
+    let done = sqlx::query!(
+        "UPDATE runbooks SET team_id = $2, review_interval_days = $3 WHERE id = $1",
+        id,
+        team_id,
+        interval
+    )
+    .execute(&mut *tx)
+    .await?;
     if done.rows_affected() == 0 {
         return Err(AppError::NotFound("That runbook".into()));
     }
@@ -187,11 +171,10 @@ pub async fn set_details(
 }
 
 pub async fn mark_reviewed(pool: &PgPool, by: &Caller, id: i64) -> Result<(), AppError> {
-    let done = sqlx::query("UPDATE runbooks SET last_reviewed_at = now(), last_reviewed_by = $2 WHERE id = $1")
-        .bind(id)
-        .bind(by.id)
-        .execute(pool)
-        .await?;
+    let done =
+        sqlx::query!("UPDATE runbooks SET last_reviewed_at = now(), last_reviewed_by = $2 WHERE id = $1", id, by.id)
+            .execute(pool)
+            .await?;
     if done.rows_affected() == 0 {
         return Err(AppError::NotFound("That runbook".into()));
     }
@@ -199,86 +182,60 @@ pub async fn mark_reviewed(pool: &PgPool, by: &Caller, id: i64) -> Result<(), Ap
 }
 
 async fn services_of(pool: &PgPool, id: i64) -> Result<Vec<ServiceRef>, AppError> {
-    let rows: Vec<(i64, String)> = sqlx::query_as(
-        "SELECT s.id, s.name FROM runbook_services x JOIN services s ON s.id = x.service_id WHERE x.runbook_id = $1 ORDER BY lower(s.name)",
+    Ok(sqlx::query_as!(
+        ServiceRef,
+        "SELECT s.id, s.name FROM runbook_services x JOIN services s ON s.id = x.service_id
+          WHERE x.runbook_id = $1 ORDER BY lower(s.name)",
+        id
     )
-    .bind(id)
     .fetch_all(pool)
-    .await?;
-    Ok(rows.into_iter().map(|(id, name)| ServiceRef { id, name }).collect())
+    .await?)
 }
 
 pub async fn get(pool: &PgPool, id: i64, can_edit: bool, now: OffsetDateTime) -> Result<Runbook, AppError> {
-    #[allow(clippy::type_complexity)]
-    let row: (
-        String,
-        String,
-        i32,
-        Option<i64>,
-        Option<String>,
-        i32,
-        Option<OffsetDateTime>,
-        Option<i64>,
-        Option<String>,
-        Option<i64>,
-        Option<String>,
-        OffsetDateTime,
-        OffsetDateTime,
-    ) = sqlx::query_as(
-        "SELECT r.title, r.body, r.version, r.team_id, t.name, r.review_interval_days, r.last_reviewed_at,
-                r.last_reviewed_by, rv.display_name, r.updated_by, u.display_name, r.updated_at, r.created_at
-           FROM runbooks r LEFT JOIN teams t ON t.id = r.team_id
-           LEFT JOIN users rv ON rv.id = r.last_reviewed_by LEFT JOIN users u ON u.id = r.updated_by
-          WHERE r.id = $1",
+    let r = sqlx::query!(
+        r#"SELECT r.title, r.body, r.version, r.team_id, t.name AS "team_name?", r.review_interval_days,
+                  r.last_reviewed_at, r.last_reviewed_by, rv.display_name AS "reviewer_name?", r.updated_by,
+                  u.display_name AS "updater_name?", r.updated_at, r.created_at
+             FROM runbooks r LEFT JOIN teams t ON t.id = r.team_id
+             LEFT JOIN users rv ON rv.id = r.last_reviewed_by LEFT JOIN users u ON u.id = r.updated_by
+            WHERE r.id = $1"#,
+        id
     )
-    .bind(id)
     .fetch_optional(pool)
     .await?
     .ok_or_else(|| AppError::NotFound("That runbook".into()))?;
-    let (
-        title,
-        body,
-        version,
-        team_id,
-        team_name,
-        interval,
-        reviewed_at,
-        reviewer_id,
-        reviewer_name,
-        updater_id,
-        updater_name,
-        updated_at,
-        created_at,
-    ) = row;
-    let drills: Vec<(i64, Option<i64>, Option<String>, OffsetDateTime, String)> = sqlx::query_as(
-        "SELECT i.number, d.started_by, u.display_name, d.started_at, i.status FROM runbook_drills d
-           JOIN incidents i ON i.id = d.incident_id LEFT JOIN users u ON u.id = d.started_by
-          WHERE d.runbook_id = $1 ORDER BY d.started_at DESC",
+    let (title, body, interval, reviewed_at) = (r.title, r.body, r.review_interval_days, r.last_reviewed_at);
+    let drills = sqlx::query!(
+        r#"SELECT i.number, d.started_by, u.display_name AS "started_by_name?", d.started_at, i.status
+             FROM runbook_drills d
+             JOIN incidents i ON i.id = d.incident_id LEFT JOIN users u ON u.id = d.started_by
+            WHERE d.runbook_id = $1 ORDER BY d.started_at DESC"#,
+        id
     )
-    .bind(id)
     .fetch_all(pool)
     .await?;
     Ok(Runbook {
         id,
         body_html: markdown::render(&body),
         text: RunbookText { title, body },
-        version,
+        version: r.version,
         services: services_of(pool, id).await?,
-        team_id,
-        team_name,
+        team_id: r.team_id,
+        team_name: r.team_name,
         review_interval_days: interval,
         last_reviewed_at: reviewed_at,
-        last_reviewed_by: person(reviewer_id, reviewer_name),
-        review_overdue: review_overdue(created_at, reviewed_at, interval, now),
-        updated_by: person(updater_id, updater_name),
-        updated_at,
+        last_reviewed_by: person(r.last_reviewed_by, r.reviewer_name),
+        review_overdue: review_overdue(r.created_at, reviewed_at, interval, now),
+        updated_by: person(r.updated_by, r.updater_name),
+        updated_at: r.updated_at,
         drills: drills
             .into_iter()
-            .map(|(number, by_id, by_name, started_at, status)| Drill {
-                incident_number: number,
-                started_by: person(by_id, by_name),
-                started_at,
-                resolved: status == "resolved",
+            .map(|d| Drill {
+                incident_number: d.number,
+                started_by: person(d.started_by, d.started_by_name),
+                started_at: d.started_at,
+                resolved: d.status == "resolved",
             })
             .collect(),
         can_edit,
@@ -286,25 +243,26 @@ pub async fn get(pool: &PgPool, id: i64, can_edit: bool, now: OffsetDateTime) ->
 }
 
 pub async fn versions(pool: &PgPool, id: i64) -> Result<Vec<RunbookVersion>, AppError> {
-    let rows: Vec<(i32, Option<i64>, Option<String>, OffsetDateTime, String)> = sqlx::query_as(
-        "SELECT v.version, v.author_id, u.display_name, v.saved_at, v.note FROM runbook_versions v
-           LEFT JOIN users u ON u.id = v.author_id WHERE v.runbook_id = $1 ORDER BY v.version DESC",
+    let rows = sqlx::query!(
+        r#"SELECT v.version, v.author_id, u.display_name AS "author_name?", v.saved_at, v.note FROM runbook_versions v
+             LEFT JOIN users u ON u.id = v.author_id WHERE v.runbook_id = $1 ORDER BY v.version DESC"#,
+        id
     )
-    .bind(id)
     .fetch_all(pool)
     .await?;
     Ok(rows
         .into_iter()
-        .map(|(version, author_id, author_name, saved_at, note)| RunbookVersion {
-            version,
-            author: person(author_id, author_name),
-            saved_at,
-            note,
+        .map(|v| RunbookVersion {
+            version: v.version,
+            author: person(v.author_id, v.author_name),
+            saved_at: v.saved_at,
+            note: v.note,
         })
         .collect())
 }
 
 pub async fn list(pool: &PgPool, filter: &RunbookFilter, now: OffsetDateTime) -> Result<Vec<RunbookSummary>, AppError> {
+    // Dynamic: each filter is optional, so the SQL is assembled from the ones given.
     let mut q = QueryBuilder::new(
         "SELECT r.id, r.title, t.name, r.last_reviewed_at, r.created_at, r.review_interval_days,
                 (SELECT max(d.started_at) FROM runbook_drills d WHERE d.runbook_id = r.id) AS last_drilled
@@ -347,11 +305,11 @@ pub async fn list(pool: &PgPool, filter: &RunbookFilter, now: OffsetDateTime) ->
     )> = q.build_query_as().fetch_all(pool).await?;
     // Every listed runbook's services in one query.
     let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
-    let links: Vec<(i64, i64, String)> = sqlx::query_as(
+    let links = sqlx::query!(
         "SELECT x.runbook_id, s.id, s.name FROM runbook_services x JOIN services s ON s.id = x.service_id
           WHERE x.runbook_id = ANY($1) ORDER BY lower(s.name)",
+        &ids
     )
-    .bind(&ids)
     .fetch_all(pool)
     .await?;
     let mut out = Vec::with_capacity(rows.len());
@@ -363,7 +321,11 @@ pub async fn list(pool: &PgPool, filter: &RunbookFilter, now: OffsetDateTime) ->
         out.push(RunbookSummary {
             id,
             title,
-            services: links.iter().filter(|l| l.0 == id).map(|l| ServiceRef { id: l.1, name: l.2.clone() }).collect(),
+            services: links
+                .iter()
+                .filter(|l| l.runbook_id == id)
+                .map(|l| ServiceRef { id: l.id, name: l.name.clone() })
+                .collect(),
             team_name,
             last_reviewed_at: reviewed,
             last_drilled_at: drilled,
@@ -375,34 +337,30 @@ pub async fn list(pool: &PgPool, filter: &RunbookFilter, now: OffsetDateTime) ->
 
 /// The runbooks of an incident's affected services, and those attached by hand.
 pub async fn for_incident(pool: &PgPool, number: i64) -> Result<Vec<IncidentRunbook>, AppError> {
-    let rows: Vec<(i64, String, bool)> = sqlx::query_as(
-        "SELECT r.id, r.title, bool_and(src.attached) FROM (
+    Ok(sqlx::query_as!(
+        IncidentRunbook,
+        r#"SELECT r.id, r.title, bool_and(src.attached) AS "attached!" FROM (
              SELECT x.runbook_id, false AS attached FROM incident_services s
                JOIN runbook_services x ON x.service_id = s.service_id JOIN incidents i ON i.id = s.incident_id
               WHERE i.number = $1
              UNION ALL
              SELECT a.runbook_id, true FROM incident_runbooks a JOIN incidents i ON i.id = a.incident_id WHERE i.number = $1
          ) src JOIN runbooks r ON r.id = src.runbook_id
-         GROUP BY r.id, r.title ORDER BY lower(r.title)",
+         GROUP BY r.id, r.title ORDER BY lower(r.title)"#,
+        number
     )
-    .bind(number)
     .fetch_all(pool)
-    .await?;
-    Ok(rows.into_iter().map(|(id, title, attached)| IncidentRunbook { id, title, attached }).collect())
+    .await?)
 }
 
 pub async fn attach(pool: &PgPool, by: &Caller, number: i64, runbook_id: i64) -> Result<(), AppError> {
     let mut tx = pool.begin().await?;
     let incident = incidents::lock(&mut tx, number).await?;
-    let title: String = sqlx::query_scalar("SELECT title FROM runbooks WHERE id = $1")
-        .bind(runbook_id)
+    let title: String = sqlx::query_scalar!("SELECT title FROM runbooks WHERE id = $1", runbook_id)
         .fetch_optional(&mut *tx)
         .await?
         .ok_or_else(|| AppError::invalid("runbook_id", "Choose an existing runbook."))?;
-    let added = sqlx::query("INSERT INTO incident_runbooks (incident_id, runbook_id, attached_by) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
-        .bind(incident.id)
-        .bind(runbook_id)
-        .bind(by.id)
+    let added = sqlx::query!("INSERT INTO incident_runbooks (incident_id, runbook_id, attached_by) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING", incident.id, runbook_id, by.id)
         .execute(&mut *tx)
         .await?;
     if added.rows_affected() == 0 {
@@ -431,18 +389,29 @@ pub async fn start_drill(pool: &PgPool, by: &Caller, runbook_id: i64, severity: 
         runbook.services.iter().map(|s| s.id).collect(),
     )?;
     let actor = super::audit::Actor::user(by, "");
-    let number = incidents::declare(pool, by, &fields, severity, Some(by.id), true, Privacy::default(), &actor).await?;
+    let number = incidents::declare(
+        pool,
+        by,
+        &incidents::NewIncident {
+            fields: &fields,
+            severity,
+            point: Some(by.id),
+            is_drill: true,
+            privacy: Privacy::default(),
+        },
+        &actor,
+    )
+    .await?;
     let incident_id = incidents::id_of(pool, number).await?;
-    sqlx::query("INSERT INTO runbook_drills (runbook_id, incident_id, started_by) VALUES ($1, $2, $3)")
-        .bind(runbook_id)
-        .bind(incident_id)
-        .bind(by.id)
-        .execute(pool)
-        .await?;
-    sqlx::query("INSERT INTO incident_runbooks (incident_id, runbook_id, attached_by) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
-        .bind(incident_id)
-        .bind(runbook_id)
-        .bind(by.id)
+    sqlx::query!(
+        "INSERT INTO runbook_drills (runbook_id, incident_id, started_by) VALUES ($1, $2, $3)",
+        runbook_id,
+        incident_id,
+        by.id
+    )
+    .execute(pool)
+    .await?;
+    sqlx::query!("INSERT INTO incident_runbooks (incident_id, runbook_id, attached_by) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING", incident_id, runbook_id, by.id)
         .execute(pool)
         .await?;
     Ok(number)
@@ -462,28 +431,26 @@ pub struct Exported {
 }
 
 pub async fn export_all(pool: &PgPool) -> Result<Vec<Exported>, AppError> {
-    #[allow(clippy::type_complexity)]
-    let rows: Vec<(i64, String, String, i32, Option<String>, Option<OffsetDateTime>, OffsetDateTime, Vec<String>)> =
-        sqlx::query_as(
-            "SELECT r.id, r.title, r.body, r.version, t.name, r.last_reviewed_at, r.updated_at,
-                ARRAY(SELECT s.name FROM runbook_services x JOIN services s ON s.id = x.service_id
-                       WHERE x.runbook_id = r.id ORDER BY lower(s.name))
-           FROM runbooks r LEFT JOIN teams t ON t.id = r.team_id ORDER BY lower(r.title), r.id",
-        )
-        .fetch_all(pool)
-        .await?;
+    let rows = sqlx::query!(
+        r#"SELECT r.id, r.title, r.body, r.version, t.name AS "team?", r.last_reviewed_at, r.updated_at,
+                  ARRAY(SELECT s.name FROM runbook_services x JOIN services s ON s.id = x.service_id
+                         WHERE x.runbook_id = r.id ORDER BY lower(s.name)) AS "services!"
+             FROM runbooks r LEFT JOIN teams t ON t.id = r.team_id ORDER BY lower(r.title), r.id"#
+    )
+    .fetch_all(pool)
+    .await?;
     Ok(rows
         .into_iter()
-        .map(|(id, title, body, version, team, last_reviewed_at, updated_at, services)| Exported {
-            id,
-            body_html: markdown::render(&body),
-            title,
-            body,
-            version,
-            services,
-            team,
-            last_reviewed_at,
-            updated_at,
+        .map(|r| Exported {
+            id: r.id,
+            body_html: markdown::render(&r.body),
+            title: r.title,
+            body: r.body,
+            version: r.version,
+            services: r.services,
+            team: r.team,
+            last_reviewed_at: r.last_reviewed_at,
+            updated_at: r.updated_at,
         })
         .collect())
 }

@@ -12,17 +12,8 @@ pub struct ServiceInput {
 
 impl ServiceInput {
     pub fn parse(name: &str, description: &str, team_id: &str) -> Result<Self, AppError> {
-        let name = name.trim();
-        if name.is_empty() {
-            return Err(AppError::invalid("name", "Enter a service name."));
-        }
-        if name.chars().count() > 80 {
-            return Err(AppError::invalid("name", "Use at most 80 characters."));
-        }
-        let description = description.trim();
-        if description.chars().count() > 2000 {
-            return Err(AppError::invalid("description", "Use at most 2000 characters."));
-        }
+        let name = crate::model::ServiceName::parse(name)?.into_inner();
+        let description = crate::model::ServiceDescription::parse(description)?.into_inner();
         let team_id = match team_id.trim() {
             "" => None,
             id => Some(id.parse().map_err(|_| AppError::invalid("team_id", "Choose a team."))?),
@@ -41,37 +32,28 @@ fn on_write_error(err: sqlx::Error) -> AppError {
 }
 
 pub async fn list(pool: &PgPool) -> Result<Vec<Service>, AppError> {
-    let rows: Vec<(i64, String, String, Option<i64>, Option<String>, bool)> = sqlx::query_as(
-        "SELECT s.id, s.name, s.description, s.team_id, t.name, s.public
-           FROM services s LEFT JOIN teams t ON t.id = s.team_id
-          ORDER BY lower(s.name)",
+    Ok(sqlx::query_as!(
+        Service,
+        r#"SELECT s.id, s.name, s.description, s.team_id, t.name AS "team_name?", s.public
+             FROM services s LEFT JOIN teams t ON t.id = s.team_id
+            ORDER BY lower(s.name)"#
     )
     .fetch_all(pool)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(id, name, description, team_id, team_name, public)| Service {
-            id,
-            name,
-            description,
-            team_id,
-            team_name,
-            public,
-        })
-        .collect())
+    .await?)
 }
 
 /// Creates a service, recorded in the audit trail as `actor`'s doing.
 pub async fn create(pool: &PgPool, actor: &super::audit::Actor, input: &ServiceInput) -> Result<i64, AppError> {
     let mut tx = pool.begin().await?;
-    let id: i64 =
-        sqlx::query_scalar("INSERT INTO services (name, description, team_id) VALUES ($1, $2, $3) RETURNING id")
-            .bind(&input.name)
-            .bind(&input.description)
-            .bind(input.team_id)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(on_write_error)?;
+    let id: i64 = sqlx::query_scalar!(
+        "INSERT INTO services (name, description, team_id) VALUES ($1, $2, $3) RETURNING id",
+        &input.name,
+        &input.description,
+        input.team_id
+    )
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(on_write_error)?;
     let details = serde_json::json!({ "service_id": id, "team_id": input.team_id });
     let target = format!("service {}", input.name);
     super::audit::record(&mut *tx, actor, AuditKind::ServiceCreated, &target, details).await?;
@@ -82,19 +64,19 @@ pub async fn create(pool: &PgPool, actor: &super::audit::Actor, input: &ServiceI
 /// Changes a service, recorded in the audit trail as `actor`'s doing.
 pub async fn update(pool: &PgPool, actor: &super::audit::Actor, id: i64, input: &ServiceInput) -> Result<(), AppError> {
     let mut tx = pool.begin().await?;
-    let previous: Option<String> = sqlx::query_scalar("SELECT name FROM services WHERE id = $1 FOR UPDATE")
-        .bind(id)
-        .fetch_optional(&mut *tx)
-        .await?;
+    let previous: Option<String> =
+        sqlx::query_scalar!("SELECT name FROM services WHERE id = $1 FOR UPDATE", id).fetch_optional(&mut *tx).await?;
     let previous = previous.ok_or_else(|| AppError::NotFound("That service".into()))?;
-    sqlx::query("UPDATE services SET name = $2, description = $3, team_id = $4 WHERE id = $1")
-        .bind(id)
-        .bind(&input.name)
-        .bind(&input.description)
-        .bind(input.team_id)
-        .execute(&mut *tx)
-        .await
-        .map_err(on_write_error)?;
+    sqlx::query!(
+        "UPDATE services SET name = $2, description = $3, team_id = $4 WHERE id = $1",
+        id,
+        &input.name,
+        &input.description,
+        input.team_id
+    )
+    .execute(&mut *tx)
+    .await
+    .map_err(on_write_error)?;
     let details = serde_json::json!({ "service_id": id, "name": { "from": previous, "to": input.name }, "team_id": input.team_id });
     let target = format!("service {}", input.name);
     super::audit::record(&mut *tx, actor, AuditKind::ServiceChanged, &target, details).await?;

@@ -31,45 +31,43 @@ struct Row {
 }
 
 pub async fn current(pool: &PgPool, now: OffsetDateTime) -> Result<PublicStatus, AppError> {
-    let services: Vec<(i64, String, String, Option<String>, Option<OffsetDateTime>)> = sqlx::query_as(
-        // An override speaks for an incident: it is in force only while an active,
-        // non-drill incident still affects the service, so resolving ends it.
-        "SELECT s.id, s.name, s.description, o.state, o.set_at FROM services s
+    // An override speaks for an incident: it is in force only while an active,
+    // non-drill incident still affects the service, so resolving ends it.
+    let services = sqlx::query!(
+        r#"SELECT s.id, s.name, s.description, o.state AS "override_state?", o.set_at AS "set_at?" FROM services s
            LEFT JOIN service_state_overrides o ON o.service_id = s.id
                 AND EXISTS (SELECT 1 FROM incident_services x JOIN incidents i ON i.id = x.incident_id
                              WHERE x.service_id = s.id AND i.status <> 'resolved' AND NOT i.is_drill AND NOT i.private)
-          WHERE s.public ORDER BY lower(s.name)",
+          WHERE s.public ORDER BY lower(s.name)"#
     )
     .fetch_all(pool)
     .await?;
-    #[allow(clippy::type_complexity)]
-    let rows: Vec<(i64, i64, i16, String, OffsetDateTime, Option<OffsetDateTime>, OffsetDateTime, Vec<i64>)> =
-        sqlx::query_as(
-            "SELECT i.id, i.number, i.severity, i.status, i.declared_at, i.resolved_at, i.updated_at,
-                ARRAY(SELECT x.service_id FROM incident_services x JOIN services s ON s.id = x.service_id
-                       WHERE x.incident_id = i.id AND s.public)
-           FROM incidents i
-          WHERE NOT i.is_drill AND NOT i.private
-            AND EXISTS (SELECT 1 FROM comms_updates c WHERE c.incident_id = i.id AND c.public_text IS NOT NULL)
-            AND (i.status <> 'resolved' OR i.resolved_at > $1)
-          ORDER BY i.declared_at",
-        )
-        .bind(now - Duration::days(HISTORY_DAYS))
-        .fetch_all(pool)
-        .await?;
-    let mut updated_at = services.iter().filter_map(|s| s.4).max();
+    let rows = sqlx::query!(
+        r#"SELECT i.id, i.number, i.severity, i.status, i.declared_at, i.resolved_at, i.updated_at,
+                  ARRAY(SELECT x.service_id FROM incident_services x JOIN services s ON s.id = x.service_id
+                         WHERE x.incident_id = i.id AND s.public) AS "service_ids!"
+             FROM incidents i
+            WHERE NOT i.is_drill AND NOT i.private
+              AND EXISTS (SELECT 1 FROM comms_updates c WHERE c.incident_id = i.id AND c.public_text IS NOT NULL)
+              AND (i.status <> 'resolved' OR i.resolved_at > $1)
+            ORDER BY i.declared_at"#,
+        now - Duration::days(HISTORY_DAYS)
+    )
+    .fetch_all(pool)
+    .await?;
+    let mut updated_at = services.iter().filter_map(|s| s.set_at).max();
     let incidents: Vec<Row> = rows
         .into_iter()
-        .map(|(id, number, severity, status, declared_at, resolved_at, changed, service_ids)| {
-            updated_at = updated_at.max(Some(changed));
+        .map(|r| {
+            updated_at = updated_at.max(Some(r.updated_at));
             Row {
-                id,
-                number,
-                severity: severity_of(severity),
-                active: status != "resolved",
-                declared_at,
-                resolved_at,
-                service_ids,
+                id: r.id,
+                number: r.number,
+                severity: severity_of(r.severity),
+                active: r.status != "resolved",
+                declared_at: r.declared_at,
+                resolved_at: r.resolved_at,
+                service_ids: r.service_ids,
             }
         })
         .collect();
@@ -87,18 +85,19 @@ pub async fn current(pool: &PgPool, now: OffsetDateTime) -> Result<PublicStatus,
     };
     let services: Vec<PublicService> = services
         .into_iter()
-        .map(|(id, name, description, override_state, _)| {
+        .map(|s| {
+            let id = s.id;
             let derived = incidents
                 .iter()
                 .filter(|i| i.active && i.service_ids.contains(&id))
                 .map(|i| ServiceState::from_severity(i.severity))
                 .max()
                 .unwrap_or(ServiceState::Operational);
-            let overridden = override_state.as_deref().and_then(|s| s.parse().ok());
+            let overridden = s.override_state.as_deref().and_then(|s| s.parse().ok());
             PublicService {
                 id,
-                name,
-                description,
+                name: s.name,
+                description: s.description,
                 state: overridden.unwrap_or(derived),
                 overridden: overridden.is_some(),
                 days: (0..HISTORY_DAYS).map(|d| worst_on(id, first_day + Duration::days(d))).collect(),
@@ -108,7 +107,7 @@ pub async fn current(pool: &PgPool, now: OffsetDateTime) -> Result<PublicStatus,
 
     let mut active = Vec::new();
     for incident in incidents.iter().filter(|i| i.active) {
-        let updates = updates_where(pool, "c.incident_id = $1", incident.id, 1000).await?;
+        let updates = updates(pool, Some(incident.id), 1000).await?;
         active.push(PublicIncident {
             number: incident.number,
             state: ServiceState::from_severity(incident.severity),
@@ -132,23 +131,23 @@ pub async fn current(pool: &PgPool, now: OffsetDateTime) -> Result<PublicStatus,
 
 /// The latest public updates of every public incident, for the Atom feed.
 pub async fn recent_updates(pool: &PgPool, limit: i64) -> Result<Vec<PublicUpdate>, AppError> {
-    updates_where(pool, "$1 = 0", 0, limit).await
+    updates(pool, None, limit).await
 }
 
-async fn updates_where(pool: &PgPool, condition: &str, arg: i64, limit: i64) -> Result<Vec<PublicUpdate>, AppError> {
-    let rows: Vec<(i64, i64, String, OffsetDateTime)> = sqlx::query_as(&format!(
-        "SELECT c.id, i.number, c.public_text, c.posted_at FROM comms_updates c JOIN incidents i ON i.id = c.incident_id
-          WHERE c.public_text IS NOT NULL AND NOT i.is_drill AND NOT i.private AND {condition}
-          ORDER BY c.posted_at DESC, c.id DESC LIMIT $2"
-    ))
-    .bind(arg)
-    .bind(limit)
+/// The newest public updates of one incident (its id) or, with `None`, of all.
+async fn updates(pool: &PgPool, incident: Option<i64>, limit: i64) -> Result<Vec<PublicUpdate>, AppError> {
+    Ok(sqlx::query_as!(
+        PublicUpdate,
+        r#"SELECT c.id, i.number AS incident_number, c.public_text AS "text!", c.posted_at
+             FROM comms_updates c JOIN incidents i ON i.id = c.incident_id
+            WHERE c.public_text IS NOT NULL AND NOT i.is_drill AND NOT i.private
+              AND ($1::bigint IS NULL OR c.incident_id = $1)
+            ORDER BY c.posted_at DESC, c.id DESC LIMIT $2"#,
+        incident,
+        limit
+    )
     .fetch_all(pool)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(id, incident_number, text, posted_at)| PublicUpdate { id, incident_number, text, posted_at })
-        .collect())
+    .await?)
 }
 
 /// Sets a public service's state by hand (or, with `None`, hands it back to the state
@@ -167,28 +166,32 @@ pub async fn override_state(
 ) -> Result<(), AppError> {
     let mut tx = pool.begin().await?;
     let incident = incidents::lock(&mut tx, number).await?;
-    let (is_drill, private, holds): (bool, bool, bool) = sqlx::query_as(
-        "SELECT i.is_drill, i.private, EXISTS (SELECT 1 FROM incident_roles r WHERE r.incident_id = i.id AND r.user_id = $2
-                                     AND r.role IN ('comms', 'point') AND r.ended_at IS NULL)
-           FROM incidents i WHERE i.id = $1",
+    let found = sqlx::query!(
+        r#"SELECT i.is_drill, i.private,
+                  EXISTS (SELECT 1 FROM incident_roles r WHERE r.incident_id = i.id AND r.user_id = $2
+                             AND r.role IN ('comms', 'point') AND r.ended_at IS NULL) AS "holds!"
+             FROM incidents i WHERE i.id = $1"#,
+        incident.id,
+        by.id
     )
-    .bind(incident.id)
-    .bind(by.id)
     .fetch_one(&mut *tx)
     .await?;
+    let (is_drill, private, holds) = (found.is_drill, found.private, found.holds);
     if !holds && by.role != Role::Admin {
         tracing::warn!(target: "foghorn::audit", user_id = by.id, incident = number, service_id, "refused: status page override without point or comms");
         return Err(AppError::Forbidden);
     }
-    let service: Option<(String, bool, bool)> = sqlx::query_as(
-        "SELECT s.name, s.public, EXISTS (SELECT 1 FROM incident_services x WHERE x.incident_id = $2 AND x.service_id = s.id)
-           FROM services s WHERE s.id = $1",
+    let service = sqlx::query!(
+        r#"SELECT s.name, s.public,
+                  EXISTS (SELECT 1 FROM incident_services x WHERE x.incident_id = $2 AND x.service_id = s.id) AS "affected!"
+             FROM services s WHERE s.id = $1"#,
+        service_id,
+        incident.id
     )
-    .bind(service_id)
-    .bind(incident.id)
     .fetch_optional(&mut *tx)
-    .await?;
-    let (name, public, affected) = service.ok_or_else(|| AppError::NotFound("That service".into()))?;
+    .await?
+    .ok_or_else(|| AppError::NotFound("That service".into()))?;
+    let (name, public, affected) = (service.name, service.public, service.affected);
     if !public {
         return Err(AppError::invalid("service_id", "Only public services have a public state."));
     }
@@ -212,19 +215,18 @@ pub async fn override_state(
     }
     match state {
         Some(state) => {
-            sqlx::query(
+            sqlx::query!(
                 "INSERT INTO service_state_overrides (service_id, state, set_by) VALUES ($1, $2, $3)
                  ON CONFLICT (service_id) DO UPDATE SET state = $2, set_by = $3, set_at = now()",
+                service_id,
+                state.as_str(),
+                by.id
             )
-            .bind(service_id)
-            .bind(state.as_str())
-            .bind(by.id)
             .execute(&mut *tx)
             .await?;
         }
         None => {
-            sqlx::query("DELETE FROM service_state_overrides WHERE service_id = $1")
-                .bind(service_id)
+            sqlx::query!("DELETE FROM service_state_overrides WHERE service_id = $1", service_id)
                 .execute(&mut *tx)
                 .await?;
         }

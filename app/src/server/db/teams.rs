@@ -5,37 +5,29 @@ use sqlx::{PgConnection, PgPool};
 use std::collections::BTreeMap;
 
 pub fn parse_team_name(input: &str) -> Result<String, AppError> {
-    let name = input.trim();
-    if name.is_empty() {
-        return Err(AppError::invalid("name", "Enter a team name."));
-    }
-    if name.chars().count() > 80 {
-        return Err(AppError::invalid("name", "Use at most 80 characters."));
-    }
-    Ok(name.to_owned())
+    Ok(crate::model::TeamName::parse(input)?.into_inner())
 }
 
 /// Every team with its lead and members, by name.
 pub async fn list(pool: &PgPool) -> Result<Vec<Team>, AppError> {
-    let teams: Vec<(i64, String, Option<i64>)> =
-        sqlx::query_as("SELECT id, name, lead_id FROM teams ORDER BY lower(name)").fetch_all(pool).await?;
-    let members: Vec<(i64, i64, String)> = sqlx::query_as(
-        "SELECT m.team_id, u.id, u.display_name
+    let teams = sqlx::query!("SELECT id, name, lead_id FROM teams ORDER BY lower(name)").fetch_all(pool).await?;
+    let members = sqlx::query!(
+        "SELECT m.team_id, u.id AS user_id, u.display_name
            FROM team_members m JOIN users u ON u.id = m.user_id
-          ORDER BY lower(u.display_name)",
+          ORDER BY lower(u.display_name)"
     )
     .fetch_all(pool)
     .await?;
     let mut by_team: BTreeMap<i64, Vec<TeamMember>> = BTreeMap::new();
-    for (team_id, user_id, display_name) in members {
-        by_team.entry(team_id).or_default().push(TeamMember { user_id, display_name });
+    for m in members {
+        by_team.entry(m.team_id).or_default().push(TeamMember { user_id: m.user_id, display_name: m.display_name });
     }
     Ok(teams
         .into_iter()
-        .map(|(id, name, lead_id)| {
-            let members = by_team.remove(&id).unwrap_or_default();
-            let lead = lead_id.and_then(|lead| members.iter().find(|m| m.user_id == lead).cloned());
-            Team { id, name, lead, members }
+        .map(|t| {
+            let members = by_team.remove(&t.id).unwrap_or_default();
+            let lead = t.lead_id.and_then(|lead| members.iter().find(|m| m.user_id == lead).cloned());
+            Team { id: t.id, name: t.name, lead, members }
         })
         .collect())
 }
@@ -45,8 +37,7 @@ pub async fn list(pool: &PgPool) -> Result<Vec<Team>, AppError> {
 pub async fn create(pool: &PgPool, actor: &super::audit::Actor, name: &str) -> Result<i64, AppError> {
     let name = parse_team_name(name)?;
     let mut tx = pool.begin().await?;
-    let id: i64 = sqlx::query_scalar("INSERT INTO teams (name) VALUES ($1) RETURNING id")
-        .bind(&name)
+    let id: i64 = sqlx::query_scalar!("INSERT INTO teams (name) VALUES ($1) RETURNING id", &name)
         .fetch_one(&mut *tx)
         .await
         .map_err(|e| on_unique(e, "teams_name_key", "name", "A team with this name already exists."))?;
@@ -59,8 +50,7 @@ pub async fn create(pool: &PgPool, actor: &super::audit::Actor, name: &str) -> R
 
 /// The team's name, with the team locked for the rest of the transaction.
 async fn lock_team(tx: &mut PgConnection, team_id: i64) -> Result<String, AppError> {
-    let found: Option<String> = sqlx::query_scalar("SELECT name FROM teams WHERE id = $1 FOR UPDATE")
-        .bind(team_id)
+    let found: Option<String> = sqlx::query_scalar!("SELECT name FROM teams WHERE id = $1 FOR UPDATE", team_id)
         .fetch_optional(&mut *tx)
         .await?;
     found.ok_or_else(|| AppError::NotFound("That team".into()))
@@ -68,7 +58,7 @@ async fn lock_team(tx: &mut PgConnection, team_id: i64) -> Result<String, AppErr
 
 async fn ensure_user(tx: &mut PgConnection, user_id: i64) -> Result<(), AppError> {
     let found: Option<i64> =
-        sqlx::query_scalar("SELECT id FROM users WHERE id = $1").bind(user_id).fetch_optional(&mut *tx).await?;
+        sqlx::query_scalar!("SELECT id FROM users WHERE id = $1", user_id).fetch_optional(&mut *tx).await?;
     found.map(|_| ()).ok_or_else(|| AppError::invalid("user_id", "Choose an existing user."))
 }
 
@@ -76,11 +66,13 @@ async fn ensure_user(tx: &mut PgConnection, user_id: i64) -> Result<(), AppError
 async fn add_member_in(tx: &mut PgConnection, team_id: i64, user_id: i64) -> Result<Option<String>, AppError> {
     let team = lock_team(tx, team_id).await?;
     ensure_user(tx, user_id).await?;
-    let added = sqlx::query("INSERT INTO team_members (team_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
-        .bind(team_id)
-        .bind(user_id)
-        .execute(&mut *tx)
-        .await?;
+    let added = sqlx::query!(
+        "INSERT INTO team_members (team_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        team_id,
+        user_id
+    )
+    .execute(&mut *tx)
+    .await?;
     Ok((added.rows_affected() > 0).then_some(team))
 }
 
@@ -88,14 +80,10 @@ async fn add_member_in(tx: &mut PgConnection, team_id: i64, user_id: i64) -> Res
 /// Removing the lead also leaves the team without a lead.
 async fn remove_member_in(tx: &mut PgConnection, team_id: i64, user_id: i64) -> Result<Option<String>, AppError> {
     let team = lock_team(tx, team_id).await?;
-    let removed = sqlx::query("DELETE FROM team_members WHERE team_id = $1 AND user_id = $2")
-        .bind(team_id)
-        .bind(user_id)
+    let removed = sqlx::query!("DELETE FROM team_members WHERE team_id = $1 AND user_id = $2", team_id, user_id)
         .execute(&mut *tx)
         .await?;
-    sqlx::query("UPDATE teams SET lead_id = NULL WHERE id = $1 AND lead_id = $2")
-        .bind(team_id)
-        .bind(user_id)
+    sqlx::query!("UPDATE teams SET lead_id = NULL WHERE id = $1 AND lead_id = $2", team_id, user_id)
         .execute(&mut *tx)
         .await?;
     Ok((removed.rows_affected() > 0).then_some(team))
@@ -107,15 +95,17 @@ async fn set_lead_in(tx: &mut PgConnection, team_id: i64, lead: Option<i64>) -> 
     let team = lock_team(tx, team_id).await?;
     if let Some(user_id) = lead {
         ensure_user(tx, user_id).await?;
-        sqlx::query("INSERT INTO team_members (team_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
-            .bind(team_id)
-            .bind(user_id)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query!(
+            "INSERT INTO team_members (team_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            team_id,
+            user_id
+        )
+        .execute(&mut *tx)
+        .await?;
     }
     let previous: Option<i64> =
-        sqlx::query_scalar("SELECT lead_id FROM teams WHERE id = $1").bind(team_id).fetch_one(&mut *tx).await?;
-    sqlx::query("UPDATE teams SET lead_id = $2 WHERE id = $1").bind(team_id).bind(lead).execute(&mut *tx).await?;
+        sqlx::query_scalar!("SELECT lead_id FROM teams WHERE id = $1", team_id).fetch_one(&mut *tx).await?;
+    sqlx::query!("UPDATE teams SET lead_id = $2 WHERE id = $1", team_id, lead).execute(&mut *tx).await?;
     Ok((previous != lead).then_some(team))
 }
 

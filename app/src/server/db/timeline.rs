@@ -9,9 +9,6 @@ use time::OffsetDateTime;
 /// The channel every instance LISTENs on; the payload names the incident and sequence.
 pub const CHANNEL: &str = "foghorn_events";
 
-pub const MAX_NOTE_CHARS: usize = 20_000;
-
-#[derive(sqlx::FromRow)]
 struct EntryRow {
     id: i64,
     number: i64,
@@ -44,20 +41,10 @@ impl From<EntryRow> for TimelineEntry {
     }
 }
 
-const SELECT: &str = "SELECT e.id, i.number, e.seq, e.kind, e.author_id, u.display_name AS author_name,
-                             e.body, e.is_key_event, e.created_at, e.edited_at
-                        FROM timeline_entries e
-                        JOIN incidents i ON i.id = e.incident_id
-                        LEFT JOIN users u ON u.id = e.author_id";
-
 /// Tells every instance that `incident_id` changed; delivered when the transaction commits.
 /// `seq` is the new entry, or 0 when an existing entry was edited.
 pub async fn notify(tx: &mut PgConnection, incident_id: i64, seq: i64) -> Result<(), AppError> {
-    sqlx::query("SELECT pg_notify($1, $2)")
-        .bind(CHANNEL)
-        .bind(format!("{incident_id}:{seq}"))
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query!("SELECT pg_notify($1, $2)", CHANNEL, format!("{incident_id}:{seq}")).execute(&mut *tx).await?;
     Ok(())
 }
 
@@ -70,20 +57,22 @@ pub async fn append(
     author_id: Option<i64>,
     body: &str,
 ) -> Result<i64, AppError> {
-    let seq: i64 = sqlx::query_scalar(
+    let seq: i64 = sqlx::query_scalar!(
         "UPDATE incidents SET last_seq = last_seq + 1, updated_at = now() WHERE id = $1 RETURNING last_seq",
+        incident_id
     )
-    .bind(incident_id)
     .fetch_one(&mut *tx)
     .await?;
-    sqlx::query("INSERT INTO timeline_entries (incident_id, seq, kind, author_id, body) VALUES ($1, $2, $3, $4, $5)")
-        .bind(incident_id)
-        .bind(seq)
-        .bind(kind.as_str())
-        .bind(author_id)
-        .bind(body)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query!(
+        "INSERT INTO timeline_entries (incident_id, seq, kind, author_id, body) VALUES ($1, $2, $3, $4, $5)",
+        incident_id,
+        seq,
+        kind.as_str(),
+        author_id,
+        body
+    )
+    .execute(&mut *tx)
+    .await?;
     notify(tx, incident_id, seq).await?;
     Ok(seq)
 }
@@ -91,13 +80,20 @@ pub async fn append(
 /// The first `limit` entries of an incident with a sequence number above `after`,
 /// oldest first.
 pub async fn after(pool: &PgPool, incident_id: i64, after: i64, limit: i64) -> Result<Vec<TimelineEntry>, AppError> {
-    let rows: Vec<EntryRow> =
-        sqlx::query_as(&format!("{SELECT} WHERE e.incident_id = $1 AND e.seq > $2 ORDER BY e.seq LIMIT $3"))
-            .bind(incident_id)
-            .bind(after)
-            .bind(limit)
-            .fetch_all(pool)
-            .await?;
+    let rows = sqlx::query_as!(
+        EntryRow,
+        r#"SELECT e.id, i.number, e.seq, e.kind, e.author_id, u.display_name AS "author_name?",
+                  e.body, e.is_key_event, e.created_at, e.edited_at
+             FROM timeline_entries e
+             JOIN incidents i ON i.id = e.incident_id
+             LEFT JOIN users u ON u.id = e.author_id
+            WHERE e.incident_id = $1 AND e.seq > $2 ORDER BY e.seq LIMIT $3"#,
+        incident_id,
+        after,
+        limit
+    )
+    .fetch_all(pool)
+    .await?;
     Ok(rows.into_iter().map(Into::into).collect())
 }
 
@@ -108,33 +104,31 @@ pub async fn latest(
     from_seq: i64,
     limit: i64,
 ) -> Result<Vec<TimelineEntry>, AppError> {
-    let mut rows: Vec<EntryRow> =
-        sqlx::query_as(&format!("{SELECT} WHERE e.incident_id = $1 AND e.seq >= $2 ORDER BY e.seq DESC LIMIT $3"))
-            .bind(incident_id)
-            .bind(from_seq)
-            .bind(limit)
-            .fetch_all(pool)
-            .await?;
+    let mut rows = sqlx::query_as!(
+        EntryRow,
+        r#"SELECT e.id, i.number, e.seq, e.kind, e.author_id, u.display_name AS "author_name?",
+                  e.body, e.is_key_event, e.created_at, e.edited_at
+             FROM timeline_entries e
+             JOIN incidents i ON i.id = e.incident_id
+             LEFT JOIN users u ON u.id = e.author_id
+            WHERE e.incident_id = $1 AND e.seq >= $2 ORDER BY e.seq DESC LIMIT $3"#,
+        incident_id,
+        from_seq,
+        limit
+    )
+    .fetch_all(pool)
+    .await?;
     rows.reverse();
     Ok(rows.into_iter().map(Into::into).collect())
 }
 
 pub fn parse_note(body: &str) -> Result<String, AppError> {
-    let body = body.trim_end();
-    if body.trim().is_empty() {
-        return Err(AppError::invalid("body", "Write something before posting."));
-    }
-    if body.chars().count() > MAX_NOTE_CHARS {
-        return Err(AppError::invalid(
-            "body",
-            format!("Notes are limited to {MAX_NOTE_CHARS} characters; split it in two."),
-        ));
-    }
-    Ok(body.to_owned())
+    Ok(crate::model::NoteBody::parse(body)?.into_inner())
 }
 
 /// 404 unless the entry belongs to an incident `viewer` may see.
 pub async fn ensure_entry_visible(pool: &PgPool, entry_id: i64, viewer: i64) -> Result<(), AppError> {
+    // Dynamic: the visibility rule is spliced in (see `policy::incident_visible`); sqlx's macros take one literal.
     let visible: bool = sqlx::query_scalar(&format!(
         "SELECT EXISTS (SELECT 1 FROM timeline_entries e JOIN incidents i ON i.id = e.incident_id
                          WHERE e.id = $1 AND {})",
@@ -151,11 +145,13 @@ pub async fn ensure_entry_visible(pool: &PgPool, entry_id: i64, viewer: i64) -> 
 pub async fn edit_note(pool: &PgPool, entry_id: i64, editor_id: i64, body: &str) -> Result<(), AppError> {
     let body = parse_note(body)?;
     let mut tx = pool.begin().await?;
-    let entry: Option<(i64, String, Option<i64>, String)> =
-        sqlx::query_as("SELECT incident_id, kind, author_id, body FROM timeline_entries WHERE id = $1 FOR UPDATE")
-            .bind(entry_id)
-            .fetch_optional(&mut *tx)
-            .await?;
+    let entry = sqlx::query!(
+        "SELECT incident_id, kind, author_id, body FROM timeline_entries WHERE id = $1 FOR UPDATE",
+        entry_id
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .map(|e| (e.incident_id, e.kind, e.author_id, e.body));
     let Some((incident_id, kind, author_id, old_body)) = entry else {
         return Err(AppError::NotFound("That timeline entry".into()));
     };
@@ -168,15 +164,15 @@ pub async fn edit_note(pool: &PgPool, entry_id: i64, editor_id: i64, body: &str)
     if old_body == body {
         return Ok(());
     }
-    sqlx::query("INSERT INTO timeline_entry_revisions (entry_id, body, edited_by) VALUES ($1, $2, $3)")
-        .bind(entry_id)
-        .bind(&old_body)
-        .bind(editor_id)
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query("UPDATE timeline_entries SET body = $2, edited_at = now() WHERE id = $1")
-        .bind(entry_id)
-        .bind(&body)
+    sqlx::query!(
+        "INSERT INTO timeline_entry_revisions (entry_id, body, edited_by) VALUES ($1, $2, $3)",
+        entry_id,
+        &old_body,
+        editor_id
+    )
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query!("UPDATE timeline_entries SET body = $2, edited_at = now() WHERE id = $1", entry_id, &body)
         .execute(&mut *tx)
         .await?;
     notify(&mut tx, incident_id, 0).await?;
@@ -186,8 +182,7 @@ pub async fn edit_note(pool: &PgPool, entry_id: i64, editor_id: i64, body: &str)
 
 /// The earlier texts of an edited note, oldest first.
 pub async fn revisions(pool: &PgPool, entry_id: i64) -> Result<Vec<String>, AppError> {
-    Ok(sqlx::query_scalar("SELECT body FROM timeline_entry_revisions WHERE entry_id = $1 ORDER BY id")
-        .bind(entry_id)
+    Ok(sqlx::query_scalar!("SELECT body FROM timeline_entry_revisions WHERE entry_id = $1 ORDER BY id", entry_id)
         .fetch_all(pool)
         .await?)
 }
@@ -195,12 +190,13 @@ pub async fn revisions(pool: &PgPool, entry_id: i64) -> Result<Vec<String>, AppE
 /// Marks (or unmarks) an entry as a key event, which the postmortem imports.
 pub async fn set_key_event(pool: &PgPool, entry_id: i64, key: bool) -> Result<(), AppError> {
     let mut tx = pool.begin().await?;
-    let incident_id: Option<i64> =
-        sqlx::query_scalar("UPDATE timeline_entries SET is_key_event = $2 WHERE id = $1 RETURNING incident_id")
-            .bind(entry_id)
-            .bind(key)
-            .fetch_optional(&mut *tx)
-            .await?;
+    let incident_id: Option<i64> = sqlx::query_scalar!(
+        "UPDATE timeline_entries SET is_key_event = $2 WHERE id = $1 RETURNING incident_id",
+        entry_id,
+        key
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
     let incident_id = incident_id.ok_or_else(|| AppError::NotFound("That timeline entry".into()))?;
     notify(&mut tx, incident_id, 0).await?;
     tx.commit().await?;

@@ -5,7 +5,9 @@
 //! The schedule rules (overdue, unscheduled) live in [`crate::model`]; the lists are
 //! paged and the counts and summary aggregated in the database, so those rules are
 //! also written once in SQL here ([`OVERDUE`], [`UNSCHEDULED`]) for the tracker, its
-//! counts, the CSV and the summary alike. Nothing loads every item at once.
+//! counts, the CSV and the summary alike. Nothing loads every item at once. Its SQL is
+//! assembled from those pieces, the visibility rule and the optional filters, so unlike
+//! the rest of the data layer it is checked by the tests rather than the compiler.
 //!
 //! One file of about 470 lines on purpose: the filter, the sort keys and their cursors
 //! are shared by every read here, and split up they would have to be public.
@@ -393,22 +395,22 @@ pub async fn ensure_visible(pool: &PgPool, id: i64, viewer: i64) -> Result<(), A
 }
 
 pub async fn history(pool: &PgPool, id: i64) -> Result<Vec<ItemChange>, AppError> {
-    let rows: Vec<(String, String, String, Option<i64>, Option<String>, OffsetDateTime)> = sqlx::query_as(
-        "SELECT c.field, c.old_value, c.new_value, c.changed_by, u.display_name, c.changed_at
-           FROM action_item_changes c LEFT JOIN users u ON u.id = c.changed_by
-          WHERE c.item_id = $1 ORDER BY c.changed_at, c.id",
+    let rows = sqlx::query!(
+        r#"SELECT c.field, c.old_value, c.new_value, c.changed_by, u.display_name AS "by_name?", c.changed_at
+             FROM action_item_changes c LEFT JOIN users u ON u.id = c.changed_by
+            WHERE c.item_id = $1 ORDER BY c.changed_at, c.id"#,
+        id
     )
-    .bind(id)
     .fetch_all(pool)
     .await?;
     Ok(rows
         .into_iter()
-        .map(|(field, old_value, new_value, by_id, by_name, at)| ItemChange {
-            field,
-            old_value,
-            new_value,
-            by: person(by_id, by_name),
-            at,
+        .map(|r| ItemChange {
+            field: r.field,
+            old_value: r.old_value,
+            new_value: r.new_value,
+            by: person(r.changed_by, r.by_name),
+            at: r.changed_at,
         })
         .collect())
 }
@@ -418,6 +420,7 @@ pub async fn history(pool: &PgPool, id: i64) -> Result<Vec<ItemChange>, AppError
 pub async fn summary(pool: &PgPool, j: &Judgement, viewer: i64) -> Result<Vec<TeamSummary>, AppError> {
     let visible = policy::item_visible("a", "i", "$3");
     #[allow(clippy::type_complexity)]
+    // Dynamic: the visibility rule and the overdue and unscheduled conditions the lists share are spliced in.
     let rows: Vec<(Option<i64>, Option<String>, i64, i64, i64, i64, Option<f64>)> = sqlx::query_as(&format!(
         "SELECT a.team_id, min(t.name),
                 count(*) FILTER (WHERE a.status IN ('open', 'in_progress')),
@@ -438,6 +441,7 @@ pub async fn summary(pool: &PgPool, j: &Judgement, viewer: i64) -> Result<Vec<Te
     .await?;
     // Week w (0 = eleven weeks ago … 11 = the one ending now) ends at now - (11 - w) weeks.
     let visible = policy::item_visible("a", "i", "$2");
+    // Dynamic: the visibility rule and the overdue and unscheduled conditions the lists share are spliced in.
     let weeks: Vec<(Option<i64>, i32, i64, i64)> = sqlx::query_as(&format!(
         "SELECT a.team_id, w.n::int,
                 count(*) FILTER (WHERE a.created_at <= w.end_at AND (a.closed_at IS NULL OR a.closed_at > w.end_at)),

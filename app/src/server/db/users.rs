@@ -4,7 +4,6 @@ use crate::model::{Caller, Role, UserSummary, parse_display_name, parse_email};
 use sqlx::{PgConnection, PgExecutor, PgPool};
 
 /// A user row. Deliberately not `Serialize`: the password hash never leaves the server.
-#[derive(sqlx::FromRow)]
 pub struct UserRecord {
     pub id: i64,
     pub email: String,
@@ -27,7 +26,7 @@ impl std::fmt::Debug for UserRecord {
     }
 }
 
-fn role_of(stored: &str) -> Role {
+pub(super) fn role_of(stored: &str) -> Role {
     // The column has a CHECK constraint; an unknown value can only mean a newer schema,
     // and the least privilege is the safe reading of it.
     stored.parse().unwrap_or(Role::Viewer)
@@ -43,17 +42,20 @@ impl UserRecord {
     }
 }
 
-const COLUMNS: &str = "id, email, display_name, password_hash, role, active, session_epoch";
-
 pub async fn find_by_email(pool: &PgPool, email: &str) -> Result<Option<UserRecord>, AppError> {
-    Ok(sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE lower(email) = lower($1)"))
-        .bind(email)
+    Ok(sqlx::query_as!(UserRecord, "SELECT id, email, display_name, password_hash, role, active, session_epoch FROM users WHERE lower(email) = lower($1)", email)
         .fetch_optional(pool)
         .await?)
 }
 
 pub async fn find_by_id(pool: &PgPool, id: i64) -> Result<Option<UserRecord>, AppError> {
-    Ok(sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE id = $1")).bind(id).fetch_optional(pool).await?)
+    Ok(sqlx::query_as!(
+        UserRecord,
+        "SELECT id, email, display_name, password_hash, role, active, session_epoch FROM users WHERE id = $1",
+        id
+    )
+    .fetch_optional(pool)
+    .await?)
 }
 
 /// The active person whose chat (Slack, Mattermost) user id is `chat_user_id`.
@@ -61,17 +63,14 @@ pub async fn find_by_chat_user_id(pool: &PgPool, chat_user_id: &str) -> Result<O
     if chat_user_id.is_empty() {
         return Ok(None);
     }
-    Ok(sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE chat_user_id = $1 AND active AND NOT is_bot"))
-        .bind(chat_user_id)
+    Ok(sqlx::query_as!(UserRecord, "SELECT id, email, display_name, password_hash, role, active, session_epoch FROM users WHERE chat_user_id = $1 AND active AND NOT is_bot", chat_user_id)
         .fetch_optional(pool)
         .await?)
 }
 
 /// Sets (or, with `None`, clears) the chat user id slash commands know `user_id` by.
 pub async fn set_chat_user_id(pool: &PgPool, user_id: i64, chat_user_id: Option<&str>) -> Result<(), AppError> {
-    sqlx::query("UPDATE users SET chat_user_id = $2, updated_at = now() WHERE id = $1")
-        .bind(user_id)
-        .bind(chat_user_id)
+    sqlx::query!("UPDATE users SET chat_user_id = $2, updated_at = now() WHERE id = $1", user_id, chat_user_id)
         .execute(pool)
         .await
         .map_err(|e| {
@@ -82,15 +81,14 @@ pub async fn set_chat_user_id(pool: &PgPool, user_id: i64, chat_user_id: Option<
 
 /// The chat user id `user_id` set, if any.
 pub async fn chat_user_id(pool: &PgPool, user_id: i64) -> Result<Option<String>, AppError> {
-    Ok(sqlx::query_scalar("SELECT chat_user_id FROM users WHERE id = $1")
-        .bind(user_id)
+    Ok(sqlx::query_scalar!("SELECT chat_user_id FROM users WHERE id = $1", user_id)
         .fetch_optional(pool)
         .await?
         .flatten())
 }
 
 pub async fn any_exist(pool: &PgPool) -> Result<bool, AppError> {
-    Ok(sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM users)").fetch_one(pool).await?)
+    Ok(sqlx::query_scalar!(r#"SELECT EXISTS (SELECT 1 FROM users) AS "exists!""#).fetch_one(pool).await?)
 }
 
 pub async fn insert(
@@ -100,13 +98,13 @@ pub async fn insert(
     role: Role,
     password_hash: &str,
 ) -> Result<i64, AppError> {
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         "INSERT INTO users (email, display_name, role, password_hash) VALUES ($1, $2, $3, $4) RETURNING id",
+        email,
+        display_name,
+        role.as_str(),
+        password_hash
     )
-    .bind(email)
-    .bind(display_name)
-    .bind(role.as_str())
-    .bind(password_hash)
     .fetch_one(db)
     .await
     .map_err(|e| on_unique(e, "users_email_key", "email", "A user with this email already exists."))
@@ -120,8 +118,7 @@ pub async fn insert(
 /// The code is kept only as its SHA-256; each starting instance adds its own.
 pub async fn issue_setup_code(pool: &PgPool) -> Result<Option<String>, AppError> {
     // 80 random bits from PostgreSQL's CSPRNG, in groups of four to read out and type.
-    let code: Option<String> = sqlx::query_scalar(
-        "WITH code AS (
+    let code: Option<String> = sqlx::query_scalar!(r#"WITH code AS (
              SELECT upper(substr(replace(gen_random_uuid()::text, '-', ''), 1, 20)) AS code
          ), issued AS (
              INSERT INTO setup_codes (code_sha256)
@@ -129,8 +126,7 @@ pub async fn issue_setup_code(pool: &PgPool) -> Result<Option<String>, AppError>
               WHERE NOT EXISTS (SELECT 1 FROM users)
              RETURNING 1
          )
-         SELECT regexp_replace(code, '(.{4})(?!$)', '\\1-', 'g') FROM code WHERE EXISTS (SELECT 1 FROM issued)",
-    )
+         SELECT regexp_replace(code, '(.{4})(?!$)', '\1-', 'g') AS "code!" FROM code WHERE EXISTS (SELECT 1 FROM issued)"#)
     .fetch_optional(pool)
     .await?;
     Ok(code)
@@ -151,17 +147,15 @@ pub async fn insert_first_admin(
     display_name: &str,
     password_hash: &str,
 ) -> Result<i64, AppError> {
-    sqlx::query("SELECT pg_advisory_xact_lock(hashtext('foghorn.first_admin'))").execute(&mut *tx).await?;
-    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM users)").fetch_one(&mut *tx).await?;
+    sqlx::query!("SELECT pg_advisory_xact_lock(hashtext('foghorn.first_admin'))").execute(&mut *tx).await?;
+    let exists: bool =
+        sqlx::query_scalar!(r#"SELECT EXISTS (SELECT 1 FROM users) AS "exists!""#).fetch_one(&mut *tx).await?;
     if exists {
         return Err(AppError::Conflict(
             "Foghorn already has users: sign in, or ask an administrator for an account.".into(),
         ));
     }
-    let known: bool = sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM setup_codes WHERE code_sha256 = encode(sha256(convert_to($1, 'UTF8')), 'hex'))",
-    )
-    .bind(normalise_setup_code(setup_code))
+    let known: bool = sqlx::query_scalar!(r#"SELECT EXISTS (SELECT 1 FROM setup_codes WHERE code_sha256 = encode(sha256(convert_to($1, 'UTF8')), 'hex')) AS "exists!""#, normalise_setup_code(setup_code))
     .fetch_one(&mut *tx)
     .await?;
     if !known {
@@ -171,37 +165,38 @@ pub async fn insert_first_admin(
         ));
     }
     let id = insert(&mut *tx, email, display_name, Role::Admin, password_hash).await?;
-    sqlx::query("DELETE FROM setup_codes").execute(&mut *tx).await?;
+    sqlx::query!("DELETE FROM setup_codes").execute(&mut *tx).await?;
     Ok(id)
 }
 
 pub async fn list(pool: &PgPool) -> Result<Vec<UserSummary>, AppError> {
-    let rows: Vec<(i64, String, String, String, bool)> = sqlx::query_as(
+    let rows = sqlx::query!(
         "SELECT id, email, display_name, role, active FROM users WHERE NOT is_bot
-          ORDER BY active DESC, lower(display_name), id",
+          ORDER BY active DESC, lower(display_name), id"
     )
     .fetch_all(pool)
     .await?;
     Ok(rows
         .into_iter()
-        .map(|(id, email, display_name, role, active)| UserSummary {
-            id,
-            email,
-            display_name,
-            role: role_of(&role),
-            active,
+        .map(|r| UserSummary {
+            id: r.id,
+            email: r.email,
+            display_name: r.display_name,
+            role: role_of(&r.role),
+            active: r.active,
         })
         .collect())
 }
 
 /// Refuses a change that would leave no active administrator: nobody could manage Foghorn then.
 async fn ensure_other_active_admin(tx: &mut PgConnection, user_id: i64) -> Result<(), AppError> {
-    sqlx::query("SELECT pg_advisory_xact_lock(hashtext('foghorn.admins'))").execute(&mut *tx).await?;
-    let others: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM users WHERE role = 'admin' AND active AND NOT is_bot AND id <> $1")
-            .bind(user_id)
-            .fetch_one(&mut *tx)
-            .await?;
+    sqlx::query!("SELECT pg_advisory_xact_lock(hashtext('foghorn.admins'))").execute(&mut *tx).await?;
+    let others: i64 = sqlx::query_scalar!(
+        r#"SELECT count(*) AS "count!" FROM users WHERE role = 'admin' AND active AND NOT is_bot AND id <> $1"#,
+        user_id
+    )
+    .fetch_one(&mut *tx)
+    .await?;
     if others == 0 {
         return Err(AppError::Conflict(
             "This is the last active administrator; make someone else an administrator first.".into(),
@@ -212,18 +207,16 @@ async fn ensure_other_active_admin(tx: &mut PgConnection, user_id: i64) -> Resul
 
 /// Changes a user's role (in the caller's transaction); returns the role they had.
 pub async fn set_role(tx: &mut PgConnection, user_id: i64, role: Role) -> Result<Role, AppError> {
-    let current: Option<(String, bool)> = sqlx::query_as("SELECT role, active FROM users WHERE id = $1 FOR UPDATE")
-        .bind(user_id)
+    let current = sqlx::query!("SELECT role, active FROM users WHERE id = $1 FOR UPDATE", user_id)
         .fetch_optional(&mut *tx)
-        .await?;
+        .await?
+        .map(|r| (r.role, r.active));
     let Some((current, active)) = current else { return Err(AppError::NotFound("That user".into())) };
     let previous = role_of(&current);
     if previous == Role::Admin && role != Role::Admin && active {
         ensure_other_active_admin(tx, user_id).await?;
     }
-    sqlx::query("UPDATE users SET role = $2, updated_at = now() WHERE id = $1")
-        .bind(user_id)
-        .bind(role.as_str())
+    sqlx::query!("UPDATE users SET role = $2, updated_at = now() WHERE id = $1", user_id, role.as_str())
         .execute(&mut *tx)
         .await?;
     Ok(previous)
@@ -232,23 +225,23 @@ pub async fn set_role(tx: &mut PgConnection, user_id: i64, role: Role) -> Result
 /// Deactivating also ends every session of the user (their epoch moves on). In the
 /// caller's transaction; returns whether anything changed.
 pub async fn set_active(tx: &mut PgConnection, user_id: i64, active: bool) -> Result<bool, AppError> {
-    let current: Option<(String, bool)> = sqlx::query_as("SELECT role, active FROM users WHERE id = $1 FOR UPDATE")
-        .bind(user_id)
+    let current = sqlx::query!("SELECT role, active FROM users WHERE id = $1 FOR UPDATE", user_id)
         .fetch_optional(&mut *tx)
-        .await?;
+        .await?
+        .map(|r| (r.role, r.active));
     let Some((role, was_active)) = current else { return Err(AppError::NotFound("That user".into())) };
     if !active && was_active && role_of(&role) == Role::Admin {
         ensure_other_active_admin(tx, user_id).await?;
     }
-    sqlx::query(
+    sqlx::query!(
         "UPDATE users
             SET active = $2,
                 session_epoch = session_epoch + CASE WHEN $2 THEN 0 ELSE 1 END,
                 updated_at = now()
           WHERE id = $1",
+        user_id,
+        active
     )
-    .bind(user_id)
-    .bind(active)
     .execute(&mut *tx)
     .await?;
     Ok(was_active != active)
@@ -257,12 +250,12 @@ pub async fn set_active(tx: &mut PgConnection, user_id: i64, active: bool) -> Re
 /// Stores a new password hash, ends the user's sessions and retires their calendar
 /// address (in the caller's transaction); returns the new epoch.
 pub async fn set_password(tx: &mut PgConnection, user_id: i64, password_hash: &str) -> Result<i32, AppError> {
-    let epoch = sqlx::query_scalar(
+    let epoch = sqlx::query_scalar!(
         "UPDATE users SET password_hash = $2, session_epoch = session_epoch + 1, updated_at = now()
           WHERE id = $1 RETURNING session_epoch",
+        user_id,
+        password_hash
     )
-    .bind(user_id)
-    .bind(password_hash)
     .fetch_one(&mut *tx)
     .await?;
     super::meetings::reset_calendar_key(&mut *tx, user_id).await?;
@@ -311,28 +304,25 @@ pub async fn sign_in_by_sso(
 ) -> Result<Result<SsoSignIn, SsoRefusal>, AppError> {
     let mut created = false;
     let linked: Option<UserRecord> =
-        sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE oidc_issuer = $1 AND oidc_subject = $2 FOR UPDATE"))
-            .bind(&who.issuer)
-            .bind(&who.subject)
+        sqlx::query_as!(UserRecord, "SELECT id, email, display_name, password_hash, role, active, session_epoch FROM users WHERE oidc_issuer = $1 AND oidc_subject = $2 FOR UPDATE", &who.issuer, &who.subject)
             .fetch_optional(&mut *tx)
             .await?;
     let user = match linked {
         Some(user) => user,
         None => {
             let by_email: Option<UserRecord> =
-                sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE lower(email) = lower($1) FOR UPDATE"))
-                    .bind(&who.email)
+                sqlx::query_as!(UserRecord, "SELECT id, email, display_name, password_hash, role, active, session_epoch FROM users WHERE lower(email) = lower($1) FOR UPDATE", &who.email)
                     .fetch_optional(&mut *tx)
                     .await?;
             match by_email {
                 Some(_) if !who.email_verified => return Ok(Err(SsoRefusal::UnverifiedEmail)),
                 Some(user) => {
-                    sqlx::query(
+                    sqlx::query!(
                         "UPDATE users SET oidc_issuer = $2, oidc_subject = $3, updated_at = now() WHERE id = $1",
+                        user.id,
+                        &who.issuer,
+                        &who.subject
                     )
-                    .bind(user.id)
-                    .bind(&who.issuer)
-                    .bind(&who.subject)
                     .execute(&mut *tx)
                     .await?;
                     user
@@ -341,20 +331,19 @@ pub async fn sign_in_by_sso(
                     let email = parse_email(&who.email)?;
                     let name = parse_display_name(&who.display_name).unwrap_or_else(|_| email.clone());
                     let role = who.mapped_role.unwrap_or(who.default_role);
-                    let id: i64 = sqlx::query_scalar(
+                    let id: i64 = sqlx::query_scalar!(
                         "INSERT INTO users (email, display_name, role, password_hash, oidc_issuer, oidc_subject)
                          VALUES ($1, $2, $3, '', $4, $5) RETURNING id",
+                        &email,
+                        &name,
+                        role.as_str(),
+                        &who.issuer,
+                        &who.subject
                     )
-                    .bind(&email)
-                    .bind(&name)
-                    .bind(role.as_str())
-                    .bind(&who.issuer)
-                    .bind(&who.subject)
                     .fetch_one(&mut *tx)
                     .await?;
                     created = true;
-                    sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE id = $1"))
-                        .bind(id)
+                    sqlx::query_as!(UserRecord, "SELECT id, email, display_name, password_hash, role, active, session_epoch FROM users WHERE id = $1", id)
                         .fetch_one(&mut *tx)
                         .await?
                 }
@@ -372,10 +361,13 @@ pub async fn sign_in_by_sso(
             Err(AppError::Conflict(_)) => None,
             Err(err) => return Err(err),
         };
-        let user: UserRecord = sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE id = $1"))
-            .bind(user.id)
-            .fetch_one(&mut *tx)
-            .await?;
+        let user: UserRecord = sqlx::query_as!(
+            UserRecord,
+            "SELECT id, email, display_name, password_hash, role, active, session_epoch FROM users WHERE id = $1",
+            user.id
+        )
+        .fetch_one(&mut *tx)
+        .await?;
         return Ok(Ok(SsoSignIn { user, created, role_was }));
     }
     Ok(Ok(SsoSignIn { user, created, role_was: None }))
