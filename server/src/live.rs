@@ -10,6 +10,9 @@
 //! Each stream holds a connection and memory for as long as it is open, so one person
 //! may hold [`StreamLimits::per_user`] of them and the instance [`StreamLimits::overall`];
 //! beyond that a new stream is answered 429.
+//!
+//! One file of about 420 lines on purpose: the listener, the per-stream state and the
+//! limits share the subscription types, and the order of their events is the contract.
 
 use app::error::AppError;
 use app::model::{EntryKind, TimelineEntry};

@@ -9,6 +9,9 @@
 //! else by an email the provider verified, else created; their groups give their role
 //! when a role map is configured. Every outcome is in the audit log. A refusal sends the
 //! browser back to the sign-in page with the reason, and signs nobody in.
+//!
+//! One file of about 420 lines on purpose: the start, the callback and the sign-out
+//! share the session keys and the one refusal path, and apart they would have to export them.
 
 use app::model::{AuditKind, Role};
 use app::server::db::audit::{self, Actor};

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 #[cfg(feature = "ssr")]
 use crate::server::{
     self,
-    db::runbooks,
+    db::{runbook_incidents, runbooks},
     policy::{Permission, role_allows},
 };
 
@@ -91,13 +91,13 @@ pub async fn mark_runbook_reviewed(id: i64) -> Result<(), AppError> {
 #[server(endpoint = "list_incident_runbooks")]
 pub async fn list_incident_runbooks(number: i64) -> Result<Vec<IncidentRunbook>, AppError> {
     let (state, _) = server::authorized_on(Permission::ReadIncidents, number).await?;
-    runbooks::for_incident(&state.pool, number).await
+    runbook_incidents::for_incident(&state.pool, number).await
 }
 
 #[server(endpoint = "attach_runbook")]
 pub async fn attach_runbook(number: i64, runbook_id: i64) -> Result<(), AppError> {
     let (state, me) = server::authorized_on(Permission::RespondToIncidents, number).await?;
-    runbooks::attach(&state.pool, &me, number, runbook_id).await
+    runbook_incidents::attach(&state.pool, &me, number, runbook_id).await
 }
 
 /// Starts a drill of the runbook; returns the drill incident's number.
@@ -105,7 +105,7 @@ pub async fn attach_runbook(number: i64, runbook_id: i64) -> Result<(), AppError
 pub async fn start_drill(runbook_id: i64, severity: String) -> Result<i64, AppError> {
     let (state, me) = server::authorized(Permission::RespondToIncidents).await?;
     let severity: Severity = severity.parse().map_err(|m| AppError::invalid("severity", m))?;
-    let number = runbooks::start_drill(&state.pool, &me, runbook_id, severity).await?;
+    let number = runbook_incidents::start_drill(&state.pool, &me, runbook_id, severity).await?;
     tracing::info!(target: "foghorn::audit", by = me.id, runbook = runbook_id, incident = number, "drill started");
     Ok(number)
 }

@@ -179,3 +179,33 @@ pub fn IdSelect(
         </div>
     }
 }
+
+/// A list page's "Team" and "Service" filters (`team_id`, `service_id`), each with
+/// "Any" first; they load the teams and services themselves.
+#[component]
+pub fn TeamServiceFilters(
+    /// Distinguishes ids when two lists share a page.
+    #[prop(into)]
+    id_prefix: String,
+    #[prop(into)] team: Signal<Option<i64>>,
+    #[prop(into)] service: Signal<Option<i64>>,
+) -> impl IntoView {
+    use crate::api::admin::{list_services, list_teams};
+    let options = Resource::new(|| (), |_| async { Ok::<_, AppError>((list_teams().await?, list_services().await?)) });
+    view! {
+        <Suspense>
+            {move || {
+                let id_prefix = id_prefix.clone();
+                Suspend::new(async move {
+                    let (teams, services) = options.await.unwrap_or_default();
+                    view! {
+                        <IdSelect id=format!("{id_prefix}team") name="team_id" label="Team" empty="Any"
+                            options=teams.into_iter().map(|t| (t.id, t.name)).collect() selected=team />
+                        <IdSelect id=format!("{id_prefix}service") name="service_id" label="Service" empty="Any"
+                            options=services.into_iter().map(|s| (s.id, s.name)).collect() selected=service />
+                    }
+                })
+            }}
+        </Suspense>
+    }
+}

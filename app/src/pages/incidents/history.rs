@@ -1,12 +1,10 @@
 //! `/incidents`: every incident, newest first, filtered and searched, a page at a time.
 
-use crate::api::admin::{list_services, list_teams};
 use crate::api::incidents::list_incidents;
-use crate::components::form::{DateRange, IdSelect};
+use crate::components::form::{DateRange, TeamServiceFilters};
 use crate::components::incident::IncidentTable;
 use crate::components::live::use_now;
 use crate::components::loaded::Loaded;
-use crate::error::AppError;
 use crate::model::{IncidentFilter, Severity, Status, url_encode};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -33,7 +31,6 @@ pub fn HistoryPage() -> impl IntoView {
         }
     });
     let page = Resource::new(move || filter.get(), list_incidents);
-    let options = Resource::new(|| (), |_| async { Ok::<_, AppError>((list_teams().await?, list_services().await?)) });
     let now = use_now();
 
     view! {
@@ -66,19 +63,8 @@ pub fn HistoryPage() -> impl IntoView {
                     }).collect_view()}
                 </select>
             </div>
-            <Suspense>
-                {move || Suspend::new(async move {
-                    let (teams, services) = options.await.unwrap_or_default();
-                    view! {
-                        <IdSelect id="f-team" name="team_id" label="Team" empty="Any"
-                            options=teams.into_iter().map(|t| (t.id, t.name)).collect()
-                            selected=Signal::derive(move || filter.get().team_id.parse().ok()) />
-                        <IdSelect id="f-service" name="service_id" label="Service" empty="Any"
-                            options=services.into_iter().map(|s| (s.id, s.name)).collect()
-                            selected=Signal::derive(move || filter.get().service_id.parse().ok()) />
-                    }
-                })}
-            </Suspense>
+            <TeamServiceFilters id_prefix="f-" team=Signal::derive(move || filter.get().team_id.parse().ok())
+                service=Signal::derive(move || filter.get().service_id.parse().ok()) />
             <DateRange id_prefix="f-" from_label="Declared from" from=Signal::derive(move || filter.get().from)
                 to=Signal::derive(move || filter.get().to) />
             <label class="check">

@@ -1,13 +1,11 @@
 //! `/postmortems`: every postmortem (drafts only for those who write them), filtered and
 //! searched, and the upcoming meetings anyone may join.
 
-use crate::api::admin::{list_services, list_teams};
 use crate::api::postmortems::{AttendPostmortem, get_calendar_feed, list_postmortems};
-use crate::components::form::{FormError, IdSelect, last_error};
+use crate::components::form::{FormError, TeamServiceFilters, last_error};
 use crate::components::incident::SeverityBadge;
 use crate::components::loaded::Loaded;
 use crate::components::time::Time;
-use crate::error::AppError;
 use crate::model::*;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -28,7 +26,6 @@ pub fn PostmortemsPage() -> impl IntoView {
     });
     let attend = ServerAction::<AttendPostmortem>::new();
     let index = Resource::new(move || (filter.get(), attend.version().get()), |(f, _)| list_postmortems(f));
-    let options = Resource::new(|| (), |_| async { Ok::<_, AppError>((list_teams().await?, list_services().await?)) });
 
     view! {
         <Title text="Postmortems" />
@@ -49,19 +46,8 @@ pub fn PostmortemsPage() -> impl IntoView {
                                     }).collect_view()}
                                 </select>
                             </div>
-                            <Suspense>
-                                {move || Suspend::new(async move {
-                                    let (teams, services) = options.await.unwrap_or_default();
-                                    view! {
-                                        <IdSelect id="pm-f-team" name="team_id" label="Team" empty="Any"
-                                            options=teams.into_iter().map(|t| (t.id, t.name)).collect()
-                                            selected=Signal::derive(move || filter.get().team_id) />
-                                        <IdSelect id="pm-f-service" name="service_id" label="Service" empty="Any"
-                                            options=services.into_iter().map(|s| (s.id, s.name)).collect()
-                                            selected=Signal::derive(move || filter.get().service_id) />
-                                    }
-                                })}
-                            </Suspense>
+                            <TeamServiceFilters id_prefix="pm-f-" team=Signal::derive(move || filter.get().team_id)
+                                service=Signal::derive(move || filter.get().service_id) />
                             <button type="submit">"Filter"</button>
                         </Form>
                         <PostmortemTable rows=index.postmortems />

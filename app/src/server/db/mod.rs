@@ -25,6 +25,7 @@ pub mod outbox;
 pub mod postmortem_imports;
 pub mod postmortem_versions;
 pub mod postmortems;
+pub mod runbook_incidents;
 pub mod runbooks;
 pub mod services;
 pub mod status;
@@ -40,6 +41,28 @@ use crate::model::{Person, Severity};
 /// and fall back to the least alarming reading rather than failing a whole page.
 pub(crate) fn severity_of(level: i16) -> Severity {
     Severity::from_level(level).unwrap_or(Severity::Sev4)
+}
+
+/// The rule of every versioned document (postmortems, runbooks): a save names the
+/// version it was based on. If someone saved since, nothing is overwritten: the save is
+/// refused with the current version, its author and its content, so the editor can
+/// show them beside the text the user kept. Saving unchanged text changes nothing
+/// (`None`); otherwise the new version's number.
+pub(crate) fn next_version<T: PartialEq + serde::Serialize>(
+    current: &T,
+    current_version: i32,
+    current_author: Option<String>,
+    base_version: i32,
+    new: &T,
+) -> Result<Option<i32>, AppError> {
+    if current_version != base_version {
+        return Err(AppError::EditConflict {
+            version: current_version,
+            author: current_author.unwrap_or_else(|| "Someone".into()),
+            content: serde_json::to_string(current).map_err(|_| AppError::Internal)?,
+        });
+    }
+    Ok((new != current).then_some(current_version + 1))
 }
 
 /// A person from a nullable join (`id`, `display_name`).

@@ -133,17 +133,10 @@ pub async fn save(
     let sections = check_sections(sections)?;
     let mut tx = pool.begin().await?;
     let current = lock(&mut tx, number).await?;
-    if current.version != base_version {
-        return Err(AppError::EditConflict {
-            version: current.version,
-            author: current.updated_by.unwrap_or_else(|| "Someone".into()),
-            content: to_json(&current.sections),
-        });
-    }
-    if sections == current.sections {
+    let next = super::next_version(&current.sections, current.version, current.updated_by, base_version, &sections)?;
+    let Some(version) = next else {
         return Ok(Saved { version: current.version });
-    }
-    let version = current.version + 1;
+    };
     let json = to_json(&sections);
     sqlx::query!(
         "UPDATE postmortems SET sections = $2::text::jsonb, version = $3, updated_by = $4, updated_at = now(),

@@ -1,9 +1,8 @@
 //! Runbooks: versioned like postmortems (a save names its base version; a stale one is
-//! refused with the current text), reviewed on an interval, and drilled.
+//! refused with the current text), reviewed on an interval, and exported. How they
+//! serve incidents (suggested, attached, drilled): [`super::runbook_incidents`].
 
-use super::incidents::{self, IncidentFields};
 use super::person;
-use super::timeline;
 use crate::error::AppError;
 use crate::model::*;
 use crate::server::markdown;
@@ -101,19 +100,11 @@ pub async fn save(
     .fetch_optional(&mut *tx)
     .await?
     .ok_or_else(|| AppError::NotFound("That runbook".into()))?;
-    let (version, updated_by) = (current.version, current.updated_by);
-    let current = RunbookText { title: current.title, body: current.body };
-    if version != base_version {
-        return Err(AppError::EditConflict {
-            version,
-            author: updated_by.unwrap_or_else(|| "Someone".into()),
-            content: serde_json::to_string(&current).map_err(|_| AppError::Internal)?,
-        });
-    }
-    if *text == current {
+    let version = current.version;
+    let saved = RunbookText { title: current.title, body: current.body };
+    let Some(next) = super::next_version(&saved, version, current.updated_by, base_version, text)? else {
         return Ok(Saved { version });
-    }
-    let next = version + 1;
+    };
     sqlx::query!(
         "UPDATE runbooks SET title = $2, body = $3, version = $4, updated_by = $5, updated_at = now() WHERE id = $1",
         id,
@@ -333,88 +324,6 @@ pub async fn list(pool: &PgPool, filter: &RunbookFilter, now: OffsetDateTime) ->
         });
     }
     Ok(out)
-}
-
-/// The runbooks of an incident's affected services, and those attached by hand.
-pub async fn for_incident(pool: &PgPool, number: i64) -> Result<Vec<IncidentRunbook>, AppError> {
-    Ok(sqlx::query_as!(
-        IncidentRunbook,
-        r#"SELECT r.id, r.title, bool_and(src.attached) AS "attached!" FROM (
-             SELECT x.runbook_id, false AS attached FROM incident_services s
-               JOIN runbook_services x ON x.service_id = s.service_id JOIN incidents i ON i.id = s.incident_id
-              WHERE i.number = $1
-             UNION ALL
-             SELECT a.runbook_id, true FROM incident_runbooks a JOIN incidents i ON i.id = a.incident_id WHERE i.number = $1
-         ) src JOIN runbooks r ON r.id = src.runbook_id
-         GROUP BY r.id, r.title ORDER BY lower(r.title)"#,
-        number
-    )
-    .fetch_all(pool)
-    .await?)
-}
-
-pub async fn attach(pool: &PgPool, by: &Caller, number: i64, runbook_id: i64) -> Result<(), AppError> {
-    let mut tx = pool.begin().await?;
-    let incident = incidents::lock(&mut tx, number).await?;
-    let title: String = sqlx::query_scalar!("SELECT title FROM runbooks WHERE id = $1", runbook_id)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or_else(|| AppError::invalid("runbook_id", "Choose an existing runbook."))?;
-    let added = sqlx::query!("INSERT INTO incident_runbooks (incident_id, runbook_id, attached_by) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING", incident.id, runbook_id, by.id)
-        .execute(&mut *tx)
-        .await?;
-    if added.rows_affected() == 0 {
-        return Err(AppError::invalid("runbook_id", "That runbook is already attached."));
-    }
-    timeline::append(
-        &mut tx,
-        incident.id,
-        EntryKind::Edit,
-        Some(by.id),
-        &format!("{} attached the runbook \"{title}\"", by.display_name),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(())
-}
-
-/// Starts a drill: an incident flagged as a drill, on the runbook's services and team,
-/// with the runbook attached and the starter on point.
-pub async fn start_drill(pool: &PgPool, by: &Caller, runbook_id: i64, severity: Severity) -> Result<i64, AppError> {
-    let runbook = get(pool, runbook_id, true, OffsetDateTime::now_utc()).await?;
-    let fields = IncidentFields::parse(
-        &format!("Drill: {}", runbook.text.title),
-        &format!("A rehearsal of the runbook \"{}\".", runbook.text.title),
-        runbook.team_id,
-        runbook.services.iter().map(|s| s.id).collect(),
-    )?;
-    let actor = super::audit::Actor::user(by, "");
-    let number = incidents::declare(
-        pool,
-        by,
-        &incidents::NewIncident {
-            fields: &fields,
-            severity,
-            point: Some(by.id),
-            is_drill: true,
-            privacy: Privacy::default(),
-        },
-        &actor,
-    )
-    .await?;
-    let incident_id = incidents::id_of(pool, number).await?;
-    sqlx::query!(
-        "INSERT INTO runbook_drills (runbook_id, incident_id, started_by) VALUES ($1, $2, $3)",
-        runbook_id,
-        incident_id,
-        by.id
-    )
-    .execute(pool)
-    .await?;
-    sqlx::query!("INSERT INTO incident_runbooks (incident_id, runbook_id, attached_by) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING", incident_id, runbook_id, by.id)
-        .execute(pool)
-        .await?;
-    Ok(number)
 }
 
 /// A runbook as the offline export writes it.
