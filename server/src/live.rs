@@ -88,9 +88,9 @@ impl Drop for StreamPermit {
 #[derive(Debug, Clone)]
 pub enum Change {
     /// A new timeline entry (fetched once by the listener, shared by all subscribers).
-    Entry(Arc<TimelineEntry>, i64),
+    Entry(Arc<TimelineEntry>, db::IncidentId),
     /// Something about the incident changed without a new entry (a note edited…).
-    Incident(i64),
+    Incident(db::IncidentId),
     /// Notifications may have been missed (listener reconnected, subscriber lagged):
     /// every subscriber catches up from the database.
     Resync,
@@ -223,7 +223,7 @@ async fn listen(pool: &PgPool) -> Result<PgListener, sqlx::Error> {
 async fn decode(pool: &PgPool, payload: &str) -> Change {
     let parsed = payload
         .split_once(':')
-        .and_then(|(incident, seq)| Some((incident.parse::<i64>().ok()?, seq.parse::<i64>().ok()?)));
+        .and_then(|(incident, seq)| Some((db::IncidentId(incident.parse().ok()?), seq.parse::<i64>().ok()?)));
     match parsed {
         Some((incident_id, 0)) => Change::Incident(incident_id),
         Some((incident_id, seq)) => match db::timeline::after(pool, incident_id, seq - 1, 1).await {
@@ -250,7 +250,7 @@ struct Subscriber {
     session: Session,
     changes: broadcast::Receiver<Change>,
     /// `(incident id, last sequence sent)` for an incident page.
-    incident: Option<(i64, i64)>,
+    incident: Option<(db::IncidentId, i64)>,
     /// The incident page's number and who is reading it: re-checked whenever the
     /// incident's access changes, so the stream ends for whoever may no longer see it.
     reader: (Option<i64>, i64),

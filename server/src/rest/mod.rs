@@ -205,7 +205,7 @@ fn incident_number(text: &str) -> Result<i64, Problem> {
 
 /// Incident `text` (`42` or `INC-42`) for `me`: its number and id, or the same 404 as
 /// for a number never used when they may not see it.
-async fn visible_incident(api: &Api, me: &Caller, text: &str) -> Result<(i64, i64), Problem> {
+async fn visible_incident(api: &Api, me: &Caller, text: &str) -> Result<(i64, db::IncidentId), Problem> {
     let number = incident_number(text)?;
     let id = db::incident_people::visible_id(&api.state.pool, number, Some(me.id)).await?;
     Ok((number, id))

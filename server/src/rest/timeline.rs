@@ -92,7 +92,7 @@ pub async fn set_key_event(
     let belongs: bool = sqlx::query_scalar!(
         r#"SELECT EXISTS (SELECT 1 FROM timeline_entries WHERE id = $1 AND incident_id = $2) AS "exists!""#,
         entry_id,
-        incident
+        incident.0
     )
     .fetch_one(&api.state.pool)
     .await?;

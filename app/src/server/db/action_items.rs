@@ -2,6 +2,7 @@
 //! incident's timeline, in the same transaction. Reading them (the tracker, its counts,
 //! the CSV, the summary) is [`super::tracker`].
 
+use super::IncidentId;
 use super::incidents;
 use super::timeline;
 use crate::error::AppError;
@@ -86,7 +87,7 @@ pub async fn create(pool: &PgPool, by: &Caller, item: NewItem) -> Result<i64, Ap
         "INSERT INTO action_items (incident_id, title, description, owner_id, team_id, priority, due_date, created_by)
          SELECT $1, $2, $3, $4, COALESCE($5, i.team_id), $6, $7, $8 FROM incidents i WHERE i.id = $1
          RETURNING id",
-        incident.id,
+        incident.id.0,
         &item.title,
         &item.description,
         item.owner_id,
@@ -106,7 +107,7 @@ pub async fn create(pool: &PgPool, by: &Caller, item: NewItem) -> Result<i64, Ap
 /// The item being changed, locked.
 pub struct Locked {
     pub id: i64,
-    pub incident_id: i64,
+    pub incident_id: IncidentId,
     pub title: String,
     pub owner_id: Option<i64>,
     pub owner_name: Option<String>,
@@ -128,7 +129,7 @@ async fn lock(tx: &mut PgConnection, id: i64) -> Result<Locked, AppError> {
     .ok_or_else(|| AppError::NotFound(format!("Action item #{id}")))?;
     Ok(Locked {
         id,
-        incident_id: row.incident_id,
+        incident_id: IncidentId(row.incident_id),
         title: row.title,
         owner_id: row.owner_id,
         owner_name: row.owner_name,

@@ -220,12 +220,12 @@ pub async fn receive(
         let origin = serde_json::json!({
             "source": source, "labels": labels, "annotations": n.common_annotations,
         });
-        sqlx::query!("UPDATE incidents SET alert = $2::text::jsonb WHERE id = $1", id, origin.to_string())
+        sqlx::query!("UPDATE incidents SET alert = $2::text::jsonb WHERE id = $1", id.0, origin.to_string())
             .execute(&mut *tx)
             .await?;
         timeline::append(&mut tx, id, EntryKind::Alert, Some(by.id), &changes_text(source, n, &firing, &resolved))
             .await?;
-        incident_id = Some(id);
+        incident_id = Some(id.0);
         received.incident = Some(incident_ref(number));
         received.declared = true;
     }

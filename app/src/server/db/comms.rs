@@ -90,7 +90,7 @@ pub async fn post(pool: &PgPool, by: &Caller, number: i64, input: &UpdateInput) 
     let holds: bool = sqlx::query_scalar!(
         r#"SELECT EXISTS (SELECT 1 FROM incident_roles WHERE incident_id = $1 AND user_id = $2
                          AND role IN ('comms', 'point') AND ended_at IS NULL) AS "exists!""#,
-        incident.id,
+        incident.id.0,
         by.id
     )
     .fetch_one(&mut *tx)
@@ -101,16 +101,18 @@ pub async fn post(pool: &PgPool, by: &Caller, number: i64, input: &UpdateInput) 
         ));
     }
     let private: bool =
-        sqlx::query_scalar!("SELECT private FROM incidents WHERE id = $1", incident.id).fetch_one(&mut *tx).await?;
+        sqlx::query_scalar!("SELECT private FROM incidents WHERE id = $1", incident.id.0).fetch_one(&mut *tx).await?;
     if private && input.public_text.is_some() {
         return Err(AppError::invalid("public", "A private incident never appears on the public status page."));
     }
     let next = input.next_update_minutes.map(|m| OffsetDateTime::now_utc() + Duration::minutes(m));
     sqlx::query!("INSERT INTO comms_updates (incident_id, author_id, affected, known, doing, internal, public_text, next_update_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)", incident.id, by.id, &input.affected, &input.known, &input.doing, input.internal, input.public_text.as_deref(), next)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)", incident.id.0, by.id, &input.affected, &input.known, &input.doing, input.internal, input.public_text.as_deref(), next)
     .execute(&mut *tx)
     .await?;
-    sqlx::query!("UPDATE incidents SET next_update_at = $2 WHERE id = $1", incident.id, next).execute(&mut *tx).await?;
+    sqlx::query!("UPDATE incidents SET next_update_at = $2 WHERE id = $1", incident.id.0, next)
+        .execute(&mut *tx)
+        .await?;
     let audience = match (input.internal, input.public_text.is_some()) {
         (true, true) => "internal and public",
         (false, true) => "public",

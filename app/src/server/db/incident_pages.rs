@@ -1,7 +1,7 @@
 //! Reading incidents for pages: the dashboard, the incident page, and the summary rows
 //! the history shares. Every query filters by who is reading (see `policy`).
 
-use super::{person, severity_of, timeline};
+use super::{IncidentId, person, severity_of, timeline};
 use crate::error::AppError;
 use crate::model::*;
 use crate::server::policy;
@@ -125,7 +125,7 @@ pub async fn detail(
     pool: &PgPool,
     number: i64,
     viewer: i64,
-) -> Result<(IncidentDetail, i64, Vec<RoleAssignment>), AppError> {
+) -> Result<(IncidentDetail, IncidentId, Vec<RoleAssignment>), AppError> {
     #[derive(sqlx::FromRow)]
     struct Row {
         id: i64,
@@ -240,5 +240,5 @@ pub async fn detail(
         next_update_at: row.next_update_at,
         alert: row.alert.as_deref().and_then(|a| super::alerts::origin(a, row.alert_resolved.unwrap_or(false))),
     };
-    Ok((detail, row.id, roles))
+    Ok((detail, IncidentId(row.id), roles))
 }

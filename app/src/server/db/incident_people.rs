@@ -2,6 +2,7 @@
 //! and comms, joining, adding people, and making an incident private or public. Every
 //! change is one transaction that also appends the timeline entry saying so.
 
+use super::IncidentId;
 use super::incidents::lock;
 use super::timeline;
 use crate::error::AppError;
@@ -11,7 +12,7 @@ use sqlx::{PgConnection, PgExecutor, PgPool};
 
 /// The incident's id when `viewer` may see it (see [`policy::incident_visible`]);
 /// otherwise the same 404 as for a number that was never used.
-pub async fn visible_id(db: impl PgExecutor<'_>, number: i64, viewer: Option<i64>) -> Result<i64, AppError> {
+pub async fn visible_id(db: impl PgExecutor<'_>, number: i64, viewer: Option<i64>) -> Result<IncidentId, AppError> {
     // Dynamic: the visibility rule is spliced in (see `policy::incident_visible`).
     sqlx::query_scalar(&format!(
         "SELECT i.id FROM incidents i WHERE i.number = $1 AND {}",
@@ -34,7 +35,7 @@ async fn display_name(tx: &mut PgConnection, user_id: i64) -> Result<String, App
 /// Gives `role` to `user_id`, ending the current holder's tenure; one timeline entry.
 pub(super) async fn assign_in(
     tx: &mut PgConnection,
-    incident_id: i64,
+    incident_id: IncidentId,
     by: &Caller,
     role: IncidentRole,
     user_id: i64,
@@ -43,7 +44,7 @@ pub(super) async fn assign_in(
     let current = sqlx::query!(
         "SELECT r.user_id, u.display_name FROM incident_roles r JOIN users u ON u.id = r.user_id
           WHERE r.incident_id = $1 AND r.role = $2 AND r.ended_at IS NULL",
-        incident_id,
+        incident_id.0,
         role.as_str()
     )
     .fetch_optional(&mut *tx)
@@ -54,14 +55,14 @@ pub(super) async fn assign_in(
     }
     sqlx::query!(
         "UPDATE incident_roles SET ended_at = now() WHERE incident_id = $1 AND role = $2 AND ended_at IS NULL",
-        incident_id,
+        incident_id.0,
         role.as_str()
     )
     .execute(&mut *tx)
     .await?;
     sqlx::query!(
         "INSERT INTO incident_roles (incident_id, role, user_id, assigned_by) VALUES ($1, $2, $3, $4)",
-        incident_id,
+        incident_id.0,
         role.as_str(),
         user_id,
         by.id
@@ -72,7 +73,7 @@ pub(super) async fn assign_in(
         // Someone is directing the response: the incident is acknowledged.
         sqlx::query!(
             "UPDATE incidents SET acknowledged_at = coalesce(acknowledged_at, now()) WHERE id = $1",
-            incident_id
+            incident_id.0
         )
         .execute(&mut *tx)
         .await?;
@@ -112,7 +113,7 @@ pub async fn join(pool: &PgPool, by: &Caller, number: i64) -> Result<(), AppErro
     let inserted = sqlx::query!(
         "INSERT INTO incident_roles (incident_id, role, user_id, assigned_by)
          VALUES ($1, 'participant', $2, $2) ON CONFLICT DO NOTHING",
-        incident.id,
+        incident.id.0,
         by.id
     )
     .execute(&mut *tx)
@@ -133,9 +134,9 @@ pub async fn join(pool: &PgPool, by: &Caller, number: i64) -> Result<(), AppErro
 }
 
 /// Refuses unless `by` may change who sees the incident (see [`policy::may_manage_access`]).
-async fn ensure_may_manage_access(tx: &mut PgConnection, by: &Caller, incident_id: i64) -> Result<(), AppError> {
+async fn ensure_may_manage_access(tx: &mut PgConnection, by: &Caller, incident_id: IncidentId) -> Result<(), AppError> {
     let holds_point: bool = sqlx::query_scalar!(r#"SELECT EXISTS (SELECT 1 FROM incident_roles
-                         WHERE incident_id = $1 AND user_id = $2 AND role = 'point' AND ended_at IS NULL) AS "exists!""#, incident_id, by.id)
+                         WHERE incident_id = $1 AND user_id = $2 AND role = 'point' AND ended_at IS NULL) AS "exists!""#, incident_id.0, by.id)
     .fetch_one(&mut *tx)
     .await?;
     if policy::may_manage_access(by, holds_point) { Ok(()) } else { Err(AppError::Forbidden) }
@@ -161,7 +162,7 @@ pub async fn add_participant(
     let added = sqlx::query!(
         "INSERT INTO incident_roles (incident_id, role, user_id, assigned_by)
          VALUES ($1, 'participant', $2, $3) ON CONFLICT DO NOTHING",
-        incident.id,
+        incident.id.0,
         user_id,
         by.id
     )
@@ -173,7 +174,7 @@ pub async fn add_participant(
     let body = format!("{} added {name} to the response", by.display_name);
     timeline::append(tx, incident.id, EntryKind::Access, Some(by.id), &body).await?;
     let private: bool =
-        sqlx::query_scalar!("SELECT private FROM incidents WHERE id = $1", incident.id).fetch_one(&mut *tx).await?;
+        sqlx::query_scalar!("SELECT private FROM incidents WHERE id = $1", incident.id.0).fetch_one(&mut *tx).await?;
     Ok((name, private))
 }
 
@@ -187,9 +188,10 @@ pub async fn set_privacy(
 ) -> Result<Option<Privacy>, AppError> {
     let incident = lock(tx, number).await?;
     ensure_may_manage_access(tx, by, incident.id).await?;
-    let row = sqlx::query!("SELECT private, team_can_see, is_drill, team_id FROM incidents WHERE id = $1", incident.id)
-        .fetch_one(&mut *tx)
-        .await?;
+    let row =
+        sqlx::query!("SELECT private, team_can_see, is_drill, team_id FROM incidents WHERE id = $1", incident.id.0)
+            .fetch_one(&mut *tx)
+            .await?;
     let (private, team_can_see, is_drill, team_id) = (row.private, row.team_can_see, row.is_drill, row.team_id);
     let before = Privacy { private, team_can_see };
     if before == privacy {
@@ -203,7 +205,7 @@ pub async fn set_privacy(
     }
     sqlx::query!(
         "UPDATE incidents SET private = $2, team_can_see = $3, updated_at = now() WHERE id = $1",
-        incident.id,
+        incident.id.0,
         privacy.private,
         privacy.team_can_see
     )

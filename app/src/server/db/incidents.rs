@@ -1,6 +1,7 @@
 //! Incidents: declaring and changing them. Every change is one transaction that also
 //! appends the timeline entry saying who did what.
 
+use super::IncidentId;
 use super::{outbox, timeline};
 use crate::error::AppError;
 use crate::model::*;
@@ -9,7 +10,7 @@ use time::OffsetDateTime;
 
 /// The row of an incident being changed, locked for the transaction.
 pub struct Locked {
-    pub id: i64,
+    pub id: IncidentId,
     pub number: i64,
     pub severity: Severity,
     pub status: Status,
@@ -34,7 +35,7 @@ pub async fn lock(tx: &mut PgConnection, number: i64) -> Result<Locked, AppError
         .await?
         .ok_or_else(|| AppError::NotFound(incident_ref(number)))?;
     Ok(Locked {
-        id: row.id,
+        id: IncidentId(row.id),
         number,
         severity: Severity::from_level(row.severity).ok_or(AppError::Internal)?,
         status: row.status.parse().map_err(|_| AppError::Internal)?,
@@ -89,11 +90,11 @@ async fn check_references(tx: &mut PgConnection, fields: &IncidentFields) -> Res
     Ok(())
 }
 
-async fn set_services(tx: &mut PgConnection, incident_id: i64, service_ids: &[i64]) -> Result<(), AppError> {
-    sqlx::query!("DELETE FROM incident_services WHERE incident_id = $1", incident_id).execute(&mut *tx).await?;
+async fn set_services(tx: &mut PgConnection, incident_id: IncidentId, service_ids: &[i64]) -> Result<(), AppError> {
+    sqlx::query!("DELETE FROM incident_services WHERE incident_id = $1", incident_id.0).execute(&mut *tx).await?;
     sqlx::query!(
         "INSERT INTO incident_services (incident_id, service_id) SELECT $1, unnest($2::bigint[])",
-        incident_id,
+        incident_id.0,
         service_ids
     )
     .execute(&mut *tx)
@@ -133,7 +134,7 @@ pub async fn declare_in(
     by: &Caller,
     new: &NewIncident<'_>,
     actor: &super::audit::Actor,
-) -> Result<(i64, i64), AppError> {
+) -> Result<(IncidentId, i64), AppError> {
     let NewIncident { fields, severity, point, is_drill, privacy } = *new;
     if privacy.private && is_drill {
         return Err(AppError::invalid("private", "A drill is a rehearsal for everyone: it cannot be private."));
@@ -156,7 +157,7 @@ pub async fn declare_in(
     )
     .fetch_one(&mut *tx)
     .await?;
-    let (id, number) = (created.id, created.number);
+    let (id, number) = (IncidentId(created.id), created.number);
     set_services(tx, id, &fields.service_ids).await?;
     let body = format!("{} declared {} ({}): {}", by.display_name, incident_ref(number), severity, fields.title);
     timeline::append(tx, id, EntryKind::Declared, Some(by.id), &body).await?;
@@ -171,7 +172,7 @@ pub async fn declare_in(
         // Whoever declares a private incident stays able to see it.
         sqlx::query!(
             "INSERT INTO incident_roles (incident_id, role, user_id, assigned_by) VALUES ($1, 'participant', $2, $2)",
-            id,
+            id.0,
             by.id
         )
         .execute(&mut *tx)
@@ -200,7 +201,7 @@ pub async fn change_status(
                 mitigated_at = CASE WHEN $2 IN ('monitoring', 'resolved') THEN coalesce(mitigated_at, now()) ELSE mitigated_at END,
                 resolved_at  = CASE WHEN $2 = 'resolved' THEN now() ELSE NULL END,
                 resolution   = CASE WHEN $2 = 'resolved' THEN $3 ELSE resolution END
-          WHERE id = $1", incident.id, to.as_str(), resolution)
+          WHERE id = $1", incident.id.0, to.as_str(), resolution)
     .execute(&mut *tx)
     .await?;
     let body = match (incident.status, to) {
@@ -221,7 +222,7 @@ pub async fn change_severity(pool: &PgPool, by: &Caller, number: i64, to: Severi
     if incident.severity == to {
         return Err(AppError::invalid("severity", format!("The incident is already {to}.")));
     }
-    sqlx::query!("UPDATE incidents SET severity = $2, version = version + 1 WHERE id = $1", incident.id, to.level())
+    sqlx::query!("UPDATE incidents SET severity = $2, version = version + 1 WHERE id = $1", incident.id.0, to.level())
         .execute(&mut *tx)
         .await?;
     let verb = if to < incident.severity { "raised" } else { "lowered" };
@@ -249,13 +250,13 @@ pub async fn edit(
         ));
     }
     check_references(&mut tx, fields).await?;
-    let before = sqlx::query!("SELECT title, summary, team_id FROM incidents WHERE id = $1", incident.id)
+    let before = sqlx::query!("SELECT title, summary, team_id FROM incidents WHERE id = $1", incident.id.0)
         .fetch_one(&mut *tx)
         .await?;
     let before = (before.title, before.summary, before.team_id);
     let services_before: Vec<i64> = sqlx::query_scalar!(
         "SELECT service_id FROM incident_services WHERE incident_id = $1 ORDER BY service_id",
-        incident.id
+        incident.id.0
     )
     .fetch_all(&mut *tx)
     .await?;
@@ -277,7 +278,7 @@ pub async fn edit(
     }
     sqlx::query!(
         "UPDATE incidents SET title = $2, summary = $3, team_id = $4, version = version + 1 WHERE id = $1",
-        incident.id,
+        incident.id.0,
         &fields.title,
         &fields.summary,
         fields.team_id

@@ -37,6 +37,14 @@ pub mod users;
 use crate::error::AppError;
 use crate::model::{Person, Severity};
 
+/// An incident's row id: what the database joins on, never shown to people. A type of
+/// its own, so that passing it where an incident's number (`INC-42`, what people see
+/// and type) is meant, or the other way round, does not compile. Checked queries take
+/// it as `id.0` and read it with `AS "id: IncidentId"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, sqlx::Type)]
+#[sqlx(transparent)]
+pub struct IncidentId(pub i64);
+
 /// Stored values are constrained by the schema; these readings cannot fail in practice,
 /// and fall back to the least alarming reading rather than failing a whole page.
 pub(crate) fn severity_of(level: i16) -> Severity {

@@ -7,6 +7,7 @@
 //! only its own participants, by email, marked `[DRILL]`. So does a private incident
 //! (no company lists), plus the webhooks an admin allowed for private incidents.
 
+use super::IncidentId;
 use crate::error::AppError;
 use crate::model::*;
 use serde::{Deserialize, Serialize};
@@ -48,14 +49,14 @@ impl Payload {
 /// Queues the messages `event` causes for the incident, inside the caller's transaction.
 pub async fn enqueue(
     tx: &mut PgConnection,
-    incident_id: i64,
+    incident_id: IncidentId,
     event: NotifyEvent,
     headline: &str,
     details: &str,
 ) -> Result<(), AppError> {
     let incident = sqlx::query!(
         "SELECT number, title, severity, status, is_drill, private, team_id FROM incidents WHERE id = $1",
-        incident_id
+        incident_id.0
     )
     .fetch_one(&mut *tx)
     .await?;
@@ -87,7 +88,7 @@ pub async fn enqueue(
         sqlx::query_scalar!(
             "SELECT DISTINCT u.email FROM incident_roles r JOIN users u ON u.id = r.user_id
               WHERE r.incident_id = $1 AND r.ended_at IS NULL AND u.active ORDER BY u.email",
-            incident_id
+            incident_id.0
         )
         .fetch_all(&mut *tx)
         .await?
@@ -112,7 +113,7 @@ pub async fn enqueue(
         sqlx::query!(
             "INSERT INTO outbox (incident_id, event, channel, recipient, subject, body_json)
              VALUES ($1, $2, 'email', $3, $4, $5)",
-            incident_id,
+            incident_id.0,
             event.as_str(),
             email,
             &subject,
@@ -126,7 +127,7 @@ pub async fn enqueue(
             "INSERT INTO outbox (incident_id, event, channel, recipient, webhook_id, subject, body_json)
              SELECT $1, $2, 'webhook', w.name, w.id, $3, $4 FROM webhooks w
               WHERE $5 = ANY (w.severities) AND $2 = ANY (w.events) AND (w.private_incidents OR NOT $6)",
-            incident_id,
+            incident_id.0,
             event.as_str(),
             &subject,
             &json,

@@ -1,6 +1,7 @@
 //! What a new postmortem starts with, imported from its incident: the Impact facts and
 //! the Timeline, both as Markdown the authors then edit.
 
+use super::IncidentId;
 use super::{incidents, severity_of};
 use crate::error::AppError;
 use crate::model::*;
@@ -13,14 +14,14 @@ fn utc_minute(t: OffsetDateTime) -> String {
 }
 
 /// The Impact section's facts, from the incident's timestamps, severity and services.
-pub(super) async fn impact(tx: &mut PgConnection, incident_id: i64) -> Result<String, AppError> {
+pub(super) async fn impact(tx: &mut PgConnection, incident_id: IncidentId) -> Result<String, AppError> {
     let incident = sqlx::query!(
         r#"SELECT i.severity, i.started_at, i.declared_at, i.mitigated_at, i.resolved_at,
                   (SELECT string_agg(s.name, ', ' ORDER BY lower(s.name))
                      FROM incident_services x JOIN services s ON s.id = x.service_id WHERE x.incident_id = i.id)
                   AS "services?"
              FROM incidents i WHERE i.id = $1"#,
-        incident_id
+        incident_id.0
     )
     .fetch_one(&mut *tx)
     .await?;
@@ -50,13 +51,13 @@ pub(super) async fn impact(tx: &mut PgConnection, incident_id: i64) -> Result<St
 }
 
 /// The Timeline section: key events and every status, severity and role change, with times.
-pub(super) async fn timeline(tx: &mut PgConnection, incident_id: i64) -> Result<String, AppError> {
+pub(super) async fn timeline(tx: &mut PgConnection, incident_id: IncidentId) -> Result<String, AppError> {
     let rows = sqlx::query!(
         "SELECT created_at, kind, body FROM timeline_entries
           WHERE incident_id = $1
             AND (is_key_event OR kind IN ('declared', 'status_change', 'severity_change', 'role_change'))
           ORDER BY seq",
-        incident_id
+        incident_id.0
     )
     .fetch_all(&mut *tx)
     .await?;
@@ -76,5 +77,5 @@ pub(super) async fn timeline(tx: &mut PgConnection, incident_id: i64) -> Result<
 pub async fn refreshed_timeline(pool: &PgPool, number: i64) -> Result<String, AppError> {
     let mut conn = pool.acquire().await?;
     let incident_id = incidents::id_of(pool, number).await?;
-    timeline(&mut conn, incident_id).await
+    timeline(&mut conn, IncidentId(incident_id)).await
 }

@@ -5,6 +5,7 @@
 //! edit, and every read here honours it. What is imported from the incident when one
 //! starts: [`super::postmortem_imports`]; the version history: [`super::postmortem_versions`].
 
+use super::IncidentId;
 use super::timeline;
 use super::{incidents, person, severity_of};
 use crate::error::AppError;
@@ -19,7 +20,7 @@ pub const MAX_SECTION_CHARS: usize = 50_000;
 /// The postmortem of an incident, locked for a change.
 pub(super) struct Locked {
     pub(super) id: i64,
-    incident_id: i64,
+    incident_id: IncidentId,
     status: PostmortemStatus,
     version: i32,
     sections: Sections,
@@ -55,7 +56,7 @@ pub(super) async fn lock(tx: &mut PgConnection, number: i64) -> Result<Locked, A
     .ok_or_else(|| not_found(number))?;
     Ok(Locked {
         id: row.id,
-        incident_id: row.incident_id,
+        incident_id: IncidentId(row.incident_id),
         status: row.status.parse().map_err(|_| AppError::Internal)?,
         version: row.version,
         sections: parse_sections(&row.sections)?,
@@ -83,7 +84,7 @@ pub async fn start(pool: &PgPool, by: &Caller, number: i64) -> Result<(), AppErr
     let incident = incidents::lock(&mut tx, number).await?;
     let exists: bool = sqlx::query_scalar!(
         r#"SELECT EXISTS (SELECT 1 FROM postmortems WHERE incident_id = $1) AS "exists!""#,
-        incident.id
+        incident.id.0
     )
     .fetch_one(&mut *tx)
     .await?;
@@ -99,7 +100,7 @@ pub async fn start(pool: &PgPool, by: &Caller, number: i64) -> Result<(), AppErr
     let id: i64 = sqlx::query_scalar!(
         "INSERT INTO postmortems (incident_id, team_id, sections, created_by, updated_by)
          SELECT id, team_id, $2::text::jsonb, $3, $3 FROM incidents WHERE id = $1 RETURNING id",
-        incident.id,
+        incident.id.0,
         &json,
         by.id
     )

@@ -34,7 +34,7 @@ pub async fn attach(pool: &PgPool, by: &Caller, number: i64, runbook_id: i64) ->
         .fetch_optional(&mut *tx)
         .await?
         .ok_or_else(|| AppError::invalid("runbook_id", "Choose an existing runbook."))?;
-    let added = sqlx::query!("INSERT INTO incident_runbooks (incident_id, runbook_id, attached_by) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING", incident.id, runbook_id, by.id)
+    let added = sqlx::query!("INSERT INTO incident_runbooks (incident_id, runbook_id, attached_by) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING", incident.id.0, runbook_id, by.id)
         .execute(&mut *tx)
         .await?;
     if added.rows_affected() == 0 {

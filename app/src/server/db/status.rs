@@ -171,7 +171,7 @@ pub async fn override_state(
                   EXISTS (SELECT 1 FROM incident_roles r WHERE r.incident_id = i.id AND r.user_id = $2
                              AND r.role IN ('comms', 'point') AND r.ended_at IS NULL) AS "holds!"
              FROM incidents i WHERE i.id = $1"#,
-        incident.id,
+        incident.id.0,
         by.id
     )
     .fetch_one(&mut *tx)
@@ -186,7 +186,7 @@ pub async fn override_state(
                   EXISTS (SELECT 1 FROM incident_services x WHERE x.incident_id = $2 AND x.service_id = s.id) AS "affected!"
              FROM services s WHERE s.id = $1"#,
         service_id,
-        incident.id
+        incident.id.0
     )
     .fetch_optional(&mut *tx)
     .await?

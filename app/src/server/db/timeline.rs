@@ -1,5 +1,6 @@
 //! The append-only timeline of an incident, and the live notification of each write.
 
+use super::IncidentId;
 use crate::error::AppError;
 use crate::model::{EntryKind, Person, TimelineEntry};
 use crate::server::markdown;
@@ -43,8 +44,8 @@ impl From<EntryRow> for TimelineEntry {
 
 /// Tells every instance that `incident_id` changed; delivered when the transaction commits.
 /// `seq` is the new entry, or 0 when an existing entry was edited.
-pub async fn notify(tx: &mut PgConnection, incident_id: i64, seq: i64) -> Result<(), AppError> {
-    sqlx::query!("SELECT pg_notify($1, $2)", CHANNEL, format!("{incident_id}:{seq}")).execute(&mut *tx).await?;
+pub async fn notify(tx: &mut PgConnection, incident_id: IncidentId, seq: i64) -> Result<(), AppError> {
+    sqlx::query!("SELECT pg_notify($1, $2)", CHANNEL, format!("{}:{seq}", incident_id.0)).execute(&mut *tx).await?;
     Ok(())
 }
 
@@ -52,20 +53,20 @@ pub async fn notify(tx: &mut PgConnection, incident_id: i64, seq: i64) -> Result
 /// lock, so sequence order is commit order) and notifies live subscribers.
 pub async fn append(
     tx: &mut PgConnection,
-    incident_id: i64,
+    incident_id: IncidentId,
     kind: EntryKind,
     author_id: Option<i64>,
     body: &str,
 ) -> Result<i64, AppError> {
     let seq: i64 = sqlx::query_scalar!(
         "UPDATE incidents SET last_seq = last_seq + 1, updated_at = now() WHERE id = $1 RETURNING last_seq",
-        incident_id
+        incident_id.0
     )
     .fetch_one(&mut *tx)
     .await?;
     sqlx::query!(
         "INSERT INTO timeline_entries (incident_id, seq, kind, author_id, body) VALUES ($1, $2, $3, $4, $5)",
-        incident_id,
+        incident_id.0,
         seq,
         kind.as_str(),
         author_id,
@@ -79,7 +80,12 @@ pub async fn append(
 
 /// The first `limit` entries of an incident with a sequence number above `after`,
 /// oldest first.
-pub async fn after(pool: &PgPool, incident_id: i64, after: i64, limit: i64) -> Result<Vec<TimelineEntry>, AppError> {
+pub async fn after(
+    pool: &PgPool,
+    incident_id: IncidentId,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<TimelineEntry>, AppError> {
     let rows = sqlx::query_as!(
         EntryRow,
         r#"SELECT e.id, i.number, e.seq, e.kind, e.author_id, u.display_name AS "author_name?",
@@ -88,7 +94,7 @@ pub async fn after(pool: &PgPool, incident_id: i64, after: i64, limit: i64) -> R
              JOIN incidents i ON i.id = e.incident_id
              LEFT JOIN users u ON u.id = e.author_id
             WHERE e.incident_id = $1 AND e.seq > $2 ORDER BY e.seq LIMIT $3"#,
-        incident_id,
+        incident_id.0,
         after,
         limit
     )
@@ -100,7 +106,7 @@ pub async fn after(pool: &PgPool, incident_id: i64, after: i64, limit: i64) -> R
 /// The newest `limit` entries numbered `from_seq` or later, oldest first.
 pub async fn latest(
     pool: &PgPool,
-    incident_id: i64,
+    incident_id: IncidentId,
     from_seq: i64,
     limit: i64,
 ) -> Result<Vec<TimelineEntry>, AppError> {
@@ -112,7 +118,7 @@ pub async fn latest(
              JOIN incidents i ON i.id = e.incident_id
              LEFT JOIN users u ON u.id = e.author_id
             WHERE e.incident_id = $1 AND e.seq >= $2 ORDER BY e.seq DESC LIMIT $3"#,
-        incident_id,
+        incident_id.0,
         from_seq,
         limit
     )
@@ -175,7 +181,7 @@ pub async fn edit_note(pool: &PgPool, entry_id: i64, editor_id: i64, body: &str)
     sqlx::query!("UPDATE timeline_entries SET body = $2, edited_at = now() WHERE id = $1", entry_id, &body)
         .execute(&mut *tx)
         .await?;
-    notify(&mut tx, incident_id, 0).await?;
+    notify(&mut tx, IncidentId(incident_id), 0).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -198,7 +204,7 @@ pub async fn set_key_event(pool: &PgPool, entry_id: i64, key: bool) -> Result<()
     .fetch_optional(&mut *tx)
     .await?;
     let incident_id = incident_id.ok_or_else(|| AppError::NotFound("That timeline entry".into()))?;
-    notify(&mut tx, incident_id, 0).await?;
+    notify(&mut tx, IncidentId(incident_id), 0).await?;
     tx.commit().await?;
     Ok(())
 }
