@@ -375,32 +375,31 @@ pub async fn list(
         q.push(" AND (p.search || i.search) @@ websearch_to_tsquery('english', ").push_bind(text).push(")");
     }
     q.push(" ORDER BY p.created_at DESC, p.id DESC LIMIT 500");
-    #[allow(clippy::type_complexity)]
-    let rows: Vec<(
-        i64,
-        String,
-        i16,
-        Option<String>,
-        String,
-        OffsetDateTime,
-        OffsetDateTime,
-        Option<OffsetDateTime>,
-        Option<OffsetDateTime>,
-    )> = q.build_query_as().fetch_all(pool).await?;
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        number: i64,
+        title: String,
+        severity: i16,
+        team_name: Option<String>,
+        status: String,
+        created_at: OffsetDateTime,
+        updated_at: OffsetDateTime,
+        published_at: Option<OffsetDateTime>,
+        meeting_at: Option<OffsetDateTime>,
+    }
+    let rows: Vec<Row> = q.build_query_as().fetch_all(pool).await?;
     Ok(rows
         .into_iter()
-        .map(|(number, title, severity, team_name, status, created_at, updated_at, published_at, meeting_at)| {
-            PostmortemSummary {
-                incident_number: number,
-                incident_title: title,
-                severity: severity_of(severity),
-                team_name,
-                status: status.parse().unwrap_or(PostmortemStatus::Draft),
-                created_at,
-                updated_at,
-                published_at,
-                meeting_at,
-            }
+        .map(|r| PostmortemSummary {
+            incident_number: r.number,
+            incident_title: r.title,
+            severity: severity_of(r.severity),
+            team_name: r.team_name,
+            status: r.status.parse().unwrap_or(PostmortemStatus::Draft),
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+            published_at: r.published_at,
+            meeting_at: r.meeting_at,
         })
         .collect())
 }

@@ -255,7 +255,7 @@ pub async fn versions(pool: &PgPool, id: i64) -> Result<Vec<RunbookVersion>, App
 pub async fn list(pool: &PgPool, filter: &RunbookFilter, now: OffsetDateTime) -> Result<Vec<RunbookSummary>, AppError> {
     // Dynamic: each filter is optional, so the SQL is assembled from the ones given.
     let mut q = QueryBuilder::new(
-        "SELECT r.id, r.title, t.name, r.last_reviewed_at, r.created_at, r.review_interval_days,
+        "SELECT r.id, r.title, t.name AS team_name, r.last_reviewed_at, r.created_at, r.review_interval_days,
                 (SELECT max(d.started_at) FROM runbook_drills d WHERE d.runbook_id = r.id) AS last_drilled
            FROM runbooks r LEFT JOIN teams t ON t.id = r.team_id WHERE true",
     );
@@ -284,18 +284,19 @@ pub async fn list(pool: &PgPool, filter: &RunbookFilter, now: OffsetDateTime) ->
         _ => return Err(AppError::invalid("drilled", "Use never or stale.")),
     }
     q.push(" ORDER BY lower(r.title), r.id");
-    #[allow(clippy::type_complexity)]
-    let rows: Vec<(
-        i64,
-        String,
-        Option<String>,
-        Option<OffsetDateTime>,
-        OffsetDateTime,
-        i32,
-        Option<OffsetDateTime>,
-    )> = q.build_query_as().fetch_all(pool).await?;
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        id: i64,
+        title: String,
+        team_name: Option<String>,
+        last_reviewed_at: Option<OffsetDateTime>,
+        created_at: OffsetDateTime,
+        review_interval_days: i32,
+        last_drilled: Option<OffsetDateTime>,
+    }
+    let rows: Vec<Row> = q.build_query_as().fetch_all(pool).await?;
     // Every listed runbook's services in one query.
-    let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let links = sqlx::query!(
         "SELECT x.runbook_id, s.id, s.name FROM runbook_services x JOIN services s ON s.id = x.service_id
           WHERE x.runbook_id = ANY($1) ORDER BY lower(s.name)",
@@ -304,22 +305,23 @@ pub async fn list(pool: &PgPool, filter: &RunbookFilter, now: OffsetDateTime) ->
     .fetch_all(pool)
     .await?;
     let mut out = Vec::with_capacity(rows.len());
-    for (id, title, team_name, reviewed, created, interval, drilled) in rows {
-        let overdue = review_overdue(created, reviewed, interval, now);
+    for r in rows {
+        let (id, reviewed) = (r.id, r.last_reviewed_at);
+        let overdue = review_overdue(r.created_at, reviewed, r.review_interval_days, now);
         if filter.review_overdue && !overdue {
             continue;
         }
         out.push(RunbookSummary {
             id,
-            title,
+            title: r.title,
             services: links
                 .iter()
                 .filter(|l| l.runbook_id == id)
                 .map(|l| ServiceRef { id: l.id, name: l.name.clone() })
                 .collect(),
-            team_name,
+            team_name: r.team_name,
             last_reviewed_at: reviewed,
-            last_drilled_at: drilled,
+            last_drilled_at: r.last_drilled,
             review_overdue: overdue,
         });
     }

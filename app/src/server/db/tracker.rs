@@ -419,16 +419,25 @@ pub async fn history(pool: &PgPool, id: i64) -> Result<Vec<ItemChange>, AppError
 /// open-vs-done for each of the last 12 weeks; aggregated in the database.
 pub async fn summary(pool: &PgPool, j: &Judgement, viewer: i64) -> Result<Vec<TeamSummary>, AppError> {
     let visible = policy::item_visible("a", "i", "$3");
-    #[allow(clippy::type_complexity)]
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        team_id: Option<i64>,
+        team_name: Option<String>,
+        open: i64,
+        overdue: i64,
+        unscheduled: i64,
+        done_30_days: i64,
+        median_days_to_done: Option<f64>,
+    }
     // Dynamic: the visibility rule and the overdue and unscheduled conditions the lists share are spliced in.
-    let rows: Vec<(Option<i64>, Option<String>, i64, i64, i64, i64, Option<f64>)> = sqlx::query_as(&format!(
-        "SELECT a.team_id, min(t.name),
-                count(*) FILTER (WHERE a.status IN ('open', 'in_progress')),
-                count(*) FILTER (WHERE {OVERDUE}$1)),
-                count(*) FILTER (WHERE {UNSCHEDULED}),
-                count(*) FILTER (WHERE a.status = 'done' AND a.closed_at > $2 - interval '30 days'),
+    let rows: Vec<Row> = sqlx::query_as(&format!(
+        "SELECT a.team_id, min(t.name) AS team_name,
+                count(*) FILTER (WHERE a.status IN ('open', 'in_progress')) AS open,
+                count(*) FILTER (WHERE {OVERDUE}$1)) AS overdue,
+                count(*) FILTER (WHERE {UNSCHEDULED}) AS unscheduled,
+                count(*) FILTER (WHERE a.status = 'done' AND a.closed_at > $2 - interval '30 days') AS done_30_days,
                 percentile_cont(0.5) WITHIN GROUP (ORDER BY (extract(epoch FROM a.closed_at - a.created_at) / 86400)::float8)
-                    FILTER (WHERE a.status = 'done' AND a.closed_at IS NOT NULL)
+                    FILTER (WHERE a.status = 'done' AND a.closed_at IS NOT NULL) AS median_days_to_done
            FROM action_items a JOIN incidents i ON i.id = a.incident_id LEFT JOIN teams t ON t.id = a.team_id
           WHERE {visible}
           GROUP BY a.team_id
@@ -457,21 +466,21 @@ pub async fn summary(pool: &PgPool, j: &Judgement, viewer: i64) -> Result<Vec<Te
     .await?;
     Ok(rows
         .into_iter()
-        .map(|(team_id, team_name, open, overdue, unscheduled, done_30_days, median_days_to_done)| {
+        .map(|r| {
             let mut chart = vec![(0, 0); 12];
-            for (_, n, open_then, done_then) in weeks.iter().filter(|w| w.0 == team_id) {
+            for (_, n, open_then, done_then) in weeks.iter().filter(|w| w.0 == r.team_id) {
                 if let Some(week) = chart.get_mut(*n as usize) {
                     *week = (*open_then, *done_then);
                 }
             }
             TeamSummary {
-                team_id,
-                team_name: team_name.unwrap_or_else(|| "No team".into()),
-                open,
-                overdue,
-                unscheduled,
-                done_30_days,
-                median_days_to_done,
+                team_id: r.team_id,
+                team_name: r.team_name.unwrap_or_else(|| "No team".into()),
+                open: r.open,
+                overdue: r.overdue,
+                unscheduled: r.unscheduled,
+                done_30_days: r.done_30_days,
+                median_days_to_done: r.median_days_to_done,
                 weeks: chart,
             }
         })
