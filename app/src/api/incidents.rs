@@ -148,7 +148,7 @@ pub async fn edit_incident(edit: IncidentEdit) -> Result<(), AppError> {
 pub async fn assign_role(number: i64, role: String, user_id: i64) -> Result<(), AppError> {
     let (state, me) = server::authorized_on(Permission::RespondToIncidents, number).await?;
     let role: IncidentRole = role.parse().map_err(|m| AppError::invalid("role", m))?;
-    incident_people::assign_role(&state.pool, &me, number, role, user_id).await
+    incident_people::assign_role(&state.pool, &me, number, role, crate::server::db::UserId(user_id)).await
 }
 
 #[server(endpoint = "join_incident")]
@@ -208,7 +208,8 @@ pub async fn set_key_event(entry_id: i64, key: bool) -> Result<(), AppError> {
 pub async fn add_participant(number: i64, user_id: i64) -> Result<(), AppError> {
     let (state, me) = server::authorized_on(Permission::RespondToIncidents, number).await?;
     let mut tx = state.pool.begin().await?;
-    let (name, private) = incident_people::add_participant(&mut tx, &me, number, user_id).await?;
+    let (name, private) =
+        incident_people::add_participant(&mut tx, &me, number, crate::server::db::UserId(user_id)).await?;
     if private {
         let details = json!({ "incident": number, "user_id": user_id });
         let target = format!("{} (private)", incident_ref(number));

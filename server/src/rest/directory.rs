@@ -4,7 +4,7 @@ use super::body::Json;
 use super::problem::ProblemDocument;
 use super::{Api, Problem, Token};
 use app::model::{PublicStatus, Service, Team};
-use app::server::db::{services, teams};
+use app::server::db::{TeamId, UserId, services, teams};
 use app::server::policy::Permission;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
@@ -108,9 +108,9 @@ async fn team(api: &Api, id: i64) -> Result<Team, Problem> {
         .ok_or_else(|| app::error::AppError::NotFound("That team".into()).into())
 }
 
-fn ids(team_id: &str, user_id: &str) -> Result<(i64, i64), Problem> {
+fn ids(team_id: &str, user_id: &str) -> Result<(TeamId, UserId), Problem> {
     let id = |t: &str| t.trim().parse::<i64>().map_err(|_| Problem::not_found());
-    Ok((id(team_id)?, id(user_id)?))
+    Ok((TeamId(id(team_id)?), UserId(id(user_id)?)))
 }
 
 /// Adds a member to a team (admins); adding someone already in it changes nothing.
@@ -123,7 +123,7 @@ pub async fn add_member(
     token.may(&api, Permission::ManageTeams, "PUT /api/v1/teams/{id}/members/{user_id}").await?;
     let (team_id, user_id) = ids(&team_id, &user_id)?;
     teams::add_member(&api.state.pool, &token.actor(), team_id, user_id).await?;
-    Ok(axum::Json(team(&api, team_id).await?).into_response())
+    Ok(axum::Json(team(&api, team_id.0).await?).into_response())
 }
 
 /// Takes a member out of a team (admins).
@@ -136,7 +136,7 @@ pub async fn remove_member(
     token.may(&api, Permission::ManageTeams, "DELETE /api/v1/teams/{id}/members/{user_id}").await?;
     let (team_id, user_id) = ids(&team_id, &user_id)?;
     teams::remove_member(&api.state.pool, &token.actor(), team_id, user_id).await?;
-    Ok(axum::Json(team(&api, team_id).await?).into_response())
+    Ok(axum::Json(team(&api, team_id.0).await?).into_response())
 }
 
 #[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
@@ -155,6 +155,6 @@ pub async fn set_lead(
 ) -> Result<Response, Problem> {
     token.may(&api, Permission::ManageTeams, "PUT /api/v1/teams/{id}/lead").await?;
     let team_id: i64 = team_id.trim().parse().map_err(|_| Problem::not_found())?;
-    teams::set_lead(&api.state.pool, &token.actor(), team_id, body.user_id).await?;
+    teams::set_lead(&api.state.pool, &token.actor(), TeamId(team_id), body.user_id.map(UserId)).await?;
     Ok(axum::Json(team(&api, team_id).await?).into_response())
 }

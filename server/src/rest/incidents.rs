@@ -213,7 +213,7 @@ pub async fn assign_role(
     let me = token.may(&api, Permission::RespondToIncidents, "PUT /api/v1/incidents/{number}/roles/{role}").await?;
     let (number, _) = visible_incident(&api, me, &number).await?;
     let role: IncidentRole = role.parse().map_err(|m| app::error::AppError::invalid("role", m))?;
-    incident_people::assign_role(&api.state.pool, me, number, role, holder.user_id).await?;
+    incident_people::assign_role(&api.state.pool, me, number, role, app::server::db::UserId(holder.user_id)).await?;
     detail(&api, me, number).await
 }
 

@@ -2,9 +2,9 @@
 //! and comms, joining, adding people, and making an incident private or public. Every
 //! change is one transaction that also appends the timeline entry saying so.
 
-use super::IncidentId;
 use super::incidents::lock;
 use super::timeline;
+use super::{IncidentId, UserId};
 use crate::error::AppError;
 use crate::model::*;
 use crate::server::policy;
@@ -25,8 +25,8 @@ pub async fn visible_id(db: impl PgExecutor<'_>, number: i64, viewer: Option<i64
     .ok_or_else(|| AppError::NotFound(incident_ref(number)))
 }
 
-async fn display_name(tx: &mut PgConnection, user_id: i64) -> Result<String, AppError> {
-    sqlx::query_scalar!("SELECT display_name FROM users WHERE id = $1 AND active", user_id)
+async fn display_name(tx: &mut PgConnection, user_id: UserId) -> Result<String, AppError> {
+    sqlx::query_scalar!("SELECT display_name FROM users WHERE id = $1 AND active", user_id.0)
         .fetch_optional(&mut *tx)
         .await?
         .ok_or_else(|| AppError::invalid("user_id", "Choose an active user."))
@@ -38,7 +38,7 @@ pub(super) async fn assign_in(
     incident_id: IncidentId,
     by: &Caller,
     role: IncidentRole,
-    user_id: i64,
+    user_id: UserId,
 ) -> Result<(), AppError> {
     let name = display_name(tx, user_id).await?;
     let current = sqlx::query!(
@@ -50,7 +50,7 @@ pub(super) async fn assign_in(
     .fetch_optional(&mut *tx)
     .await?
     .map(|r| (r.user_id, r.display_name));
-    if current.as_ref().is_some_and(|(holder, _)| *holder == user_id) {
+    if current.as_ref().is_some_and(|(holder, _)| *holder == user_id.0) {
         return Err(AppError::invalid("user_id", format!("{name} already has {}.", role.as_str())));
     }
     sqlx::query!(
@@ -64,7 +64,7 @@ pub(super) async fn assign_in(
         "INSERT INTO incident_roles (incident_id, role, user_id, assigned_by) VALUES ($1, $2, $3, $4)",
         incident_id.0,
         role.as_str(),
-        user_id,
+        user_id.0,
         by.id
     )
     .execute(&mut *tx)
@@ -79,7 +79,7 @@ pub(super) async fn assign_in(
         .await?;
     }
     let role_name = role.as_str();
-    let body = match (&current, user_id == by.id) {
+    let body = match (&current, user_id == UserId(by.id)) {
         (None, true) => format!("{} took {role_name}", by.display_name),
         (None, false) => format!("{} gave {role_name} to {name}", by.display_name),
         (Some((_, from)), true) => format!("{} took {role_name} from {from}", by.display_name),
@@ -94,7 +94,7 @@ pub async fn assign_role(
     by: &Caller,
     number: i64,
     role: IncidentRole,
-    user_id: i64,
+    user_id: UserId,
 ) -> Result<(), AppError> {
     if role == IncidentRole::Participant {
         return Err(AppError::invalid("role", "Choose point or comms."));
@@ -148,11 +148,11 @@ pub async fn add_participant(
     tx: &mut PgConnection,
     by: &Caller,
     number: i64,
-    user_id: i64,
+    user_id: UserId,
 ) -> Result<(String, bool), AppError> {
     let incident = lock(tx, number).await?;
     ensure_may_manage_access(tx, by, incident.id).await?;
-    let person = sqlx::query!("SELECT display_name, active FROM users WHERE id = $1", user_id)
+    let person = sqlx::query!("SELECT display_name, active FROM users WHERE id = $1", user_id.0)
         .fetch_optional(&mut *tx)
         .await?
         .map(|p| (p.display_name, p.active));
@@ -163,7 +163,7 @@ pub async fn add_participant(
         "INSERT INTO incident_roles (incident_id, role, user_id, assigned_by)
          VALUES ($1, 'participant', $2, $3) ON CONFLICT DO NOTHING",
         incident.id.0,
-        user_id,
+        user_id.0,
         by.id
     )
     .execute(&mut *tx)

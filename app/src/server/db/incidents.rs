@@ -162,7 +162,7 @@ pub async fn declare_in(
     let body = format!("{} declared {} ({}): {}", by.display_name, incident_ref(number), severity, fields.title);
     timeline::append(tx, id, EntryKind::Declared, Some(by.id), &body).await?;
     if let Some(point) = point {
-        super::incident_people::assign_in(tx, id, by, IncidentRole::Point, point).await?;
+        super::incident_people::assign_in(tx, id, by, IncidentRole::Point, super::UserId(point)).await?;
     }
     if privacy.private {
         let details = serde_json::json!({ "incident": number, "declared": true, "to": privacy });

@@ -1,4 +1,4 @@
-use super::on_unique;
+use super::{TeamId, UserId, on_unique};
 use crate::error::AppError;
 use crate::model::{Team, TeamMember};
 use sqlx::{PgConnection, PgPool};
@@ -49,27 +49,27 @@ pub async fn create(pool: &PgPool, actor: &super::audit::Actor, name: &str) -> R
 }
 
 /// The team's name, with the team locked for the rest of the transaction.
-async fn lock_team(tx: &mut PgConnection, team_id: i64) -> Result<String, AppError> {
-    let found: Option<String> = sqlx::query_scalar!("SELECT name FROM teams WHERE id = $1 FOR UPDATE", team_id)
+async fn lock_team(tx: &mut PgConnection, team_id: TeamId) -> Result<String, AppError> {
+    let found: Option<String> = sqlx::query_scalar!("SELECT name FROM teams WHERE id = $1 FOR UPDATE", team_id.0)
         .fetch_optional(&mut *tx)
         .await?;
     found.ok_or_else(|| AppError::NotFound("That team".into()))
 }
 
-async fn ensure_user(tx: &mut PgConnection, user_id: i64) -> Result<(), AppError> {
+async fn ensure_user(tx: &mut PgConnection, user_id: UserId) -> Result<(), AppError> {
     let found: Option<i64> =
-        sqlx::query_scalar!("SELECT id FROM users WHERE id = $1", user_id).fetch_optional(&mut *tx).await?;
+        sqlx::query_scalar!("SELECT id FROM users WHERE id = $1", user_id.0).fetch_optional(&mut *tx).await?;
     found.map(|_| ()).ok_or_else(|| AppError::invalid("user_id", "Choose an existing user."))
 }
 
 /// Adds a member (in the caller's transaction); the team's name if they were not one yet.
-async fn add_member_in(tx: &mut PgConnection, team_id: i64, user_id: i64) -> Result<Option<String>, AppError> {
+async fn add_member_in(tx: &mut PgConnection, team_id: TeamId, user_id: UserId) -> Result<Option<String>, AppError> {
     let team = lock_team(tx, team_id).await?;
     ensure_user(tx, user_id).await?;
     let added = sqlx::query!(
         "INSERT INTO team_members (team_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-        team_id,
-        user_id
+        team_id.0,
+        user_id.0
     )
     .execute(&mut *tx)
     .await?;
@@ -78,12 +78,12 @@ async fn add_member_in(tx: &mut PgConnection, team_id: i64, user_id: i64) -> Res
 
 /// Removes a member (in the caller's transaction); the team's name if they were one.
 /// Removing the lead also leaves the team without a lead.
-async fn remove_member_in(tx: &mut PgConnection, team_id: i64, user_id: i64) -> Result<Option<String>, AppError> {
+async fn remove_member_in(tx: &mut PgConnection, team_id: TeamId, user_id: UserId) -> Result<Option<String>, AppError> {
     let team = lock_team(tx, team_id).await?;
-    let removed = sqlx::query!("DELETE FROM team_members WHERE team_id = $1 AND user_id = $2", team_id, user_id)
+    let removed = sqlx::query!("DELETE FROM team_members WHERE team_id = $1 AND user_id = $2", team_id.0, user_id.0)
         .execute(&mut *tx)
         .await?;
-    sqlx::query!("UPDATE teams SET lead_id = NULL WHERE id = $1 AND lead_id = $2", team_id, user_id)
+    sqlx::query!("UPDATE teams SET lead_id = NULL WHERE id = $1 AND lead_id = $2", team_id.0, user_id.0)
         .execute(&mut *tx)
         .await?;
     Ok((removed.rows_affected() > 0).then_some(team))
@@ -91,21 +91,22 @@ async fn remove_member_in(tx: &mut PgConnection, team_id: i64, user_id: i64) -> 
 
 /// Sets (or clears) the lead (in the caller's transaction); a lead is always a member, so
 /// they are added if needed. The team's name if the lead changed.
-async fn set_lead_in(tx: &mut PgConnection, team_id: i64, lead: Option<i64>) -> Result<Option<String>, AppError> {
+async fn set_lead_in(tx: &mut PgConnection, team_id: TeamId, lead: Option<UserId>) -> Result<Option<String>, AppError> {
     let team = lock_team(tx, team_id).await?;
     if let Some(user_id) = lead {
         ensure_user(tx, user_id).await?;
         sqlx::query!(
             "INSERT INTO team_members (team_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-            team_id,
-            user_id
+            team_id.0,
+            user_id.0
         )
         .execute(&mut *tx)
         .await?;
     }
     let previous: Option<i64> =
-        sqlx::query_scalar!("SELECT lead_id FROM teams WHERE id = $1", team_id).fetch_one(&mut *tx).await?;
-    sqlx::query!("UPDATE teams SET lead_id = $2 WHERE id = $1", team_id, lead).execute(&mut *tx).await?;
+        sqlx::query_scalar!("SELECT lead_id FROM teams WHERE id = $1", team_id.0).fetch_one(&mut *tx).await?;
+    let lead = lead.map(|u| u.0);
+    sqlx::query!("UPDATE teams SET lead_id = $2 WHERE id = $1", team_id.0, lead).execute(&mut *tx).await?;
     Ok((previous != lead).then_some(team))
 }
 
@@ -116,11 +117,11 @@ async fn record_change(
     actor: &super::audit::Actor,
     kind: crate::model::AuditKind,
     team: &str,
-    team_id: i64,
-    user_id: Option<i64>,
+    team_id: TeamId,
+    user_id: Option<UserId>,
 ) -> Result<(), AppError> {
     let user = match user_id {
-        Some(id) => super::audit::user_target(tx, id).await?,
+        Some(id) => super::audit::user_target(tx, id.0).await?,
         None => "nobody".to_owned(),
     };
     let details = serde_json::json!({ "team_id": team_id, "user_id": user_id, "user": user });
@@ -131,8 +132,8 @@ async fn record_change(
 pub async fn add_member(
     pool: &PgPool,
     actor: &super::audit::Actor,
-    team_id: i64,
-    user_id: i64,
+    team_id: TeamId,
+    user_id: UserId,
 ) -> Result<(), AppError> {
     let mut tx = pool.begin().await?;
     if let Some(team) = add_member_in(&mut tx, team_id, user_id).await? {
@@ -145,8 +146,8 @@ pub async fn add_member(
 pub async fn remove_member(
     pool: &PgPool,
     actor: &super::audit::Actor,
-    team_id: i64,
-    user_id: i64,
+    team_id: TeamId,
+    user_id: UserId,
 ) -> Result<(), AppError> {
     let mut tx = pool.begin().await?;
     if let Some(team) = remove_member_in(&mut tx, team_id, user_id).await? {
@@ -160,8 +161,8 @@ pub async fn remove_member(
 pub async fn set_lead(
     pool: &PgPool,
     actor: &super::audit::Actor,
-    team_id: i64,
-    lead: Option<i64>,
+    team_id: TeamId,
+    lead: Option<UserId>,
 ) -> Result<(), AppError> {
     let mut tx = pool.begin().await?;
     if let Some(team) = set_lead_in(&mut tx, team_id, lead).await? {
