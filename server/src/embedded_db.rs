@@ -180,6 +180,7 @@ impl EmbeddedPostgres {
         .await
         .map_err(failed)?;
         if !exists {
+            // Dynamic: a database's name cannot be a bind parameter (it is a constant here).
             sqlx::query(&format!("CREATE DATABASE {DATABASE}")).execute(&mut conn).await.map_err(failed)?;
         }
         conn.close().await.map_err(failed)?;

@@ -4,8 +4,9 @@
 
 /// Declares an enum whose values are words: each variant's stored and wire word and
 /// its label for people. It generates `ALL`, `as_str` (the word), `label`, serde as the
-/// word, decoding from a text column (server side), `Display` (the word) and `FromStr` (trimmed, case-insensitive; an unknown word
-/// is refused with `Unknown <what> "<word>"` and the hint, when there is one).
+/// word, decoding from a text column (server side), `Display` (the word) and `FromStr`
+/// (trimmed, case-insensitive; an unknown word is refused with `Unknown <what> "<word>"`
+/// and the hint, when there is one).
 ///
 /// ```ignore
 /// word_enum! {

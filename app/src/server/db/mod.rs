@@ -4,8 +4,8 @@
 //! check it against the migrated schema at compile time: a renamed column or a wrong type
 //! does not build. Builds read the checked metadata from `.sqlx/` (`SQLX_OFFLINE`, set in
 //! `.cargo/config.toml`); after changing a query or a migration, run
-//! `cargo sqlx prepare --workspace -- -p foghorn -p foghorn-bench` against a migrated database and commit
-//! `.sqlx/` (the test command fails while it is stale). SQL that is assembled at run time
+//! `cargo sqlx prepare --workspace -- -p foghorn -p foghorn-bench` against a migrated
+//! database and commit `.sqlx/` (the test command fails while it is stale). SQL that is assembled at run time
 //! says so with a `// Dynamic:` note: queries that splice in the visibility rule
 //! ([`crate::server::policy::incident_visible`]) and the optional filters of the lists.
 
@@ -40,7 +40,8 @@ use crate::model::{Person, Severity};
 /// An incident's row id: what the database joins on, never shown to people. A type of
 /// its own, so that passing it where an incident's number (`INC-42`, what people see
 /// and type) is meant, or the other way round, does not compile. Checked queries take
-/// it as `id.0` and read it with `AS "id: IncidentId"`.
+/// it as `id.0` (their parameters must be the column's own type); where a row's id is
+/// read, it is wrapped at once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, sqlx::Type)]
 #[sqlx(transparent)]
 pub struct IncidentId(pub i64);
