@@ -53,16 +53,16 @@ pub async fn id_of(pool: &PgPool, number: i64) -> Result<i64, AppError> {
 /// What a responder submits when declaring or editing. Validated on construction.
 #[derive(Debug, Clone)]
 pub struct IncidentFields {
-    pub title: String,
-    pub summary: String,
+    pub title: IncidentTitle,
+    pub summary: Summary,
     pub team_id: Option<i64>,
     pub service_ids: Vec<i64>,
 }
 
 impl IncidentFields {
     pub fn parse(title: &str, summary: &str, team_id: Option<i64>, service_ids: Vec<i64>) -> Result<Self, AppError> {
-        let title = IncidentTitle::parse(title)?.into_inner();
-        let summary = Summary::parse(summary)?.into_inner();
+        let title = IncidentTitle::parse(title)?;
+        let summary = Summary::parse(summary)?;
         let mut service_ids = service_ids;
         service_ids.sort_unstable();
         service_ids.dedup();
@@ -146,8 +146,8 @@ pub async fn declare_in(
     let created = sqlx::query!(
         "INSERT INTO incidents (title, summary, severity, team_id, declared_by, detected_at, is_drill, private, team_can_see)
          VALUES ($1, $2, $3, $4, $5, now(), $6, $7, $8) RETURNING id, number",
-        &fields.title,
-        &fields.summary,
+        fields.title.as_str(),
+        fields.summary.as_str(),
         severity.level(),
         fields.team_id,
         by.id,
@@ -179,7 +179,7 @@ pub async fn declare_in(
         .await?;
     }
     // After point is assigned: a drill's messages go to the people in it.
-    outbox::enqueue(tx, id, NotifyEvent::Declared, &body, &fields.summary).await?;
+    outbox::enqueue(tx, id, NotifyEvent::Declared, &body, fields.summary.as_str()).await?;
     Ok((id, number))
 }
 
@@ -261,10 +261,10 @@ pub async fn edit(
     .fetch_all(&mut *tx)
     .await?;
     let mut changed = Vec::new();
-    if before.0 != fields.title {
+    if before.0 != fields.title.as_str() {
         changed.push(format!("title to \"{}\"", fields.title));
     }
-    if before.1 != fields.summary {
+    if before.1 != fields.summary.as_str() {
         changed.push("the summary".to_owned());
     }
     if before.2 != fields.team_id {
@@ -279,8 +279,8 @@ pub async fn edit(
     sqlx::query!(
         "UPDATE incidents SET title = $2, summary = $3, team_id = $4, version = version + 1 WHERE id = $1",
         incident.id.0,
-        &fields.title,
-        &fields.summary,
+        fields.title.as_str(),
+        fields.summary.as_str(),
         fields.team_id
     )
     .execute(&mut *tx)
