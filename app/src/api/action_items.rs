@@ -126,7 +126,7 @@ pub async fn set_item_team(id: i64, team_id: String) -> Result<(), AppError> {
 pub async fn edit_action_item(id: i64, title: String, description: String) -> Result<(), AppError> {
     let (state, me) = server::authorized(Permission::TrackActionItems).await?;
     tracker::ensure_visible(&state.pool, id, me.id).await?;
-    let title = action_items::parse_title(&title)?;
-    let description = action_items::parse_description(&description)?;
+    let title = ItemTitle::parse(&title)?.into_inner();
+    let description = ItemDescription::parse(&description)?.into_inner();
     action_items::edit(&state.pool, &me, id, &title, &description).await
 }

@@ -141,9 +141,10 @@ pub async fn update(
     let pool = &api.state.pool;
     let current = item(&api, me, id).await?;
     if patch.title.is_some() || patch.description.is_some() {
-        let title = action_items::parse_title(patch.title.as_deref().unwrap_or(&current.title))?;
+        let title = app::model::ItemTitle::parse(patch.title.as_deref().unwrap_or(&current.title))?.into_inner();
         let description =
-            action_items::parse_description(patch.description.as_deref().unwrap_or(&current.description))?;
+            app::model::ItemDescription::parse(patch.description.as_deref().unwrap_or(&current.description))?
+                .into_inner();
         action_items::edit(pool, me, id, &title, &description).await?;
     }
     if let Some(owner) = patch.owner_id {

@@ -28,8 +28,8 @@ impl NewItem {
     pub fn from_form(item: &crate::api::action_items::NewActionItem) -> Result<Self, AppError> {
         Ok(NewItem {
             incident_number: item.incident_number,
-            title: parse_title(&item.title)?,
-            description: parse_description(&item.description)?,
+            title: ItemTitle::parse(&item.title)?.into_inner(),
+            description: ItemDescription::parse(&item.description)?.into_inner(),
             owner_id: item.owner_id,
             team_id: item.team_id,
             priority: match item.priority.trim() {
@@ -50,14 +50,6 @@ pub fn parse_due_date(value: &str) -> Result<Option<Date>, AppError> {
             .and_then(|d| check_date("due_date", d))
             .map(Some),
     }
-}
-
-pub fn parse_title(title: &str) -> Result<String, AppError> {
-    Ok(ItemTitle::parse(title)?.into_inner())
-}
-
-pub fn parse_description(description: &str) -> Result<String, AppError> {
-    Ok(ItemDescription::parse(description)?.into_inner())
 }
 
 async fn active_user_name(tx: &mut PgConnection, user_id: i64) -> Result<String, AppError> {

@@ -45,10 +45,6 @@ fn new_secret() -> String {
     format!("{SECRET_PREFIX}{hex}")
 }
 
-fn parse_name(name: &str) -> Result<String, AppError> {
-    Ok(TokenName::parse(name)?.into_inner())
-}
-
 /// A token row with its owner's name, as the lists and the creation show it.
 struct TokenRow {
     id: i64,
@@ -91,7 +87,7 @@ pub async fn create(
     owner: Owner,
     request: &TokenRequest,
 ) -> Result<NewToken, AppError> {
-    let name = parse_name(&request.name)?;
+    let name = TokenName::parse(&request.name)?.into_inner();
     if let Some(days) = request.expires_days
         && !(1..=MAX_TOKEN_DAYS).contains(&days)
     {

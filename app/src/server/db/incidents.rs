@@ -20,7 +20,7 @@ pub struct Locked {
 /// Posts a note to the incident's timeline (under the incident's lock, which orders
 /// its entries).
 pub async fn post_note(pool: &PgPool, number: i64, author_id: i64, body: &str) -> Result<TimelineEntry, AppError> {
-    let body = timeline::parse_note(body)?;
+    let body = NoteBody::parse(body)?.into_inner();
     let mut tx = pool.begin().await?;
     let incident = lock(&mut tx, number).await?;
     let seq = timeline::append(&mut tx, incident.id, EntryKind::Note, Some(author_id), &body).await?;

@@ -27,10 +27,6 @@ fn parse_events(list: &[String]) -> Result<Vec<String>, AppError> {
     Ok(events)
 }
 
-fn parse_name(name: &str) -> Result<String, AppError> {
-    Ok(NotificationName::parse(name)?.into_inner())
-}
-
 fn severities_of(levels: Vec<i16>) -> Vec<Severity> {
     levels.into_iter().map(severity_of).collect()
 }
@@ -66,7 +62,7 @@ pub async fn create_policy(
     recipients: &str,
     owning_team: bool,
 ) -> Result<i64, AppError> {
-    let name = parse_name(name)?;
+    let name = NotificationName::parse(name)?.into_inner();
     let severities = parse_severities(severities)?;
     let events = parse_events(events)?;
     let recipients: Vec<String> = recipients
@@ -122,7 +118,7 @@ pub async fn create_webhook(
     events: &[String],
     private_incidents: bool,
 ) -> Result<i64, AppError> {
-    let name = parse_name(name)?;
+    let name = NotificationName::parse(name)?.into_inner();
     let url = url.trim();
     if !(url.starts_with("https://") || url.starts_with("http://"))
         || url.len() > 2000

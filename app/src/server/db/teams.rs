@@ -4,10 +4,6 @@ use crate::model::{Team, TeamMember};
 use sqlx::{PgConnection, PgPool};
 use std::collections::BTreeMap;
 
-pub fn parse_team_name(input: &str) -> Result<String, AppError> {
-    Ok(crate::model::TeamName::parse(input)?.into_inner())
-}
-
 /// Every team with its lead and members, by name.
 pub async fn list(pool: &PgPool) -> Result<Vec<Team>, AppError> {
     let teams = sqlx::query!("SELECT id, name, lead_id FROM teams ORDER BY lower(name)").fetch_all(pool).await?;
@@ -35,7 +31,7 @@ pub async fn list(pool: &PgPool) -> Result<Vec<Team>, AppError> {
 /// Creates the team called `name` (as typed: it is checked here), recorded in the
 /// audit trail as `actor`'s doing.
 pub async fn create(pool: &PgPool, actor: &super::audit::Actor, name: &str) -> Result<i64, AppError> {
-    let name = parse_team_name(name)?;
+    let name = crate::model::TeamName::parse(name)?.into_inner();
     let mut tx = pool.begin().await?;
     let id: i64 = sqlx::query_scalar!("INSERT INTO teams (name) VALUES ($1) RETURNING id", &name)
         .fetch_one(&mut *tx)

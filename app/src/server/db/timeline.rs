@@ -128,10 +128,6 @@ pub async fn latest(
     Ok(rows.into_iter().map(Into::into).collect())
 }
 
-pub fn parse_note(body: &str) -> Result<String, AppError> {
-    Ok(crate::model::NoteBody::parse(body)?.into_inner())
-}
-
 /// 404 unless the entry belongs to an incident `viewer` may see.
 pub async fn ensure_entry_visible(pool: &PgPool, entry_id: i64, viewer: i64) -> Result<(), AppError> {
     // Dynamic: the visibility rule is spliced in (see `policy::incident_visible`); sqlx's macros take one literal.
@@ -149,7 +145,7 @@ pub async fn ensure_entry_visible(pool: &PgPool, entry_id: i64, viewer: i64) -> 
 
 /// Edits a note; only its author may. The previous text is kept as a revision.
 pub async fn edit_note(pool: &PgPool, entry_id: i64, editor_id: i64, body: &str) -> Result<(), AppError> {
-    let body = parse_note(body)?;
+    let body = crate::model::NoteBody::parse(body)?.into_inner();
     let mut tx = pool.begin().await?;
     let entry = sqlx::query!(
         "SELECT incident_id, kind, author_id, body FROM timeline_entries WHERE id = $1 FOR UPDATE",
