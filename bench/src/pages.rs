@@ -125,7 +125,7 @@ pub(crate) async fn bare_server(pool: PgPool, user: Caller, port: u16) {
         )
         .route(
             "/incident/{number}",
-            get(|State(s): State<Arc<(PgPool, Caller)>>, Path(n): Path<i64>| async move {
+            get(|State(s): State<Arc<(PgPool, Caller)>>, Path(n): Path<app::model::IncidentNumber>| async move {
                 axum::Json(db::incident_pages::view(&s.0, n, None, s.1.id).await.ok().map(|(d, (t, _), _)| (d, t)))
             }),
         )
@@ -138,7 +138,7 @@ pub(crate) async fn bare_server(pool: PgPool, user: Caller, port: u16) {
         )
         .route(
             "/post/{number}",
-            post(|State(s): State<Arc<(PgPool, Caller)>>, Path(n): Path<i64>| async move {
+            post(|State(s): State<Arc<(PgPool, Caller)>>, Path(n): Path<app::model::IncidentNumber>| async move {
                 axum::Json(db::incidents::post_note(&s.0, n, s.1.id, "benchmark note").await.ok())
             }),
         )

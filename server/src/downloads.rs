@@ -4,6 +4,7 @@
 use crate::WebSettings;
 use crate::links::base_url;
 use app::error::AppError;
+use app::model::IncidentNumber;
 use app::model::ItemFilter;
 use app::model::{AuditKind, Caller};
 use app::model::{incident_ref, parse_incident_ref};
@@ -126,7 +127,11 @@ fn ical_utc(t: time::OffsetDateTime) -> String {
 }
 
 /// Downloads of a private incident's data are in the audit log.
-pub(crate) async fn record_private_export(state: &AppState, actor: &Actor, number: i64) -> Result<(), AppError> {
+pub(crate) async fn record_private_export(
+    state: &AppState,
+    actor: &Actor,
+    number: IncidentNumber,
+) -> Result<(), AppError> {
     let details = serde_json::json!({ "incident": number, "what": "postmortem markdown" });
     let target = format!("{} (private)", incident_ref(number));
     audit::record(&state.pool, actor, AuditKind::PrivateDataExported, &target, details).await

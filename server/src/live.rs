@@ -15,7 +15,7 @@
 //! limits share the subscription types, and the order of their events is the contract.
 
 use app::error::AppError;
-use app::model::{EntryKind, TimelineEntry};
+use app::model::{EntryKind, IncidentNumber, TimelineEntry};
 use app::server::{AppState, CurrentUser, db, sessions};
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -240,7 +240,7 @@ async fn decode(pool: &PgPool, payload: &str) -> Change {
 #[derive(Debug, Deserialize)]
 pub struct LiveQuery {
     /// The incident number this tab shows, if any.
-    incident: Option<i64>,
+    incident: Option<IncidentNumber>,
     /// The last timeline sequence number the page already has.
     after: Option<i64>,
 }
@@ -253,7 +253,7 @@ struct Subscriber {
     incident: Option<(db::IncidentId, i64)>,
     /// The incident page's number and who is reading it: re-checked whenever the
     /// incident's access changes, so the stream ends for whoever may no longer see it.
-    reader: (Option<i64>, i64),
+    reader: (Option<IncidentNumber>, i64),
     /// The last catch-up read a full page: there may be more to send before going live.
     behind: bool,
     pending: VecDeque<Event>,

@@ -2,6 +2,7 @@
 //! team's lead may reassign that team's items among its members.
 
 use crate::error::AppError;
+use crate::model::IncidentNumber;
 use crate::model::*;
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
@@ -27,7 +28,7 @@ fn parse_optional_id(value: &str, field: &str) -> Result<Option<i64>, AppError> 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct NewActionItem {
-    pub incident_number: i64,
+    pub incident_number: IncidentNumber,
     pub title: String,
     #[serde(default)]
     pub description: String,

@@ -103,13 +103,25 @@ pub async fn create_team(name: String) -> Result<i64, AppError> {
 #[server(endpoint = "add_team_member")]
 pub async fn add_team_member(team_id: i64, user_id: i64) -> Result<(), AppError> {
     let (state, me) = server::authorized(Permission::ManageTeams).await?;
-    db::teams::add_member(&state.pool, &server::actor(&me), db::TeamId(team_id), db::UserId(user_id)).await
+    db::teams::add_member(
+        &state.pool,
+        &server::actor(&me),
+        crate::model::TeamId(team_id),
+        crate::model::UserId(user_id),
+    )
+    .await
 }
 
 #[server(endpoint = "remove_team_member")]
 pub async fn remove_team_member(team_id: i64, user_id: i64) -> Result<(), AppError> {
     let (state, me) = server::authorized(Permission::ManageTeams).await?;
-    db::teams::remove_member(&state.pool, &server::actor(&me), db::TeamId(team_id), db::UserId(user_id)).await
+    db::teams::remove_member(
+        &state.pool,
+        &server::actor(&me),
+        crate::model::TeamId(team_id),
+        crate::model::UserId(user_id),
+    )
+    .await
 }
 
 /// Sets the team's lead; an empty `user_id` leaves the team without one.
@@ -118,9 +130,9 @@ pub async fn set_team_lead(team_id: i64, user_id: String) -> Result<(), AppError
     let (state, me) = server::authorized(Permission::ManageTeams).await?;
     let lead = match user_id.trim() {
         "" => None,
-        id => Some(db::UserId(id.parse().map_err(|_| AppError::invalid("user_id", "Choose a user."))?)),
+        id => Some(crate::model::UserId(id.parse().map_err(|_| AppError::invalid("user_id", "Choose a user."))?)),
     };
-    db::teams::set_lead(&state.pool, &server::actor(&me), db::TeamId(team_id), lead).await
+    db::teams::set_lead(&state.pool, &server::actor(&me), crate::model::TeamId(team_id), lead).await
 }
 
 /// Services, for anyone signed in.

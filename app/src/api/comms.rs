@@ -2,6 +2,7 @@
 //! notification settings and delivery log.
 
 use crate::error::AppError;
+use crate::model::IncidentNumber;
 use crate::model::*;
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
@@ -20,7 +21,7 @@ use serde_json::json;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[serde(default)]
 pub struct CommsForm {
-    pub number: i64,
+    pub number: IncidentNumber,
     pub affected: String,
     pub known: String,
     pub doing: String,
@@ -47,7 +48,7 @@ pub async fn post_comms_update(update: CommsForm) -> Result<(), AppError> {
 }
 
 #[server(endpoint = "list_comms_updates")]
-pub async fn list_comms_updates(number: i64) -> Result<Vec<CommsUpdate>, AppError> {
+pub async fn list_comms_updates(number: IncidentNumber) -> Result<Vec<CommsUpdate>, AppError> {
     let (state, _) = server::authorized_on(Permission::ReadIncidents, number).await?;
     comms::for_incident(&state.pool, number).await
 }
@@ -63,7 +64,7 @@ pub async fn list_major_incidents() -> Result<Vec<MajorIncident>, AppError> {
 /// [`status::override_state`] for who may); an empty `state` returns it to the state
 /// derived from incidents.
 #[server(endpoint = "override_service_state")]
-pub async fn override_service_state(number: i64, service_id: i64, state: String) -> Result<(), AppError> {
+pub async fn override_service_state(number: IncidentNumber, service_id: i64, state: String) -> Result<(), AppError> {
     let (app, me) = server::authorized_on(Permission::RespondToIncidents, number).await?;
     let state = match state.trim() {
         "" => None,

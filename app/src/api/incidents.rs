@@ -2,6 +2,7 @@
 //! every change needs the responder role (admins included), checked by the policy.
 
 use crate::error::AppError;
+use crate::model::IncidentNumber;
 use crate::model::*;
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
@@ -43,7 +44,7 @@ pub struct Declaration {
 
 /// Declares an incident; returns its number (`INC-<number>`).
 #[server(endpoint = "declare_incident", input = Json)]
-pub async fn declare_incident(declaration: Declaration) -> Result<i64, AppError> {
+pub async fn declare_incident(declaration: Declaration) -> Result<IncidentNumber, AppError> {
     let (state, me) = server::authorized(Permission::RespondToIncidents).await?;
     let severity = parse_severity(&declaration.severity)?;
     let fields = incidents::IncidentFields::parse(
@@ -67,14 +68,14 @@ pub async fn declare_incident(declaration: Declaration) -> Result<i64, AppError>
         &actor,
     )
     .await?;
-    tracing::info!(target: "foghorn::audit", by = me.id, incident = number, %severity, "incident declared");
+    tracing::info!(target: "foghorn::audit", by = me.id, incident = number.0, %severity, "incident declared");
     Ok(number)
 }
 
 /// The incident page's data: its latest [`TIMELINE_PAGE`] timeline entries, or every
 /// entry from sequence number `from` on ("Show earlier").
 #[server(endpoint = "get_incident")]
-pub async fn get_incident(number: i64, from: Option<i64>) -> Result<IncidentView, AppError> {
+pub async fn get_incident(number: IncidentNumber, from: Option<i64>) -> Result<IncidentView, AppError> {
     let (state, me) = server::authorized(Permission::ReadIncidents).await?;
     let (incident, (timeline, timeline_total), roles) = incident_pages::view(&state.pool, number, from, me.id).await?;
     let can_respond = server::policy::role_allows(me.role, Permission::RespondToIncidents);
@@ -110,14 +111,14 @@ pub async fn list_people() -> Result<Vec<Person>, AppError> {
 }
 
 #[server(endpoint = "change_status")]
-pub async fn change_status(number: i64, status: String, resolution: String) -> Result<(), AppError> {
+pub async fn change_status(number: IncidentNumber, status: String, resolution: String) -> Result<(), AppError> {
     let (state, me) = server::authorized_on(Permission::RespondToIncidents, number).await?;
     let status: Status = status.parse().map_err(|m| AppError::invalid("status", m))?;
     incidents::change_status(&state.pool, &me, number, status, &resolution).await
 }
 
 #[server(endpoint = "change_severity")]
-pub async fn change_severity(number: i64, severity: String) -> Result<(), AppError> {
+pub async fn change_severity(number: IncidentNumber, severity: String) -> Result<(), AppError> {
     let (state, me) = server::authorized_on(Permission::RespondToIncidents, number).await?;
     incidents::change_severity(&state.pool, &me, number, parse_severity(&severity)?).await
 }
@@ -125,7 +126,7 @@ pub async fn change_severity(number: i64, severity: String) -> Result<(), AppErr
 /// What the edit form sends; `version` is the incident version the editor started from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct IncidentEdit {
-    pub number: i64,
+    pub number: IncidentNumber,
     pub version: i32,
     pub title: String,
     #[serde(default)]
@@ -145,14 +146,14 @@ pub async fn edit_incident(edit: IncidentEdit) -> Result<(), AppError> {
 
 /// Gives point or comms to `user_id` (the caller's own id: "take point").
 #[server(endpoint = "assign_role")]
-pub async fn assign_role(number: i64, role: String, user_id: i64) -> Result<(), AppError> {
+pub async fn assign_role(number: IncidentNumber, role: String, user_id: i64) -> Result<(), AppError> {
     let (state, me) = server::authorized_on(Permission::RespondToIncidents, number).await?;
     let role: IncidentRole = role.parse().map_err(|m| AppError::invalid("role", m))?;
-    incident_people::assign_role(&state.pool, &me, number, role, crate::server::db::UserId(user_id)).await
+    incident_people::assign_role(&state.pool, &me, number, role, crate::model::UserId(user_id)).await
 }
 
 #[server(endpoint = "join_incident")]
-pub async fn join_incident(number: i64) -> Result<(), AppError> {
+pub async fn join_incident(number: IncidentNumber) -> Result<(), AppError> {
     let (state, me) = server::authorized_on(Permission::RespondToIncidents, number).await?;
     incident_people::join(&state.pool, &me, number).await
 }
@@ -160,7 +161,7 @@ pub async fn join_incident(number: i64) -> Result<(), AppError> {
 /// Corrects a key timestamp. `value` is `YYYY-MM-DDTHH:MM` (or with seconds) in UTC;
 /// empty clears it.
 #[server(endpoint = "correct_timestamp")]
-pub async fn correct_timestamp(number: i64, milestone: String, value: String) -> Result<(), AppError> {
+pub async fn correct_timestamp(number: IncidentNumber, milestone: String, value: String) -> Result<(), AppError> {
     let (state, me) = server::authorized_on(Permission::RespondToIncidents, number).await?;
     let milestone: Milestone = milestone.parse().map_err(|m| AppError::invalid("milestone", m))?;
     let value = parse_utc_minute(&value)?;
@@ -183,7 +184,7 @@ fn parse_utc_minute(value: &str) -> Result<Option<time::OffsetDateTime>, AppErro
 }
 
 #[server(endpoint = "post_note")]
-pub async fn post_note(number: i64, body: String) -> Result<TimelineEntry, AppError> {
+pub async fn post_note(number: IncidentNumber, body: String) -> Result<TimelineEntry, AppError> {
     let (state, me) = server::authorized_on(Permission::RespondToIncidents, number).await?;
     incidents::post_note(&state.pool, number, me.id, &body).await
 }
@@ -205,11 +206,10 @@ pub async fn set_key_event(entry_id: i64, key: bool) -> Result<(), AppError> {
 /// Adds someone to the response as a participant (point or an admin): on a private
 /// incident, that is what lets them see it.
 #[server(endpoint = "add_participant")]
-pub async fn add_participant(number: i64, user_id: i64) -> Result<(), AppError> {
+pub async fn add_participant(number: IncidentNumber, user_id: i64) -> Result<(), AppError> {
     let (state, me) = server::authorized_on(Permission::RespondToIncidents, number).await?;
     let mut tx = state.pool.begin().await?;
-    let (name, private) =
-        incident_people::add_participant(&mut tx, &me, number, crate::server::db::UserId(user_id)).await?;
+    let (name, private) = incident_people::add_participant(&mut tx, &me, number, crate::model::UserId(user_id)).await?;
     if private {
         let details = json!({ "incident": number, "user_id": user_id });
         let target = format!("{} (private)", incident_ref(number));
@@ -223,7 +223,7 @@ pub async fn add_participant(number: i64, user_id: i64) -> Result<(), AppError> 
 /// Makes an incident private (optionally visible to its owning team) or public again
 /// (point or an admin). Both are on the timeline and in the audit log.
 #[server(endpoint = "set_incident_privacy")]
-pub async fn set_incident_privacy(number: i64, private: bool, team_can_see: bool) -> Result<(), AppError> {
+pub async fn set_incident_privacy(number: IncidentNumber, private: bool, team_can_see: bool) -> Result<(), AppError> {
     let (state, me) = server::authorized_on(Permission::RespondToIncidents, number).await?;
     let mut tx = state.pool.begin().await?;
     let privacy = Privacy { private, team_can_see: private && team_can_see };

@@ -1,6 +1,7 @@
 //! Postmortems: responders write them; everyone signed in reads published ones.
 
 use crate::error::AppError;
+use crate::model::IncidentNumber;
 use crate::model::*;
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
@@ -22,22 +23,22 @@ async fn reader() -> Result<(server::AppState, Caller, bool), AppError> {
 
 /// [`reader`], of incident `number`'s postmortem: 404 when the incident is not visible.
 #[cfg(feature = "ssr")]
-async fn reader_of(number: i64) -> Result<(server::AppState, Caller, bool), AppError> {
+async fn reader_of(number: IncidentNumber) -> Result<(server::AppState, Caller, bool), AppError> {
     let (state, me, can_edit) = reader().await?;
     db::incident_people::visible_id(&state.pool, number, Some(me.id)).await?;
     Ok((state, me, can_edit))
 }
 
 #[server(endpoint = "start_postmortem")]
-pub async fn start_postmortem(number: i64) -> Result<(), AppError> {
+pub async fn start_postmortem(number: IncidentNumber) -> Result<(), AppError> {
     let (state, me) = server::authorized_on(Permission::WritePostmortems, number).await?;
     postmortems::start(&state.pool, &me, number).await?;
-    tracing::info!(target: "foghorn::audit", by = me.id, incident = number, "postmortem started");
+    tracing::info!(target: "foghorn::audit", by = me.id, incident = number.0, "postmortem started");
     Ok(())
 }
 
 #[server(endpoint = "get_postmortem")]
-pub async fn get_postmortem(number: i64) -> Result<Postmortem, AppError> {
+pub async fn get_postmortem(number: IncidentNumber) -> Result<Postmortem, AppError> {
     let (state, me, can_edit) = reader_of(number).await?;
     postmortems::view(&state.pool, number, &me, can_edit).await
 }
@@ -56,7 +57,7 @@ pub async fn list_postmortems(filter: PostmortemFilter) -> Result<PostmortemInde
 /// Saves the sections as a new version if `base_version` is still current; otherwise
 /// fails with [`AppError::EditConflict`] carrying the current version.
 #[server(endpoint = "save_postmortem", input = Json)]
-pub async fn save_postmortem(number: i64, base_version: i32, sections: Sections) -> Result<Saved, AppError> {
+pub async fn save_postmortem(number: IncidentNumber, base_version: i32, sections: Sections) -> Result<Saved, AppError> {
     let (state, me) = server::authorized_on(Permission::WritePostmortems, number).await?;
     postmortems::save(&state.pool, &me, number, base_version, sections, "").await
 }
@@ -64,35 +65,39 @@ pub async fn save_postmortem(number: i64, base_version: i32, sections: Sections)
 /// The versions the caller may read: all of them for those who may edit; for
 /// everyone else the published one and its corrections (see `db::postmortems`).
 #[server(endpoint = "list_postmortem_versions")]
-pub async fn list_postmortem_versions(number: i64) -> Result<Vec<VersionSummary>, AppError> {
+pub async fn list_postmortem_versions(number: IncidentNumber) -> Result<Vec<VersionSummary>, AppError> {
     let (state, _, can_edit) = reader_of(number).await?;
     postmortem_versions::versions(&state.pool, number, can_edit).await
 }
 
 #[server(endpoint = "get_postmortem_version")]
-pub async fn get_postmortem_version(number: i64, version: i32) -> Result<VersionDetail, AppError> {
+pub async fn get_postmortem_version(number: IncidentNumber, version: i32) -> Result<VersionDetail, AppError> {
     let (state, _, can_edit) = reader_of(number).await?;
     postmortem_versions::version_detail(&state.pool, number, version, can_edit).await
 }
 
 #[server(endpoint = "restore_postmortem_version")]
-pub async fn restore_postmortem_version(number: i64, version: i32, base_version: i32) -> Result<Saved, AppError> {
+pub async fn restore_postmortem_version(
+    number: IncidentNumber,
+    version: i32,
+    base_version: i32,
+) -> Result<Saved, AppError> {
     let (state, me) = server::authorized_on(Permission::WritePostmortems, number).await?;
     postmortem_versions::restore(&state.pool, &me, number, version, base_version).await
 }
 
 #[server(endpoint = "move_postmortem")]
-pub async fn move_postmortem(number: i64, status: String) -> Result<(), AppError> {
+pub async fn move_postmortem(number: IncidentNumber, status: String) -> Result<(), AppError> {
     let (state, me) = server::authorized_on(Permission::WritePostmortems, number).await?;
     let to: PostmortemStatus = status.parse().map_err(|m| AppError::invalid("status", m))?;
     postmortems::move_status(&state.pool, &me, number, to).await?;
-    tracing::info!(target: "foghorn::audit", by = me.id, incident = number, status = %to, "postmortem moved");
+    tracing::info!(target: "foghorn::audit", by = me.id, incident = number.0, status = %to, "postmortem moved");
     Ok(())
 }
 
 /// Changes the owning team; an empty `team_id` clears it.
 #[server(endpoint = "set_postmortem_team")]
-pub async fn set_postmortem_team(number: i64, team_id: String) -> Result<(), AppError> {
+pub async fn set_postmortem_team(number: IncidentNumber, team_id: String) -> Result<(), AppError> {
     let (state, _) = server::authorized_on(Permission::WritePostmortems, number).await?;
     let team = match team_id.trim() {
         "" => None,
@@ -102,7 +107,7 @@ pub async fn set_postmortem_team(number: i64, team_id: String) -> Result<(), App
 }
 
 #[server(endpoint = "set_no_action_items_reason")]
-pub async fn set_no_action_items_reason(number: i64, reason: String) -> Result<(), AppError> {
+pub async fn set_no_action_items_reason(number: IncidentNumber, reason: String) -> Result<(), AppError> {
     let (state, _) = server::authorized_on(Permission::WritePostmortems, number).await?;
     postmortems::set_no_action_items_reason(&state.pool, number, &reason).await
 }
@@ -110,7 +115,7 @@ pub async fn set_no_action_items_reason(number: i64, reason: String) -> Result<(
 /// Sets the meeting: `at` is an RFC 3339 time (the browser converts the reader's local
 /// time); empty cancels the meeting.
 #[server(endpoint = "schedule_postmortem_meeting")]
-pub async fn schedule_postmortem_meeting(number: i64, at: String, place: String) -> Result<(), AppError> {
+pub async fn schedule_postmortem_meeting(number: IncidentNumber, at: String, place: String) -> Result<(), AppError> {
     let (state, _) = server::authorized_on(Permission::WritePostmortems, number).await?;
     let at = match at.trim() {
         "" => None,
@@ -124,14 +129,14 @@ pub async fn schedule_postmortem_meeting(number: i64, at: String, place: String)
 }
 
 #[server(endpoint = "attend_postmortem")]
-pub async fn attend_postmortem(number: i64, attending: bool) -> Result<(), AppError> {
+pub async fn attend_postmortem(number: IncidentNumber, attending: bool) -> Result<(), AppError> {
     let (state, me) = server::authorized_on(Permission::WritePostmortems, number).await?;
     meetings::attend(&state.pool, &me, number, attending).await
 }
 
 /// The incident's timeline imported afresh, for the editor's "refresh from incident".
 #[server(endpoint = "get_postmortem_timeline_import")]
-pub async fn get_postmortem_timeline_import(number: i64) -> Result<String, AppError> {
+pub async fn get_postmortem_timeline_import(number: IncidentNumber) -> Result<String, AppError> {
     let (state, _) = server::authorized_on(Permission::WritePostmortems, number).await?;
     postmortem_imports::refreshed_timeline(&state.pool, number).await
 }

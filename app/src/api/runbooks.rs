@@ -1,6 +1,7 @@
 //! Runbooks: everyone signed in reads them; responders write, review and drill them.
 
 use crate::error::AppError;
+use crate::model::IncidentNumber;
 use crate::model::*;
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
@@ -89,23 +90,23 @@ pub async fn mark_runbook_reviewed(id: i64) -> Result<(), AppError> {
 }
 
 #[server(endpoint = "list_incident_runbooks")]
-pub async fn list_incident_runbooks(number: i64) -> Result<Vec<IncidentRunbook>, AppError> {
+pub async fn list_incident_runbooks(number: IncidentNumber) -> Result<Vec<IncidentRunbook>, AppError> {
     let (state, _) = server::authorized_on(Permission::ReadIncidents, number).await?;
     runbook_incidents::for_incident(&state.pool, number).await
 }
 
 #[server(endpoint = "attach_runbook")]
-pub async fn attach_runbook(number: i64, runbook_id: i64) -> Result<(), AppError> {
+pub async fn attach_runbook(number: IncidentNumber, runbook_id: i64) -> Result<(), AppError> {
     let (state, me) = server::authorized_on(Permission::RespondToIncidents, number).await?;
     runbook_incidents::attach(&state.pool, &me, number, runbook_id).await
 }
 
 /// Starts a drill of the runbook; returns the drill incident's number.
 #[server(endpoint = "start_drill")]
-pub async fn start_drill(runbook_id: i64, severity: String) -> Result<i64, AppError> {
+pub async fn start_drill(runbook_id: i64, severity: String) -> Result<IncidentNumber, AppError> {
     let (state, me) = server::authorized(Permission::RespondToIncidents).await?;
     let severity: Severity = severity.parse().map_err(|m| AppError::invalid("severity", m))?;
     let number = runbook_incidents::start_drill(&state.pool, &me, runbook_id, severity).await?;
-    tracing::info!(target: "foghorn::audit", by = me.id, runbook = runbook_id, incident = number, "drill started");
+    tracing::info!(target: "foghorn::audit", by = me.id, runbook = runbook_id, incident = number.0, "drill started");
     Ok(number)
 }

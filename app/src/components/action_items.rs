@@ -7,6 +7,7 @@ use crate::components::form::{FieldError, FormError, described_by, invalid};
 use crate::components::load_in_browser;
 use crate::components::time::Time;
 use crate::error::AppError;
+use crate::model::IncidentNumber;
 use crate::model::*;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -233,13 +234,13 @@ fn ItemRow(
 #[component]
 pub fn NewItemForm(
     /// The incident, when the form belongs to one; otherwise the form asks for it.
-    incident_number: Option<i64>,
+    incident_number: Option<IncidentNumber>,
     on_created: Callback<()>,
 ) -> impl IntoView {
     let create = ServerAction::<CreateActionItem>::new();
     let error = crate::components::form::last_error(create);
     let draft = RwSignal::new(NewActionItem {
-        incident_number: incident_number.unwrap_or(0),
+        incident_number: incident_number.unwrap_or(IncidentNumber(0)),
         priority: "P2".into(),
         ..Default::default()
     });
@@ -266,8 +267,8 @@ pub fn NewItemForm(
                     <label for="new-item-incident">"Incident (e.g. INC-12)"</label>
                     <input id="new-item-incident" type="text" required
                         on:input=move |ev| {
-                            let n = parse_incident_ref(&event_target_value(&ev)).unwrap_or(0);
-                            draft.update(|d| d.incident_number = n);
+                            let n = parse_incident_ref(&event_target_value(&ev)).unwrap_or_default();
+                            draft.update(|d| d.incident_number = IncidentNumber(n.0));
                         } />
                 </div>
             })}
@@ -316,7 +317,7 @@ pub fn NewItemForm(
 
 /// An incident's items with the form to add one: for its page and its postmortem.
 #[component]
-pub fn IncidentItems(number: i64, #[prop(into)] reload: Signal<u32>) -> impl IntoView {
+pub fn IncidentItems(number: IncidentNumber, #[prop(into)] reload: Signal<u32>) -> impl IntoView {
     let added = RwSignal::new(0u32);
     // Read by the browser (in the reader's zone) once the page is live, and again after
     // every change; the server renders the placeholder.

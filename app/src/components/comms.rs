@@ -5,6 +5,7 @@ use crate::api::comms::*;
 use crate::components::form::{FieldError, FormError, described_by, invalid};
 use crate::components::time::Time;
 use crate::error::AppError;
+use crate::model::IncidentNumber;
 use crate::model::*;
 use leptos::prelude::*;
 
@@ -29,7 +30,7 @@ fn blank() -> CommsForm {
 /// The incident's comms: what was said, and (for responders) the form to say more.
 /// It is re-created with the incident page, so it re-reads when anything changes.
 #[component]
-pub fn CommsCard(number: i64, can_respond: bool, overdue: Signal<bool>, draft: CommsDraft) -> impl IntoView {
+pub fn CommsCard(number: IncidentNumber, can_respond: bool, overdue: Signal<bool>, draft: CommsDraft) -> impl IntoView {
     // Read by the browser once the page is live (the card is re-created with every change).
     let updates = RwSignal::new(None::<Vec<CommsUpdate>>);
     Effect::new(move |_| {
@@ -78,7 +79,7 @@ pub fn CommsCard(number: i64, can_respond: bool, overdue: Signal<bool>, draft: C
 }
 
 #[component]
-fn CommsForm(number: i64, draft: CommsDraft) -> impl IntoView {
+fn CommsForm(number: IncidentNumber, draft: CommsDraft) -> impl IntoView {
     let post = ServerAction::<PostCommsUpdate>::new();
     let error = crate::components::form::last_error(post);
     let form = draft.form;
@@ -153,7 +154,7 @@ fn CommsForm(number: i64, draft: CommsDraft) -> impl IntoView {
 /// Public services' state on the status page, and the override of it by incident
 /// `number`'s point or comms.
 #[component]
-pub fn PublicStateCard(number: i64) -> impl IntoView {
+pub fn PublicStateCard(number: IncidentNumber) -> impl IntoView {
     let set = ServerAction::<OverrideServiceState>::new();
     let error = crate::components::form::last_error(set);
     let status = crate::components::load_in_browser(move || {
@@ -171,7 +172,7 @@ pub fn PublicStateCard(number: i64) -> impl IntoView {
                     }
                     services.into_iter().map(|s| view! {
                         <ActionForm action=set attr:class="inline override">
-                            <input type="hidden" name="number" value=number />
+                            <input type="hidden" name="number" value=number.0 />
                             <input type="hidden" name="service_id" value=s.id />
                             <label for=format!("state-{}", s.id)>{s.name.clone()}</label>
                             <select id=format!("state-{}", s.id) name="state">

@@ -2,13 +2,14 @@
 
 use crate::api::runbooks::*;
 use crate::components::form::{FormError, last_error};
+use crate::model::IncidentNumber;
 use crate::model::*;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 /// The incident page's side panel: the runbooks of its services, and attaching others.
 #[component]
-pub fn IncidentRunbooks(number: i64, can_respond: bool) -> impl IntoView {
+pub fn IncidentRunbooks(number: IncidentNumber, can_respond: bool) -> impl IntoView {
     let attach = ServerAction::<AttachRunbook>::new();
     let error = last_error(attach);
     // Read by the browser once the page is live (and after each attachment).
@@ -43,7 +44,7 @@ pub fn IncidentRunbooks(number: i64, can_respond: bool) -> impl IntoView {
             }}
             {can_respond.then(|| view! {
                 <ActionForm action=attach attr:class="inline attach-runbook">
-                    <input type="hidden" name="number" value=number />
+                    <input type="hidden" name="number" value=number.0 />
                     <label for="attach-runbook">"Attach"</label>
                     <select id="attach-runbook" name="runbook_id">
                         {move || all.get().into_iter().map(|r| view! { <option value=r.id>{r.title}</option> }).collect_view()}

@@ -2,6 +2,7 @@
 //! and a due date) and tracked to done.
 
 use super::Person;
+use crate::model::IncidentNumber;
 use serde::{Deserialize, Serialize};
 use std::str::FromStr;
 use time::{Date, OffsetDateTime, UtcOffset};
@@ -124,7 +125,7 @@ pub fn parse_date(s: &str) -> Option<Date> {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ActionItem {
     pub id: i64,
-    pub incident_number: i64,
+    pub incident_number: IncidentNumber,
     pub incident_title: String,
     pub has_postmortem: bool,
     pub title: String,
@@ -169,7 +170,7 @@ pub struct ItemFilter {
     pub owner_id: Option<i64>,
     pub status: Option<String>,
     pub priority: Option<String>,
-    pub incident: Option<i64>,
+    pub incident: Option<IncidentNumber>,
     pub overdue: bool,
     pub unscheduled: bool,
     /// `due` (default), `priority` or `age`.

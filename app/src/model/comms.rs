@@ -1,6 +1,7 @@
 //! Telling people: comms updates, who gets which notifications, and the public status.
 
 use super::{Person, Severity};
+use crate::model::IncidentNumber;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -68,7 +69,7 @@ pub struct Webhook {
 pub struct Delivery {
     pub id: i64,
     pub message_id: String,
-    pub incident_number: Option<i64>,
+    pub incident_number: Option<IncidentNumber>,
     pub event: String,
     pub channel: Channel,
     pub recipient: String,
@@ -109,7 +110,7 @@ impl ServiceState {
 /// An active SEV1/SEV2 for the site-wide banner inside Foghorn.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MajorIncident {
-    pub number: i64,
+    pub number: IncidentNumber,
     pub title: String,
     pub severity: Severity,
 }
@@ -131,7 +132,7 @@ pub struct PublicService {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct PublicUpdate {
     pub id: i64,
-    pub incident_number: i64,
+    pub incident_number: IncidentNumber,
     pub text: String,
     #[serde(with = "time::serde::rfc3339")]
     pub posted_at: OffsetDateTime,
@@ -140,7 +141,7 @@ pub struct PublicUpdate {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct PublicIncident {
-    pub number: i64,
+    pub number: IncidentNumber,
     pub state: ServiceState,
     pub services: Vec<String>,
     #[serde(with = "time::serde::rfc3339")]

@@ -1,6 +1,7 @@
 //! Incidents as both sides see them.
 
 use super::{Person, ServiceRef, TimelineEntry};
+use crate::model::IncidentNumber;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
@@ -112,21 +113,21 @@ word_enum! {
 }
 
 /// `INC-42` ⇄ 42.
-pub fn incident_ref(number: i64) -> String {
+pub fn incident_ref(number: IncidentNumber) -> String {
     format!("INC-{number}")
 }
 
-pub fn parse_incident_ref(s: &str) -> Option<i64> {
+pub fn parse_incident_ref(s: &str) -> Option<IncidentNumber> {
     let t = s.trim();
     let digits = t.strip_prefix("INC-").or_else(|| t.strip_prefix("inc-")).unwrap_or(t);
-    digits.parse().ok().filter(|n: &i64| *n > 0)
+    digits.parse().ok().filter(|n: &i64| *n > 0).map(IncidentNumber)
 }
 
 /// One line of a list: the dashboard, history, search results.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct IncidentSummary {
-    pub number: i64,
+    pub number: IncidentNumber,
     pub title: String,
     pub severity: Severity,
     pub status: Status,
@@ -210,7 +211,7 @@ impl Timestamps {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct IncidentDetail {
-    pub number: i64,
+    pub number: IncidentNumber,
     pub title: String,
     pub summary: String,
     pub severity: Severity,
@@ -362,8 +363,8 @@ mod tests {
 
     #[test]
     fn incident_refs_round_trip() {
-        assert_eq!(parse_incident_ref(&incident_ref(42)), Some(42));
-        assert_eq!(parse_incident_ref("inc-7"), Some(7));
+        assert_eq!(parse_incident_ref(&incident_ref(IncidentNumber(42))), Some(IncidentNumber(42)));
+        assert_eq!(parse_incident_ref("inc-7"), Some(IncidentNumber(7)));
         assert_eq!(parse_incident_ref("INC-0"), None);
         assert_eq!(parse_incident_ref("INC-x"), None);
     }

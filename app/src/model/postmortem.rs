@@ -1,6 +1,7 @@
 //! Postmortems: the blameless write-up of an incident, versioned so no edit is lost.
 
 use super::{Person, Severity};
+use crate::model::IncidentNumber;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -173,7 +174,7 @@ impl Sections {
 /// One line of the postmortem list.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PostmortemSummary {
-    pub incident_number: i64,
+    pub incident_number: IncidentNumber,
     pub incident_title: String,
     pub severity: Severity,
     pub team_name: Option<String>,
@@ -202,7 +203,7 @@ pub struct PostmortemFilter {
 /// An upcoming postmortem meeting.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Meeting {
-    pub incident_number: i64,
+    pub incident_number: IncidentNumber,
     pub incident_title: String,
     #[serde(with = "time::serde::rfc3339")]
     pub at: OffsetDateTime,
@@ -234,7 +235,7 @@ pub struct StatusMove {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Postmortem {
-    pub incident_number: i64,
+    pub incident_number: IncidentNumber,
     /// The incident timeline's last sequence number: the page follows it live from there.
     pub incident_last_seq: i64,
     pub incident_title: String,

@@ -2,6 +2,7 @@
 //! in drills.
 
 use super::{Person, ServiceRef};
+use crate::model::IncidentNumber;
 use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
 
@@ -39,7 +40,7 @@ pub struct RunbookSummary {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Drill {
-    pub incident_number: i64,
+    pub incident_number: IncidentNumber,
     pub started_by: Option<Person>,
     #[serde(with = "time::serde::rfc3339")]
     pub started_at: OffsetDateTime,

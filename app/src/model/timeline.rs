@@ -1,6 +1,7 @@
 //! An incident's timeline entries, as both sides see them.
 
 use super::Person;
+use crate::model::IncidentNumber;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -32,7 +33,7 @@ word_enum! {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TimelineEntry {
     pub id: i64,
-    pub incident_number: i64,
+    pub incident_number: IncidentNumber,
     pub seq: i64,
     pub kind: EntryKind,
     pub author: Option<Person>,

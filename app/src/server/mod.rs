@@ -3,6 +3,7 @@
 //! Server functions in [`crate::api`] stay thin: they fetch the caller with
 //! [`current_user`], ask [`policy`] whether the caller may act, and call [`db`].
 
+use crate::model::IncidentNumber;
 pub mod csp;
 pub mod db;
 pub mod exports;
@@ -119,7 +120,10 @@ pub async fn authorized(permission: policy::Permission) -> Result<(AppState, Cal
 
 /// [`authorized`], for reading or acting on incident `number`: when the caller may not
 /// see it (a private incident), the same 404 as for a number never used.
-pub async fn authorized_on(permission: policy::Permission, number: i64) -> Result<(AppState, Caller), AppError> {
+pub async fn authorized_on(
+    permission: policy::Permission,
+    number: IncidentNumber,
+) -> Result<(AppState, Caller), AppError> {
     let (state, me) = authorized(permission).await?;
     db::incident_people::visible_id(&state.pool, number, Some(me.id)).await?;
     Ok((state, me))

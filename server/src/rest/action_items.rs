@@ -55,7 +55,7 @@ fn query_of(f: &ItemFilter) -> String {
         ("owner_id", text(f.owner_id)),
         ("status", f.status.clone()),
         ("priority", f.priority.clone()),
-        ("incident", text(f.incident)),
+        ("incident", f.incident.map(|v| v.to_string())),
         ("overdue", f.overdue.then(|| "true".to_owned())),
         ("unscheduled", f.unscheduled.then(|| "true".to_owned())),
         ("sort", Some(f.sort.clone()).filter(|s| !s.is_empty())),

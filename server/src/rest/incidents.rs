@@ -5,6 +5,7 @@ use super::body::Query;
 use super::problem::ProblemDocument;
 use super::{Api, Problem, Token, etag, if_match, incident_number, visible_incident};
 use app::api::incidents::Declaration;
+use app::model::IncidentNumber;
 use app::model::*;
 use app::server::db::{history, incident_pages, incident_people, incidents};
 use app::server::policy::Permission;
@@ -14,7 +15,7 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
 /// The incident (visible to the caller), with its version as the `ETag`.
-async fn detail(api: &Api, me: &Caller, number: i64) -> Result<Response, Problem> {
+async fn detail(api: &Api, me: &Caller, number: IncidentNumber) -> Result<Response, Problem> {
     let (incident, _, _) = incident_pages::detail(&api.state.pool, number, me.id).await?;
     Ok(([etag(incident.version)], axum::Json(incident)).into_response())
 }
@@ -213,7 +214,7 @@ pub async fn assign_role(
     let me = token.may(&api, Permission::RespondToIncidents, "PUT /api/v1/incidents/{number}/roles/{role}").await?;
     let (number, _) = visible_incident(&api, me, &number).await?;
     let role: IncidentRole = role.parse().map_err(|m| app::error::AppError::invalid("role", m))?;
-    incident_people::assign_role(&api.state.pool, me, number, role, app::server::db::UserId(holder.user_id)).await?;
+    incident_people::assign_role(&api.state.pool, me, number, role, app::model::UserId(holder.user_id)).await?;
     detail(&api, me, number).await
 }
 

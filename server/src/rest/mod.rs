@@ -21,7 +21,7 @@ pub mod problem;
 mod timeline;
 
 use crate::middleware::client_ip;
-use app::model::{Caller, parse_incident_ref};
+use app::model::{Caller, IncidentNumber, parse_incident_ref};
 use app::server::db::{self, api_tokens::Bearer, audit::Actor};
 use app::server::{AppState, policy};
 use axum::Router;
@@ -197,7 +197,7 @@ impl Token {
 }
 
 /// `42` or `INC-42` ([`parse_incident_ref`]); anything else names no incident.
-fn incident_number(text: &str) -> Result<i64, Problem> {
+fn incident_number(text: &str) -> Result<IncidentNumber, Problem> {
     parse_incident_ref(text).ok_or_else(|| {
         Problem::new(StatusCode::NOT_FOUND, "not_found", format!("\"{text}\" is not an incident number (like INC-42)."))
     })
@@ -205,7 +205,7 @@ fn incident_number(text: &str) -> Result<i64, Problem> {
 
 /// Incident `text` (`42` or `INC-42`) for `me`: its number and id, or the same 404 as
 /// for a number never used when they may not see it.
-async fn visible_incident(api: &Api, me: &Caller, text: &str) -> Result<(i64, db::IncidentId), Problem> {
+async fn visible_incident(api: &Api, me: &Caller, text: &str) -> Result<(IncidentNumber, db::IncidentId), Problem> {
     let number = incident_number(text)?;
     let id = db::incident_people::visible_id(&api.state.pool, number, Some(me.id)).await?;
     Ok((number, id))

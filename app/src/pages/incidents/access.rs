@@ -3,6 +3,7 @@
 
 use crate::api::incidents::{AddParticipant, SetIncidentPrivacy, list_people};
 use crate::components::form::{FormError, last_error};
+use crate::model::IncidentNumber;
 use crate::model::{IncidentDetail, Privacy};
 use leptos::prelude::*;
 
@@ -28,7 +29,7 @@ pub fn AccessCard(incident: IncidentDetail, can_manage: bool) -> impl IntoView {
 }
 
 #[component]
-fn PrivacyForm(number: i64, privacy: Privacy, has_team: bool, is_drill: bool) -> impl IntoView {
+fn PrivacyForm(number: IncidentNumber, privacy: Privacy, has_team: bool, is_drill: bool) -> impl IntoView {
     let action = ServerAction::<SetIncidentPrivacy>::new();
     let error = last_error(action);
     if is_drill {
@@ -52,7 +53,7 @@ fn PrivacyForm(number: i64, privacy: Privacy, has_team: bool, is_drill: bool) ->
         <div class="row">
             {choices.into_iter().map(|(private, team_can_see, label)| view! {
                 <ActionForm action attr:class="inline">
-                    <input type="hidden" name="number" value=number />
+                    <input type="hidden" name="number" value=number.0 />
                     <input type="hidden" name="private" value=private.to_string() />
                     <input type="hidden" name="team_can_see" value=team_can_see.to_string() />
                     <button type="submit" class="secondary">{label}</button>
@@ -65,14 +66,14 @@ fn PrivacyForm(number: i64, privacy: Privacy, has_team: bool, is_drill: bool) ->
 }
 
 #[component]
-fn AddPerson(number: i64) -> impl IntoView {
+fn AddPerson(number: IncidentNumber) -> impl IntoView {
     let action = ServerAction::<AddParticipant>::new();
     let error = last_error(action);
     // Loaded after hydration: not every render of the page needs the whole directory.
     let people = crate::components::load_in_browser(list_people);
     view! {
         <ActionForm action attr:class="add-person">
-            <input type="hidden" name="number" value=number />
+            <input type="hidden" name="number" value=number.0 />
             <div class="row">
                 <div class="field">
                     <label for="add-person">"Add to the response"</label>

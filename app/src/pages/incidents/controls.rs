@@ -7,6 +7,7 @@ use crate::components::form::{FieldError, FormError, described_by, invalid, last
 use crate::components::incident::{ServiceChecks, TeamChoice, set_chosen};
 use crate::components::time::Time;
 use crate::error::AppError;
+use crate::model::IncidentNumber;
 use crate::model::*;
 use leptos::prelude::*;
 
@@ -39,13 +40,13 @@ pub(super) fn Controls(incident: IncidentDetail, viewer_id: i64) -> impl IntoVie
                 {(!holds_comms).then(|| view! { <TakeRole action=role_action number viewer_id role=IncidentRole::Comms /> })}
                 {(!participates).then(|| view! {
                     <ActionForm action=join_action attr:class="inline">
-                        <input type="hidden" name="number" value=number />
+                        <input type="hidden" name="number" value=number.0 />
                         <button type="submit" class="secondary">"Join as participant"</button>
                     </ActionForm>
                 })}
             </div>
             <ActionForm action=role_action attr:class="handoff">
-                <input type="hidden" name="number" value=number />
+                <input type="hidden" name="number" value=number.0 />
                 <div class="row">
                     <div class="field">
                         <label for="handoff-role">"Hand off"</label>
@@ -68,7 +69,7 @@ pub(super) fn Controls(incident: IncidentDetail, viewer_id: i64) -> impl IntoVie
             <FormError error=role_error />
 
             <ActionForm action=status_action attr:class="status-form">
-                <input type="hidden" name="number" value=number />
+                <input type="hidden" name="number" value=number.0 />
                 <div class="field">
                     <label for="status">"Status"</label>
                     <select id="status" name="status">
@@ -88,7 +89,7 @@ pub(super) fn Controls(incident: IncidentDetail, viewer_id: i64) -> impl IntoVie
             </ActionForm>
 
             <ActionForm action=severity_action attr:class="inline severity-form">
-                <input type="hidden" name="number" value=number />
+                <input type="hidden" name="number" value=number.0 />
                 <label for="severity">"Severity"</label>
                 <select id="severity" name="severity">
                     {Severity::ALL.into_iter().map(|s| view! {
@@ -106,13 +107,13 @@ pub(super) fn Controls(incident: IncidentDetail, viewer_id: i64) -> impl IntoVie
 #[component]
 pub(super) fn TakeRole(
     action: ServerAction<AssignRole>,
-    number: i64,
+    number: IncidentNumber,
     viewer_id: i64,
     role: IncidentRole,
 ) -> impl IntoView {
     view! {
         <ActionForm action attr:class="inline">
-            <input type="hidden" name="number" value=number />
+            <input type="hidden" name="number" value=number.0 />
             <input type="hidden" name="role" value=role.as_str() />
             <input type="hidden" name="user_id" value=viewer_id />
             <button type="submit" class="secondary" id=format!("take-{}", role.as_str())>{format!("Take {}", role.as_str())}</button>
@@ -122,7 +123,11 @@ pub(super) fn TakeRole(
 
 /// The way to the incident's postmortem, or to starting it.
 #[component]
-pub(super) fn PostmortemCard(number: i64, status: Option<PostmortemStatus>, can_respond: bool) -> impl IntoView {
+pub(super) fn PostmortemCard(
+    number: IncidentNumber,
+    status: Option<PostmortemStatus>,
+    can_respond: bool,
+) -> impl IntoView {
     let start = ServerAction::<crate::api::postmortems::StartPostmortem>::new();
     let error = last_error(start);
     let navigate = leptos_router::hooks::use_navigate();
@@ -142,7 +147,7 @@ pub(super) fn PostmortemCard(number: i64, status: Option<PostmortemStatus>, can_
                 Some(_) => view! { <p class="muted">"Being written; readable once published."</p> }.into_any(),
                 None if can_respond => view! {
                     <ActionForm action=start attr:class="inline">
-                        <input type="hidden" name="number" value=number />
+                        <input type="hidden" name="number" value=number.0 />
                         <button type="submit" class="secondary">"Start postmortem"</button>
                     </ActionForm>
                     <FormError error />
@@ -154,7 +159,7 @@ pub(super) fn PostmortemCard(number: i64, status: Option<PostmortemStatus>, can_
 }
 
 #[component]
-pub(super) fn Milestones(timestamps: Timestamps, number: i64, can_respond: bool) -> impl IntoView {
+pub(super) fn Milestones(timestamps: Timestamps, number: IncidentNumber, can_respond: bool) -> impl IntoView {
     let correct = ServerAction::<CorrectTimestamp>::new();
     let error = last_error(correct);
     let metric = |d: Option<time::Duration>| d.map(format_duration).unwrap_or_else(|| "—".to_owned());
@@ -181,7 +186,7 @@ pub(super) fn Milestones(timestamps: Timestamps, number: i64, can_respond: bool)
             </dl>
             {can_respond.then(|| view! {
                 <ActionForm action=correct attr:class="correct-time">
-                    <input type="hidden" name="number" value=number />
+                    <input type="hidden" name="number" value=number.0 />
                     <div class="row">
                         <div class="field">
                             <label for="milestone">"Correct"</label>

@@ -31,12 +31,12 @@ pub fn IncidentPage() -> impl IntoView {
     let view = Resource::new(
         move || {
             let number = number.get();
-            let from = shown_from.get().filter(|(of, _)| Some(*of) == number).map(|(_, seq)| seq);
+            let from = shown_from.get().filter(|(of, _)| Some(*of) == number.map(|v| v.0)).map(|(_, seq)| seq);
             (number, refresh.get(), from)
         },
         |(number, _, from)| async move {
             match number {
-                Some(n) => get_incident(n, from).await,
+                Some(n) => get_incident(IncidentNumber(n.0), from).await,
                 None => Err(AppError::NotFound("That incident".into())),
             }
         },

@@ -4,6 +4,7 @@
 use crate::api::incidents::*;
 use crate::components::form::{FormError, last_error};
 use crate::components::time::Time;
+use crate::model::IncidentNumber;
 use crate::model::*;
 use leptos::prelude::*;
 
@@ -11,7 +12,7 @@ use leptos::prelude::*;
 /// numbered 1, 2, … without gaps, so the earlier ones are the numbers below `oldest`.
 #[component]
 pub(super) fn EarlierEntries(
-    number: i64,
+    number: IncidentNumber,
     oldest: i64,
     total: i64,
     shown_from: RwSignal<Option<(i64, i64)>>,
@@ -23,11 +24,11 @@ pub(super) fn EarlierEntries(
         view! {
             <div class="timeline-more">
                 <p class="muted">{format!("Showing the latest {shown} of {total} entries.")}</p>
-                <button type="button" class="secondary small" on:click=move |_| shown_from.set(Some((number, oldest - more)))>
+                <button type="button" class="secondary small" on:click=move |_| shown_from.set(Some((number.0, oldest - more)))>
                     {if more == 1 { "Show 1 earlier entry".to_owned() } else { format!("Show {more} earlier entries") }}
                 </button>
                 {(hidden > more).then(|| view! {
-                    <button type="button" class="link small" on:click=move |_| shown_from.set(Some((number, 1)))>
+                    <button type="button" class="link small" on:click=move |_| shown_from.set(Some((number.0, 1)))>
                         {format!("Show all {total}")}
                     </button>
                 })}
@@ -37,7 +38,7 @@ pub(super) fn EarlierEntries(
 }
 
 #[component]
-pub(super) fn Composer(number: i64, draft: RwSignal<String>) -> impl IntoView {
+pub(super) fn Composer(number: IncidentNumber, draft: RwSignal<String>) -> impl IntoView {
     let post = ServerAction::<PostNote>::new();
     let error = last_error(post);
     // Clear the draft only once the server has the note.

@@ -8,6 +8,7 @@
 
 use crate::api::postmortems::{get_postmortem_timeline_import, preview_markdown, save_postmortem};
 use crate::error::AppError;
+use crate::model::IncidentNumber;
 use crate::model::*;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -35,7 +36,7 @@ pub enum SaveState {
 /// neither a status change nor a refresh drops unsaved text.
 #[derive(Clone, Copy)]
 pub struct Draft {
-    pub number: RwSignal<i64>,
+    pub number: RwSignal<IncidentNumber>,
     pub text: RwSignal<Sections>,
     /// The version the text was based on, and that version's text.
     pub base: RwSignal<Option<(i32, Sections)>>,
@@ -48,7 +49,7 @@ pub struct Draft {
 impl Draft {
     pub fn new() -> Self {
         Self {
-            number: RwSignal::new(0),
+            number: RwSignal::new(IncidentNumber(0)),
             text: RwSignal::new(Sections::default()),
             base: RwSignal::new(None),
             clash: RwSignal::new(None),
@@ -59,7 +60,7 @@ impl Draft {
 
     /// Takes the server's copy when there is nothing unsaved (first load, or someone
     /// else saved while this writer was idle).
-    pub fn load(&self, number: i64, version: i32, sections: &Sections) {
+    pub fn load(&self, number: IncidentNumber, version: i32, sections: &Sections) {
         let same_doc = self.number.get_untracked() == number;
         let base = self.base.get_untracked();
         let newer = base.as_ref().is_none_or(|(v, _)| *v < version);

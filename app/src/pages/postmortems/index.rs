@@ -126,7 +126,7 @@ fn Meetings(
                                     <span class="muted">{format!(" · {} attending", m.attendees.len())}</span>
                                     {can_edit.then(|| view! {
                                         <ActionForm action=attend attr:class="inline">
-                                            <input type="hidden" name="number" value=m.incident_number />
+                                            <input type="hidden" name="number" value=m.incident_number.0 />
                                             <input type="hidden" name="attending" value=(!attending).to_string() />
                                             <button type="submit" class="secondary small">{if attending { "I can't attend" } else { "I'll attend" }}</button>
                                         </ActionForm>

@@ -26,7 +26,7 @@ pub fn PostmortemPage() -> impl IntoView {
         move || (number.get(), refresh.get()),
         |(number, _)| async move {
             match number {
-                Some(n) => get_postmortem(n).await,
+                Some(n) => get_postmortem(IncidentNumber(n.0)).await,
                 None => Err(AppError::NotFound("That postmortem".into())),
             }
         },
@@ -143,7 +143,7 @@ fn Review(pm: Postmortem, draft: Draft, on_change: Callback<()>) -> impl IntoVie
                 <div class="row">
                     {next.into_iter().map(|(to, label)| view! {
                         <ActionForm action=moving attr:class="inline">
-                            <input type="hidden" name="number" value=number />
+                            <input type="hidden" name="number" value=number.0 />
                             <input type="hidden" name="status" value=to.as_str() />
                             <button type="submit" class=if to == PostmortemStatus::Draft { "secondary" } else { "" }
                                 disabled=move || draft.is_dirty()>{label}</button>
@@ -164,7 +164,7 @@ fn Review(pm: Postmortem, draft: Draft, on_change: Callback<()>) -> impl IntoVie
                 </ul>
             })}
             <ActionForm action=team attr:class="team-form">
-                <input type="hidden" name="number" value=number />
+                <input type="hidden" name="number" value=number.0 />
                 <div class="field">
                     <label for="pm-team">"Owning team"</label>
                     <select id="pm-team" name="team_id">
@@ -223,7 +223,7 @@ fn MeetingCard(pm: Postmortem, on_change: Callback<()>) -> impl IntoView {
             {pm.can_edit.then(|| view! {
                 {pm.meeting_at.is_some().then(|| view! {
                     <ActionForm action=attend attr:class="inline">
-                        <input type="hidden" name="number" value=number />
+                        <input type="hidden" name="number" value=number.0 />
                         <input type="hidden" name="attending" value=(!attending).to_string() />
                         <button type="submit" class="secondary small">{if attending { "I can't attend" } else { "I'll attend" }}</button>
                     </ActionForm>
@@ -275,7 +275,7 @@ fn ActionItemsCard(pm: Postmortem, on_change: Callback<()>) -> impl IntoView {
             }}
             {pm.can_edit.then(|| view! {
                 <ActionForm action=reason attr:class="reason-form">
-                    <input type="hidden" name="number" value=number />
+                    <input type="hidden" name="number" value=number.0 />
                     <div class="field">
                         <label for="no-items-reason">"Publishing without action items? Say why"</label>
                         <textarea id="no-items-reason" name="reason" rows="2" maxlength=NoActionItemsReason::MAX prop:value=pm.no_action_items_reason.clone()></textarea>

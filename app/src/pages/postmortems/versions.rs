@@ -5,12 +5,13 @@ use super::editor::Draft;
 use crate::api::postmortems::{get_postmortem_version, list_postmortem_versions, restore_postmortem_version};
 use crate::components::time::Time;
 use crate::error::AppError;
+use crate::model::IncidentNumber;
 use crate::model::*;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 #[component]
-pub fn History(number: i64, can_edit: bool, draft: Draft, on_restore: Callback<()>) -> impl IntoView {
+pub fn History(number: IncidentNumber, can_edit: bool, draft: Draft, on_restore: Callback<()>) -> impl IntoView {
     let open = RwSignal::new(false);
     let versions = RwSignal::new(None::<Vec<VersionSummary>>);
     // Read when opened, and again whenever this page saves a new version.

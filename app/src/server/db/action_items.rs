@@ -6,6 +6,7 @@ use super::IncidentId;
 use super::incidents;
 use super::timeline;
 use crate::error::AppError;
+use crate::model::IncidentNumber;
 use crate::model::*;
 use crate::server::policy;
 use sqlx::{PgConnection, PgPool};
@@ -14,7 +15,7 @@ use time::Date;
 /// What a new item says. Only the incident and the title are required.
 #[derive(Debug, Clone)]
 pub struct NewItem {
-    pub incident_number: i64,
+    pub incident_number: IncidentNumber,
     pub title: String,
     pub description: String,
     pub owner_id: Option<i64>,

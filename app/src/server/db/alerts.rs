@@ -183,7 +183,7 @@ pub async fn receive(
     if open {
         let number = number.unwrap_or_default();
         if changes > 0 {
-            let incident = incidents::lock(&mut tx, number).await?;
+            let incident = incidents::lock(&mut tx, IncidentNumber(number)).await?;
             let text = changes_text(source, n, &firing, &resolved);
             timeline::append(&mut tx, incident.id, EntryKind::Alert, Some(by.id), &text).await?;
             if all_resolved && !was_all_resolved {
@@ -192,7 +192,7 @@ pub async fn receive(
                 timeline::append(&mut tx, incident.id, EntryKind::Alert, Some(by.id), text).await?;
             }
         }
-        received.incident = Some(incident_ref(number));
+        received.incident = Some(incident_ref(IncidentNumber(number)));
     } else if !firing.is_empty() && route.declare {
         let severity =
             route.severity.unwrap_or_else(|| severity_from_label(labels.get("severity").map(String::as_str)));
@@ -226,7 +226,7 @@ pub async fn receive(
         timeline::append(&mut tx, id, EntryKind::Alert, Some(by.id), &changes_text(source, n, &firing, &resolved))
             .await?;
         incident_id = Some(id.0);
-        received.incident = Some(incident_ref(number));
+        received.incident = Some(incident_ref(IncidentNumber(number)));
         received.declared = true;
     }
 

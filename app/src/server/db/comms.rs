@@ -5,6 +5,7 @@
 use super::{incidents, person, severity_of};
 use super::{outbox, timeline};
 use crate::error::AppError;
+use crate::model::IncidentNumber;
 use crate::model::*;
 use sqlx::PgPool;
 use time::{Duration, OffsetDateTime};
@@ -84,7 +85,7 @@ impl UpdateInput {
 
 /// Posts an update. Only the incident's current comms or point holder (or an admin)
 /// speaks for it.
-pub async fn post(pool: &PgPool, by: &Caller, number: i64, input: &UpdateInput) -> Result<(), AppError> {
+pub async fn post(pool: &PgPool, by: &Caller, number: IncidentNumber, input: &UpdateInput) -> Result<(), AppError> {
     let mut tx = pool.begin().await?;
     let incident = incidents::lock(&mut tx, number).await?;
     let holds: bool = sqlx::query_scalar!(
@@ -139,13 +140,13 @@ pub async fn post(pool: &PgPool, by: &Caller, number: i64, input: &UpdateInput) 
 }
 
 /// An incident's updates, newest first.
-pub async fn for_incident(pool: &PgPool, number: i64) -> Result<Vec<CommsUpdate>, AppError> {
+pub async fn for_incident(pool: &PgPool, number: IncidentNumber) -> Result<Vec<CommsUpdate>, AppError> {
     let rows = sqlx::query!(
         r#"SELECT c.id, c.author_id, u.display_name AS "author_name?", c.affected, c.known, c.doing, c.internal,
                   c.public_text, c.next_update_at, c.posted_at
              FROM comms_updates c JOIN incidents i ON i.id = c.incident_id LEFT JOIN users u ON u.id = c.author_id
             WHERE i.number = $1 ORDER BY c.posted_at DESC, c.id DESC"#,
-        number
+        number.0
     )
     .fetch_all(pool)
     .await?;
@@ -179,6 +180,10 @@ pub async fn major_incidents(pool: &PgPool, viewer: i64) -> Result<Vec<MajorInci
     .await?;
     Ok(rows
         .into_iter()
-        .map(|(number, title, severity)| MajorIncident { number, title, severity: severity_of(severity) })
+        .map(|(number, title, severity)| MajorIncident {
+            number: IncidentNumber(number),
+            title,
+            severity: severity_of(severity),
+        })
         .collect())
 }

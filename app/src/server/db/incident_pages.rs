@@ -3,6 +3,7 @@
 
 use super::{IncidentId, person, severity_of, timeline};
 use crate::error::AppError;
+use crate::model::IncidentNumber;
 use crate::model::*;
 use crate::server::policy;
 use sqlx::PgPool;
@@ -11,7 +12,7 @@ use time::OffsetDateTime;
 #[derive(sqlx::FromRow)]
 pub(super) struct SummaryRow {
     pub(super) id: i64,
-    number: i64,
+    number: IncidentNumber,
     title: String,
     severity: i16,
     status: String,
@@ -105,7 +106,7 @@ pub async fn dashboard(pool: &PgPool, user_id: i64) -> Result<Dashboard, AppErro
 /// `timeline_from` every entry from that sequence number on (the newest [`TIMELINE_MAX`]).
 pub async fn view(
     pool: &PgPool,
-    number: i64,
+    number: IncidentNumber,
     timeline_from: Option<i64>,
     viewer: i64,
 ) -> Result<(IncidentDetail, (Vec<TimelineEntry>, i64), Vec<RoleAssignment>), AppError> {
@@ -123,7 +124,7 @@ pub async fn view(
 /// it), its id, and who held which role: [`view`] without the timeline.
 pub async fn detail(
     pool: &PgPool,
-    number: i64,
+    number: IncidentNumber,
     viewer: i64,
 ) -> Result<(IncidentDetail, IncidentId, Vec<RoleAssignment>), AppError> {
     #[derive(sqlx::FromRow)]

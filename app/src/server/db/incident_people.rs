@@ -2,17 +2,23 @@
 //! and comms, joining, adding people, and making an incident private or public. Every
 //! change is one transaction that also appends the timeline entry saying so.
 
+use super::IncidentId;
 use super::incidents::lock;
 use super::timeline;
-use super::{IncidentId, UserId};
 use crate::error::AppError;
+use crate::model::IncidentNumber;
+use crate::model::UserId;
 use crate::model::*;
 use crate::server::policy;
 use sqlx::{PgConnection, PgExecutor, PgPool};
 
 /// The incident's id when `viewer` may see it (see [`policy::incident_visible`]);
 /// otherwise the same 404 as for a number that was never used.
-pub async fn visible_id(db: impl PgExecutor<'_>, number: i64, viewer: Option<i64>) -> Result<IncidentId, AppError> {
+pub async fn visible_id(
+    db: impl PgExecutor<'_>,
+    number: IncidentNumber,
+    viewer: Option<i64>,
+) -> Result<IncidentId, AppError> {
     // Dynamic: the visibility rule is spliced in (see `policy::incident_visible`).
     sqlx::query_scalar(&format!(
         "SELECT i.id FROM incidents i WHERE i.number = $1 AND {}",
@@ -92,7 +98,7 @@ pub(super) async fn assign_in(
 pub async fn assign_role(
     pool: &PgPool,
     by: &Caller,
-    number: i64,
+    number: IncidentNumber,
     role: IncidentRole,
     user_id: UserId,
 ) -> Result<(), AppError> {
@@ -107,7 +113,7 @@ pub async fn assign_role(
 }
 
 /// Joins the caller to the response as a participant.
-pub async fn join(pool: &PgPool, by: &Caller, number: i64) -> Result<(), AppError> {
+pub async fn join(pool: &PgPool, by: &Caller, number: IncidentNumber) -> Result<(), AppError> {
     let mut tx = pool.begin().await?;
     let incident = lock(&mut tx, number).await?;
     let inserted = sqlx::query!(
@@ -147,7 +153,7 @@ async fn ensure_may_manage_access(tx: &mut PgConnection, by: &Caller, incident_i
 pub async fn add_participant(
     tx: &mut PgConnection,
     by: &Caller,
-    number: i64,
+    number: IncidentNumber,
     user_id: UserId,
 ) -> Result<(String, bool), AppError> {
     let incident = lock(tx, number).await?;
@@ -183,7 +189,7 @@ pub async fn add_participant(
 pub async fn set_privacy(
     tx: &mut PgConnection,
     by: &Caller,
-    number: i64,
+    number: IncidentNumber,
     privacy: Privacy,
 ) -> Result<Option<Privacy>, AppError> {
     let incident = lock(tx, number).await?;

@@ -4,6 +4,7 @@
 use super::IncidentId;
 use super::{outbox, timeline};
 use crate::error::AppError;
+use crate::model::IncidentNumber;
 use crate::model::*;
 use sqlx::{PgConnection, PgPool};
 use time::OffsetDateTime;
@@ -11,7 +12,7 @@ use time::OffsetDateTime;
 /// The row of an incident being changed, locked for the transaction.
 pub struct Locked {
     pub id: IncidentId,
-    pub number: i64,
+    pub number: IncidentNumber,
     pub severity: Severity,
     pub status: Status,
     pub version: i32,
@@ -19,7 +20,12 @@ pub struct Locked {
 
 /// Posts a note to the incident's timeline (under the incident's lock, which orders
 /// its entries).
-pub async fn post_note(pool: &PgPool, number: i64, author_id: i64, body: &str) -> Result<TimelineEntry, AppError> {
+pub async fn post_note(
+    pool: &PgPool,
+    number: IncidentNumber,
+    author_id: i64,
+    body: &str,
+) -> Result<TimelineEntry, AppError> {
     let body = NoteBody::parse(body)?.into_inner();
     let mut tx = pool.begin().await?;
     let incident = lock(&mut tx, number).await?;
@@ -29,11 +35,12 @@ pub async fn post_note(pool: &PgPool, number: i64, author_id: i64, body: &str) -
     entries.into_iter().next().ok_or(AppError::Internal)
 }
 
-pub async fn lock(tx: &mut PgConnection, number: i64) -> Result<Locked, AppError> {
-    let row = sqlx::query!("SELECT id, severity, status, version FROM incidents WHERE number = $1 FOR UPDATE", number)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or_else(|| AppError::NotFound(incident_ref(number)))?;
+pub async fn lock(tx: &mut PgConnection, number: IncidentNumber) -> Result<Locked, AppError> {
+    let row =
+        sqlx::query!("SELECT id, severity, status, version FROM incidents WHERE number = $1 FOR UPDATE", number.0)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| AppError::NotFound(incident_ref(number)))?;
     Ok(Locked {
         id: IncidentId(row.id),
         number,
@@ -43,8 +50,8 @@ pub async fn lock(tx: &mut PgConnection, number: i64) -> Result<Locked, AppError
     })
 }
 
-pub async fn id_of(pool: &PgPool, number: i64) -> Result<i64, AppError> {
-    sqlx::query_scalar!("SELECT id FROM incidents WHERE number = $1", number)
+pub async fn id_of(pool: &PgPool, number: IncidentNumber) -> Result<super::IncidentId, AppError> {
+    sqlx::query_scalar!(r#"SELECT id AS "id: super::IncidentId" FROM incidents WHERE number = $1"#, number.0)
         .fetch_optional(pool)
         .await?
         .ok_or_else(|| AppError::NotFound(incident_ref(number)))
@@ -120,11 +127,11 @@ pub async fn declare(
     by: &Caller,
     new: &NewIncident<'_>,
     actor: &super::audit::Actor,
-) -> Result<i64, AppError> {
+) -> Result<IncidentNumber, AppError> {
     let mut tx = pool.begin().await?;
     let (_, number) = declare_in(&mut tx, by, new, actor).await?;
     tx.commit().await?;
-    Ok(number)
+    Ok(IncidentNumber(number))
 }
 
 /// [`declare`], inside the caller's transaction (an alert group declares under its own
@@ -159,14 +166,27 @@ pub async fn declare_in(
     .await?;
     let (id, number) = (IncidentId(created.id), created.number);
     set_services(tx, id, &fields.service_ids).await?;
-    let body = format!("{} declared {} ({}): {}", by.display_name, incident_ref(number), severity, fields.title);
+    let body = format!(
+        "{} declared {} ({}): {}",
+        by.display_name,
+        incident_ref(IncidentNumber(number)),
+        severity,
+        fields.title
+    );
     timeline::append(tx, id, EntryKind::Declared, Some(by.id), &body).await?;
     if let Some(point) = point {
-        super::incident_people::assign_in(tx, id, by, IncidentRole::Point, super::UserId(point)).await?;
+        super::incident_people::assign_in(tx, id, by, IncidentRole::Point, crate::model::UserId(point)).await?;
     }
     if privacy.private {
         let details = serde_json::json!({ "incident": number, "declared": true, "to": privacy });
-        super::audit::record(&mut *tx, actor, AuditKind::IncidentMadePrivate, &incident_ref(number), details).await?;
+        super::audit::record(
+            &mut *tx,
+            actor,
+            AuditKind::IncidentMadePrivate,
+            &incident_ref(IncidentNumber(number)),
+            details,
+        )
+        .await?;
     }
     if privacy.private && point != Some(by.id) {
         // Whoever declares a private incident stays able to see it.
@@ -186,7 +206,7 @@ pub async fn declare_in(
 pub async fn change_status(
     pool: &PgPool,
     by: &Caller,
-    number: i64,
+    number: IncidentNumber,
     to: Status,
     resolution: &str,
 ) -> Result<(), AppError> {
@@ -216,7 +236,7 @@ pub async fn change_status(
     Ok(())
 }
 
-pub async fn change_severity(pool: &PgPool, by: &Caller, number: i64, to: Severity) -> Result<(), AppError> {
+pub async fn change_severity(pool: &PgPool, by: &Caller, number: IncidentNumber, to: Severity) -> Result<(), AppError> {
     let mut tx = pool.begin().await?;
     let incident = lock(&mut tx, number).await?;
     if incident.severity == to {
@@ -238,7 +258,7 @@ pub async fn change_severity(pool: &PgPool, by: &Caller, number: i64, to: Severi
 pub async fn edit(
     pool: &PgPool,
     by: &Caller,
-    number: i64,
+    number: IncidentNumber,
     version: i32,
     fields: &IncidentFields,
 ) -> Result<(), AppError> {
@@ -296,7 +316,7 @@ pub async fn edit(
 pub async fn correct_timestamp(
     pool: &PgPool,
     by: &Caller,
-    number: i64,
+    number: IncidentNumber,
     milestone: Milestone,
     value: Option<OffsetDateTime>,
 ) -> Result<(), AppError> {

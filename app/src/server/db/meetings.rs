@@ -3,6 +3,7 @@
 
 use super::postmortems::lock;
 use crate::error::AppError;
+use crate::model::IncidentNumber;
 use crate::model::*;
 use crate::server::policy;
 use sqlx::PgPool;
@@ -10,7 +11,12 @@ use time::OffsetDateTime;
 
 /// Sets (or clears, with `at = None`) the meeting. Any change of time or place bumps
 /// the iCalendar sequence so subscribed calendars replace the event.
-pub async fn schedule(pool: &PgPool, number: i64, at: Option<OffsetDateTime>, place: &str) -> Result<(), AppError> {
+pub async fn schedule(
+    pool: &PgPool,
+    number: IncidentNumber,
+    at: Option<OffsetDateTime>,
+    place: &str,
+) -> Result<(), AppError> {
     let place = MeetingPlace::parse(place)?.into_inner();
     let mut tx = pool.begin().await?;
     let current = lock(&mut tx, number).await?;
@@ -29,7 +35,7 @@ pub async fn schedule(pool: &PgPool, number: i64, at: Option<OffsetDateTime>, pl
     Ok(())
 }
 
-pub async fn attend(pool: &PgPool, by: &Caller, number: i64, attending: bool) -> Result<(), AppError> {
+pub async fn attend(pool: &PgPool, by: &Caller, number: IncidentNumber, attending: bool) -> Result<(), AppError> {
     let mut tx = pool.begin().await?;
     let current = lock(&mut tx, number).await?;
     if attending {
@@ -65,7 +71,7 @@ pub async fn upcoming_meetings(pool: &PgPool, viewer: i64) -> Result<Vec<Meeting
     let mut meetings = Vec::with_capacity(rows.len());
     for (id, number, title, at, place) in rows {
         meetings.push(Meeting {
-            incident_number: number,
+            incident_number: IncidentNumber(number),
             incident_title: title,
             at,
             place,
@@ -78,7 +84,7 @@ pub async fn upcoming_meetings(pool: &PgPool, viewer: i64) -> Result<Vec<Meeting
 /// A meeting as the calendar feed publishes it.
 pub struct FeedEvent {
     pub postmortem_id: i64,
-    pub incident_number: i64,
+    pub incident_number: IncidentNumber,
     pub incident_title: String,
     pub at: OffsetDateTime,
     pub place: String,
@@ -103,7 +109,7 @@ pub async fn feed_events(pool: &PgPool, viewer: i64) -> Result<Vec<FeedEvent>, A
         .into_iter()
         .map(|(postmortem_id, incident_number, incident_title, at, place, sequence, updated_at)| FeedEvent {
             postmortem_id,
-            incident_number,
+            incident_number: IncidentNumber(incident_number),
             incident_title,
             at,
             place,

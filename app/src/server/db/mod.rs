@@ -46,18 +46,6 @@ use crate::model::{Person, Severity};
 #[sqlx(transparent)]
 pub struct IncidentId(pub i64);
 
-/// A person's and a team's id, typed in the functions that take one beside another id
-/// or an incident's number (team members and leads, roles and participants), so that
-/// passing them in the wrong order does not compile. Checked queries take them as `.0`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
-#[serde(transparent)]
-pub struct UserId(pub i64);
-
-/// See [`UserId`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
-#[serde(transparent)]
-pub struct TeamId(pub i64);
-
 /// Stored values are constrained by the schema; these readings cannot fail in practice,
 /// and fall back to the least alarming reading rather than failing a whole page.
 pub(crate) fn severity_of(level: i16) -> Severity {

@@ -9,6 +9,7 @@
 
 use super::IncidentId;
 use crate::error::AppError;
+use crate::model::IncidentNumber;
 use crate::model::*;
 use serde::{Deserialize, Serialize};
 use sqlx::{PgConnection, PgPool};
@@ -21,7 +22,7 @@ pub const CHANNEL: &str = "foghorn_outbox";
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Payload {
     pub event: NotifyEvent,
-    pub incident_number: i64,
+    pub incident_number: IncidentNumber,
     pub title: String,
     pub severity: Severity,
     pub status: Status,
@@ -71,7 +72,7 @@ pub async fn enqueue(
     );
     let payload = Payload {
         event,
-        incident_number: number,
+        incident_number: IncidentNumber(number),
         title,
         severity: Severity::from_level(severity).ok_or(AppError::Internal)?,
         status: status.parse().map_err(|_| AppError::Internal)?,
@@ -212,7 +213,7 @@ pub async fn mark_failed(
 pub async fn recent(pool: &PgPool, limit: i64) -> Result<Vec<Delivery>, AppError> {
     Ok(sqlx::query_as!(
         Delivery,
-        r#"SELECT o.id, o.message_id::text AS "message_id!", i.number AS "incident_number?", o.event, o.channel AS "channel: Channel",
+        r#"SELECT o.id, o.message_id::text AS "message_id!", i.number AS "incident_number?: IncidentNumber", o.event, o.channel AS "channel: Channel",
                   o.recipient, o.subject, o.status, o.attempts, o.last_error, o.created_at, o.sent_at, o.next_attempt_at
              FROM outbox o LEFT JOIN incidents i ON i.id = o.incident_id
             ORDER BY o.id DESC LIMIT $1"#,

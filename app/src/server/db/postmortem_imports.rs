@@ -4,6 +4,7 @@
 use super::IncidentId;
 use super::{incidents, severity_of};
 use crate::error::AppError;
+use crate::model::IncidentNumber;
 use crate::model::*;
 use sqlx::{PgConnection, PgPool};
 use time::OffsetDateTime;
@@ -74,8 +75,8 @@ pub(super) async fn timeline(tx: &mut PgConnection, incident_id: IncidentId) -> 
 
 /// A fresh import of the incident's timeline, for "refresh from incident": the editor
 /// puts it into the Timeline section only, so edits elsewhere are untouched.
-pub async fn refreshed_timeline(pool: &PgPool, number: i64) -> Result<String, AppError> {
+pub async fn refreshed_timeline(pool: &PgPool, number: IncidentNumber) -> Result<String, AppError> {
     let mut conn = pool.acquire().await?;
     let incident_id = incidents::id_of(pool, number).await?;
-    timeline(&mut conn, IncidentId(incident_id)).await
+    timeline(&mut conn, incident_id).await
 }

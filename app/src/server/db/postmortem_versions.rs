@@ -9,6 +9,7 @@
 use super::person;
 use super::postmortems::{not_found, parse_sections, save};
 use crate::error::AppError;
+use crate::model::IncidentNumber;
 use crate::model::*;
 use sqlx::PgPool;
 
@@ -16,7 +17,7 @@ use sqlx::PgPool;
 pub async fn restore(
     pool: &PgPool,
     by: &Caller,
-    number: i64,
+    number: IncidentNumber,
     version: i32,
     base_version: i32,
 ) -> Result<Saved, AppError> {
@@ -26,12 +27,12 @@ pub async fn restore(
 
 /// Any version's text, whoever reads: callers check the reader first
 /// ([`versions`] for readers, the write permission for a restore).
-async fn version_sections(pool: &PgPool, number: i64, version: i32) -> Result<Sections, AppError> {
+async fn version_sections(pool: &PgPool, number: IncidentNumber, version: i32) -> Result<Sections, AppError> {
     let json: String = sqlx::query_scalar!(
         r#"SELECT v.sections::text AS "sections!" FROM postmortem_versions v
            JOIN postmortems p ON p.id = v.postmortem_id JOIN incidents i ON i.id = p.incident_id
           WHERE i.number = $1 AND v.version = $2"#,
-        number,
+        number.0,
         version
     )
     .fetch_optional(pool)
@@ -42,10 +43,10 @@ async fn version_sections(pool: &PgPool, number: i64, version: i32) -> Result<Se
 
 /// The first version the reader may read (see the module's note): 1 for those who may
 /// edit, the published version for everyone else, and none before publishing.
-async fn first_readable_version(pool: &PgPool, number: i64, can_edit: bool) -> Result<i32, AppError> {
+async fn first_readable_version(pool: &PgPool, number: IncidentNumber, can_edit: bool) -> Result<i32, AppError> {
     let published: Option<Option<i32>> = sqlx::query_scalar!(
         "SELECT p.published_version FROM postmortems p JOIN incidents i ON i.id = p.incident_id WHERE i.number = $1",
-        number
+        number.0
     )
     .fetch_optional(pool)
     .await?;
@@ -57,7 +58,7 @@ async fn first_readable_version(pool: &PgPool, number: i64, can_edit: bool) -> R
 }
 
 /// Every version the reader may read, newest first, with the sections each changed.
-pub async fn versions(pool: &PgPool, number: i64, can_edit: bool) -> Result<Vec<VersionSummary>, AppError> {
+pub async fn versions(pool: &PgPool, number: IncidentNumber, can_edit: bool) -> Result<Vec<VersionSummary>, AppError> {
     let first = first_readable_version(pool, number, can_edit).await?;
     let rows = sqlx::query!(
         r#"SELECT v.version, v.author_id, u.display_name AS "author_name?", v.saved_at, v.note,
@@ -69,7 +70,7 @@ pub async fn versions(pool: &PgPool, number: i64, can_edit: bool) -> Result<Vec<
            LEFT JOIN users u ON u.id = v.author_id
           WHERE i.number = $1 AND v.version >= $2
           ORDER BY v.version DESC"#,
-        number,
+        number.0,
         first
     )
     .fetch_all(pool)
@@ -90,7 +91,7 @@ pub async fn versions(pool: &PgPool, number: i64, can_edit: bool) -> Result<Vec<
 /// (for the first version the reader may read, against nothing).
 pub async fn version_detail(
     pool: &PgPool,
-    number: i64,
+    number: IncidentNumber,
     version: i32,
     can_edit: bool,
 ) -> Result<VersionDetail, AppError> {

@@ -9,6 +9,7 @@ use super::IncidentId;
 use super::timeline;
 use super::{incidents, person, severity_of};
 use crate::error::AppError;
+use crate::model::IncidentNumber;
 use crate::model::*;
 use crate::server::markdown;
 use sqlx::{PgConnection, PgPool, QueryBuilder};
@@ -38,18 +39,18 @@ fn to_json(sections: &Sections) -> String {
     serde_json::to_string(sections).expect("sections serialise")
 }
 
-pub(super) fn not_found(number: i64) -> AppError {
+pub(super) fn not_found(number: IncidentNumber) -> AppError {
     AppError::NotFound(format!("A postmortem for {}", incident_ref(number)))
 }
 
-pub(super) async fn lock(tx: &mut PgConnection, number: i64) -> Result<Locked, AppError> {
+pub(super) async fn lock(tx: &mut PgConnection, number: IncidentNumber) -> Result<Locked, AppError> {
     let row = sqlx::query!(
         r#"SELECT p.id, p.incident_id, p.status, p.version, p.sections::text AS "sections!",
                   u.display_name AS "updated_by?"
              FROM postmortems p JOIN incidents i ON i.id = p.incident_id
              LEFT JOIN users u ON u.id = p.updated_by
             WHERE i.number = $1 FOR UPDATE OF p"#,
-        number
+        number.0
     )
     .fetch_optional(&mut *tx)
     .await?
@@ -79,7 +80,7 @@ pub fn check_sections(sections: Sections) -> Result<Sections, AppError> {
 }
 
 /// Starts the postmortem of an incident from the template; one per incident.
-pub async fn start(pool: &PgPool, by: &Caller, number: i64) -> Result<(), AppError> {
+pub async fn start(pool: &PgPool, by: &Caller, number: IncidentNumber) -> Result<(), AppError> {
     let mut tx = pool.begin().await?;
     let incident = incidents::lock(&mut tx, number).await?;
     let exists: bool = sqlx::query_scalar!(
@@ -126,7 +127,7 @@ pub async fn start(pool: &PgPool, by: &Caller, number: i64) -> Result<(), AppErr
 pub async fn save(
     pool: &PgPool,
     by: &Caller,
-    number: i64,
+    number: IncidentNumber,
     base_version: i32,
     sections: Sections,
     note: &str,
@@ -159,7 +160,12 @@ pub async fn save(
 
 /// Moves the postmortem along `draft → in review → published` (or back to draft from
 /// review). Publishing needs the required sections and action items or a reason for none.
-pub async fn move_status(pool: &PgPool, by: &Caller, number: i64, to: PostmortemStatus) -> Result<(), AppError> {
+pub async fn move_status(
+    pool: &PgPool,
+    by: &Caller,
+    number: IncidentNumber,
+    to: PostmortemStatus,
+) -> Result<(), AppError> {
     let mut tx = pool.begin().await?;
     let current = lock(&mut tx, number).await?;
     current.status.can_move_to(to).map_err(|m| AppError::invalid("status", m))?;
@@ -213,7 +219,7 @@ pub async fn move_status(pool: &PgPool, by: &Caller, number: i64, to: Postmortem
     Ok(())
 }
 
-pub async fn set_team(pool: &PgPool, number: i64, team_id: Option<i64>) -> Result<(), AppError> {
+pub async fn set_team(pool: &PgPool, number: IncidentNumber, team_id: Option<i64>) -> Result<(), AppError> {
     let mut tx = pool.begin().await?;
     let current = lock(&mut tx, number).await?;
     if let Some(team) = team_id {
@@ -232,7 +238,7 @@ pub async fn set_team(pool: &PgPool, number: i64, team_id: Option<i64>) -> Resul
     Ok(())
 }
 
-pub async fn set_no_action_items_reason(pool: &PgPool, number: i64, reason: &str) -> Result<(), AppError> {
+pub async fn set_no_action_items_reason(pool: &PgPool, number: IncidentNumber, reason: &str) -> Result<(), AppError> {
     let reason = NoActionItemsReason::parse(reason)?.into_inner();
     let mut tx = pool.begin().await?;
     let current = lock(&mut tx, number).await?;
@@ -271,7 +277,12 @@ struct PageRow {
 }
 
 /// The postmortem page. A reader who may not edit sees it only once published.
-pub async fn view(pool: &PgPool, number: i64, reader: &Caller, can_edit: bool) -> Result<Postmortem, AppError> {
+pub async fn view(
+    pool: &PgPool,
+    number: IncidentNumber,
+    reader: &Caller,
+    can_edit: bool,
+) -> Result<Postmortem, AppError> {
     // A private incident's postmortem is as private as the incident.
     // Dynamic: the visibility rule is spliced in (see `policy::incident_visible`).
     let row: PageRow = sqlx::query_as(&format!(
@@ -377,7 +388,7 @@ pub async fn list(
     q.push(" ORDER BY p.created_at DESC, p.id DESC LIMIT 500");
     #[derive(sqlx::FromRow)]
     struct Row {
-        number: i64,
+        number: IncidentNumber,
         title: String,
         severity: i16,
         team_name: Option<String>,

@@ -5,12 +5,13 @@ use super::incidents::{self, IncidentFields};
 use super::runbooks::get;
 use super::timeline;
 use crate::error::AppError;
+use crate::model::IncidentNumber;
 use crate::model::*;
 use sqlx::PgPool;
 use time::OffsetDateTime;
 
 /// The runbooks of an incident's affected services, and those attached by hand.
-pub async fn for_incident(pool: &PgPool, number: i64) -> Result<Vec<IncidentRunbook>, AppError> {
+pub async fn for_incident(pool: &PgPool, number: IncidentNumber) -> Result<Vec<IncidentRunbook>, AppError> {
     Ok(sqlx::query_as!(
         IncidentRunbook,
         r#"SELECT r.id, r.title, bool_and(src.attached) AS "attached!" FROM (
@@ -21,13 +22,13 @@ pub async fn for_incident(pool: &PgPool, number: i64) -> Result<Vec<IncidentRunb
              SELECT a.runbook_id, true FROM incident_runbooks a JOIN incidents i ON i.id = a.incident_id WHERE i.number = $1
          ) src JOIN runbooks r ON r.id = src.runbook_id
          GROUP BY r.id, r.title ORDER BY lower(r.title)"#,
-        number
+        number.0
     )
     .fetch_all(pool)
     .await?)
 }
 
-pub async fn attach(pool: &PgPool, by: &Caller, number: i64, runbook_id: i64) -> Result<(), AppError> {
+pub async fn attach(pool: &PgPool, by: &Caller, number: IncidentNumber, runbook_id: i64) -> Result<(), AppError> {
     let mut tx = pool.begin().await?;
     let incident = incidents::lock(&mut tx, number).await?;
     let title: String = sqlx::query_scalar!("SELECT title FROM runbooks WHERE id = $1", runbook_id)
@@ -54,7 +55,12 @@ pub async fn attach(pool: &PgPool, by: &Caller, number: i64, runbook_id: i64) ->
 
 /// Starts a drill: an incident flagged as a drill, on the runbook's services and team,
 /// with the runbook attached and the starter on point.
-pub async fn start_drill(pool: &PgPool, by: &Caller, runbook_id: i64, severity: Severity) -> Result<i64, AppError> {
+pub async fn start_drill(
+    pool: &PgPool,
+    by: &Caller,
+    runbook_id: i64,
+    severity: Severity,
+) -> Result<IncidentNumber, AppError> {
     let runbook = get(pool, runbook_id, true, OffsetDateTime::now_utc()).await?;
     let fields = IncidentFields::parse(
         &format!("Drill: {}", runbook.text.title),
@@ -80,12 +86,12 @@ pub async fn start_drill(pool: &PgPool, by: &Caller, runbook_id: i64, severity: 
     sqlx::query!(
         "INSERT INTO runbook_drills (runbook_id, incident_id, started_by) VALUES ($1, $2, $3)",
         runbook_id,
-        incident_id,
+        incident_id.0,
         by.id
     )
     .execute(pool)
     .await?;
-    sqlx::query!("INSERT INTO incident_runbooks (incident_id, runbook_id, attached_by) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING", incident_id, runbook_id, by.id)
+    sqlx::query!("INSERT INTO incident_runbooks (incident_id, runbook_id, attached_by) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING", incident_id.0, runbook_id, by.id)
         .execute(pool)
         .await?;
     Ok(number)

@@ -223,7 +223,7 @@ pub async fn get(pool: &PgPool, id: i64, can_edit: bool, now: OffsetDateTime) ->
         drills: drills
             .into_iter()
             .map(|d| Drill {
-                incident_number: d.number,
+                incident_number: IncidentNumber(d.number),
                 started_by: person(d.started_by, d.started_by_name),
                 started_at: d.started_at,
                 resolved: d.status == "resolved",

@@ -7,6 +7,7 @@
 use super::timeline;
 use super::{incidents, severity_of};
 use crate::error::AppError;
+use crate::model::IncidentNumber;
 use crate::model::*;
 use sqlx::PgPool;
 use time::{Date, Duration, OffsetDateTime};
@@ -22,7 +23,7 @@ pub const CHANNEL: &str = "foghorn_public";
 /// Public incidents that touched the last 90 days, with their public services.
 struct Row {
     id: i64,
-    number: i64,
+    number: IncidentNumber,
     severity: Severity,
     active: bool,
     declared_at: OffsetDateTime,
@@ -62,7 +63,7 @@ pub async fn current(pool: &PgPool, now: OffsetDateTime) -> Result<PublicStatus,
             updated_at = updated_at.max(Some(r.updated_at));
             Row {
                 id: r.id,
-                number: r.number,
+                number: IncidentNumber(r.number),
                 severity: severity_of(r.severity),
                 active: r.status != "resolved",
                 declared_at: r.declared_at,
@@ -160,7 +161,7 @@ async fn updates(pool: &PgPool, incident: Option<i64>, limit: i64) -> Result<Vec
 pub async fn override_state(
     pool: &PgPool,
     by: &Caller,
-    number: i64,
+    number: IncidentNumber,
     service_id: i64,
     state: Option<ServiceState>,
 ) -> Result<(), AppError> {
@@ -178,7 +179,7 @@ pub async fn override_state(
     .await?;
     let (is_drill, private, holds) = (found.is_drill, found.private, found.holds);
     if !holds && by.role != Role::Admin {
-        tracing::warn!(target: "foghorn::audit", user_id = by.id, incident = number, service_id, "refused: status page override without point or comms");
+        tracing::warn!(target: "foghorn::audit", user_id = by.id, incident = number.0, service_id, "refused: status page override without point or comms");
         return Err(AppError::Forbidden);
     }
     let service = sqlx::query!(
@@ -237,6 +238,6 @@ pub async fn override_state(
     };
     timeline::append(&mut tx, incident.id, EntryKind::StatusPage, Some(by.id), &body).await?;
     tx.commit().await?;
-    tracing::info!(target: "foghorn::audit", by = by.id, incident = number, service_id, state = state.map(|s| s.as_str()).unwrap_or("from incidents"), "status page override");
+    tracing::info!(target: "foghorn::audit", by = by.id, incident = number.0, service_id, state = state.map(|s| s.as_str()).unwrap_or("from incidents"), "status page override");
     Ok(())
 }

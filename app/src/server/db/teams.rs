@@ -1,6 +1,7 @@
-use super::{TeamId, UserId, on_unique};
+use super::on_unique;
 use crate::error::AppError;
 use crate::model::{Team, TeamMember};
+use crate::model::{TeamId, UserId};
 use sqlx::{PgConnection, PgPool};
 use std::collections::BTreeMap;
 

@@ -2,6 +2,7 @@
 
 use super::IncidentId;
 use crate::error::AppError;
+use crate::model::IncidentNumber;
 use crate::model::{EntryKind, Person, TimelineEntry};
 use crate::server::markdown;
 use sqlx::{PgConnection, PgPool};
@@ -12,7 +13,7 @@ pub const CHANNEL: &str = "foghorn_events";
 
 struct EntryRow {
     id: i64,
-    number: i64,
+    number: IncidentNumber,
     seq: i64,
     kind: String,
     author_id: Option<i64>,

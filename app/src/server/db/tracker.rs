@@ -14,6 +14,7 @@
 
 use super::person;
 use crate::error::AppError;
+use crate::model::IncidentNumber;
 use crate::model::*;
 use crate::server::{exports, policy};
 use sqlx::{PgPool, Postgres, QueryBuilder};
@@ -33,7 +34,7 @@ const UNSCHEDULED: &str = "(a.status IN ('open', 'in_progress') AND (a.owner_id 
 #[derive(sqlx::FromRow)]
 struct Row {
     id: i64,
-    number: i64,
+    number: IncidentNumber,
     incident_title: String,
     has_postmortem: bool,
     title: String,
