@@ -36,7 +36,7 @@ pub(crate) async fn public_flood(
          SELECT id, $2, 'bench', false, 'We are investigating errors.' FROM incidents WHERE number = $1
            AND NOT EXISTS (SELECT 1 FROM comms_updates c WHERE c.incident_id = incidents.id)",
         active,
-        user.id
+        user.id.0
     )
     .execute(pool)
     .await?;

@@ -141,7 +141,7 @@ async fn herds(args: &Args, pool: &PgPool, user: &Caller) -> Result<Vec<herd::He
     let mut herds = Vec::new();
     for &people in &args.people {
         // Every run starts from the same 300 entries (the last run's notes removed).
-        let number = herd::seed(pool, people, user.id).await?;
+        let number = herd::seed(pool, people, user.id.0).await?;
         eprintln!("all-hands herd of {people} on INC-{number}…");
         let figures = herd::run(&args.foghorn, &args.database_url, number, &user.email, people, args.warm).await?;
         herds.push(figures);
@@ -195,7 +195,7 @@ async fn seed(pool: &PgPool) -> Result<Caller, BoxError> {
                     now() - make_interval(mins => (($1 - g) * 7 + 5)::int),
                     CASE WHEN g > $1 - $2 THEN NULL ELSE now() - make_interval(mins => (($1 - g) * 7)::int) END,
                     $3, $4
-               FROM generate_series(1, $1) g", INCIDENTS as i32, ACTIVE as i32, ENTRIES_PER_INCIDENT, user.id)
+               FROM generate_series(1, $1) g", INCIDENTS as i32, ACTIVE as i32, ENTRIES_PER_INCIDENT, user.id.0)
         .execute(&mut *tx)
         .await?;
         sqlx::query!(
@@ -203,7 +203,7 @@ async fn seed(pool: &PgPool) -> Result<Caller, BoxError> {
              SELECT i.id, s, 'note', $1, 'Checked the dashboards; **step ' || s || '** of the runbook done.',
                     i.declared_at + make_interval(mins => s::int)
                FROM incidents i, generate_series(1, $2) s",
-            user.id,
+            user.id.0,
             ENTRIES_PER_INCIDENT as i32
         )
         .execute(&mut *tx)
@@ -211,7 +211,7 @@ async fn seed(pool: &PgPool) -> Result<Caller, BoxError> {
         sqlx::query!(
             "INSERT INTO incident_roles (incident_id, role, user_id, assigned_by)
              SELECT id, 'point', $1, $1 FROM incidents WHERE status <> 'resolved'",
-            user.id
+            user.id.0
         )
         .execute(&mut *tx)
         .await?;

@@ -15,7 +15,7 @@
 //! limits share the subscription types, and the order of their events is the contract.
 
 use app::error::AppError;
-use app::model::{EntryKind, IncidentNumber, TimelineEntry};
+use app::model::{EntryKind, IncidentNumber, TimelineEntry, UserId};
 use app::server::{AppState, CurrentUser, db, sessions};
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -63,13 +63,13 @@ impl Default for StreamLimits {
 struct OpenStreams {
     limits: StreamLimits,
     total: usize,
-    by_user: HashMap<i64, usize>,
+    by_user: HashMap<app::model::UserId, usize>,
 }
 
 /// A place among the open streams, given back when the stream ends.
 struct StreamPermit {
     open: Arc<Mutex<OpenStreams>>,
-    user_id: i64,
+    user_id: UserId,
 }
 
 impl Drop for StreamPermit {
@@ -132,7 +132,7 @@ impl Hub {
     }
 
     /// A place for one more stream of `user_id`, if the limits leave one.
-    fn admit(&self, user_id: i64) -> Option<StreamPermit> {
+    fn admit(&self, user_id: UserId) -> Option<StreamPermit> {
         let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
         let mine = open.by_user.get(&user_id).copied().unwrap_or(0);
         if open.total >= open.limits.overall || mine >= open.limits.per_user {
@@ -326,7 +326,7 @@ impl Subscriber {
     async fn may_still_see(&self) -> bool {
         match self.reader {
             (Some(number), viewer) => {
-                db::incident_people::visible_id(&self.state.pool, number, Some(viewer)).await.is_ok()
+                db::incident_people::visible_id(&self.state.pool, number, Some(UserId(viewer))).await.is_ok()
             }
             (None, _) => true,
         }
@@ -378,7 +378,7 @@ pub async fn stream(
         return AppError::Unauthenticated.into_response();
     };
     let Some(permit) = hub.admit(me.id) else {
-        tracing::warn!(user_id = me.id, "refused: too many open live streams");
+        tracing::warn!(user_id = me.id.0, "refused: too many open live streams");
         let err = AppError::TooManyRequests("Too many live views are open; close some tabs and reload.".into());
         return ([(header::RETRY_AFTER, "30")], err).into_response();
     };
@@ -408,7 +408,7 @@ pub async fn stream(
         session,
         changes,
         incident,
-        reader: (query.incident, me.id),
+        reader: (query.incident, me.id.0),
         behind: false,
         pending: VecDeque::new(),
         check,

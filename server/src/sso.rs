@@ -13,7 +13,7 @@
 //! One file of about 420 lines on purpose: the start, the callback and the sign-out
 //! share the session keys and the one refusal path, and apart they would have to export them.
 
-use app::model::{AuditKind, Role};
+use app::model::{AuditKind, Role, UserId};
 use app::server::db::audit::{self, Actor};
 use app::server::db::users::{self, SsoIdentity, SsoRefusal};
 use app::server::{AppState, ClientIp, sessions};
@@ -342,7 +342,7 @@ async fn sign_in(
                 "Your Foghorn account is deactivated. Ask an administrator.",
                 "account deactivated",
             );
-            refusal.user = Some(Actor { user_id: Some(id), label: email.clone(), ip: ip.to_owned() });
+            refusal.user = Some(Actor { user_id: Some(UserId(id)), label: email.clone(), ip: ip.to_owned() });
             return Err(refusal);
         }
     };
@@ -372,7 +372,7 @@ async fn sign_in(
         );
         sessions::set_provider_sign_out(session, url).await.map_err(internal)?;
     }
-    tracing::info!(target: "foghorn::audit", user_id = me.id, ip, "signed in with single sign-on");
+    tracing::info!(target: "foghorn::audit", user_id = me.id.0, ip, "signed in with single sign-on");
     Ok(flow.next)
 }
 

@@ -101,9 +101,14 @@ async fn without_a_live_token_the_api_answers_401_with_a_problem(pool: PgPool) {
     let token = app.token("script", Some(id), false).await;
     assert_eq!(app.api("GET", "/api/v1/teams", Some(&token), None).await.status, StatusCode::OK);
     let token_id = db_id(&app, "script").await;
-    app::server::db::api_tokens::revoke(&app.pool, &app::server::db::audit::Actor::server("test"), token_id, Some(id))
-        .await
-        .unwrap();
+    app::server::db::api_tokens::revoke(
+        &app.pool,
+        &app::server::db::audit::Actor::server("test"),
+        token_id,
+        Some(app::model::UserId(id)),
+    )
+    .await
+    .unwrap();
     assert_eq!(app.api("GET", "/api/v1/teams", Some(&token), None).await.status, StatusCode::UNAUTHORIZED);
 
     // Expired.

@@ -57,7 +57,7 @@ async fn slack(app: &TestApp, body: &str, timestamp: i64, signature: &str) -> Te
 
 async fn mapped_responder(app: &TestApp) -> i64 {
     let id = app.create_user("ada@example.com", "Ada", Role::Responder).await;
-    app::server::db::users::set_chat_user_id(&app.pool, id, Some("U2147483697")).await.unwrap();
+    app::server::db::users::set_chat_user_id(&app.pool, app::model::UserId(id), Some("U2147483697")).await.unwrap();
     id
 }
 
@@ -135,7 +135,7 @@ async fn wrong_signatures_old_requests_and_unknown_people_change_nothing(pool: P
 async fn a_viewer_cannot_declare_from_chat_either(pool: PgPool) {
     let app = TestApp::with(pool, test_auth(), settings()).await;
     let id = app.create_user("vic@example.com", "Vic", Role::Viewer).await;
-    app::server::db::users::set_chat_user_id(&app.pool, id, Some("UVIEWER")).await.unwrap();
+    app::server::db::users::set_chat_user_id(&app.pool, app::model::UserId(id), Some("UVIEWER")).await.unwrap();
     let body = form("UVIEWER", "declare SEV2 Hmm");
     let r = slack(&app, &body, now(), &sign(SECRET, now(), &body)).await;
     assert!(r.json()["text"].as_str().unwrap().contains("permission"), "{}", r.body);

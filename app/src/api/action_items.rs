@@ -2,7 +2,6 @@
 //! team's lead may reassign that team's items among its members.
 
 use crate::error::AppError;
-use crate::model::IncidentNumber;
 use crate::model::*;
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
@@ -16,14 +15,6 @@ use crate::server::{
     policy::{Permission, authorize, role_allows},
 };
 
-#[cfg(feature = "ssr")]
-fn parse_optional_id(value: &str, field: &str) -> Result<Option<i64>, AppError> {
-    match value.trim() {
-        "" => Ok(None),
-        v => v.parse().map(Some).map_err(|_| AppError::invalid(field, "Choose from the list.")),
-    }
-}
-
 /// What the new-item form sends. Only the incident and the title are required.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -33,9 +24,9 @@ pub struct NewActionItem {
     #[serde(default)]
     pub description: String,
     #[serde(default)]
-    pub owner_id: Option<i64>,
+    pub owner_id: Option<UserId>,
     #[serde(default)]
-    pub team_id: Option<i64>,
+    pub team_id: Option<TeamId>,
     /// `P1`…`P3`; empty means P2.
     #[serde(default)]
     pub priority: String,
@@ -89,8 +80,8 @@ pub async fn set_item_owner(id: i64, owner_id: String) -> Result<(), AppError> {
     let me = server::signed_in_user().await?;
     let state = server::state()?;
     tracker::ensure_visible(&state.pool, id, me.id).await?;
-    let owner = parse_optional_id(&owner_id, "owner_id")?;
-    action_items::reassign(&state.pool, &me, id, owner).await
+    let owner = parse_choice("owner_id", &owner_id)?;
+    action_items::reassign(&state.pool, &me, id, owner.map(UserId)).await
 }
 
 #[server(endpoint = "set_item_due_date")]
@@ -120,7 +111,7 @@ pub async fn set_item_priority(id: i64, priority: String) -> Result<(), AppError
 pub async fn set_item_team(id: i64, team_id: String) -> Result<(), AppError> {
     let (state, me) = server::authorized(Permission::TrackActionItems).await?;
     tracker::ensure_visible(&state.pool, id, me.id).await?;
-    action_items::set_team(&state.pool, &me, id, parse_optional_id(&team_id, "team_id")?).await
+    action_items::set_team(&state.pool, &me, id, parse_choice("team_id", &team_id)?).await
 }
 
 #[server(endpoint = "edit_action_item")]

@@ -2,6 +2,7 @@
 
 use crate::error::AppError;
 use crate::model::{Service, Team, UserSummary};
+use crate::model::{TeamId, UserId};
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
@@ -43,12 +44,12 @@ pub async fn add_user(email: String, display_name: String, role: String, passwor
     )
     .await?;
     tx.commit().await?;
-    tracing::info!(target: "foghorn::audit", by = me.id, user_id = id, %role, "user added");
+    tracing::info!(target: "foghorn::audit", by = me.id.0, user_id = id, %role, "user added");
     Ok(id)
 }
 
 #[server(endpoint = "change_role")]
-pub async fn change_role(user_id: i64, role: String) -> Result<(), AppError> {
+pub async fn change_role(user_id: UserId, role: String) -> Result<(), AppError> {
     let (state, me) = server::authorized(Permission::ManageUsers).await?;
     let role = parse_role(&role)?;
     let mut tx = state.pool.begin().await?;
@@ -59,13 +60,13 @@ pub async fn change_role(user_id: i64, role: String) -> Result<(), AppError> {
         audit::record(&mut *tx, &server::actor(&me), AuditKind::RoleChanged, &target, details).await?;
     }
     tx.commit().await?;
-    tracing::info!(target: "foghorn::audit", by = me.id, user_id, %role, "role changed");
+    tracing::info!(target: "foghorn::audit", by = me.id.0, user_id = user_id.0, %role, "role changed");
     Ok(())
 }
 
 /// Deactivates (`active = false`) or reactivates a user; deactivation ends their sessions.
 #[server(endpoint = "set_user_active")]
-pub async fn set_user_active(user_id: i64, active: bool) -> Result<(), AppError> {
+pub async fn set_user_active(user_id: UserId, active: bool) -> Result<(), AppError> {
     let (state, me) = server::authorized(Permission::ManageUsers).await?;
     if me.id == user_id && !active {
         return Err(AppError::Conflict("You cannot deactivate yourself.".into()));
@@ -81,7 +82,7 @@ pub async fn set_user_active(user_id: i64, active: bool) -> Result<(), AppError>
         audit::record(&mut *tx, &server::actor(&me), kind, &target, details).await?;
     }
     tx.commit().await?;
-    tracing::info!(target: "foghorn::audit", by = me.id, user_id, active, "user activation changed");
+    tracing::info!(target: "foghorn::audit", by = me.id.0, user_id = user_id.0, active, "user activation changed");
     Ok(())
 }
 
@@ -96,43 +97,31 @@ pub async fn list_teams() -> Result<Vec<Team>, AppError> {
 pub async fn create_team(name: String) -> Result<i64, AppError> {
     let (state, me) = server::authorized(Permission::ManageTeams).await?;
     let id = db::teams::create(&state.pool, &server::actor(&me), &name).await?;
-    tracing::info!(target: "foghorn::audit", by = me.id, team_id = id, "team created");
+    tracing::info!(target: "foghorn::audit", by = me.id.0, team_id = id, "team created");
     Ok(id)
 }
 
 #[server(endpoint = "add_team_member")]
-pub async fn add_team_member(team_id: i64, user_id: i64) -> Result<(), AppError> {
+pub async fn add_team_member(team_id: TeamId, user_id: UserId) -> Result<(), AppError> {
     let (state, me) = server::authorized(Permission::ManageTeams).await?;
-    db::teams::add_member(
-        &state.pool,
-        &server::actor(&me),
-        crate::model::TeamId(team_id),
-        crate::model::UserId(user_id),
-    )
-    .await
+    db::teams::add_member(&state.pool, &server::actor(&me), team_id, user_id).await
 }
 
 #[server(endpoint = "remove_team_member")]
-pub async fn remove_team_member(team_id: i64, user_id: i64) -> Result<(), AppError> {
+pub async fn remove_team_member(team_id: TeamId, user_id: UserId) -> Result<(), AppError> {
     let (state, me) = server::authorized(Permission::ManageTeams).await?;
-    db::teams::remove_member(
-        &state.pool,
-        &server::actor(&me),
-        crate::model::TeamId(team_id),
-        crate::model::UserId(user_id),
-    )
-    .await
+    db::teams::remove_member(&state.pool, &server::actor(&me), team_id, user_id).await
 }
 
 /// Sets the team's lead; an empty `user_id` leaves the team without one.
 #[server(endpoint = "set_team_lead")]
-pub async fn set_team_lead(team_id: i64, user_id: String) -> Result<(), AppError> {
+pub async fn set_team_lead(team_id: TeamId, user_id: String) -> Result<(), AppError> {
     let (state, me) = server::authorized(Permission::ManageTeams).await?;
     let lead = match user_id.trim() {
         "" => None,
         id => Some(crate::model::UserId(id.parse().map_err(|_| AppError::invalid("user_id", "Choose a user."))?)),
     };
-    db::teams::set_lead(&state.pool, &server::actor(&me), crate::model::TeamId(team_id), lead).await
+    db::teams::set_lead(&state.pool, &server::actor(&me), team_id, lead).await
 }
 
 /// Services, for anyone signed in.

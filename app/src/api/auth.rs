@@ -123,7 +123,7 @@ pub async fn sign_out() -> Result<(), AppError> {
     if let Some(user) = server::current_user().await? {
         let target = audit::user_target_of(&user.display_name, &user.email);
         audit::record(&server::state()?.pool, &server::actor(&user), AuditKind::SignOut, &target, json!({})).await?;
-        tracing::info!(target: "foghorn::audit", user_id = user.id, "signed out");
+        tracing::info!(target: "foghorn::audit", user_id = user.id.0, "signed out");
     }
     // Signed in through the identity provider: sign out there too, when it offers that.
     let leave_to = sessions::provider_sign_out(&session).await?;
@@ -151,7 +151,11 @@ pub async fn create_first_admin(
     let hash = state.passwords.hash(&password).await?;
     let mut tx = state.pool.begin().await?;
     let id = db::users::insert_first_admin(&mut tx, &setup_code, &email, &display_name, &hash).await?;
-    let me = Actor { user_id: Some(id), label: audit::person(&display_name, &email), ip: server::client_ip() };
+    let me = Actor {
+        user_id: Some(crate::model::UserId(id)),
+        label: audit::person(&display_name, &email),
+        ip: server::client_ip(),
+    };
     let target = format!("user {}", me.label);
     audit::record(&mut *tx, &me, AuditKind::FirstAdminCreated, &target, json!({ "user_id": id })).await?;
     tx.commit().await?;
@@ -167,7 +171,7 @@ pub async fn create_first_admin(
 pub async fn change_password(current_password: String, new_password: String) -> Result<(), AppError> {
     let state = server::state()?;
     let me = server::signed_in_user().await?;
-    let user = db::users::find_by_id(&state.pool, me.id).await?.ok_or(AppError::Unauthenticated)?;
+    let user = db::users::find_by_id(&state.pool, me.id.0).await?.ok_or(AppError::Unauthenticated)?;
     // A stolen session must not become a password oracle: the sign-in limits apply.
     let attempt = throttle::admit(&state.pool, &user.email, &server::client_ip()).await?;
     let matched = state.passwords.verify(&current_password, Some(&user.password_hash)).await;
@@ -184,6 +188,6 @@ pub async fn change_password(current_password: String, new_password: String) -> 
     audit::record(&mut *tx, &server::actor(&me), AuditKind::PasswordChanged, &target, details).await?;
     tx.commit().await?;
     sessions::refresh_epoch(&server::session().await?, epoch).await?;
-    tracing::info!(target: "foghorn::audit", user_id = me.id, "password changed; other sessions ended");
+    tracing::info!(target: "foghorn::audit", user_id = me.id.0, "password changed; other sessions ended");
     Ok(())
 }

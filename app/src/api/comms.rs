@@ -2,7 +2,6 @@
 //! notification settings and delivery log.
 
 use crate::error::AppError;
-use crate::model::IncidentNumber;
 use crate::model::*;
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
@@ -64,7 +63,11 @@ pub async fn list_major_incidents() -> Result<Vec<MajorIncident>, AppError> {
 /// [`status::override_state`] for who may); an empty `state` returns it to the state
 /// derived from incidents.
 #[server(endpoint = "override_service_state")]
-pub async fn override_service_state(number: IncidentNumber, service_id: i64, state: String) -> Result<(), AppError> {
+pub async fn override_service_state(
+    number: IncidentNumber,
+    service_id: ServiceId,
+    state: String,
+) -> Result<(), AppError> {
     let (app, me) = server::authorized_on(Permission::RespondToIncidents, number).await?;
     let state = match state.trim() {
         "" => None,
@@ -138,7 +141,7 @@ pub async fn create_notification_policy(policy: PolicyForm) -> Result<i64, AppEr
     let target = format!("notification policy {}", policy.name.trim());
     audit::record(&mut *tx, &server::actor(&me), AuditKind::NotificationPolicyCreated, &target, details).await?;
     tx.commit().await?;
-    tracing::info!(target: "foghorn::audit", by = me.id, policy = id, "notification policy created");
+    tracing::info!(target: "foghorn::audit", by = me.id.0, policy = id, "notification policy created");
     Ok(id)
 }
 
@@ -174,7 +177,7 @@ pub async fn create_webhook(webhook: WebhookForm) -> Result<i64, AppError> {
     let target = format!("webhook {}", webhook.name.trim());
     audit::record(&mut *tx, &server::actor(&me), AuditKind::WebhookCreated, &target, details).await?;
     tx.commit().await?;
-    tracing::info!(target: "foghorn::audit", by = me.id, webhook = id, "webhook created");
+    tracing::info!(target: "foghorn::audit", by = me.id.0, webhook = id, "webhook created");
     Ok(id)
 }
 

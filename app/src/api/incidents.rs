@@ -2,7 +2,6 @@
 //! every change needs the responder role (admins included), checked by the policy.
 
 use crate::error::AppError;
-use crate::model::IncidentNumber;
 use crate::model::*;
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
@@ -31,9 +30,9 @@ pub struct Declaration {
     #[serde(default)]
     pub summary: String,
     #[serde(default)]
-    pub service_ids: Vec<i64>,
+    pub service_ids: Vec<ServiceId>,
     #[serde(default)]
-    pub team_id: Option<i64>,
+    pub team_id: Option<TeamId>,
     /// Who takes point; `None` means the declarer does.
     #[serde(default)]
     pub point_user_id: Option<i64>,
@@ -53,7 +52,7 @@ pub async fn declare_incident(declaration: Declaration) -> Result<IncidentNumber
         declaration.team_id,
         declaration.service_ids,
     )?;
-    let point = declaration.point_user_id.unwrap_or(me.id);
+    let point = declaration.point_user_id.unwrap_or(me.id.0);
     let actor = server::actor(&me);
     let number = incidents::declare(
         &state.pool,
@@ -68,7 +67,7 @@ pub async fn declare_incident(declaration: Declaration) -> Result<IncidentNumber
         &actor,
     )
     .await?;
-    tracing::info!(target: "foghorn::audit", by = me.id, incident = number.0, %severity, "incident declared");
+    tracing::info!(target: "foghorn::audit", by = me.id.0, incident = number.0, %severity, "incident declared");
     Ok(number)
 }
 
@@ -132,9 +131,9 @@ pub struct IncidentEdit {
     #[serde(default)]
     pub summary: String,
     #[serde(default)]
-    pub team_id: Option<i64>,
+    pub team_id: Option<TeamId>,
     #[serde(default)]
-    pub service_ids: Vec<i64>,
+    pub service_ids: Vec<ServiceId>,
 }
 
 #[server(endpoint = "edit_incident", input = Json)]
@@ -146,10 +145,10 @@ pub async fn edit_incident(edit: IncidentEdit) -> Result<(), AppError> {
 
 /// Gives point or comms to `user_id` (the caller's own id: "take point").
 #[server(endpoint = "assign_role")]
-pub async fn assign_role(number: IncidentNumber, role: String, user_id: i64) -> Result<(), AppError> {
+pub async fn assign_role(number: IncidentNumber, role: String, user_id: UserId) -> Result<(), AppError> {
     let (state, me) = server::authorized_on(Permission::RespondToIncidents, number).await?;
     let role: IncidentRole = role.parse().map_err(|m| AppError::invalid("role", m))?;
-    incident_people::assign_role(&state.pool, &me, number, role, crate::model::UserId(user_id)).await
+    incident_people::assign_role(&state.pool, &me, number, role, user_id).await
 }
 
 #[server(endpoint = "join_incident")]
@@ -206,10 +205,10 @@ pub async fn set_key_event(entry_id: i64, key: bool) -> Result<(), AppError> {
 /// Adds someone to the response as a participant (point or an admin): on a private
 /// incident, that is what lets them see it.
 #[server(endpoint = "add_participant")]
-pub async fn add_participant(number: IncidentNumber, user_id: i64) -> Result<(), AppError> {
+pub async fn add_participant(number: IncidentNumber, user_id: UserId) -> Result<(), AppError> {
     let (state, me) = server::authorized_on(Permission::RespondToIncidents, number).await?;
     let mut tx = state.pool.begin().await?;
-    let (name, private) = incident_people::add_participant(&mut tx, &me, number, crate::model::UserId(user_id)).await?;
+    let (name, private) = incident_people::add_participant(&mut tx, &me, number, user_id).await?;
     if private {
         let details = json!({ "incident": number, "user_id": user_id });
         let target = format!("{} (private)", incident_ref(number));

@@ -28,7 +28,7 @@ fn parse_days(days: &str) -> Result<Option<u32>, AppError> {
 #[server(endpoint = "list_my_tokens")]
 pub async fn list_my_tokens() -> Result<Vec<ApiToken>, AppError> {
     let me = server::signed_in_user().await?;
-    db::api_tokens::list(&server::state()?.pool, Some(me.id)).await
+    db::api_tokens::list(&server::state()?.pool, Some(me.id.0)).await
 }
 
 /// Creates a token: a personal one for the caller, or (admins, `service_role` set) a
@@ -50,7 +50,7 @@ pub async fn create_token(
         None => {
             let me = server::signed_in_user().await?;
             let id = me.id;
-            (server::state()?, me, Owner::Person(id))
+            (server::state()?, me, Owner::Person(id.0))
         }
     };
     let request = TokenRequest {
@@ -115,16 +115,12 @@ pub async fn add_alert_route(
     action: String,
 ) -> Result<(), AppError> {
     let (state, me) = server::authorized(Permission::ManageIntegrations).await?;
-    let id = |field: &str, v: &str| match v.trim() {
-        "" => Ok(None),
-        v => v.parse().map(Some).map_err(|_| AppError::invalid(field, "Choose from the list.")),
-    };
     let route = AlertRoute {
         id: 0,
         name,
         matchers: parse_matchers(&matchers).map_err(|m| AppError::invalid("matchers", m))?,
-        service_id: id("service_id", &service_id)?,
-        team_id: id("team_id", &team_id)?,
+        service_id: parse_choice("service_id", &service_id)?,
+        team_id: parse_choice("team_id", &team_id)?,
         severity: match severity.trim() {
             "" => None,
             s => Some(s.parse().map_err(|m| AppError::invalid("severity", m))?),

@@ -1,7 +1,6 @@
 //! Postmortems: responders write them; everyone signed in reads published ones.
 
 use crate::error::AppError;
-use crate::model::IncidentNumber;
 use crate::model::*;
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
@@ -33,7 +32,7 @@ async fn reader_of(number: IncidentNumber) -> Result<(server::AppState, Caller, 
 pub async fn start_postmortem(number: IncidentNumber) -> Result<(), AppError> {
     let (state, me) = server::authorized_on(Permission::WritePostmortems, number).await?;
     postmortems::start(&state.pool, &me, number).await?;
-    tracing::info!(target: "foghorn::audit", by = me.id, incident = number.0, "postmortem started");
+    tracing::info!(target: "foghorn::audit", by = me.id.0, incident = number.0, "postmortem started");
     Ok(())
 }
 
@@ -91,7 +90,7 @@ pub async fn move_postmortem(number: IncidentNumber, status: String) -> Result<(
     let (state, me) = server::authorized_on(Permission::WritePostmortems, number).await?;
     let to: PostmortemStatus = status.parse().map_err(|m| AppError::invalid("status", m))?;
     postmortems::move_status(&state.pool, &me, number, to).await?;
-    tracing::info!(target: "foghorn::audit", by = me.id, incident = number.0, status = %to, "postmortem moved");
+    tracing::info!(target: "foghorn::audit", by = me.id.0, incident = number.0, status = %to, "postmortem moved");
     Ok(())
 }
 
@@ -163,7 +162,7 @@ pub async fn reset_calendar_address() -> Result<String, AppError> {
     let (state, me, _) = reader().await?;
     meetings::reset_calendar_key(&state.pool, me.id).await?;
     let key = meetings::calendar_key(&state.pool, me.id).await?;
-    tracing::info!(target: "foghorn::audit", user_id = me.id, "calendar address reset");
+    tracing::info!(target: "foghorn::audit", user_id = me.id.0, "calendar address reset");
     Ok(feed_address(&key))
 }
 

@@ -1,7 +1,6 @@
 //! Runbooks: everyone signed in reads them; responders write, review and drill them.
 
 use crate::error::AppError;
-use crate::model::IncidentNumber;
 use crate::model::*;
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
@@ -20,8 +19,8 @@ use crate::server::{
 pub struct RunbookForm {
     pub title: String,
     pub body: String,
-    pub team_id: Option<i64>,
-    pub service_ids: Vec<i64>,
+    pub team_id: Option<TeamId>,
+    pub service_ids: Vec<ServiceId>,
     pub review_interval_days: Option<i32>,
 }
 
@@ -107,6 +106,6 @@ pub async fn start_drill(runbook_id: i64, severity: String) -> Result<IncidentNu
     let (state, me) = server::authorized(Permission::RespondToIncidents).await?;
     let severity: Severity = severity.parse().map_err(|m| AppError::invalid("severity", m))?;
     let number = runbook_incidents::start_drill(&state.pool, &me, runbook_id, severity).await?;
-    tracing::info!(target: "foghorn::audit", by = me.id, runbook = runbook_id, incident = number.0, "drill started");
+    tracing::info!(target: "foghorn::audit", by = me.id.0, runbook = runbook_id, incident = number.0, "drill started");
     Ok(number)
 }

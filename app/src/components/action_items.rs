@@ -7,7 +7,6 @@ use crate::components::form::{FieldError, FormError, described_by, invalid};
 use crate::components::load_in_browser;
 use crate::components::time::Time;
 use crate::error::AppError;
-use crate::model::IncidentNumber;
 use crate::model::*;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -18,7 +17,7 @@ pub struct ItemRights {
     /// Responders and admins: everything.
     pub can_edit: bool,
     /// Teams the reader leads: they may reassign those teams' items.
-    pub leads: Vec<i64>,
+    pub leads: Vec<crate::model::TeamId>,
 }
 
 impl ItemRights {
@@ -204,9 +203,9 @@ fn ItemRow(
                         <select id=format!("owner-{id}") on:change=move |ev| save(error, on_change, set_item_owner(id, event_target_value(&ev)))>
                             <option value="" selected=owner_id.is_none()>"Nobody"</option>
                             // The current owner is always an option, even before the list loads.
-                            {owner_id.zip(owner_name.clone()).map(|(oid, name)| view! { <option value=oid selected=true>{name}</option> })}
+                            {owner_id.zip(owner_name.clone()).map(|(oid, name)| view! { <option value=oid.0 selected=true>{name}</option> })}
                             {move || people.get().unwrap_or_default().into_iter().filter(|p| Some(p.id) != owner_id).map(|p| view! {
-                                <option value=p.id>{p.display_name}</option>
+                                <option value=p.id.0>{p.display_name}</option>
                             }).collect_view()}
                         </select>
                     }.into_any()
@@ -268,7 +267,7 @@ pub fn NewItemForm(
                     <input id="new-item-incident" type="text" required
                         on:input=move |ev| {
                             let n = parse_incident_ref(&event_target_value(&ev)).unwrap_or_default();
-                            draft.update(|d| d.incident_number = IncidentNumber(n.0));
+                            draft.update(|d| d.incident_number = n);
                         } />
                 </div>
             })}
@@ -299,7 +298,7 @@ pub fn NewItemForm(
                     <label for="new-item-owner">"Owner"</label>
                     <select id="new-item-owner" on:change=move |ev| draft.update(|d| d.owner_id = event_target_value(&ev).parse().ok())>
                         <option value="">"Nobody yet"</option>
-                        {move || people.get().unwrap_or_default().into_iter().map(|p| view! { <option value=p.id>{p.display_name}</option> }).collect_view()}
+                        {move || people.get().unwrap_or_default().into_iter().map(|p| view! { <option value=p.id.0>{p.display_name}</option> }).collect_view()}
                     </select>
                 </div>
                 <div class="field">

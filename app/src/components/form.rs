@@ -158,22 +158,25 @@ pub fn DateRange(
 /// A labelled choice of one named thing (a team, a service, a person) by its id, with
 /// a first option for none (`empty`: "Any", "None"…). `selected` is the chosen id.
 #[component]
-pub fn IdSelect(
+pub fn IdSelect<I>(
     #[prop(into)] id: String,
     #[prop(into)] name: String,
     #[prop(into)] label: String,
     #[prop(into)] empty: String,
     /// `(id, name)` pairs, in the order shown.
-    options: Vec<(i64, String)>,
-    #[prop(into, optional)] selected: Signal<Option<i64>>,
-) -> impl IntoView {
+    options: Vec<(I, String)>,
+    #[prop(into, optional)] selected: Signal<Option<I>>,
+) -> impl IntoView
+where
+    I: Copy + PartialEq + std::fmt::Display + Send + Sync + 'static,
+{
     view! {
         <div class="field">
             <label for=id.clone()>{label}</label>
             <select id=id name=name>
                 <option value="">{empty}</option>
                 {options.into_iter().map(|(value, text)| view! {
-                    <option value=value selected=move || selected.get() == Some(value)>{text}</option>
+                    <option value=value.to_string() selected=move || selected.get() == Some(value)>{text}</option>
                 }).collect_view()}
             </select>
         </div>
@@ -187,8 +190,8 @@ pub fn TeamServiceFilters(
     /// Distinguishes ids when two lists share a page.
     #[prop(into)]
     id_prefix: String,
-    #[prop(into)] team: Signal<Option<i64>>,
-    #[prop(into)] service: Signal<Option<i64>>,
+    #[prop(into)] team: Signal<Option<crate::model::TeamId>>,
+    #[prop(into)] service: Signal<Option<crate::model::ServiceId>>,
 ) -> impl IntoView {
     use crate::api::admin::{list_services, list_teams};
     let options = Resource::new(|| (), |_| async { Ok::<_, AppError>((list_teams().await?, list_services().await?)) });

@@ -1,6 +1,7 @@
 //! Pieces every incident view shares: badges, people, lists.
 
 use crate::model::{IncidentSummary, Person, Severity, Status, Team, format_duration, incident_ref};
+use crate::model::{ServiceId, TeamId};
 use leptos::prelude::*;
 
 /// Severity as text and colour (colour is never the only signal).
@@ -89,9 +90,9 @@ pub fn IncidentTable(
 pub fn ServiceChecks(
     services: Vec<crate::model::Service>,
     id_prefix: &'static str,
-    #[prop(into)] selected: Signal<Vec<i64>>,
+    #[prop(into)] selected: Signal<Vec<ServiceId>>,
     /// Called with `(service id, checked)`.
-    toggle: Callback<(i64, bool)>,
+    toggle: Callback<(ServiceId, bool)>,
 ) -> impl IntoView {
     view! {
         <div class="checks">
@@ -113,7 +114,7 @@ pub fn ServiceChecks(
 }
 
 /// Adds or removes `id` in a list of chosen ids.
-pub fn set_chosen(ids: &mut Vec<i64>, id: i64, on: bool) {
+pub fn set_chosen(ids: &mut Vec<ServiceId>, id: ServiceId, on: bool) {
     ids.retain(|x| *x != id);
     if on {
         ids.push(id);
@@ -126,8 +127,8 @@ pub fn set_chosen(ids: &mut Vec<i64>, id: i64, on: bool) {
 pub fn TeamChoice(
     id: &'static str,
     teams: Vec<Team>,
-    #[prop(into)] selected: Signal<Option<i64>>,
-    on_change: Callback<Option<i64>>,
+    #[prop(into)] selected: Signal<Option<TeamId>>,
+    on_change: Callback<Option<TeamId>>,
 ) -> impl IntoView {
     view! {
         <div class="field">
@@ -136,7 +137,7 @@ pub fn TeamChoice(
                 <option value="" selected=move || selected.get().is_none()>"Not set"</option>
                 {teams.into_iter().map(|t| {
                     let team = t.id;
-                    view! { <option value=team selected=move || selected.get() == Some(team)>{t.name}</option> }
+                    view! { <option value=team.0 selected=move || selected.get() == Some(team)>{t.name}</option> }
                 }).collect_view()}
             </select>
         </div>

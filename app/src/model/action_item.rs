@@ -2,7 +2,7 @@
 //! and a due date) and tracked to done.
 
 use super::Person;
-use crate::model::IncidentNumber;
+use crate::model::{IncidentNumber, TeamId, UserId};
 use serde::{Deserialize, Serialize};
 use std::str::FromStr;
 use time::{Date, OffsetDateTime, UtcOffset};
@@ -133,7 +133,7 @@ pub struct ActionItem {
     pub description: String,
     pub description_html: String,
     pub owner: Option<Person>,
-    pub team_id: Option<i64>,
+    pub team_id: Option<TeamId>,
     pub team_name: Option<String>,
     pub priority: Priority,
     #[serde(with = "iso_date::option")]
@@ -166,8 +166,8 @@ pub struct ItemChange {
 #[serde(default)]
 #[cfg_attr(feature = "ssr", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
 pub struct ItemFilter {
-    pub team_id: Option<i64>,
-    pub owner_id: Option<i64>,
+    pub team_id: Option<TeamId>,
+    pub owner_id: Option<UserId>,
     pub status: Option<String>,
     pub priority: Option<String>,
     pub incident: Option<IncidentNumber>,
@@ -200,8 +200,8 @@ pub struct Tracker {
     pub counts: ItemCounts,
     pub can_edit: bool,
     /// Teams the reader leads (they may reassign those teams' items among members).
-    pub leads: Vec<i64>,
-    pub viewer_id: i64,
+    pub leads: Vec<TeamId>,
+    pub viewer_id: UserId,
     /// The cursor of the next page, if there is one.
     pub next_cursor: Option<String>,
 }
@@ -209,7 +209,7 @@ pub struct Tracker {
 /// One team's line of the summary.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TeamSummary {
-    pub team_id: Option<i64>,
+    pub team_id: Option<TeamId>,
     pub team_name: String,
     pub open: i64,
     pub overdue: i64,

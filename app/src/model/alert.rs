@@ -1,6 +1,7 @@
 //! Alerts from Prometheus Alertmanager and Grafana, and the rules that route them.
 
 use super::Severity;
+use crate::model::{ServiceId, TeamId};
 use serde::{Deserialize, Serialize};
 
 word_enum! {
@@ -47,9 +48,9 @@ pub struct AlertRoute {
     #[serde(default)]
     pub matchers: Vec<Matcher>,
     #[serde(default)]
-    pub service_id: Option<i64>,
+    pub service_id: Option<ServiceId>,
     #[serde(default)]
-    pub team_id: Option<i64>,
+    pub team_id: Option<TeamId>,
     /// `None`: from the alerts' `severity` label ([`severity_from_label`]).
     #[serde(default)]
     pub severity: Option<Severity>,

@@ -32,6 +32,12 @@ macro_rules! id_type {
             }
         }
 
+        impl From<$name> for i64 {
+            fn from(id: $name) -> i64 {
+                id.0
+            }
+        }
+
         impl std::str::FromStr for $name {
             type Err = std::num::ParseIntError;
 
@@ -57,6 +63,20 @@ id_type! {
     RunbookId;
     /// One entry of an incident's timeline.
     EntryId;
+}
+
+/// A form's choice of one id from a list: empty is none; anything else that is not an
+/// id is refused, naming the field.
+pub fn parse_choice<I: std::str::FromStr>(field: &str, value: &str) -> Result<Option<I>, crate::error::AppError> {
+    match value.trim() {
+        "" => Ok(None),
+        v => v.parse().map(Some).map_err(|_| crate::error::AppError::invalid(field, "Choose from the list.")),
+    }
+}
+
+/// A list of ids as a checked query's `bigint[]` parameter.
+pub fn bare_ids<I: Copy + Into<i64>>(ids: &[I]) -> Vec<i64> {
+    ids.iter().map(|&id| id.into()).collect()
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! Incidents as both sides see them.
 
 use super::{Person, ServiceRef, TimelineEntry};
-use crate::model::IncidentNumber;
+use crate::model::{IncidentNumber, TeamId, UserId};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
@@ -218,7 +218,7 @@ pub struct IncidentDetail {
     pub status: Status,
     pub is_drill: bool,
     pub privacy: Privacy,
-    pub team_id: Option<i64>,
+    pub team_id: Option<TeamId>,
     pub team_name: Option<String>,
     pub services: Vec<ServiceRef>,
     pub point: Option<Person>,
@@ -273,7 +273,7 @@ pub struct IncidentView {
     pub can_respond: bool,
     /// Whether the caller may make it private or public and add people (point, admins).
     pub can_manage_access: bool,
-    pub viewer_id: i64,
+    pub viewer_id: UserId,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]

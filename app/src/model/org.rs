@@ -1,9 +1,10 @@
+use crate::model::{ServiceId, TeamId, UserId};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TeamMember {
-    pub user_id: i64,
+    pub user_id: UserId,
     pub display_name: String,
 }
 
@@ -11,7 +12,7 @@ pub struct TeamMember {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Team {
-    pub id: i64,
+    pub id: TeamId,
     pub name: String,
     pub lead: Option<TeamMember>,
     pub members: Vec<TeamMember>,
@@ -21,10 +22,10 @@ pub struct Team {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Service {
-    pub id: i64,
+    pub id: ServiceId,
     pub name: String,
     pub description: String,
-    pub team_id: Option<i64>,
+    pub team_id: Option<TeamId>,
     pub team_name: Option<String>,
     /// Listed on the public status page.
     pub public: bool,

@@ -1,7 +1,7 @@
 //! Postmortems: the blameless write-up of an incident, versioned so no edit is lost.
 
 use super::{Person, Severity};
-use crate::model::IncidentNumber;
+use crate::model::{IncidentNumber, ServiceId, TeamId, UserId};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -193,9 +193,9 @@ pub struct PostmortemSummary {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct PostmortemFilter {
-    pub team_id: Option<i64>,
+    pub team_id: Option<TeamId>,
     pub status: Option<String>,
-    pub service_id: Option<i64>,
+    pub service_id: Option<ServiceId>,
     /// Full-text search over the sections and the incident's title and summary.
     pub q: String,
 }
@@ -217,7 +217,7 @@ pub struct PostmortemIndex {
     pub postmortems: Vec<PostmortemSummary>,
     pub meetings: Vec<Meeting>,
     pub can_edit: bool,
-    pub viewer_id: i64,
+    pub viewer_id: UserId,
 }
 
 /// A move between statuses, for the record on the page.
@@ -243,7 +243,7 @@ pub struct Postmortem {
     pub is_drill: bool,
     /// Its incident is private: so is the postmortem.
     pub private: bool,
-    pub team_id: Option<i64>,
+    pub team_id: Option<TeamId>,
     pub team_name: Option<String>,
     pub status: PostmortemStatus,
     pub version: i32,
@@ -265,7 +265,7 @@ pub struct Postmortem {
     pub corrected_at: Option<OffsetDateTime>,
     pub moves: Vec<StatusMove>,
     pub can_edit: bool,
-    pub viewer_id: i64,
+    pub viewer_id: UserId,
 }
 
 /// A version as the history lists it.

@@ -2,7 +2,7 @@
 //! in drills.
 
 use super::{Person, ServiceRef};
-use crate::model::IncidentNumber;
+use crate::model::{IncidentNumber, ServiceId, TeamId};
 use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
 
@@ -54,7 +54,7 @@ pub struct Runbook {
     pub body_html: String,
     pub version: i32,
     pub services: Vec<ServiceRef>,
-    pub team_id: Option<i64>,
+    pub team_id: Option<TeamId>,
     pub team_name: Option<String>,
     pub review_interval_days: i32,
     #[serde(with = "time::serde::rfc3339::option")]
@@ -73,8 +73,8 @@ pub struct Runbook {
 #[serde(default)]
 pub struct RunbookFilter {
     pub q: String,
-    pub service_id: Option<i64>,
-    pub team_id: Option<i64>,
+    pub service_id: Option<ServiceId>,
+    pub team_id: Option<TeamId>,
     /// `never` (never drilled) or `stale` (not drilled in 6 months).
     pub drilled: String,
     pub review_overdue: bool,

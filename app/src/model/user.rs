@@ -1,3 +1,4 @@
+use crate::model::UserId;
 use serde::{Deserialize, Serialize};
 
 word_enum! {
@@ -16,7 +17,7 @@ word_enum! {
 /// the policy and the pages need to know them. Not to be confused with `Role::Viewer`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Caller {
-    pub id: i64,
+    pub id: UserId,
     pub email: String,
     pub display_name: String,
     pub role: Role,
@@ -25,7 +26,7 @@ pub struct Caller {
 /// A user as the admin page lists them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserSummary {
-    pub id: i64,
+    pub id: UserId,
     pub email: String,
     pub display_name: String,
     pub role: Role,

@@ -55,7 +55,7 @@ fn All() -> impl IntoView {
         let id = |k: &str| q.get(k).and_then(|v| v.parse().ok());
         ItemFilter {
             team_id: id("team_id"),
-            owner_id: id("owner_id"),
+            owner_id: q.get("owner_id").and_then(|v| v.parse().ok()),
             status: q.get("status").filter(|s| !s.is_empty()),
             priority: q.get("priority").filter(|s| !s.is_empty()),
             incident: q.get("incident").and_then(|v| parse_incident_ref(&v)),

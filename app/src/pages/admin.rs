@@ -99,7 +99,7 @@ fn UsersSection(
                                 <td>{u.email.clone()}</td>
                                 <td>
                                     <ActionForm action=change_role attr:class="inline">
-                                        <input type="hidden" name="user_id" value=u.id />
+                                        <input type="hidden" name="user_id" value=u.id.0 />
                                         <label class="visually-hidden" for=select_id.clone()>{format!("Role of {}", u.display_name)}</label>
                                         <select id=select_id name="role">
                                             {Role::ALL.into_iter().map(|r| view! {
@@ -112,7 +112,7 @@ fn UsersSection(
                                 <td>{if u.active { "Active" } else { "Deactivated" }}</td>
                                 <td>
                                     <ActionForm action=set_active attr:class="inline">
-                                        <input type="hidden" name="user_id" value=u.id />
+                                        <input type="hidden" name="user_id" value=u.id.0 />
                                         <input type="hidden" name="active" value=(!u.active).to_string() />
                                         <button type="submit" class="secondary small">
                                             {if u.active { "Deactivate" } else { "Reactivate" }}
@@ -181,8 +181,8 @@ fn TeamsSection(
                                 <li>
                                     {m.display_name.clone()}
                                     <ActionForm action=remove_member attr:class="inline">
-                                        <input type="hidden" name="team_id" value=team_id />
-                                        <input type="hidden" name="user_id" value=m.user_id />
+                                        <input type="hidden" name="team_id" value=team_id.0 />
+                                        <input type="hidden" name="user_id" value=m.user_id.0 />
                                         <button type="submit" class="link small" aria-label=label>"Remove"</button>
                                     </ActionForm>
                                 </li>
@@ -190,20 +190,20 @@ fn TeamsSection(
                         </ul>
                         <div class="row">
                             <ActionForm action=add_member attr:class="inline">
-                                <input type="hidden" name="team_id" value=team_id />
+                                <input type="hidden" name="team_id" value=team_id.0 />
                                 <label for=member_select.clone()>"Add member"</label>
                                 <select id=member_select name="user_id">
-                                    {candidates.into_iter().map(|u| view! { <option value=u.id>{u.display_name}</option> }).collect_view()}
+                                    {candidates.into_iter().map(|u| view! { <option value=u.id.0>{u.display_name}</option> }).collect_view()}
                                 </select>
                                 <button type="submit" class="secondary small">"Add"</button>
                             </ActionForm>
                             <ActionForm action=set_lead attr:class="inline">
-                                <input type="hidden" name="team_id" value=team_id />
+                                <input type="hidden" name="team_id" value=team_id.0 />
                                 <label for=lead_select.clone()>"Lead"</label>
                                 <select id=lead_select name="user_id">
                                     <option value="" selected=lead_id.is_none()>"No lead"</option>
                                     {members_for_lead.into_iter().map(|m| view! {
-                                        <option value=m.user_id selected=Some(m.user_id) == lead_id>{m.display_name}</option>
+                                        <option value=m.user_id.0 selected=Some(m.user_id) == lead_id>{m.display_name}</option>
                                     }).collect_view()}
                                 </select>
                                 <button type="submit" class="secondary small">"Set lead"</button>
@@ -223,12 +223,12 @@ fn TeamsSection(
 }
 
 #[component]
-fn TeamSelect(id: String, teams: Vec<Team>, selected: Option<i64>) -> impl IntoView {
+fn TeamSelect(id: String, teams: Vec<Team>, selected: Option<crate::model::TeamId>) -> impl IntoView {
     view! {
         <select id=id name="team_id">
             <option value="" selected=selected.is_none()>"No owning team"</option>
             {teams.into_iter().map(|t| view! {
-                <option value=t.id selected=Some(t.id) == selected>{t.name}</option>
+                <option value=t.id.0 selected=Some(t.id) == selected>{t.name}</option>
             }).collect_view()}
         </select>
     }
@@ -255,7 +255,7 @@ fn ServicesSection(
                 let toggle = if s.public { format!("Remove {} from the status page", s.name) } else { format!("Show {} on the status page", s.name) };
                 view! {
                     <ActionForm action=update_service attr:class="grid-form service">
-                        <input type="hidden" name="id" value=s.id />
+                        <input type="hidden" name="id" value=s.id.0 />
                         <Field label="Name" name="name" value=s.name.clone() max=crate::model::ServiceName::MAX required=true error=no_error id_prefix=prefix.clone() />
                         <div class="field">
                             <label for=format!("{prefix}team_id")>"Owning team"</label>
@@ -265,7 +265,7 @@ fn ServicesSection(
                         <button type="submit" class="secondary">"Save service"</button>
                     </ActionForm>
                     <ActionForm action=set_public attr:class="inline public-toggle">
-                        <input type="hidden" name="id" value=s.id />
+                        <input type="hidden" name="id" value=s.id.0 />
                         <input type="hidden" name="public" value=(!s.public).to_string() />
                         <span>{if s.public { "On the public status page" } else { "Not on the public status page" }}</span>
                         <button type="submit" class="secondary small">{toggle}</button>

@@ -61,11 +61,12 @@ fn AlertRouting(
     change_route: ServerAction<ChangeAlertRoute>,
 ) -> impl IntoView {
     let error = last_error(add_route);
-    let name_of = |id: Option<i64>, names: &[(i64, String)]| {
-        id.and_then(|id| names.iter().find(|(i, _)| *i == id).map(|(_, n)| n.clone())).unwrap_or_else(|| "—".into())
+    let service_name = |id: Option<crate::model::ServiceId>| {
+        id.and_then(|id| services.iter().find(|s| s.id == id).map(|s| s.name.clone())).unwrap_or_else(|| "—".into())
     };
-    let service_names: Vec<(i64, String)> = services.iter().map(|s| (s.id, s.name.clone())).collect();
-    let team_names: Vec<(i64, String)> = teams.iter().map(|t| (t.id, t.name.clone())).collect();
+    let team_name = |id: Option<crate::model::TeamId>| {
+        id.and_then(|id| teams.iter().find(|t| t.id == id).map(|t| t.name.clone())).unwrap_or_else(|| "—".into())
+    };
     let count = routes.len();
     view! {
         <section class="card" aria-labelledby="routing-heading">
@@ -91,8 +92,8 @@ fn AlertRouting(
                                         <td>{i + 1}</td>
                                         <td>{r.name.clone()}</td>
                                         <td><code>{if r.matchers.is_empty() { "(every alert)".to_owned() } else { format_matchers(&r.matchers) }}</code></td>
-                                        <td>{name_of(r.service_id, &service_names)}</td>
-                                        <td>{name_of(r.team_id, &team_names)}</td>
+                                        <td>{service_name(r.service_id)}</td>
+                                        <td>{team_name(r.team_id)}</td>
                                         <td>{r.severity.map(|s| s.label().to_owned()).unwrap_or_else(|| "from label".into())}</td>
                                         <td>{if r.declare { "Declares" } else { "Records only" }}</td>
                                         <td>

@@ -11,7 +11,7 @@
 //! incidents; a test fails when a server function is missing from it.
 
 use crate::error::AppError;
-use crate::model::{Caller, Role};
+use crate::model::{Caller, Role, UserId};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Permission {
@@ -74,7 +74,7 @@ pub fn authorize(user: Option<Caller>, permission: Permission) -> Result<Caller,
     if role_allows(user.role, permission) {
         Ok(user)
     } else {
-        tracing::warn!(target: "foghorn::audit", user_id = user.id, role = %user.role, ?permission, "refused: role lacks permission");
+        tracing::warn!(target: "foghorn::audit", user_id = user.id.0, role = %user.role, ?permission, "refused: role lacks permission");
         Err(AppError::Forbidden)
     }
 }
@@ -84,7 +84,7 @@ pub fn authorize(user: Option<Caller>, permission: Permission) -> Result<Caller,
 /// read-only token only reads.
 pub fn authorize_token(caller: &Caller, read_only: bool, permission: Permission) -> Result<(), AppError> {
     if read_only && !permission.reads_only() {
-        tracing::warn!(target: "foghorn::audit", user_id = caller.id, ?permission, "refused: read-only token");
+        tracing::warn!(target: "foghorn::audit", user_id = caller.id.0, ?permission, "refused: read-only token");
         return Err(AppError::Forbidden);
     }
     authorize(Some(caller.clone()), permission).map(|_| ())
@@ -110,7 +110,7 @@ pub fn incident_visible(alias: &str, viewer: &str) -> String {
 }
 
 /// [`incident_visible`] for a query being built: binds the viewer in place.
-pub fn push_incident_visible(query: &mut sqlx::QueryBuilder<'_, sqlx::Postgres>, alias: &str, viewer: Option<i64>) {
+pub fn push_incident_visible(query: &mut sqlx::QueryBuilder<'_, sqlx::Postgres>, alias: &str, viewer: Option<UserId>) {
     const MARK: &str = "\u{1}viewer\u{1}";
     let sql = incident_visible(alias, MARK);
     let (before, after) = sql.split_once(MARK).expect("the rule names the viewer once");
@@ -125,7 +125,12 @@ pub fn item_visible(item: &str, incident: &str, viewer: &str) -> String {
 }
 
 /// [`item_visible`] for a query being built.
-pub fn push_item_visible(query: &mut sqlx::QueryBuilder<'_, sqlx::Postgres>, item: &str, incident: &str, viewer: i64) {
+pub fn push_item_visible(
+    query: &mut sqlx::QueryBuilder<'_, sqlx::Postgres>,
+    item: &str,
+    incident: &str,
+    viewer: UserId,
+) {
     query.push("(");
     push_incident_visible(query, incident, Some(viewer));
     query.push(format!(" OR {item}.owner_id = ")).push_bind(viewer).push(")");

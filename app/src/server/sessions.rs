@@ -8,7 +8,7 @@
 use super::db::audit::{self, Actor};
 use super::{AppState, db};
 use crate::error::AppError;
-use crate::model::{AuditKind, Caller};
+use crate::model::{AuditKind, Caller, UserId};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use tower_sessions::Session;
@@ -17,7 +17,7 @@ const USER_KEY: &str = "user";
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct SessionUser {
-    user_id: i64,
+    user_id: UserId,
     epoch: i32,
     /// Unix seconds; the absolute lifetime counts from here.
     signed_in_at: i64,
@@ -47,7 +47,8 @@ fn session_error(err: tower_sessions::session::Error) -> AppError {
 pub async fn start(session: &Session, user: &db::users::UserRecord) -> Result<(), AppError> {
     session.cycle_id().await.map_err(session_error)?;
     let now = OffsetDateTime::now_utc().unix_timestamp();
-    let record = SessionUser { user_id: user.id, epoch: user.session_epoch, signed_in_at: now, touched_at: now };
+    let record =
+        SessionUser { user_id: UserId(user.id), epoch: user.session_epoch, signed_in_at: now, touched_at: now };
     session.insert(USER_KEY, record).await.map_err(session_error)
 }
 
@@ -86,11 +87,11 @@ pub async fn resolve(state: &AppState, session: &Session) -> Result<Option<Calle
     let now = OffsetDateTime::now_utc().unix_timestamp();
     let age = now - record.signed_in_at;
     if age < 0 || age as u64 >= state.auth.session_absolute.as_secs() {
-        tracing::info!(target: "foghorn::audit", user_id = record.user_id, "session reached its absolute lifetime");
+        tracing::info!(target: "foghorn::audit", user_id = record.user_id.0, "session reached its absolute lifetime");
         end(session).await?;
         return Ok(None);
     }
-    match db::users::find_by_id(&state.pool, record.user_id).await? {
+    match db::users::find_by_id(&state.pool, record.user_id.0).await? {
         Some(user) if user.active && user.session_epoch == record.epoch => {
             if now - record.touched_at >= touch_interval(state) {
                 record.touched_at = now;
@@ -99,7 +100,7 @@ pub async fn resolve(state: &AppState, session: &Session) -> Result<Option<Calle
             Ok(Some(user.caller()))
         }
         user => {
-            tracing::info!(target: "foghorn::audit", user_id = record.user_id, "session ended: user deactivated or credentials changed");
+            tracing::info!(target: "foghorn::audit", user_id = record.user_id.0, "session ended: user deactivated or credentials changed");
             let reason = match &user {
                 Some(user) if !user.active => "user deactivated",
                 Some(_) => "password changed",

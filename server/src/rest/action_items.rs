@@ -51,8 +51,8 @@ fn query_of(f: &ItemFilter) -> String {
     let mut q = form_urlencoded::Serializer::new(String::new());
     let text = |v: Option<i64>| v.map(|v| v.to_string());
     for (key, value) in [
-        ("team_id", text(f.team_id)),
-        ("owner_id", text(f.owner_id)),
+        ("team_id", text(f.team_id.map(|v| v.0))),
+        ("owner_id", text(f.owner_id.map(|v| v.0))),
         ("status", f.status.clone()),
         ("priority", f.priority.clone()),
         ("incident", f.incident.map(|v| v.to_string())),
@@ -148,10 +148,10 @@ pub async fn update(
         action_items::edit(pool, me, id, &title, &description).await?;
     }
     if let Some(owner) = patch.owner_id {
-        action_items::reassign(pool, me, id, owner).await?;
+        action_items::reassign(pool, me, id, owner.map(UserId)).await?;
     }
     if let Some(team) = patch.team_id {
-        action_items::set_team(pool, me, id, team).await?;
+        action_items::set_team(pool, me, id, team.map(TeamId)).await?;
     }
     if let Some(priority) = patch.priority {
         action_items::set_priority(pool, me, id, priority).await?;

@@ -142,7 +142,7 @@ async fn run(api: &Api, user: &db::users::UserRecord, text: &str, base: &str, ip
                 &incidents::NewIncident {
                     fields: &fields,
                     severity,
-                    point: Some(me.id),
+                    point: Some(me.id.0),
                     is_drill: false,
                     privacy: Privacy::default(),
                 },
@@ -161,19 +161,19 @@ async fn run(api: &Api, user: &db::users::UserRecord, text: &str, base: &str, ip
             let me = policy::authorize(Some(me), Permission::RespondToIncidents)?;
             let (number, body) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
             let number = parse_number(number)?;
-            incident_people::visible_id(pool, IncidentNumber(number.0), Some(me.id)).await?;
-            incidents::post_note(pool, IncidentNumber(number.0), me.id, body).await?;
-            Ok(reply(format!("Noted on {}: {base}/incidents/{number}", incident_ref(IncidentNumber(number.0)))))
+            incident_people::visible_id(pool, number, Some(me.id)).await?;
+            incidents::post_note(pool, number, me.id, body).await?;
+            Ok(reply(format!("Noted on {}: {base}/incidents/{number}", incident_ref(number))))
         }
         "status" => {
             let me = policy::authorize(Some(me), Permission::ReadIncidents)?;
             let number = parse_number(rest)?;
-            let (i, _, _) = incident_pages::detail(pool, IncidentNumber(number.0), me.id).await?;
+            let (i, _, _) = incident_pages::detail(pool, number, me.id).await?;
             let name =
                 |p: &Option<Person>| p.as_ref().map(|p| p.display_name.clone()).unwrap_or_else(|| "nobody".into());
             Ok(reply(format!(
                 "{} ({}, {}): {}\nPoint: {}. Comms: {}.\n{base}/incidents/{number}",
-                incident_ref(IncidentNumber(number.0)),
+                incident_ref(number),
                 i.severity,
                 i.status.label(),
                 i.title,

@@ -4,7 +4,7 @@ use super::body::Json;
 use super::problem::ProblemDocument;
 use super::{Api, Problem, Token};
 use app::model::{PublicStatus, Service, Team};
-use app::model::{TeamId, UserId};
+use app::model::{ServiceId, TeamId, UserId};
 use app::server::db::{services, teams};
 use app::server::policy::Permission;
 use axum::extract::{Path, State};
@@ -41,10 +41,10 @@ pub struct ServiceBody {
     description: String,
     /// The owning team.
     #[serde(default)]
-    team_id: Option<i64>,
+    team_id: Option<TeamId>,
 }
 
-async fn service(api: &Api, id: i64) -> Result<Service, Problem> {
+async fn service(api: &Api, id: ServiceId) -> Result<Service, Problem> {
     services::list(&api.state.pool)
         .await?
         .into_iter()
@@ -64,7 +64,8 @@ pub async fn create_service(
     let input = services::ServiceInput::parse(&body.name, &body.description, &team)?;
     let id = services::create(&api.state.pool, &token.actor(), &input).await?;
     let location = format!("/api/v1/services/{id}");
-    Ok((StatusCode::CREATED, [(header::LOCATION, location)], axum::Json(service(&api, id).await?)).into_response())
+    Ok((StatusCode::CREATED, [(header::LOCATION, location)], axum::Json(service(&api, ServiceId(id)).await?))
+        .into_response())
 }
 
 /// Replaces a service's name, description and team (admins).
@@ -80,7 +81,7 @@ pub async fn update_service(
     let team = body.team_id.map(|t| t.to_string()).unwrap_or_default();
     let input = services::ServiceInput::parse(&body.name, &body.description, &team)?;
     services::update(&api.state.pool, &token.actor(), id, &input).await?;
-    Ok(axum::Json(service(&api, id).await?).into_response())
+    Ok(axum::Json(service(&api, ServiceId(id)).await?).into_response())
 }
 
 #[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
@@ -97,11 +98,11 @@ pub async fn create_team(
 ) -> Result<Response, Problem> {
     token.may(&api, Permission::ManageTeams, "POST /api/v1/teams").await?;
     let id = teams::create(&api.state.pool, &token.actor(), &body.name).await?;
-    let team = teams::list(&api.state.pool).await?.into_iter().find(|t| t.id == id);
+    let team = teams::list(&api.state.pool).await?.into_iter().find(|t| t.id == TeamId(id));
     Ok((StatusCode::CREATED, axum::Json(team)).into_response())
 }
 
-async fn team(api: &Api, id: i64) -> Result<Team, Problem> {
+async fn team(api: &Api, id: TeamId) -> Result<Team, Problem> {
     teams::list(&api.state.pool)
         .await?
         .into_iter()
@@ -124,7 +125,7 @@ pub async fn add_member(
     token.may(&api, Permission::ManageTeams, "PUT /api/v1/teams/{id}/members/{user_id}").await?;
     let (team_id, user_id) = ids(&team_id, &user_id)?;
     teams::add_member(&api.state.pool, &token.actor(), team_id, user_id).await?;
-    Ok(axum::Json(team(&api, team_id.0).await?).into_response())
+    Ok(axum::Json(team(&api, team_id).await?).into_response())
 }
 
 /// Takes a member out of a team (admins).
@@ -137,13 +138,13 @@ pub async fn remove_member(
     token.may(&api, Permission::ManageTeams, "DELETE /api/v1/teams/{id}/members/{user_id}").await?;
     let (team_id, user_id) = ids(&team_id, &user_id)?;
     teams::remove_member(&api.state.pool, &token.actor(), team_id, user_id).await?;
-    Ok(axum::Json(team(&api, team_id.0).await?).into_response())
+    Ok(axum::Json(team(&api, team_id).await?).into_response())
 }
 
 #[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
 pub struct LeadBody {
     /// The new lead (made a member if need be); `null`: no lead.
-    user_id: Option<i64>,
+    user_id: Option<UserId>,
 }
 
 /// Sets a team's lead (admins).
@@ -155,7 +156,7 @@ pub async fn set_lead(
     Json(body): Json<LeadBody>,
 ) -> Result<Response, Problem> {
     token.may(&api, Permission::ManageTeams, "PUT /api/v1/teams/{id}/lead").await?;
-    let team_id: i64 = team_id.trim().parse().map_err(|_| Problem::not_found())?;
-    teams::set_lead(&api.state.pool, &token.actor(), TeamId(team_id), body.user_id.map(UserId)).await?;
+    let team_id: TeamId = team_id.trim().parse().map_err(|_| Problem::not_found())?;
+    teams::set_lead(&api.state.pool, &token.actor(), team_id, body.user_id).await?;
     Ok(axum::Json(team(&api, team_id).await?).into_response())
 }

@@ -5,7 +5,6 @@ use super::body::Query;
 use super::problem::ProblemDocument;
 use super::{Api, Problem, Token, etag, if_match, incident_number, visible_incident};
 use app::api::incidents::Declaration;
-use app::model::IncidentNumber;
 use app::model::*;
 use app::server::db::{history, incident_pages, incident_people, incidents};
 use app::server::policy::Permission;
@@ -54,7 +53,7 @@ pub async fn declare(State(api): State<Api>, token: Token, Json(d): Json<Declara
     let me = token.may(&api, Permission::RespondToIncidents, "POST /api/v1/incidents").await?;
     let severity: Severity = d.severity.parse().map_err(|m| app::error::AppError::invalid("severity", m))?;
     let fields = incidents::IncidentFields::parse(&d.title, &d.summary, d.team_id, d.service_ids)?;
-    let point = d.point_user_id.unwrap_or(me.id);
+    let point = d.point_user_id.unwrap_or(me.id.0);
     let number = incidents::declare(
         &api.state.pool,
         me,
@@ -90,7 +89,7 @@ pub struct IncidentPatch {
     #[schema(value_type = Option<i64>)]
     team_id: Option<Option<i64>>,
     #[serde(default)]
-    service_ids: Option<Vec<i64>>,
+    service_ids: Option<Vec<app::model::ServiceId>>,
 }
 
 /// One page of the history.
@@ -135,7 +134,7 @@ pub async fn update(
     let fields = incidents::IncidentFields::parse(
         patch.title.as_deref().unwrap_or(&current.title),
         patch.summary.as_deref().unwrap_or(&current.summary),
-        patch.team_id.unwrap_or(current.team_id),
+        (patch.team_id.unwrap_or(current.team_id.map(|v| v.0))).map(TeamId),
         patch.service_ids.unwrap_or_else(|| current.services.iter().map(|s| s.id).collect()),
     )?;
     match incidents::edit(&api.state.pool, me, number, version, &fields).await {
@@ -200,7 +199,7 @@ pub async fn change_severity(
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct RoleHolder {
-    user_id: i64,
+    user_id: UserId,
 }
 
 /// `PUT /incidents/{number}/roles/{point|comms}`: gives the role to `user_id`.
@@ -214,7 +213,7 @@ pub async fn assign_role(
     let me = token.may(&api, Permission::RespondToIncidents, "PUT /api/v1/incidents/{number}/roles/{role}").await?;
     let (number, _) = visible_incident(&api, me, &number).await?;
     let role: IncidentRole = role.parse().map_err(|m| app::error::AppError::invalid("role", m))?;
-    incident_people::assign_role(&api.state.pool, me, number, role, app::model::UserId(holder.user_id)).await?;
+    incident_people::assign_role(&api.state.pool, me, number, role, holder.user_id).await?;
     detail(&api, me, number).await
 }
 

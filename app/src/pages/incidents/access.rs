@@ -3,8 +3,7 @@
 
 use crate::api::incidents::{AddParticipant, SetIncidentPrivacy, list_people};
 use crate::components::form::{FormError, last_error};
-use crate::model::IncidentNumber;
-use crate::model::{IncidentDetail, Privacy};
+use crate::model::{IncidentDetail, IncidentNumber, Privacy};
 use leptos::prelude::*;
 
 #[component]
@@ -79,7 +78,7 @@ fn AddPerson(number: IncidentNumber) -> impl IntoView {
                     <label for="add-person">"Add to the response"</label>
                     <select id="add-person" name="user_id">
                         {move || people.get().and_then(Result::ok).unwrap_or_default().into_iter()
-                            .map(|p| view! { <option value=p.id>{p.display_name}</option> })
+                            .map(|p| view! { <option value=p.id.0>{p.display_name}</option> })
                             .collect_view()}
                     </select>
                 </div>

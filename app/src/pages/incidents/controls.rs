@@ -7,12 +7,11 @@ use crate::components::form::{FieldError, FormError, described_by, invalid, last
 use crate::components::incident::{ServiceChecks, TeamChoice, set_chosen};
 use crate::components::time::Time;
 use crate::error::AppError;
-use crate::model::IncidentNumber;
 use crate::model::*;
 use leptos::prelude::*;
 
 #[component]
-pub(super) fn Controls(incident: IncidentDetail, viewer_id: i64) -> impl IntoView {
+pub(super) fn Controls(incident: IncidentDetail, viewer_id: UserId) -> impl IntoView {
     let number = incident.number;
     let status_action = ServerAction::<ChangeStatus>::new();
     let severity_action = ServerAction::<ChangeSeverity>::new();
@@ -59,7 +58,7 @@ pub(super) fn Controls(incident: IncidentDetail, viewer_id: i64) -> impl IntoVie
                         <label for="handoff-user">"To"</label>
                         <select id="handoff-user" name="user_id">
                             {move || people.get().and_then(Result::ok).unwrap_or_default().into_iter()
-                                .map(|p| view! { <option value=p.id>{p.display_name}</option> })
+                                .map(|p| view! { <option value=p.id.0>{p.display_name}</option> })
                                 .collect_view()}
                         </select>
                     </div>
@@ -108,14 +107,14 @@ pub(super) fn Controls(incident: IncidentDetail, viewer_id: i64) -> impl IntoVie
 pub(super) fn TakeRole(
     action: ServerAction<AssignRole>,
     number: IncidentNumber,
-    viewer_id: i64,
+    viewer_id: UserId,
     role: IncidentRole,
 ) -> impl IntoView {
     view! {
         <ActionForm action attr:class="inline">
             <input type="hidden" name="number" value=number.0 />
             <input type="hidden" name="role" value=role.as_str() />
-            <input type="hidden" name="user_id" value=viewer_id />
+            <input type="hidden" name="user_id" value=viewer_id.0 />
             <button type="submit" class="secondary" id=format!("take-{}", role.as_str())>{format!("Take {}", role.as_str())}</button>
         </ActionForm>
     }

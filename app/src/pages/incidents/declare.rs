@@ -22,7 +22,7 @@ pub fn DeclarePage() -> impl IntoView {
     let title = RwSignal::new(String::new());
     let severity = RwSignal::new(String::new());
     let summary = RwSignal::new(String::new());
-    let services = RwSignal::new(Vec::<i64>::new());
+    let services = RwSignal::new(Vec::<crate::model::ServiceId>::new());
     let team = RwSignal::new(String::new());
     let point = RwSignal::new(String::new());
     let private = RwSignal::new(false);
@@ -108,14 +108,14 @@ pub fn DeclarePage() -> impl IntoView {
                                 <label for="team_id">"Owning team (optional)"</label>
                                 <select id="team_id" on:change=move |ev| team.set(event_target_value(&ev))>
                                     <option value="">"Not set"</option>
-                                    {teams.into_iter().map(|t| view! { <option value=t.id>{t.name}</option> }).collect_view()}
+                                    {teams.into_iter().map(|t| view! { <option value=t.id.0>{t.name}</option> }).collect_view()}
                                 </select>
                             </div>
                             <div class="field">
                                 <label for="point">"Point"</label>
                                 <select id="point" on:change=move |ev| point.set(event_target_value(&ev))>
                                     <option value="">"Me: I take point"</option>
-                                    {people.into_iter().map(|p| view! { <option value=p.id>{p.display_name}</option> }).collect_view()}
+                                    {people.into_iter().map(|p| view! { <option value=p.id.0>{p.display_name}</option> }).collect_view()}
                                 </select>
                             </div>
                         </div>

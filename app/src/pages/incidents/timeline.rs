@@ -4,7 +4,6 @@
 use crate::api::incidents::*;
 use crate::components::form::{FormError, last_error};
 use crate::components::time::Time;
-use crate::model::IncidentNumber;
 use crate::model::*;
 use leptos::prelude::*;
 
@@ -62,7 +61,7 @@ pub(super) fn Composer(number: IncidentNumber, draft: RwSignal<String>) -> impl 
 }
 
 #[component]
-pub(super) fn Timeline(entries: RwSignal<Vec<TimelineEntry>>, can_respond: bool, viewer_id: i64) -> impl IntoView {
+pub(super) fn Timeline(entries: RwSignal<Vec<TimelineEntry>>, can_respond: bool, viewer_id: UserId) -> impl IntoView {
     let newest_first = RwSignal::new(true);
     let set_key = ServerAction::<SetKeyEvent>::new();
     let edit = ServerAction::<EditNote>::new();

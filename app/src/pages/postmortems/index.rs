@@ -89,7 +89,7 @@ fn PostmortemTable(rows: Vec<PostmortemSummary>) -> impl IntoView {
 fn Meetings(
     meetings: Vec<Meeting>,
     can_edit: bool,
-    viewer_id: i64,
+    viewer_id: UserId,
     attend: ServerAction<AttendPostmortem>,
 ) -> impl IntoView {
     let error = last_error(attend);

@@ -26,7 +26,7 @@ pub fn PostmortemPage() -> impl IntoView {
         move || (number.get(), refresh.get()),
         |(number, _)| async move {
             match number {
-                Some(n) => get_postmortem(IncidentNumber(n.0)).await,
+                Some(n) => get_postmortem(n).await,
                 None => Err(AppError::NotFound("That postmortem".into())),
             }
         },
@@ -170,7 +170,7 @@ fn Review(pm: Postmortem, draft: Draft, on_change: Callback<()>) -> impl IntoVie
                     <select id="pm-team" name="team_id">
                         <option value="" selected=team_id.is_none()>"Not set"</option>
                         {move || teams.get().and_then(Result::ok).unwrap_or_default().into_iter().map(|t| view! {
-                            <option value=t.id selected=Some(t.id) == team_id>{t.name}</option>
+                            <option value=t.id.0 selected=Some(t.id) == team_id>{t.name}</option>
                         }).collect_view()}
                     </select>
                 </div>

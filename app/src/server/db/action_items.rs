@@ -6,7 +6,6 @@ use super::IncidentId;
 use super::incidents;
 use super::timeline;
 use crate::error::AppError;
-use crate::model::IncidentNumber;
 use crate::model::*;
 use crate::server::policy;
 use sqlx::{PgConnection, PgPool};
@@ -18,8 +17,8 @@ pub struct NewItem {
     pub incident_number: IncidentNumber,
     pub title: String,
     pub description: String,
-    pub owner_id: Option<i64>,
-    pub team_id: Option<i64>,
+    pub owner_id: Option<UserId>,
+    pub team_id: Option<TeamId>,
     pub priority: Priority,
     pub due_date: Option<Date>,
 }
@@ -53,15 +52,15 @@ pub fn parse_due_date(value: &str) -> Result<Option<Date>, AppError> {
     }
 }
 
-async fn active_user_name(tx: &mut PgConnection, user_id: i64) -> Result<String, AppError> {
-    sqlx::query_scalar!("SELECT display_name FROM users WHERE id = $1 AND active", user_id)
+async fn active_user_name(tx: &mut PgConnection, user_id: UserId) -> Result<String, AppError> {
+    sqlx::query_scalar!("SELECT display_name FROM users WHERE id = $1 AND active", user_id.0)
         .fetch_optional(&mut *tx)
         .await?
         .ok_or_else(|| AppError::invalid("owner_id", "Choose an active person as the owner."))
 }
 
-async fn team_name(tx: &mut PgConnection, team_id: i64) -> Result<String, AppError> {
-    sqlx::query_scalar!("SELECT name FROM teams WHERE id = $1", team_id)
+async fn team_name(tx: &mut PgConnection, team_id: TeamId) -> Result<String, AppError> {
+    sqlx::query_scalar!("SELECT name FROM teams WHERE id = $1", team_id.0)
         .fetch_optional(&mut *tx)
         .await?
         .ok_or_else(|| AppError::invalid("team_id", "Choose an existing team."))
@@ -83,11 +82,11 @@ pub async fn create(pool: &PgPool, by: &Caller, item: NewItem) -> Result<i64, Ap
         incident.id.0,
         &item.title,
         &item.description,
-        item.owner_id,
-        item.team_id,
+        item.owner_id.map(|v| v.0),
+        item.team_id.map(|v| v.0),
         item.priority.level(),
         item.due_date,
-        by.id
+        by.id.0
     )
     .fetch_one(&mut *tx)
     .await?;
@@ -102,9 +101,9 @@ pub struct Locked {
     pub id: i64,
     pub incident_id: IncidentId,
     pub title: String,
-    pub owner_id: Option<i64>,
+    pub owner_id: Option<UserId>,
     pub owner_name: Option<String>,
-    pub team_id: Option<i64>,
+    pub team_id: Option<TeamId>,
     pub priority: Priority,
     pub due_date: Option<Date>,
     pub status: ItemStatus,
@@ -124,9 +123,9 @@ async fn lock(tx: &mut PgConnection, id: i64) -> Result<Locked, AppError> {
         id,
         incident_id: IncidentId(row.incident_id),
         title: row.title,
-        owner_id: row.owner_id,
+        owner_id: row.owner_id.map(UserId),
         owner_name: row.owner_name,
-        team_id: row.team_id,
+        team_id: row.team_id.map(TeamId),
         priority: Priority::from_level(row.priority).ok_or(AppError::Internal)?,
         due_date: row.due_date,
         status: row.status.parse().map_err(|_| AppError::Internal)?,
@@ -144,7 +143,7 @@ async fn record(
     sentence: &str,
 ) -> Result<(), AppError> {
     sqlx::query!("UPDATE action_items SET updated_at = now() WHERE id = $1", item.id).execute(&mut *tx).await?;
-    sqlx::query!("INSERT INTO action_item_changes (item_id, field, old_value, new_value, changed_by) VALUES ($1, $2, $3, $4, $5)", item.id, field, old, new, by.id)
+    sqlx::query!("INSERT INTO action_item_changes (item_id, field, old_value, new_value, changed_by) VALUES ($1, $2, $3, $4, $5)", item.id, field, old, new, by.id.0)
         .execute(&mut *tx)
         .await?;
     let body = format!("{} {sentence} on action item #{}: {}", by.display_name, item.id, item.title);
@@ -154,32 +153,39 @@ async fn record(
 
 /// Whether `by` may give item `id` to `new_owner` as the lead of the item's team
 /// (leads reassign within their team even without the responder role).
-pub async fn lead_may_reassign(pool: &PgPool, by: &Caller, id: i64, new_owner: Option<i64>) -> Result<bool, AppError> {
+pub async fn lead_may_reassign(
+    pool: &PgPool,
+    by: &Caller,
+    id: i64,
+    new_owner: Option<UserId>,
+) -> Result<bool, AppError> {
     Ok(sqlx::query_scalar!(r#"SELECT EXISTS (SELECT 1 FROM action_items a JOIN teams t ON t.id = a.team_id
                          WHERE a.id = $1 AND t.lead_id = $2
-                           AND ($3::bigint IS NULL OR EXISTS (SELECT 1 FROM team_members m WHERE m.team_id = t.id AND m.user_id = $3))) AS "exists!""#, id, by.id, new_owner)
+                           AND ($3::bigint IS NULL OR EXISTS (SELECT 1 FROM team_members m WHERE m.team_id = t.id AND m.user_id = $3))) AS "exists!""#, id, by.id.0, new_owner.map(|v| v.0))
     .fetch_one(pool)
     .await?)
 }
 
 /// The teams `user_id` leads.
-pub async fn teams_led_by(pool: &PgPool, user_id: i64) -> Result<Vec<i64>, AppError> {
-    Ok(sqlx::query_scalar!("SELECT id FROM teams WHERE lead_id = $1", user_id).fetch_all(pool).await?)
+pub async fn teams_led_by(pool: &PgPool, user_id: UserId) -> Result<Vec<TeamId>, AppError> {
+    Ok(sqlx::query_scalar!(r#"SELECT id AS "id: TeamId" FROM teams WHERE lead_id = $1"#, user_id.0)
+        .fetch_all(pool)
+        .await?)
 }
 
 /// Gives the item to `owner` (or nobody) for `by`: a responder may; so may the lead of
 /// the item's team, within the team. The one place that rule lives.
-pub async fn reassign(pool: &PgPool, by: &Caller, id: i64, owner: Option<i64>) -> Result<(), AppError> {
+pub async fn reassign(pool: &PgPool, by: &Caller, id: i64, owner: Option<UserId>) -> Result<(), AppError> {
     if !policy::role_allows(by.role, policy::Permission::TrackActionItems)
         && !lead_may_reassign(pool, by, id, owner).await?
     {
-        tracing::warn!(target: "foghorn::audit", user_id = by.id, item = id, "refused: not a responder or this team's lead");
+        tracing::warn!(target: "foghorn::audit", user_id = by.id.0, item = id, "refused: not a responder or this team's lead");
         return Err(AppError::Forbidden);
     }
     set_owner(pool, by, id, owner).await
 }
 
-pub async fn set_owner(pool: &PgPool, by: &Caller, id: i64, owner: Option<i64>) -> Result<(), AppError> {
+pub async fn set_owner(pool: &PgPool, by: &Caller, id: i64, owner: Option<UserId>) -> Result<(), AppError> {
     let mut tx = pool.begin().await?;
     let item = lock(&mut tx, id).await?;
     if item.owner_id == owner {
@@ -189,7 +195,9 @@ pub async fn set_owner(pool: &PgPool, by: &Caller, id: i64, owner: Option<i64>) 
         Some(user) => Some(active_user_name(&mut tx, user).await?),
         None => None,
     };
-    sqlx::query!("UPDATE action_items SET owner_id = $2 WHERE id = $1", id, owner).execute(&mut *tx).await?;
+    sqlx::query!("UPDATE action_items SET owner_id = $2 WHERE id = $1", id, owner.map(|v| v.0))
+        .execute(&mut *tx)
+        .await?;
     let old = item.owner_name.clone().unwrap_or_default();
     let new = new_name.clone().unwrap_or_default();
     let sentence = match (&item.owner_name, &new_name) {
@@ -232,7 +240,7 @@ pub async fn set_priority(pool: &PgPool, by: &Caller, id: i64, priority: Priorit
     Ok(())
 }
 
-pub async fn set_team(pool: &PgPool, by: &Caller, id: i64, team: Option<i64>) -> Result<(), AppError> {
+pub async fn set_team(pool: &PgPool, by: &Caller, id: i64, team: Option<TeamId>) -> Result<(), AppError> {
     let mut tx = pool.begin().await?;
     let item = lock(&mut tx, id).await?;
     if item.team_id == team {
@@ -246,7 +254,7 @@ pub async fn set_team(pool: &PgPool, by: &Caller, id: i64, team: Option<i64>) ->
         Some(t) => team_name(&mut tx, t).await?,
         None => String::new(),
     };
-    sqlx::query!("UPDATE action_items SET team_id = $2 WHERE id = $1", id, team).execute(&mut *tx).await?;
+    sqlx::query!("UPDATE action_items SET team_id = $2 WHERE id = $1", id, team.map(|v| v.0)).execute(&mut *tx).await?;
     let sentence =
         if new_name.is_empty() { "removed the team".to_owned() } else { format!("gave it to team {new_name}") };
     record(&mut tx, &item, by, "team", &old_name, &new_name, &sentence).await?;

@@ -40,8 +40,8 @@ pub(crate) async fn route_for(tx: &mut PgConnection, labels: &Labels) -> Result<
 /// The rule a notification follows.
 pub(crate) struct AlertRouteChoice {
     pub id: Option<i64>,
-    pub service_id: Option<i64>,
-    pub team_id: Option<i64>,
+    pub service_id: Option<ServiceId>,
+    pub team_id: Option<TeamId>,
     pub severity: Option<Severity>,
     pub declare: bool,
 }
@@ -65,8 +65,8 @@ async fn list_in(db: &mut PgConnection) -> Result<Vec<AlertRoute>, AppError> {
             id: r.id,
             name: r.name,
             matchers: serde_json::from_str(&r.matchers).unwrap_or_default(),
-            service_id: r.service_id,
-            team_id: r.team_id,
+            service_id: r.service_id.map(ServiceId),
+            team_id: r.team_id.map(TeamId),
             severity: r.severity.and_then(Severity::from_level),
             declare: r.declare,
         })
@@ -124,8 +124,8 @@ pub async fn save_routes(pool: &PgPool, actor: &audit::Actor, routes: &[AlertRou
             position as i32,
             r.name.trim(),
             serde_json::to_string(&r.matchers).unwrap_or_else(|_| "[]".into()),
-            r.service_id,
-            r.team_id,
+            r.service_id.map(|v| v.0),
+            r.team_id.map(|v| v.0),
             r.severity.map(Severity::level),
             r.declare
         )

@@ -134,7 +134,7 @@ pub async fn create(
         &secret[..SHOWN_CHARS],
         &secret,
         request.expires_days.map(|d| d as i32),
-        by.user_id
+        by.user_id.map(|v| v.0)
     )
     .fetch_one(&mut *tx)
     .await
@@ -163,14 +163,14 @@ pub async fn create(
 
 /// Revokes the live token `id` (one of `owner`'s personal tokens, when `owner` is
 /// given; any token for an admin). A service token's bot user is deactivated with it.
-pub async fn revoke(pool: &PgPool, by: &audit::Actor, id: i64, owner: Option<i64>) -> Result<(), AppError> {
+pub async fn revoke(pool: &PgPool, by: &audit::Actor, id: i64, owner: Option<UserId>) -> Result<(), AppError> {
     let mut tx = pool.begin().await?;
     let revoked = sqlx::query!(
         "UPDATE api_tokens SET revoked_at = now()
           WHERE id = $1 AND revoked_at IS NULL AND ($2::bigint IS NULL OR (user_id = $2 AND NOT service))
           RETURNING name, user_id, service",
         id,
-        owner
+        owner.map(|v| v.0)
     )
     .fetch_optional(&mut *tx)
     .await?
@@ -239,7 +239,7 @@ pub async fn authenticate(pool: &PgPool, secret: &str, ip: &str) -> Result<Optio
         name: r.name,
         read_only: r.read_only,
         caller: Caller {
-            id: r.user_id,
+            id: UserId(r.user_id),
             email: r.email,
             display_name: r.display_name,
             role: super::users::role_of(&r.role),

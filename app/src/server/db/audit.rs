@@ -4,7 +4,7 @@
 
 use super::history::parse_date;
 use crate::error::AppError;
-use crate::model::{AuditEvent, AuditFilter, AuditKind, AuditPage, Caller};
+use crate::model::{AuditEvent, AuditFilter, AuditKind, AuditPage, Caller, UserId};
 use sqlx::{PgConnection, PgExecutor, PgPool, QueryBuilder};
 use time::OffsetDateTime;
 
@@ -15,7 +15,7 @@ pub const EXPORT_BATCH: i64 = 1000;
 /// Who acted, as the trail records them.
 #[derive(Debug, Clone)]
 pub struct Actor {
-    pub user_id: Option<i64>,
+    pub user_id: Option<UserId>,
     pub label: String,
     pub ip: String,
 }
@@ -51,7 +51,7 @@ pub async fn record(
     target: &str,
     details: serde_json::Value,
 ) -> Result<(), AppError> {
-    sqlx::query!("INSERT INTO audit_events (actor_id, actor, kind, target, ip, details) VALUES ($1, $2, $3, $4, $5, $6::text::jsonb)", actor.user_id, &actor.label, kind.as_str(), target, &actor.ip, details.to_string())
+    sqlx::query!("INSERT INTO audit_events (actor_id, actor, kind, target, ip, details) VALUES ($1, $2, $3, $4, $5, $6::text::jsonb)", actor.user_id.map(|v| v.0), &actor.label, kind.as_str(), target, &actor.ip, details.to_string())
     .execute(db)
     .await?;
     Ok(())
@@ -63,8 +63,9 @@ pub fn user_target_of(display_name: &str, email: &str) -> String {
 }
 
 /// [`user_target_of`] by id; "user #id" for an id that names nobody.
-pub async fn user_target(db: &mut PgConnection, user_id: i64) -> Result<String, AppError> {
-    let found = sqlx::query!("SELECT display_name, email FROM users WHERE id = $1", user_id).fetch_optional(db).await?;
+pub async fn user_target(db: &mut PgConnection, user_id: UserId) -> Result<String, AppError> {
+    let found =
+        sqlx::query!("SELECT display_name, email FROM users WHERE id = $1", user_id.0).fetch_optional(db).await?;
     Ok(match found {
         Some(user) => user_target_of(&user.display_name, &user.email),
         None => format!("user #{user_id}"),

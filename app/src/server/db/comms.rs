@@ -5,7 +5,6 @@
 use super::{incidents, person, severity_of};
 use super::{outbox, timeline};
 use crate::error::AppError;
-use crate::model::IncidentNumber;
 use crate::model::*;
 use sqlx::PgPool;
 use time::{Duration, OffsetDateTime};
@@ -92,7 +91,7 @@ pub async fn post(pool: &PgPool, by: &Caller, number: IncidentNumber, input: &Up
         r#"SELECT EXISTS (SELECT 1 FROM incident_roles WHERE incident_id = $1 AND user_id = $2
                          AND role IN ('comms', 'point') AND ended_at IS NULL) AS "exists!""#,
         incident.id.0,
-        by.id
+        by.id.0
     )
     .fetch_one(&mut *tx)
     .await?;
@@ -108,7 +107,7 @@ pub async fn post(pool: &PgPool, by: &Caller, number: IncidentNumber, input: &Up
     }
     let next = input.next_update_minutes.map(|m| OffsetDateTime::now_utc() + Duration::minutes(m));
     sqlx::query!("INSERT INTO comms_updates (incident_id, author_id, affected, known, doing, internal, public_text, next_update_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)", incident.id.0, by.id, &input.affected, &input.known, &input.doing, input.internal, input.public_text.as_deref(), next)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)", incident.id.0, by.id.0, &input.affected, &input.known, &input.doing, input.internal, input.public_text.as_deref(), next)
     .execute(&mut *tx)
     .await?;
     sqlx::query!("UPDATE incidents SET next_update_at = $2 WHERE id = $1", incident.id.0, next)
@@ -167,7 +166,7 @@ pub async fn for_incident(pool: &PgPool, number: IncidentNumber) -> Result<Vec<C
 }
 
 /// Active SEV1 and SEV2 incidents (not drills) `viewer` may see, for the banner inside Foghorn.
-pub async fn major_incidents(pool: &PgPool, viewer: i64) -> Result<Vec<MajorIncident>, AppError> {
+pub async fn major_incidents(pool: &PgPool, viewer: UserId) -> Result<Vec<MajorIncident>, AppError> {
     // Dynamic: the visibility rule is spliced in (see `policy::incident_visible`); sqlx's macros take one literal.
     let rows: Vec<(i64, String, i16)> = sqlx::query_as(&format!(
         "SELECT i.number, i.title, i.severity FROM incidents i

@@ -42,7 +42,7 @@ fn parse_cursor(cursor: &str) -> Result<Option<(OffsetDateTime, i64)>, AppError>
 
 /// Every incident, newest first, filtered, one page at a time (keyset pagination, so
 /// page 1000 costs what page 1 costs).
-pub async fn history(pool: &PgPool, filter: &IncidentFilter, viewer: i64) -> Result<IncidentPage, AppError> {
+pub async fn history(pool: &PgPool, filter: &IncidentFilter, viewer: UserId) -> Result<IncidentPage, AppError> {
     let status = match filter.status.trim() {
         "" => None,
         "active" => Some("active".to_owned()),

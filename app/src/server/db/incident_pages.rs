@@ -3,7 +3,6 @@
 
 use super::{IncidentId, person, severity_of, timeline};
 use crate::error::AppError;
-use crate::model::IncidentNumber;
 use crate::model::*;
 use crate::server::policy;
 use sqlx::PgPool;
@@ -67,7 +66,7 @@ pub(super) const SUMMARY_SELECT: &str = "
       LEFT JOIN users cu ON cu.id = c.user_id";
 
 /// The signed-in home page: what is burning, what I hold, what just ended.
-pub async fn dashboard(pool: &PgPool, user_id: i64) -> Result<Dashboard, AppError> {
+pub async fn dashboard(pool: &PgPool, user_id: UserId) -> Result<Dashboard, AppError> {
     let visible = policy::incident_visible("i", "$1");
     // Dynamic: the visibility rule is spliced in (see `policy::incident_visible`); sqlx's macros take one literal.
     let active: Vec<SummaryRow> = sqlx::query_as(&format!(
@@ -108,7 +107,7 @@ pub async fn view(
     pool: &PgPool,
     number: IncidentNumber,
     timeline_from: Option<i64>,
-    viewer: i64,
+    viewer: UserId,
 ) -> Result<(IncidentDetail, (Vec<TimelineEntry>, i64), Vec<RoleAssignment>), AppError> {
     let (detail, id, roles) = detail(pool, number, viewer).await?;
     // Sequence numbers have no gaps, so the last one is how many entries there are.
@@ -125,7 +124,7 @@ pub async fn view(
 pub async fn detail(
     pool: &PgPool,
     number: IncidentNumber,
-    viewer: i64,
+    viewer: UserId,
 ) -> Result<(IncidentDetail, IncidentId, Vec<RoleAssignment>), AppError> {
     #[derive(sqlx::FromRow)]
     struct Row {
@@ -137,7 +136,7 @@ pub async fn detail(
         is_drill: bool,
         private: bool,
         team_can_see: bool,
-        team_id: Option<i64>,
+        team_id: Option<TeamId>,
         team_name: Option<String>,
         resolution: String,
         started_at: Option<OffsetDateTime>,
@@ -182,7 +181,7 @@ pub async fn detail(
 
     struct RoleRow {
         role: String,
-        user_id: i64,
+        user_id: UserId,
         display_name: String,
         by_id: Option<i64>,
         by_name: Option<String>,

@@ -6,8 +6,6 @@ use super::IncidentId;
 use super::incidents::lock;
 use super::timeline;
 use crate::error::AppError;
-use crate::model::IncidentNumber;
-use crate::model::UserId;
 use crate::model::*;
 use crate::server::policy;
 use sqlx::{PgConnection, PgExecutor, PgPool};
@@ -17,7 +15,7 @@ use sqlx::{PgConnection, PgExecutor, PgPool};
 pub async fn visible_id(
     db: impl PgExecutor<'_>,
     number: IncidentNumber,
-    viewer: Option<i64>,
+    viewer: Option<UserId>,
 ) -> Result<IncidentId, AppError> {
     // Dynamic: the visibility rule is spliced in (see `policy::incident_visible`).
     sqlx::query_scalar(&format!(
@@ -71,7 +69,7 @@ pub(super) async fn assign_in(
         incident_id.0,
         role.as_str(),
         user_id.0,
-        by.id
+        by.id.0
     )
     .execute(&mut *tx)
     .await?;
@@ -85,7 +83,7 @@ pub(super) async fn assign_in(
         .await?;
     }
     let role_name = role.as_str();
-    let body = match (&current, user_id == UserId(by.id)) {
+    let body = match (&current, user_id == by.id) {
         (None, true) => format!("{} took {role_name}", by.display_name),
         (None, false) => format!("{} gave {role_name} to {name}", by.display_name),
         (Some((_, from)), true) => format!("{} took {role_name} from {from}", by.display_name),
@@ -120,7 +118,7 @@ pub async fn join(pool: &PgPool, by: &Caller, number: IncidentNumber) -> Result<
         "INSERT INTO incident_roles (incident_id, role, user_id, assigned_by)
          VALUES ($1, 'participant', $2, $2) ON CONFLICT DO NOTHING",
         incident.id.0,
-        by.id
+        by.id.0
     )
     .execute(&mut *tx)
     .await?;
@@ -142,7 +140,7 @@ pub async fn join(pool: &PgPool, by: &Caller, number: IncidentNumber) -> Result<
 /// Refuses unless `by` may change who sees the incident (see [`policy::may_manage_access`]).
 async fn ensure_may_manage_access(tx: &mut PgConnection, by: &Caller, incident_id: IncidentId) -> Result<(), AppError> {
     let holds_point: bool = sqlx::query_scalar!(r#"SELECT EXISTS (SELECT 1 FROM incident_roles
-                         WHERE incident_id = $1 AND user_id = $2 AND role = 'point' AND ended_at IS NULL) AS "exists!""#, incident_id.0, by.id)
+                         WHERE incident_id = $1 AND user_id = $2 AND role = 'point' AND ended_at IS NULL) AS "exists!""#, incident_id.0, by.id.0)
     .fetch_one(&mut *tx)
     .await?;
     if policy::may_manage_access(by, holds_point) { Ok(()) } else { Err(AppError::Forbidden) }
@@ -170,7 +168,7 @@ pub async fn add_participant(
          VALUES ($1, 'participant', $2, $3) ON CONFLICT DO NOTHING",
         incident.id.0,
         user_id.0,
-        by.id
+        by.id.0
     )
     .execute(&mut *tx)
     .await?;

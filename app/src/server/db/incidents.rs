@@ -4,7 +4,6 @@
 use super::IncidentId;
 use super::{outbox, timeline};
 use crate::error::AppError;
-use crate::model::IncidentNumber;
 use crate::model::*;
 use sqlx::{PgConnection, PgPool};
 use time::OffsetDateTime;
@@ -23,7 +22,7 @@ pub struct Locked {
 pub async fn post_note(
     pool: &PgPool,
     number: IncidentNumber,
-    author_id: i64,
+    author_id: UserId,
     body: &str,
 ) -> Result<TimelineEntry, AppError> {
     let body = NoteBody::parse(body)?.into_inner();
@@ -62,12 +61,17 @@ pub async fn id_of(pool: &PgPool, number: IncidentNumber) -> Result<super::Incid
 pub struct IncidentFields {
     pub title: IncidentTitle,
     pub summary: Summary,
-    pub team_id: Option<i64>,
-    pub service_ids: Vec<i64>,
+    pub team_id: Option<TeamId>,
+    pub service_ids: Vec<ServiceId>,
 }
 
 impl IncidentFields {
-    pub fn parse(title: &str, summary: &str, team_id: Option<i64>, service_ids: Vec<i64>) -> Result<Self, AppError> {
+    pub fn parse(
+        title: &str,
+        summary: &str,
+        team_id: Option<TeamId>,
+        service_ids: Vec<ServiceId>,
+    ) -> Result<Self, AppError> {
         let title = IncidentTitle::parse(title)?;
         let summary = Summary::parse(summary)?;
         let mut service_ids = service_ids;
@@ -80,29 +84,35 @@ impl IncidentFields {
 async fn check_references(tx: &mut PgConnection, fields: &IncidentFields) -> Result<(), AppError> {
     if let Some(team_id) = fields.team_id {
         let exists: bool =
-            sqlx::query_scalar!(r#"SELECT EXISTS (SELECT 1 FROM teams WHERE id = $1) AS "exists!""#, team_id)
+            sqlx::query_scalar!(r#"SELECT EXISTS (SELECT 1 FROM teams WHERE id = $1) AS "exists!""#, team_id.0)
                 .fetch_one(&mut *tx)
                 .await?;
         if !exists {
             return Err(AppError::invalid("team_id", "Choose an existing team."));
         }
     }
-    let known: i64 =
-        sqlx::query_scalar!(r#"SELECT count(*) AS "count!" FROM services WHERE id = ANY($1)"#, &fields.service_ids)
-            .fetch_one(&mut *tx)
-            .await?;
+    let known: i64 = sqlx::query_scalar!(
+        r#"SELECT count(*) AS "count!" FROM services WHERE id = ANY($1)"#,
+        &bare_ids(&fields.service_ids)
+    )
+    .fetch_one(&mut *tx)
+    .await?;
     if known != fields.service_ids.len() as i64 {
         return Err(AppError::invalid("service_ids", "Choose existing services."));
     }
     Ok(())
 }
 
-async fn set_services(tx: &mut PgConnection, incident_id: IncidentId, service_ids: &[i64]) -> Result<(), AppError> {
+async fn set_services(
+    tx: &mut PgConnection,
+    incident_id: IncidentId,
+    service_ids: &[ServiceId],
+) -> Result<(), AppError> {
     sqlx::query!("DELETE FROM incident_services WHERE incident_id = $1", incident_id.0).execute(&mut *tx).await?;
     sqlx::query!(
         "INSERT INTO incident_services (incident_id, service_id) SELECT $1, unnest($2::bigint[])",
         incident_id.0,
-        service_ids
+        &bare_ids(service_ids)
     )
     .execute(&mut *tx)
     .await?;
@@ -156,8 +166,8 @@ pub async fn declare_in(
         fields.title.as_str(),
         fields.summary.as_str(),
         severity.level(),
-        fields.team_id,
-        by.id,
+        fields.team_id.map(|v| v.0),
+        by.id.0,
         is_drill,
         privacy.private,
         privacy.private && privacy.team_can_see
@@ -188,12 +198,12 @@ pub async fn declare_in(
         )
         .await?;
     }
-    if privacy.private && point != Some(by.id) {
+    if privacy.private && point != Some(by.id.0) {
         // Whoever declares a private incident stays able to see it.
         sqlx::query!(
             "INSERT INTO incident_roles (incident_id, role, user_id, assigned_by) VALUES ($1, 'participant', $2, $2)",
             id.0,
-            by.id
+            by.id.0
         )
         .execute(&mut *tx)
         .await?;
@@ -287,10 +297,10 @@ pub async fn edit(
     if before.1 != fields.summary.as_str() {
         changed.push("the summary".to_owned());
     }
-    if before.2 != fields.team_id {
+    if before.2 != fields.team_id.map(|v| v.0) {
         changed.push("the owning team".to_owned());
     }
-    if services_before != fields.service_ids {
+    if services_before != bare_ids(&fields.service_ids) {
         changed.push("the affected services".to_owned());
     }
     if changed.is_empty() {
@@ -301,7 +311,7 @@ pub async fn edit(
         incident.id.0,
         fields.title.as_str(),
         fields.summary.as_str(),
-        fields.team_id
+        fields.team_id.map(|v| v.0)
     )
     .execute(&mut *tx)
     .await?;

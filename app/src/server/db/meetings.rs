@@ -3,7 +3,6 @@
 
 use super::postmortems::lock;
 use crate::error::AppError;
-use crate::model::IncidentNumber;
 use crate::model::*;
 use crate::server::policy;
 use sqlx::PgPool;
@@ -42,12 +41,12 @@ pub async fn attend(pool: &PgPool, by: &Caller, number: IncidentNumber, attendin
         sqlx::query!(
             "INSERT INTO postmortem_attendees (postmortem_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
             current.id,
-            by.id
+            by.id.0
         )
         .execute(&mut *tx)
         .await?;
     } else {
-        sqlx::query!("DELETE FROM postmortem_attendees WHERE postmortem_id = $1 AND user_id = $2", current.id, by.id)
+        sqlx::query!("DELETE FROM postmortem_attendees WHERE postmortem_id = $1 AND user_id = $2", current.id, by.id.0)
             .execute(&mut *tx)
             .await?;
     }
@@ -56,7 +55,7 @@ pub async fn attend(pool: &PgPool, by: &Caller, number: IncidentNumber, attendin
 }
 
 /// Meetings from an hour ago on, soonest first: those of every incident `viewer` may see.
-pub async fn upcoming_meetings(pool: &PgPool, viewer: i64) -> Result<Vec<Meeting>, AppError> {
+pub async fn upcoming_meetings(pool: &PgPool, viewer: UserId) -> Result<Vec<Meeting>, AppError> {
     // Dynamic: the visibility rule is spliced in (see `policy::incident_visible`); sqlx's macros take one literal.
     let rows: Vec<(i64, i64, String, OffsetDateTime, String)> = sqlx::query_as(&format!(
         "SELECT p.id, i.number, i.title, p.meeting_at, p.meeting_place
@@ -93,7 +92,7 @@ pub struct FeedEvent {
 }
 
 /// Every meeting from 90 days ago on that `viewer` may see, for their iCalendar feed.
-pub async fn feed_events(pool: &PgPool, viewer: i64) -> Result<Vec<FeedEvent>, AppError> {
+pub async fn feed_events(pool: &PgPool, viewer: UserId) -> Result<Vec<FeedEvent>, AppError> {
     // Dynamic: the visibility rule is spliced in (see `policy::incident_visible`); sqlx's macros take one literal.
     let rows: Vec<(i64, i64, String, OffsetDateTime, String, i32, OffsetDateTime)> = sqlx::query_as(&format!(
         "SELECT p.id, i.number, i.title, p.meeting_at, p.meeting_place, p.meeting_sequence, p.updated_at
@@ -120,13 +119,13 @@ pub async fn feed_events(pool: &PgPool, viewer: i64) -> Result<Vec<FeedEvent>, A
 }
 
 /// The secret of a person's calendar-feed address, made on first use.
-pub async fn calendar_key(pool: &PgPool, user_id: i64) -> Result<String, AppError> {
+pub async fn calendar_key(pool: &PgPool, user_id: UserId) -> Result<String, AppError> {
     // Two v4 UUIDs: 244 random bits from PostgreSQL's CSPRNG.
     let key: String = sqlx::query_scalar!(
         "INSERT INTO calendar_keys (user_id, key)
          VALUES ($1, replace(gen_random_uuid()::text || gen_random_uuid()::text, '-', ''))
          ON CONFLICT (user_id) DO UPDATE SET key = calendar_keys.key RETURNING key",
-        user_id
+        user_id.0
     )
     .fetch_one(pool)
     .await?;
@@ -136,15 +135,15 @@ pub async fn calendar_key(pool: &PgPool, user_id: i64) -> Result<String, AppErro
 /// Forgets a person's calendar-feed key, so the address they had stops working; the
 /// next request for their address makes a new one. Done on "Reset calendar address"
 /// and with every password change (whoever knew the password may have copied it).
-pub async fn reset_calendar_key(db: impl sqlx::PgExecutor<'_>, user_id: i64) -> Result<(), AppError> {
-    sqlx::query!("DELETE FROM calendar_keys WHERE user_id = $1", user_id).execute(db).await?;
+pub async fn reset_calendar_key(db: impl sqlx::PgExecutor<'_>, user_id: UserId) -> Result<(), AppError> {
+    sqlx::query!("DELETE FROM calendar_keys WHERE user_id = $1", user_id.0).execute(db).await?;
     Ok(())
 }
 
 /// The active user `key` belongs to, if any: the feed shows what they may see.
-pub async fn calendar_key_user(pool: &PgPool, key: &str) -> Result<Option<i64>, AppError> {
+pub async fn calendar_key_user(pool: &PgPool, key: &str) -> Result<Option<UserId>, AppError> {
     Ok(sqlx::query_scalar!(
-        "SELECT u.id FROM calendar_keys k JOIN users u ON u.id = k.user_id WHERE k.key = $1 AND u.active",
+        r#"SELECT u.id AS "id: UserId" FROM calendar_keys k JOIN users u ON u.id = k.user_id WHERE k.key = $1 AND u.active"#,
         key
     )
     .fetch_optional(pool)

@@ -35,6 +35,7 @@ pub mod tracker;
 pub mod users;
 
 use crate::error::AppError;
+use crate::model::UserId;
 use crate::model::{Person, Severity};
 
 /// An incident's row id: what the database joins on, never shown to people. A type of
@@ -76,7 +77,7 @@ pub(crate) fn next_version<T: PartialEq + serde::Serialize>(
 
 /// A person from a nullable join (`id`, `display_name`).
 pub(crate) fn person(id: Option<i64>, name: Option<String>) -> Option<Person> {
-    id.zip(name).map(|(id, display_name)| Person { id, display_name })
+    id.zip(name).map(|(id, display_name)| Person { id: UserId(id), display_name })
 }
 
 /// The name of the unique constraint a failed write violated, if that is what happened.

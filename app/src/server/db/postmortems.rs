@@ -9,7 +9,6 @@ use super::IncidentId;
 use super::timeline;
 use super::{incidents, person, severity_of};
 use crate::error::AppError;
-use crate::model::IncidentNumber;
 use crate::model::*;
 use crate::server::markdown;
 use sqlx::{PgConnection, PgPool, QueryBuilder};
@@ -103,7 +102,7 @@ pub async fn start(pool: &PgPool, by: &Caller, number: IncidentNumber) -> Result
          SELECT id, team_id, $2::text::jsonb, $3, $3 FROM incidents WHERE id = $1 RETURNING id",
         incident.id.0,
         &json,
-        by.id
+        by.id.0
     )
     .fetch_one(&mut *tx)
     .await?;
@@ -112,7 +111,7 @@ pub async fn start(pool: &PgPool, by: &Caller, number: IncidentNumber) -> Result
          VALUES ($1, 1, $2::text::jsonb, $3, 'started from the template')",
         id,
         &json,
-        by.id
+        by.id.0
     )
     .execute(&mut *tx)
     .await?;
@@ -147,11 +146,11 @@ pub async fn save(
         current.id,
         &json,
         version,
-        by.id
+        by.id.0
     )
     .execute(&mut *tx)
     .await?;
-    sqlx::query!("INSERT INTO postmortem_versions (postmortem_id, version, sections, author_id, note) VALUES ($1, $2, $3::text::jsonb, $4, $5)", current.id, version, &json, by.id, note)
+    sqlx::query!("INSERT INTO postmortem_versions (postmortem_id, version, sections, author_id, note) VALUES ($1, $2, $3::text::jsonb, $4, $5)", current.id, version, &json, by.id.0, note)
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
@@ -205,7 +204,7 @@ pub async fn move_status(
         current.id,
         current.status.as_str(),
         to.as_str(),
-        by.id
+        by.id.0
     )
     .execute(&mut *tx)
     .await?;
@@ -219,21 +218,25 @@ pub async fn move_status(
     Ok(())
 }
 
-pub async fn set_team(pool: &PgPool, number: IncidentNumber, team_id: Option<i64>) -> Result<(), AppError> {
+pub async fn set_team(pool: &PgPool, number: IncidentNumber, team_id: Option<TeamId>) -> Result<(), AppError> {
     let mut tx = pool.begin().await?;
     let current = lock(&mut tx, number).await?;
     if let Some(team) = team_id {
         let exists: bool =
-            sqlx::query_scalar!(r#"SELECT EXISTS (SELECT 1 FROM teams WHERE id = $1) AS "exists!""#, team)
+            sqlx::query_scalar!(r#"SELECT EXISTS (SELECT 1 FROM teams WHERE id = $1) AS "exists!""#, team.0)
                 .fetch_one(&mut *tx)
                 .await?;
         if !exists {
             return Err(AppError::invalid("team_id", "Choose an existing team."));
         }
     }
-    sqlx::query!("UPDATE postmortems SET team_id = $2, updated_at = now() WHERE id = $1", current.id, team_id)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query!(
+        "UPDATE postmortems SET team_id = $2, updated_at = now() WHERE id = $1",
+        current.id,
+        team_id.map(|v| v.0)
+    )
+    .execute(&mut *tx)
+    .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -261,7 +264,7 @@ struct PageRow {
     severity: i16,
     is_drill: bool,
     private: bool,
-    team_id: Option<i64>,
+    team_id: Option<TeamId>,
     team_name: Option<String>,
     status: String,
     version: i32,
@@ -353,7 +356,7 @@ pub async fn list(
     pool: &PgPool,
     filter: &PostmortemFilter,
     can_edit: bool,
-    viewer: i64,
+    viewer: UserId,
 ) -> Result<Vec<PostmortemSummary>, AppError> {
     let status = match filter.status.as_deref().filter(|s| !s.is_empty()) {
         Some(s) => Some(s.parse::<PostmortemStatus>().map_err(|m| AppError::invalid("status", m))?),

@@ -5,7 +5,6 @@ use super::incidents::{self, IncidentFields};
 use super::runbooks::get;
 use super::timeline;
 use crate::error::AppError;
-use crate::model::IncidentNumber;
 use crate::model::*;
 use sqlx::PgPool;
 use time::OffsetDateTime;
@@ -35,7 +34,7 @@ pub async fn attach(pool: &PgPool, by: &Caller, number: IncidentNumber, runbook_
         .fetch_optional(&mut *tx)
         .await?
         .ok_or_else(|| AppError::invalid("runbook_id", "Choose an existing runbook."))?;
-    let added = sqlx::query!("INSERT INTO incident_runbooks (incident_id, runbook_id, attached_by) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING", incident.id.0, runbook_id, by.id)
+    let added = sqlx::query!("INSERT INTO incident_runbooks (incident_id, runbook_id, attached_by) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING", incident.id.0, runbook_id, by.id.0)
         .execute(&mut *tx)
         .await?;
     if added.rows_affected() == 0 {
@@ -75,7 +74,7 @@ pub async fn start_drill(
         &incidents::NewIncident {
             fields: &fields,
             severity,
-            point: Some(by.id),
+            point: Some(by.id.0),
             is_drill: true,
             privacy: Privacy::default(),
         },
@@ -87,11 +86,11 @@ pub async fn start_drill(
         "INSERT INTO runbook_drills (runbook_id, incident_id, started_by) VALUES ($1, $2, $3)",
         runbook_id,
         incident_id.0,
-        by.id
+        by.id.0
     )
     .execute(pool)
     .await?;
-    sqlx::query!("INSERT INTO incident_runbooks (incident_id, runbook_id, attached_by) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING", incident_id.0, runbook_id, by.id)
+    sqlx::query!("INSERT INTO incident_runbooks (incident_id, runbook_id, attached_by) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING", incident_id.0, runbook_id, by.id.0)
         .execute(pool)
         .await?;
     Ok(number)

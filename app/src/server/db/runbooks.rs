@@ -20,14 +20,13 @@ pub fn parse_interval(days: i32) -> Result<i32, AppError> {
     Ok(days)
 }
 
-async fn set_services(tx: &mut PgConnection, id: i64, service_ids: &[i64]) -> Result<(), AppError> {
-    let known: i64 =
-        sqlx::query_scalar!(r#"SELECT count(*) AS "count!" FROM services WHERE id = ANY($1)"#, service_ids)
-            .fetch_one(&mut *tx)
-            .await?;
-    let mut unique = service_ids.to_vec();
+async fn set_services(tx: &mut PgConnection, id: i64, service_ids: &[ServiceId]) -> Result<(), AppError> {
+    let mut unique = bare_ids(service_ids);
     unique.sort_unstable();
     unique.dedup();
+    let known: i64 = sqlx::query_scalar!(r#"SELECT count(*) AS "count!" FROM services WHERE id = ANY($1)"#, &unique)
+        .fetch_one(&mut *tx)
+        .await?;
     if known != unique.len() as i64 {
         return Err(AppError::invalid("service_ids", "Choose existing services."));
     }
@@ -38,10 +37,10 @@ async fn set_services(tx: &mut PgConnection, id: i64, service_ids: &[i64]) -> Re
     Ok(())
 }
 
-async fn check_team(tx: &mut PgConnection, team_id: Option<i64>) -> Result<(), AppError> {
+async fn check_team(tx: &mut PgConnection, team_id: Option<TeamId>) -> Result<(), AppError> {
     if let Some(team) = team_id {
         let exists: bool =
-            sqlx::query_scalar!(r#"SELECT EXISTS (SELECT 1 FROM teams WHERE id = $1) AS "exists!""#, team)
+            sqlx::query_scalar!(r#"SELECT EXISTS (SELECT 1 FROM teams WHERE id = $1) AS "exists!""#, team.0)
                 .fetch_one(&mut *tx)
                 .await?;
         if !exists {
@@ -55,8 +54,8 @@ pub async fn create(
     pool: &PgPool,
     by: &Caller,
     text: &RunbookText,
-    team_id: Option<i64>,
-    service_ids: &[i64],
+    team_id: Option<TeamId>,
+    service_ids: &[ServiceId],
     interval: i32,
 ) -> Result<i64, AppError> {
     let mut tx = pool.begin().await?;
@@ -66,14 +65,14 @@ pub async fn create(
          VALUES ($1, $2, $3, $4, $5, $5) RETURNING id",
         &text.title,
         &text.body,
-        team_id,
+        team_id.map(|v| v.0),
         interval,
-        by.id
+        by.id.0
     )
     .fetch_one(&mut *tx)
     .await?;
     set_services(&mut tx, id, service_ids).await?;
-    sqlx::query!("INSERT INTO runbook_versions (runbook_id, version, title, body, author_id, note) VALUES ($1, 1, $2, $3, $4, 'created')", id, &text.title, &text.body, by.id)
+    sqlx::query!("INSERT INTO runbook_versions (runbook_id, version, title, body, author_id, note) VALUES ($1, 1, $2, $3, $4, 'created')", id, &text.title, &text.body, by.id.0)
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;
@@ -111,11 +110,11 @@ pub async fn save(
         &text.title,
         &text.body,
         next,
-        by.id
+        by.id.0
     )
     .execute(&mut *tx)
     .await?;
-    sqlx::query!("INSERT INTO runbook_versions (runbook_id, version, title, body, author_id, note) VALUES ($1, $2, $3, $4, $5, $6)", id, next, &text.title, &text.body, by.id, note)
+    sqlx::query!("INSERT INTO runbook_versions (runbook_id, version, title, body, author_id, note) VALUES ($1, $2, $3, $4, $5, $6)", id, next, &text.title, &text.body, by.id.0, note)
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;
@@ -139,8 +138,8 @@ pub async fn restore(pool: &PgPool, by: &Caller, id: i64, version: i32, base_ver
 pub async fn set_details(
     pool: &PgPool,
     id: i64,
-    team_id: Option<i64>,
-    service_ids: &[i64],
+    team_id: Option<TeamId>,
+    service_ids: &[ServiceId],
     interval: i32,
 ) -> Result<(), AppError> {
     let mut tx = pool.begin().await?;
@@ -148,7 +147,7 @@ pub async fn set_details(
     let done = sqlx::query!(
         "UPDATE runbooks SET team_id = $2, review_interval_days = $3 WHERE id = $1",
         id,
-        team_id,
+        team_id.map(|v| v.0),
         interval
     )
     .execute(&mut *tx)
@@ -163,7 +162,7 @@ pub async fn set_details(
 
 pub async fn mark_reviewed(pool: &PgPool, by: &Caller, id: i64) -> Result<(), AppError> {
     let done =
-        sqlx::query!("UPDATE runbooks SET last_reviewed_at = now(), last_reviewed_by = $2 WHERE id = $1", id, by.id)
+        sqlx::query!("UPDATE runbooks SET last_reviewed_at = now(), last_reviewed_by = $2 WHERE id = $1", id, by.id.0)
             .execute(pool)
             .await?;
     if done.rows_affected() == 0 {
@@ -212,7 +211,7 @@ pub async fn get(pool: &PgPool, id: i64, can_edit: bool, now: OffsetDateTime) ->
         text: RunbookText { title, body },
         version: r.version,
         services: services_of(pool, id).await?,
-        team_id: r.team_id,
+        team_id: r.team_id.map(TeamId),
         team_name: r.team_name,
         review_interval_days: interval,
         last_reviewed_at: reviewed_at,
@@ -317,7 +316,7 @@ pub async fn list(pool: &PgPool, filter: &RunbookFilter, now: OffsetDateTime) ->
             services: links
                 .iter()
                 .filter(|l| l.runbook_id == id)
-                .map(|l| ServiceRef { id: l.id, name: l.name.clone() })
+                .map(|l| ServiceRef { id: ServiceId(l.id), name: l.name.clone() })
                 .collect(),
             team_name: r.team_name,
             last_reviewed_at: reviewed,

@@ -1,13 +1,13 @@
 use super::on_unique;
 use crate::error::AppError;
-use crate::model::{AuditKind, Service};
+use crate::model::{AuditKind, Service, TeamId};
 use sqlx::PgPool;
 
 /// A service as an admin submits it, validated.
 pub struct ServiceInput {
     pub name: String,
     pub description: String,
-    pub team_id: Option<i64>,
+    pub team_id: Option<TeamId>,
 }
 
 impl ServiceInput {
@@ -34,7 +34,7 @@ fn on_write_error(err: sqlx::Error) -> AppError {
 pub async fn list(pool: &PgPool) -> Result<Vec<Service>, AppError> {
     Ok(sqlx::query_as!(
         Service,
-        r#"SELECT s.id, s.name, s.description, s.team_id, t.name AS "team_name?", s.public
+        r#"SELECT s.id, s.name, s.description, s.team_id AS "team_id: TeamId", t.name AS "team_name?", s.public
              FROM services s LEFT JOIN teams t ON t.id = s.team_id
             ORDER BY lower(s.name)"#
     )
@@ -49,7 +49,7 @@ pub async fn create(pool: &PgPool, actor: &super::audit::Actor, input: &ServiceI
         "INSERT INTO services (name, description, team_id) VALUES ($1, $2, $3) RETURNING id",
         &input.name,
         &input.description,
-        input.team_id
+        input.team_id.map(|v| v.0)
     )
     .fetch_one(&mut *tx)
     .await
@@ -72,7 +72,7 @@ pub async fn update(pool: &PgPool, actor: &super::audit::Actor, id: i64, input: 
         id,
         &input.name,
         &input.description,
-        input.team_id
+        input.team_id.map(|v| v.0)
     )
     .execute(&mut *tx)
     .await

@@ -7,7 +7,6 @@
 use super::timeline;
 use super::{incidents, severity_of};
 use crate::error::AppError;
-use crate::model::IncidentNumber;
 use crate::model::*;
 use sqlx::PgPool;
 use time::{Date, Duration, OffsetDateTime};
@@ -162,7 +161,7 @@ pub async fn override_state(
     pool: &PgPool,
     by: &Caller,
     number: IncidentNumber,
-    service_id: i64,
+    service_id: ServiceId,
     state: Option<ServiceState>,
 ) -> Result<(), AppError> {
     let mut tx = pool.begin().await?;
@@ -173,20 +172,20 @@ pub async fn override_state(
                              AND r.role IN ('comms', 'point') AND r.ended_at IS NULL) AS "holds!"
              FROM incidents i WHERE i.id = $1"#,
         incident.id.0,
-        by.id
+        by.id.0
     )
     .fetch_one(&mut *tx)
     .await?;
     let (is_drill, private, holds) = (found.is_drill, found.private, found.holds);
     if !holds && by.role != Role::Admin {
-        tracing::warn!(target: "foghorn::audit", user_id = by.id, incident = number.0, service_id, "refused: status page override without point or comms");
+        tracing::warn!(target: "foghorn::audit", user_id = by.id.0, incident = number.0, service_id = service_id.0, "refused: status page override without point or comms");
         return Err(AppError::Forbidden);
     }
     let service = sqlx::query!(
         r#"SELECT s.name, s.public,
                   EXISTS (SELECT 1 FROM incident_services x WHERE x.incident_id = $2 AND x.service_id = s.id) AS "affected!"
              FROM services s WHERE s.id = $1"#,
-        service_id,
+        service_id.0,
         incident.id.0
     )
     .fetch_optional(&mut *tx)
@@ -219,15 +218,15 @@ pub async fn override_state(
             sqlx::query!(
                 "INSERT INTO service_state_overrides (service_id, state, set_by) VALUES ($1, $2, $3)
                  ON CONFLICT (service_id) DO UPDATE SET state = $2, set_by = $3, set_at = now()",
-                service_id,
+                service_id.0,
                 state.as_str(),
-                by.id
+                by.id.0
             )
             .execute(&mut *tx)
             .await?;
         }
         None => {
-            sqlx::query!("DELETE FROM service_state_overrides WHERE service_id = $1", service_id)
+            sqlx::query!("DELETE FROM service_state_overrides WHERE service_id = $1", service_id.0)
                 .execute(&mut *tx)
                 .await?;
         }
@@ -238,6 +237,6 @@ pub async fn override_state(
     };
     timeline::append(&mut tx, incident.id, EntryKind::StatusPage, Some(by.id), &body).await?;
     tx.commit().await?;
-    tracing::info!(target: "foghorn::audit", by = by.id, incident = number.0, service_id, state = state.map(|s| s.as_str()).unwrap_or("from incidents"), "status page override");
+    tracing::info!(target: "foghorn::audit", by = by.id.0, incident = number.0, service_id = service_id.0, state = state.map(|s| s.as_str()).unwrap_or("from incidents"), "status page override");
     Ok(())
 }

@@ -17,14 +17,17 @@ pub async fn list(pool: &PgPool) -> Result<Vec<Team>, AppError> {
     .await?;
     let mut by_team: BTreeMap<i64, Vec<TeamMember>> = BTreeMap::new();
     for m in members {
-        by_team.entry(m.team_id).or_default().push(TeamMember { user_id: m.user_id, display_name: m.display_name });
+        by_team
+            .entry(m.team_id)
+            .or_default()
+            .push(TeamMember { user_id: UserId(m.user_id), display_name: m.display_name });
     }
     Ok(teams
         .into_iter()
         .map(|t| {
             let members = by_team.remove(&t.id).unwrap_or_default();
-            let lead = t.lead_id.and_then(|lead| members.iter().find(|m| m.user_id == lead).cloned());
-            Team { id: t.id, name: t.name, lead, members }
+            let lead = t.lead_id.and_then(|lead| members.iter().find(|m| m.user_id == UserId(lead)).cloned());
+            Team { id: TeamId(t.id), name: t.name, lead, members }
         })
         .collect())
 }
@@ -118,7 +121,7 @@ async fn record_change(
     user_id: Option<UserId>,
 ) -> Result<(), AppError> {
     let user = match user_id {
-        Some(id) => super::audit::user_target(tx, id.0).await?,
+        Some(id) => super::audit::user_target(tx, id).await?,
         None => "nobody".to_owned(),
     };
     let details = serde_json::json!({ "team_id": team_id, "user_id": user_id, "user": user });

@@ -2,8 +2,7 @@
 
 use super::IncidentId;
 use crate::error::AppError;
-use crate::model::IncidentNumber;
-use crate::model::{EntryKind, Person, TimelineEntry};
+use crate::model::{EntryKind, IncidentNumber, Person, TimelineEntry, UserId};
 use crate::server::markdown;
 use sqlx::{PgConnection, PgPool};
 use time::OffsetDateTime;
@@ -16,7 +15,7 @@ struct EntryRow {
     number: IncidentNumber,
     seq: i64,
     kind: String,
-    author_id: Option<i64>,
+    author_id: Option<UserId>,
     author_name: Option<String>,
     body: String,
     is_key_event: bool,
@@ -56,7 +55,7 @@ pub async fn append(
     tx: &mut PgConnection,
     incident_id: IncidentId,
     kind: EntryKind,
-    author_id: Option<i64>,
+    author_id: Option<UserId>,
     body: &str,
 ) -> Result<i64, AppError> {
     let seq: i64 = sqlx::query_scalar!(
@@ -70,7 +69,7 @@ pub async fn append(
         incident_id.0,
         seq,
         kind.as_str(),
-        author_id,
+        author_id.map(|v| v.0),
         body
     )
     .execute(&mut *tx)
@@ -89,7 +88,7 @@ pub async fn after(
 ) -> Result<Vec<TimelineEntry>, AppError> {
     let rows = sqlx::query_as!(
         EntryRow,
-        r#"SELECT e.id, i.number, e.seq, e.kind, e.author_id, u.display_name AS "author_name?",
+        r#"SELECT e.id, i.number, e.seq, e.kind, e.author_id AS "author_id: UserId", u.display_name AS "author_name?",
                   e.body, e.is_key_event, e.created_at, e.edited_at
              FROM timeline_entries e
              JOIN incidents i ON i.id = e.incident_id
@@ -113,7 +112,7 @@ pub async fn latest(
 ) -> Result<Vec<TimelineEntry>, AppError> {
     let mut rows = sqlx::query_as!(
         EntryRow,
-        r#"SELECT e.id, i.number, e.seq, e.kind, e.author_id, u.display_name AS "author_name?",
+        r#"SELECT e.id, i.number, e.seq, e.kind, e.author_id AS "author_id: UserId", u.display_name AS "author_name?",
                   e.body, e.is_key_event, e.created_at, e.edited_at
              FROM timeline_entries e
              JOIN incidents i ON i.id = e.incident_id
@@ -130,7 +129,7 @@ pub async fn latest(
 }
 
 /// 404 unless the entry belongs to an incident `viewer` may see.
-pub async fn ensure_entry_visible(pool: &PgPool, entry_id: i64, viewer: i64) -> Result<(), AppError> {
+pub async fn ensure_entry_visible(pool: &PgPool, entry_id: i64, viewer: UserId) -> Result<(), AppError> {
     // Dynamic: the visibility rule is spliced in (see `policy::incident_visible`); sqlx's macros take one literal.
     let visible: bool = sqlx::query_scalar(&format!(
         "SELECT EXISTS (SELECT 1 FROM timeline_entries e JOIN incidents i ON i.id = e.incident_id
@@ -145,7 +144,7 @@ pub async fn ensure_entry_visible(pool: &PgPool, entry_id: i64, viewer: i64) -> 
 }
 
 /// Edits a note; only its author may. The previous text is kept as a revision.
-pub async fn edit_note(pool: &PgPool, entry_id: i64, editor_id: i64, body: &str) -> Result<(), AppError> {
+pub async fn edit_note(pool: &PgPool, entry_id: i64, editor_id: UserId, body: &str) -> Result<(), AppError> {
     let body = crate::model::NoteBody::parse(body)?.into_inner();
     let mut tx = pool.begin().await?;
     let entry = sqlx::query!(
@@ -161,7 +160,7 @@ pub async fn edit_note(pool: &PgPool, entry_id: i64, editor_id: i64, body: &str)
     if kind != EntryKind::Note.as_str() {
         return Err(AppError::invalid("body", "Only notes can be edited; changes are recorded as they happened."));
     }
-    if author_id != Some(editor_id) {
+    if author_id != Some(editor_id.0) {
         return Err(AppError::Forbidden);
     }
     if old_body == body {
@@ -171,7 +170,7 @@ pub async fn edit_note(pool: &PgPool, entry_id: i64, editor_id: i64, body: &str)
         "INSERT INTO timeline_entry_revisions (entry_id, body, edited_by) VALUES ($1, $2, $3)",
         entry_id,
         &old_body,
-        editor_id
+        editor_id.0
     )
     .execute(&mut *tx)
     .await?;

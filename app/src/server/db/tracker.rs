@@ -14,7 +14,6 @@
 
 use super::person;
 use crate::error::AppError;
-use crate::model::IncidentNumber;
 use crate::model::*;
 use crate::server::{exports, policy};
 use sqlx::{PgPool, Postgres, QueryBuilder};
@@ -39,9 +38,9 @@ struct Row {
     has_postmortem: bool,
     title: String,
     description: String,
-    owner_id: Option<i64>,
+    owner_id: Option<UserId>,
     owner_name: Option<String>,
-    team_id: Option<i64>,
+    team_id: Option<TeamId>,
     team_name: Option<String>,
     priority: i16,
     due_date: Option<Date>,
@@ -54,7 +53,7 @@ struct Row {
 
 /// The tracker's SELECT, for `viewer`: whether they may see the item's incident is a
 /// column, so an owner who may see only the item gets it without the incident's title.
-fn push_select(q: &mut QueryBuilder<'_, Postgres>, viewer: i64) {
+fn push_select(q: &mut QueryBuilder<'_, Postgres>, viewer: UserId) {
     q.push(
         "SELECT a.id, i.number, i.title AS incident_title,
                 EXISTS (SELECT 1 FROM postmortems p WHERE p.incident_id = a.incident_id) AS has_postmortem,
@@ -108,7 +107,7 @@ impl Row {
             title: self.title,
             description_html: crate::server::markdown::render(&self.description),
             description: self.description,
-            owner: person(self.owner_id, self.owner_name),
+            owner: person(self.owner_id.map(|v| v.0), self.owner_name),
             team_id: self.team_id,
             team_name: self.team_name,
             priority,
@@ -289,7 +288,7 @@ async fn page(
     pool: &PgPool,
     filter: &ItemFilter,
     j: &Judgement,
-    viewer: i64,
+    viewer: UserId,
     cursor: Option<Cursor>,
     limit: i64,
 ) -> Result<(Vec<ActionItem>, Option<Cursor>), AppError> {
@@ -310,7 +309,7 @@ async fn page(
 }
 
 /// One item, as `viewer` may see it.
-pub async fn get(pool: &PgPool, id: i64, j: &Judgement, viewer: i64) -> Result<ActionItem, AppError> {
+pub async fn get(pool: &PgPool, id: i64, j: &Judgement, viewer: UserId) -> Result<ActionItem, AppError> {
     let mut q = QueryBuilder::new("");
     push_select(&mut q, viewer);
     q.push(" AND a.id = ").push_bind(id);
@@ -319,7 +318,7 @@ pub async fn get(pool: &PgPool, id: i64, j: &Judgement, viewer: i64) -> Result<A
 }
 
 /// How many items match the filter, in total and by status and flag.
-async fn counts(pool: &PgPool, filter: &ItemFilter, j: &Judgement, viewer: i64) -> Result<ItemCounts, AppError> {
+async fn counts(pool: &PgPool, filter: &ItemFilter, j: &Judgement, viewer: UserId) -> Result<ItemCounts, AppError> {
     let mut q = QueryBuilder::new(
         "SELECT count(*), count(*) FILTER (WHERE a.status = 'open'), count(*) FILTER (WHERE a.status = 'in_progress'),
                 count(*) FILTER (WHERE a.status = 'done'), count(*) FILTER (WHERE a.status = 'wont_do'),
@@ -340,7 +339,7 @@ pub async fn list(
     pool: &PgPool,
     filter: &ItemFilter,
     j: &Judgement,
-    viewer: i64,
+    viewer: UserId,
 ) -> Result<(Vec<ActionItem>, ItemCounts, Option<String>), AppError> {
     let cursor = Cursor::parse(&filter.cursor, Sort::parse(&filter.sort))?;
     let (items, next) = page(pool, filter, j, viewer, cursor, PAGE_SIZE).await?;
@@ -354,7 +353,7 @@ pub async fn export_has_private(
     pool: &PgPool,
     filter: &ItemFilter,
     j: &Judgement,
-    viewer: i64,
+    viewer: UserId,
 ) -> Result<bool, AppError> {
     let mut q = QueryBuilder::new(
         "SELECT EXISTS (SELECT 1 FROM action_items a JOIN incidents i ON i.id = a.incident_id WHERE i.private AND ",
@@ -376,7 +375,7 @@ pub async fn csv_batch(
     pool: &PgPool,
     filter: &ItemFilter,
     j: &Judgement,
-    viewer: i64,
+    viewer: UserId,
     after: Option<CsvCursor>,
 ) -> Result<(String, Option<CsvCursor>), AppError> {
     let (items, next) = page(pool, filter, j, viewer, after.map(|c| c.0), CSV_BATCH).await?;
@@ -385,7 +384,7 @@ pub async fn csv_batch(
 }
 
 /// 404 unless `viewer` may see the item (see [`policy::push_item_visible`]).
-pub async fn ensure_visible(pool: &PgPool, id: i64, viewer: i64) -> Result<(), AppError> {
+pub async fn ensure_visible(pool: &PgPool, id: i64, viewer: UserId) -> Result<(), AppError> {
     let mut q = QueryBuilder::new(
         "SELECT EXISTS (SELECT 1 FROM action_items a JOIN incidents i ON i.id = a.incident_id WHERE ",
     );
@@ -418,11 +417,11 @@ pub async fn history(pool: &PgPool, id: i64) -> Result<Vec<ItemChange>, AppError
 
 /// Per team: open, overdue, unscheduled, done in 30 days, median days to done, and
 /// open-vs-done for each of the last 12 weeks; aggregated in the database.
-pub async fn summary(pool: &PgPool, j: &Judgement, viewer: i64) -> Result<Vec<TeamSummary>, AppError> {
+pub async fn summary(pool: &PgPool, j: &Judgement, viewer: UserId) -> Result<Vec<TeamSummary>, AppError> {
     let visible = policy::item_visible("a", "i", "$3");
     #[derive(sqlx::FromRow)]
     struct Row {
-        team_id: Option<i64>,
+        team_id: Option<TeamId>,
         team_name: Option<String>,
         open: i64,
         overdue: i64,
@@ -469,7 +468,7 @@ pub async fn summary(pool: &PgPool, j: &Judgement, viewer: i64) -> Result<Vec<Te
         .into_iter()
         .map(|r| {
             let mut chart = vec![(0, 0); 12];
-            for (_, n, open_then, done_then) in weeks.iter().filter(|w| w.0 == r.team_id) {
+            for (_, n, open_then, done_then) in weeks.iter().filter(|w| w.0 == r.team_id.map(|v| v.0)) {
                 if let Some(week) = chart.get_mut(*n as usize) {
                     *week = (*open_then, *done_then);
                 }

@@ -1,6 +1,6 @@
 use super::on_unique;
 use crate::error::AppError;
-use crate::model::{Caller, Role, UserSummary, parse_display_name, parse_email};
+use crate::model::{Caller, Role, UserId, UserSummary, parse_display_name, parse_email};
 use sqlx::{PgConnection, PgExecutor, PgPool};
 
 /// A user row. Deliberately not `Serialize`: the password hash never leaves the server.
@@ -38,7 +38,12 @@ impl UserRecord {
     }
 
     pub fn caller(&self) -> Caller {
-        Caller { id: self.id, email: self.email.clone(), display_name: self.display_name.clone(), role: self.role() }
+        Caller {
+            id: UserId(self.id),
+            email: self.email.clone(),
+            display_name: self.display_name.clone(),
+            role: self.role(),
+        }
     }
 }
 
@@ -69,8 +74,8 @@ pub async fn find_by_chat_user_id(pool: &PgPool, chat_user_id: &str) -> Result<O
 }
 
 /// Sets (or, with `None`, clears) the chat user id slash commands know `user_id` by.
-pub async fn set_chat_user_id(pool: &PgPool, user_id: i64, chat_user_id: Option<&str>) -> Result<(), AppError> {
-    sqlx::query!("UPDATE users SET chat_user_id = $2, updated_at = now() WHERE id = $1", user_id, chat_user_id)
+pub async fn set_chat_user_id(pool: &PgPool, user_id: UserId, chat_user_id: Option<&str>) -> Result<(), AppError> {
+    sqlx::query!("UPDATE users SET chat_user_id = $2, updated_at = now() WHERE id = $1", user_id.0, chat_user_id)
         .execute(pool)
         .await
         .map_err(|e| {
@@ -80,8 +85,8 @@ pub async fn set_chat_user_id(pool: &PgPool, user_id: i64, chat_user_id: Option<
 }
 
 /// The chat user id `user_id` set, if any.
-pub async fn chat_user_id(pool: &PgPool, user_id: i64) -> Result<Option<String>, AppError> {
-    Ok(sqlx::query_scalar!("SELECT chat_user_id FROM users WHERE id = $1", user_id)
+pub async fn chat_user_id(pool: &PgPool, user_id: UserId) -> Result<Option<String>, AppError> {
+    Ok(sqlx::query_scalar!("SELECT chat_user_id FROM users WHERE id = $1", user_id.0)
         .fetch_optional(pool)
         .await?
         .flatten())
@@ -179,7 +184,7 @@ pub async fn list(pool: &PgPool) -> Result<Vec<UserSummary>, AppError> {
     Ok(rows
         .into_iter()
         .map(|r| UserSummary {
-            id: r.id,
+            id: UserId(r.id),
             email: r.email,
             display_name: r.display_name,
             role: role_of(&r.role),
@@ -189,11 +194,11 @@ pub async fn list(pool: &PgPool) -> Result<Vec<UserSummary>, AppError> {
 }
 
 /// Refuses a change that would leave no active administrator: nobody could manage Foghorn then.
-async fn ensure_other_active_admin(tx: &mut PgConnection, user_id: i64) -> Result<(), AppError> {
+async fn ensure_other_active_admin(tx: &mut PgConnection, user_id: UserId) -> Result<(), AppError> {
     sqlx::query!("SELECT pg_advisory_xact_lock(hashtext('foghorn.admins'))").execute(&mut *tx).await?;
     let others: i64 = sqlx::query_scalar!(
         r#"SELECT count(*) AS "count!" FROM users WHERE role = 'admin' AND active AND NOT is_bot AND id <> $1"#,
-        user_id
+        user_id.0
     )
     .fetch_one(&mut *tx)
     .await?;
@@ -206,8 +211,8 @@ async fn ensure_other_active_admin(tx: &mut PgConnection, user_id: i64) -> Resul
 }
 
 /// Changes a user's role (in the caller's transaction); returns the role they had.
-pub async fn set_role(tx: &mut PgConnection, user_id: i64, role: Role) -> Result<Role, AppError> {
-    let current = sqlx::query!("SELECT role, active FROM users WHERE id = $1 FOR UPDATE", user_id)
+pub async fn set_role(tx: &mut PgConnection, user_id: UserId, role: Role) -> Result<Role, AppError> {
+    let current = sqlx::query!("SELECT role, active FROM users WHERE id = $1 FOR UPDATE", user_id.0)
         .fetch_optional(&mut *tx)
         .await?
         .map(|r| (r.role, r.active));
@@ -216,7 +221,7 @@ pub async fn set_role(tx: &mut PgConnection, user_id: i64, role: Role) -> Result
     if previous == Role::Admin && role != Role::Admin && active {
         ensure_other_active_admin(tx, user_id).await?;
     }
-    sqlx::query!("UPDATE users SET role = $2, updated_at = now() WHERE id = $1", user_id, role.as_str())
+    sqlx::query!("UPDATE users SET role = $2, updated_at = now() WHERE id = $1", user_id.0, role.as_str())
         .execute(&mut *tx)
         .await?;
     Ok(previous)
@@ -224,8 +229,8 @@ pub async fn set_role(tx: &mut PgConnection, user_id: i64, role: Role) -> Result
 
 /// Deactivating also ends every session of the user (their epoch moves on). In the
 /// caller's transaction; returns whether anything changed.
-pub async fn set_active(tx: &mut PgConnection, user_id: i64, active: bool) -> Result<bool, AppError> {
-    let current = sqlx::query!("SELECT role, active FROM users WHERE id = $1 FOR UPDATE", user_id)
+pub async fn set_active(tx: &mut PgConnection, user_id: UserId, active: bool) -> Result<bool, AppError> {
+    let current = sqlx::query!("SELECT role, active FROM users WHERE id = $1 FOR UPDATE", user_id.0)
         .fetch_optional(&mut *tx)
         .await?
         .map(|r| (r.role, r.active));
@@ -239,7 +244,7 @@ pub async fn set_active(tx: &mut PgConnection, user_id: i64, active: bool) -> Re
                 session_epoch = session_epoch + CASE WHEN $2 THEN 0 ELSE 1 END,
                 updated_at = now()
           WHERE id = $1",
-        user_id,
+        user_id.0,
         active
     )
     .execute(&mut *tx)
@@ -249,11 +254,11 @@ pub async fn set_active(tx: &mut PgConnection, user_id: i64, active: bool) -> Re
 
 /// Stores a new password hash, ends the user's sessions and retires their calendar
 /// address (in the caller's transaction); returns the new epoch.
-pub async fn set_password(tx: &mut PgConnection, user_id: i64, password_hash: &str) -> Result<i32, AppError> {
+pub async fn set_password(tx: &mut PgConnection, user_id: UserId, password_hash: &str) -> Result<i32, AppError> {
     let epoch = sqlx::query_scalar!(
         "UPDATE users SET password_hash = $2, session_epoch = session_epoch + 1, updated_at = now()
           WHERE id = $1 RETURNING session_epoch",
-        user_id,
+        user_id.0,
         password_hash
     )
     .fetch_one(&mut *tx)
@@ -356,7 +361,7 @@ pub async fn sign_in_by_sso(
     if let Some(role) = who.mapped_role.filter(|r| *r != user.role()) {
         // The provider's groups decide the role, except that they never leave Foghorn
         // without an active administrator.
-        let role_was = match set_role(tx, user.id, role).await {
+        let role_was = match set_role(tx, UserId(user.id), role).await {
             Ok(was) => Some(was),
             Err(AppError::Conflict(_)) => None,
             Err(err) => return Err(err),
