@@ -133,7 +133,7 @@ pub(crate) async fn bare_server(pool: PgPool, user: Caller, port: u16) {
             "/history",
             get(|State(s): State<Arc<(PgPool, Caller)>>| async move {
                 let filter = app::model::IncidentFilter { q: "checkout".into(), ..Default::default() };
-                axum::Json(db::history::history(&s.0, &filter, s.1.id).await.ok())
+                axum::Json(db::history::history(&s.0, &filter.parse().expect("a valid filter"), s.1.id).await.ok())
             }),
         )
         .route(

@@ -192,9 +192,14 @@ pub async fn action_items_csv(
         return failure(StatusCode::UNAUTHORIZED, "Sign in to export action items.");
     };
     let judgement = tracker::Judgement::now(&state, filter.tz_offset_minutes);
-    // The first batch is read before answering, so a bad filter gets its error status.
+    // The filter is parsed and the first batch read before answering, so a bad filter
+    // gets its error status.
     let viewer = me.id;
-    let (first, next) = match tracker::csv_batch(&state.pool, &filter, &judgement, viewer, None).await {
+    let criteria = match filter.parse() {
+        Ok(criteria) => criteria,
+        Err(err) => return failure(StatusCode::UNPROCESSABLE_ENTITY, &err.to_string()),
+    };
+    let (first, next) = match tracker::csv_batch(&state.pool, &criteria, &judgement, viewer, None).await {
         Ok(first) => first,
         Err(err) => {
             return failure(
@@ -203,15 +208,15 @@ pub async fn action_items_csv(
             );
         }
     };
-    let private = tracker::export_has_private(&state.pool, &filter, &judgement, viewer).await;
+    let private = tracker::export_has_private(&state.pool, &criteria, &judgement, viewer).await;
     if private.is_err() || (private == Ok(true) && record_private_csv(&state, &me, &ip, &filter).await.is_err()) {
         return failure(StatusCode::INTERNAL_SERVER_ERROR, "Could not record the export; try again.");
     }
     let pool = state.pool;
     let rest = futures::stream::unfold(next, move |after| {
-        let (pool, filter) = (pool.clone(), filter.clone());
+        let (pool, criteria) = (pool.clone(), criteria.clone());
         async move {
-            Some(match tracker::csv_batch(&pool, &filter, &judgement, viewer, Some(after?)).await {
+            Some(match tracker::csv_batch(&pool, &criteria, &judgement, viewer, Some(after?)).await {
                 Ok((lines, next)) => (Ok(lines), next),
                 // Cut the download short, so it cannot pass for complete.
                 Err(err) => (Err(std::io::Error::other(err.to_string())), None),

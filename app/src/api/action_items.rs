@@ -45,6 +45,7 @@ pub async fn create_action_item(item: NewActionItem) -> Result<i64, AppError> {
 pub async fn list_action_items(filter: ItemFilter) -> Result<Tracker, AppError> {
     let me = authorize(server::current_user().await?, Permission::ReadIncidents)?;
     let state = server::state()?;
+    let filter = filter.parse()?;
     let (items, counts, next_cursor) =
         tracker::list(&state.pool, &filter, &Judgement::now(&state, filter.tz_offset_minutes), me.id).await?;
     let leads = action_items::teams_led_by(&state.pool, me.id).await?;

@@ -92,7 +92,7 @@ pub async fn get_dashboard() -> Result<Dashboard, AppError> {
 #[server(endpoint = "list_incidents", input = Json)]
 pub async fn list_incidents(filter: IncidentFilter) -> Result<IncidentPage, AppError> {
     let (state, me) = server::authorized(Permission::ReadIncidents).await?;
-    history::history(&state.pool, &filter, me.id).await
+    history::history(&state.pool, &filter.parse()?, me.id).await
 }
 
 /// People who can hold a role (responders and admins).

@@ -46,7 +46,7 @@ pub async fn get_postmortem(number: IncidentNumber) -> Result<Postmortem, AppErr
 pub async fn list_postmortems(filter: PostmortemFilter) -> Result<PostmortemIndex, AppError> {
     let (state, me, can_edit) = reader().await?;
     Ok(PostmortemIndex {
-        postmortems: postmortems::list(&state.pool, &filter, can_edit, me.id).await?,
+        postmortems: postmortems::list(&state.pool, &filter.parse()?, can_edit, me.id).await?,
         meetings: meetings::upcoming_meetings(&state.pool, me.id).await?,
         can_edit,
         viewer_id: me.id,

@@ -49,7 +49,7 @@ pub async fn get_runbook(id: i64) -> Result<Runbook, AppError> {
 pub async fn list_runbooks(filter: RunbookFilter) -> Result<RunbookIndex, AppError> {
     let (state, me) = server::authorized(Permission::ReadIncidents).await?;
     Ok(RunbookIndex {
-        runbooks: runbooks::list(&state.pool, &filter, time::OffsetDateTime::now_utc()).await?,
+        runbooks: runbooks::list(&state.pool, &filter.parse()?, time::OffsetDateTime::now_utc()).await?,
         can_edit: role_allows(me.role, Permission::WriteRunbooks),
     })
 }

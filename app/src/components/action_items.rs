@@ -325,7 +325,7 @@ pub fn IncidentItems(number: IncidentNumber, #[prop(into)] reload: Signal<u32>) 
         let _ = (reload.get(), added.get());
         spawn_local(async move {
             let filter = ItemFilter {
-                incident: Some(number),
+                incident: number.to_string(),
                 tz_offset_minutes: browser_offset_minutes(),
                 ..Default::default()
             };

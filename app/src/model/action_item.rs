@@ -161,26 +161,6 @@ pub struct ItemChange {
     pub at: OffsetDateTime,
 }
 
-/// Filters and sort of the tracker; every field optional.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[serde(default)]
-#[cfg_attr(feature = "ssr", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
-pub struct ItemFilter {
-    pub team_id: Option<TeamId>,
-    pub owner_id: Option<UserId>,
-    pub status: Option<String>,
-    pub priority: Option<String>,
-    pub incident: Option<IncidentNumber>,
-    pub overdue: bool,
-    pub unscheduled: bool,
-    /// `due` (default), `priority` or `age`.
-    pub sort: String,
-    /// The reader's UTC offset in minutes, for what "overdue" means to them.
-    pub tz_offset_minutes: i32,
-    /// Opaque keyset cursor from the previous page; empty for the first.
-    pub cursor: String,
-}
-
 /// How many items match, in total and by the flags the tracker counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]

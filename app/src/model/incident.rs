@@ -283,56 +283,6 @@ pub struct Dashboard {
     pub recently_resolved: Vec<IncidentSummary>,
 }
 
-/// Filters of the incident history. Empty strings mean "any". Every field is text, even
-/// the ids, and read by the data layer: a bad value is answered with its field named
-/// (`team_id: "abc"` → 422 `field: team_id`), which a typed id failing to deserialize
-/// before the function runs could not do.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[cfg_attr(feature = "ssr", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
-pub struct IncidentFilter {
-    /// A status, or `active` for every one but resolved.
-    #[serde(default)]
-    pub status: String,
-    /// `SEV1` … `SEV4`.
-    #[serde(default)]
-    pub severity: String,
-    #[serde(default)]
-    pub team_id: String,
-    #[serde(default)]
-    pub service_id: String,
-    /// `YYYY-MM-DD`, inclusive, UTC.
-    #[serde(default)]
-    pub from: String,
-    #[serde(default)]
-    pub to: String,
-    #[serde(default)]
-    pub q: String,
-    /// Only incidents an alert declared.
-    #[serde(default)]
-    pub from_alert: bool,
-    /// Opaque keyset cursor from the previous page.
-    #[serde(default)]
-    pub cursor: String,
-}
-
-impl IncidentFilter {
-    /// The filter as URL query pairs (only those set), for links to the next page.
-    pub fn query_pairs(&self) -> Vec<(&'static str, String)> {
-        let pairs = [
-            ("q", self.q.clone()),
-            ("status", self.status.clone()),
-            ("severity", self.severity.clone()),
-            ("team_id", self.team_id.clone()),
-            ("service_id", self.service_id.clone()),
-            ("from", self.from.clone()),
-            ("to", self.to.clone()),
-            ("from_alert", if self.from_alert { "true".into() } else { String::new() }),
-            ("cursor", self.cursor.clone()),
-        ];
-        pairs.into_iter().filter(|(_, v)| !v.is_empty()).collect()
-    }
-}
-
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct IncidentPage {
     pub items: Vec<IncidentSummary>,

@@ -1,7 +1,7 @@
 //! Postmortems: the blameless write-up of an incident, versioned so no edit is lost.
 
 use super::{Person, Severity};
-use crate::model::{IncidentNumber, ServiceId, TeamId, UserId};
+use crate::model::{IncidentNumber, TeamId, UserId};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -187,17 +187,6 @@ pub struct PostmortemSummary {
     pub published_at: Option<OffsetDateTime>,
     #[serde(with = "time::serde::rfc3339::option")]
     pub meeting_at: Option<OffsetDateTime>,
-}
-
-/// Filters of `/postmortems`; every field optional.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[serde(default)]
-pub struct PostmortemFilter {
-    pub team_id: Option<TeamId>,
-    pub status: Option<String>,
-    pub service_id: Option<ServiceId>,
-    /// Full-text search over the sections and the incident's title and summary.
-    pub q: String,
 }
 
 /// An upcoming postmortem meeting.

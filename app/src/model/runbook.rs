@@ -2,7 +2,7 @@
 //! in drills.
 
 use super::{Person, ServiceRef};
-use crate::model::{IncidentNumber, ServiceId, TeamId};
+use crate::model::{IncidentNumber, TeamId};
 use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
 
@@ -66,18 +66,6 @@ pub struct Runbook {
     pub updated_at: OffsetDateTime,
     pub drills: Vec<Drill>,
     pub can_edit: bool,
-}
-
-/// `/runbooks` filters.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[serde(default)]
-pub struct RunbookFilter {
-    pub q: String,
-    pub service_id: Option<ServiceId>,
-    pub team_id: Option<TeamId>,
-    /// `never` (never drilled) or `stale` (not drilled in 6 months).
-    pub drilled: String,
-    pub review_overdue: bool,
 }
 
 /// A runbook as the incident page lists it: why it is there.

@@ -52,13 +52,13 @@ fn All() -> impl IntoView {
     let offset = use_offset();
     let filter = Memo::new(move |_| {
         let q = query.read();
-        let id = |k: &str| q.get(k).and_then(|v| v.parse().ok());
+        let text = |k: &str| q.get(k).unwrap_or_default();
         ItemFilter {
-            team_id: id("team_id"),
-            owner_id: q.get("owner_id").and_then(|v| v.parse().ok()),
-            status: q.get("status").filter(|s| !s.is_empty()),
-            priority: q.get("priority").filter(|s| !s.is_empty()),
-            incident: q.get("incident").and_then(|v| parse_incident_ref(&v)),
+            team_id: text("team_id"),
+            owner_id: text("owner_id"),
+            status: text("status"),
+            priority: text("priority"),
+            incident: text("incident"),
             overdue: q.get("overdue").is_some_and(|v| v == "true"),
             unscheduled: q.get("unscheduled").is_some_and(|v| v == "true"),
             sort: q.get("sort").unwrap_or_default(),
@@ -82,10 +82,10 @@ fn All() -> impl IntoView {
                     view! {
                         <IdSelect id="f-team" name="team_id" label="Team" empty="Any"
                             options=teams.into_iter().map(|t| (t.id, t.name)).collect()
-                            selected=Signal::derive(move || filter.get().team_id) />
+                            selected=Signal::derive(move || filter.get().team_id.parse().ok()) />
                         <IdSelect id="f-owner" name="owner_id" label="Owner" empty="Anyone"
                             options=people.into_iter().map(|p| (p.id, p.display_name)).collect()
-                            selected=Signal::derive(move || filter.get().owner_id) />
+                            selected=Signal::derive(move || filter.get().owner_id.parse().ok()) />
                     }
                 })}
             </Suspense>
@@ -93,9 +93,9 @@ fn All() -> impl IntoView {
                 <label for="f-status">"Status"</label>
                 <select id="f-status" name="status">
                     <option value="">"Any"</option>
-                    <option value="active" selected=move || filter.get().status.as_deref() == Some("active")>"Open or in progress"</option>
+                    <option value="active" selected=move || filter.get().status == "active">"Open or in progress"</option>
                     {ItemStatus::ALL.into_iter().map(|s| view! {
-                        <option value=s.as_str() selected=move || filter.get().status.as_deref() == Some(s.as_str())>{s.label()}</option>
+                        <option value=s.as_str() selected=move || filter.get().status == s.as_str()>{s.label()}</option>
                     }).collect_view()}
                 </select>
             </div>
@@ -104,14 +104,14 @@ fn All() -> impl IntoView {
                 <select id="f-priority" name="priority">
                     <option value="">"Any"</option>
                     {Priority::ALL.into_iter().map(|p| view! {
-                        <option value=p.label() selected=move || filter.get().priority.as_deref() == Some(p.label())>{format!("{} — {}", p.label(), p.meaning())}</option>
+                        <option value=p.label() selected=move || filter.get().priority == p.label()>{format!("{} — {}", p.label(), p.meaning())}</option>
                     }).collect_view()}
                 </select>
             </div>
             <div class="field">
                 <label for="f-incident">"Incident"</label>
                 <input id="f-incident" name="incident" type="text" placeholder="INC-12"
-                    prop:value=move || filter.get().incident.map(incident_ref).unwrap_or_default() />
+                    prop:value=move || filter.get().incident />
             </div>
             <div class="field">
                 <label for="f-sort">"Sort by"</label>
@@ -147,23 +147,14 @@ fn All() -> impl IntoView {
     }
 }
 
-/// The filter as query parameters (`&k=v…`), without the page cursor.
+/// The filter as query parameters (`&k=v…`), without the page cursor and the reader's
+/// offset (the page adds its own).
 fn filter_query(f: &ItemFilter) -> String {
-    let mut parts = String::new();
-    let mut add = |k: &str, v: Option<String>| {
-        if let Some(v) = v {
-            parts.push_str(&format!("&{k}={v}"));
-        }
-    };
-    add("team_id", f.team_id.map(|v| v.to_string()));
-    add("owner_id", f.owner_id.map(|v| v.to_string()));
-    add("status", f.status.clone());
-    add("priority", f.priority.clone());
-    add("incident", f.incident.map(|v| v.to_string()));
-    add("overdue", f.overdue.then(|| "true".into()));
-    add("unscheduled", f.unscheduled.then(|| "true".into()));
-    add("sort", (!f.sort.is_empty()).then(|| f.sort.clone()));
-    parts
+    f.query_pairs()
+        .into_iter()
+        .filter(|(k, _)| !matches!(*k, "cursor" | "tz_offset_minutes"))
+        .map(|(k, v)| format!("&{k}={}", url_encode(&v)))
+        .collect()
 }
 
 /// The tracker is read a page at a time (keyset cursor, as the incident history):
@@ -195,8 +186,8 @@ fn Mine() -> impl IntoView {
                 None => return Err(AppError::Unauthenticated),
             };
             list_action_items(ItemFilter {
-                owner_id: Some(me.id),
-                status: Some("active".into()),
+                owner_id: me.id.to_string(),
+                status: "active".into(),
                 tz_offset_minutes: offset,
                 ..Default::default()
             })
@@ -241,8 +232,8 @@ fn MyTeam() -> impl IntoView {
             let mut out = Vec::new();
             for team in teams {
                 let filter = ItemFilter {
-                    team_id: Some(team.id),
-                    status: Some("active".into()),
+                    team_id: team.id.to_string(),
+                    status: "active".into(),
                     tz_offset_minutes: offset,
                     ..Default::default()
                 };

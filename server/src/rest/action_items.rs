@@ -37,7 +37,7 @@ async fn item(api: &Api, me: &Caller, id: i64) -> Result<ActionItem, Problem> {
 pub async fn list(State(api): State<Api>, token: Token, Query(filter): Query<ItemFilter>) -> Result<Response, Problem> {
     let me = token.may(&api, Permission::ReadIncidents, "GET /api/v1/action-items").await?;
     let j = Judgement::now(&api.state, filter.tz_offset_minutes);
-    let (items, counts, next_cursor) = tracker::list(&api.state.pool, &filter, &j, me.id).await?;
+    let (items, counts, next_cursor) = tracker::list(&api.state.pool, &filter.parse()?, &j, me.id).await?;
     let next = next_cursor.map(|cursor| {
         let mut next = filter.clone();
         next.cursor = cursor;
@@ -49,22 +49,8 @@ pub async fn list(State(api): State<Api>, token: Token, Query(filter): Query<Ite
 /// The filter as a query string (what `list` reads back).
 fn query_of(f: &ItemFilter) -> String {
     let mut q = form_urlencoded::Serializer::new(String::new());
-    let text = |v: Option<i64>| v.map(|v| v.to_string());
-    for (key, value) in [
-        ("team_id", text(f.team_id.map(|v| v.0))),
-        ("owner_id", text(f.owner_id.map(|v| v.0))),
-        ("status", f.status.clone()),
-        ("priority", f.priority.clone()),
-        ("incident", f.incident.map(|v| v.to_string())),
-        ("overdue", f.overdue.then(|| "true".to_owned())),
-        ("unscheduled", f.unscheduled.then(|| "true".to_owned())),
-        ("sort", Some(f.sort.clone()).filter(|s| !s.is_empty())),
-        ("tz_offset_minutes", Some(f.tz_offset_minutes.to_string()).filter(|s| s != "0")),
-        ("cursor", Some(f.cursor.clone())),
-    ] {
-        if let Some(value) = value {
-            q.append_pair(key, &value);
-        }
+    for (key, value) in f.query_pairs() {
+        q.append_pair(key, &value);
     }
     q.finish()
 }

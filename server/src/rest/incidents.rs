@@ -29,7 +29,7 @@ pub async fn list(
     Query(filter): Query<IncidentFilter>,
 ) -> Result<Response, Problem> {
     let me = token.may(&api, Permission::ReadIncidents, "GET /api/v1/incidents").await?;
-    let page = history::history(&api.state.pool, &filter, me.id).await?;
+    let page = history::history(&api.state.pool, &filter.parse()?, me.id).await?;
     let next = page.next_cursor.map(|cursor| {
         let mut query = form_urlencoded::Serializer::new(String::new());
         let next = IncidentFilter { cursor, ..filter.clone() };

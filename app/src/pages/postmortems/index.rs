@@ -18,9 +18,9 @@ pub fn PostmortemsPage() -> impl IntoView {
     let filter = Memo::new(move |_| {
         let q = query.read();
         PostmortemFilter {
-            team_id: q.get("team_id").and_then(|v| v.parse().ok()),
-            status: q.get("status").filter(|s| !s.is_empty()),
-            service_id: q.get("service_id").and_then(|v| v.parse().ok()),
+            team_id: q.get("team_id").unwrap_or_default(),
+            status: q.get("status").unwrap_or_default(),
+            service_id: q.get("service_id").unwrap_or_default(),
             q: q.get("q").unwrap_or_default(),
         }
     });
@@ -42,12 +42,12 @@ pub fn PostmortemsPage() -> impl IntoView {
                                 <select id="pm-f-status" name="status">
                                     <option value="">"Any"</option>
                                     {PostmortemStatus::ALL.into_iter().filter(|s| index.can_edit || *s == PostmortemStatus::Published).map(|s| view! {
-                                        <option value=s.as_str() selected=move || filter.get().status.as_deref() == Some(s.as_str())>{s.label()}</option>
+                                        <option value=s.as_str() selected=move || filter.get().status == s.as_str()>{s.label()}</option>
                                     }).collect_view()}
                                 </select>
                             </div>
-                            <TeamServiceFilters id_prefix="pm-f-" team=Signal::derive(move || filter.get().team_id)
-                                service=Signal::derive(move || filter.get().service_id) />
+                            <TeamServiceFilters id_prefix="pm-f-" team=Signal::derive(move || filter.get().team_id.parse().ok())
+                                service=Signal::derive(move || filter.get().service_id.parse().ok()) />
                             <button type="submit">"Filter"</button>
                         </Form>
                         <PostmortemTable rows=index.postmortems />

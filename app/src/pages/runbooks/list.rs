@@ -16,8 +16,8 @@ pub fn RunbooksPage() -> impl IntoView {
         let q = query.read();
         RunbookFilter {
             q: q.get("q").unwrap_or_default(),
-            service_id: q.get("service_id").and_then(|v| v.parse().ok()),
-            team_id: q.get("team_id").and_then(|v| v.parse().ok()),
+            service_id: q.get("service_id").unwrap_or_default(),
+            team_id: q.get("team_id").unwrap_or_default(),
             drilled: q.get("drilled").unwrap_or_default(),
             review_overdue: q.get("review_overdue").is_some_and(|v| v == "true"),
         }

@@ -2,9 +2,8 @@
 //! records, reading it back filtered and a page at a time, and pruning it by age.
 //! Rows are never updated or deleted otherwise (the table refuses it; see its migration).
 
-use super::history::parse_date;
 use crate::error::AppError;
-use crate::model::{AuditEvent, AuditFilter, AuditKind, AuditPage, Caller, UserId};
+use crate::model::{AuditEvent, AuditFilter, AuditKind, AuditPage, Caller, UserId, parse_date_field};
 use sqlx::{PgConnection, PgExecutor, PgPool, QueryBuilder};
 use time::OffsetDateTime;
 
@@ -114,8 +113,8 @@ async fn read(
         "" => None,
         k => Some(k.parse::<AuditKind>().map_err(|m| AppError::invalid("kind", m))?),
     };
-    let from = parse_date("from", &filter.from)?;
-    let to = parse_date("to", &filter.to)?;
+    let from = parse_date_field("from", &filter.from)?;
+    let to = parse_date_field("to", &filter.to)?;
 
     // Dynamic: each filter is optional, so the SQL is assembled from the ones given.
     let mut query = QueryBuilder::new(

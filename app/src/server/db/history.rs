@@ -10,24 +10,6 @@ use time::OffsetDateTime;
 
 pub const PAGE_SIZE: i64 = 50;
 
-pub(crate) fn parse_date(field: &str, value: &str) -> Result<Option<time::Date>, AppError> {
-    if value.trim().is_empty() {
-        return Ok(None);
-    }
-    let format = time::macros::format_description!("[year]-[month]-[day]");
-    time::Date::parse(value.trim(), format)
-        .map_err(|_| AppError::invalid(field, "Use a date like 2026-11-25."))
-        .and_then(|d| check_date(field, d))
-        .map(Some)
-}
-
-fn parse_id(field: &str, value: &str) -> Result<Option<i64>, AppError> {
-    match value.trim() {
-        "" => Ok(None),
-        v => v.parse().map(Some).map_err(|_| AppError::invalid(field, "Choose from the list.")),
-    }
-}
-
 /// The keyset cursor: the (declared_at, id) of the last row shown, as `unix_nanos:id`.
 fn parse_cursor(cursor: &str) -> Result<Option<(OffsetDateTime, i64)>, AppError> {
     if cursor.is_empty() {
@@ -42,51 +24,38 @@ fn parse_cursor(cursor: &str) -> Result<Option<(OffsetDateTime, i64)>, AppError>
 
 /// Every incident, newest first, filtered, one page at a time (keyset pagination, so
 /// page 1000 costs what page 1 costs).
-pub async fn history(pool: &PgPool, filter: &IncidentFilter, viewer: UserId) -> Result<IncidentPage, AppError> {
-    let status = match filter.status.trim() {
-        "" => None,
-        "active" => Some("active".to_owned()),
-        s => Some(s.parse::<Status>().map_err(|m| AppError::invalid("status", m))?.as_str().to_owned()),
-    };
-    let severity = match filter.severity.trim() {
-        "" => None,
-        s => Some(s.parse::<Severity>().map_err(|m| AppError::invalid("severity", m))?.level()),
-    };
-    let team_id = parse_id("team_id", &filter.team_id)?;
-    let service_id = parse_id("service_id", &filter.service_id)?;
-    let from = parse_date("from", &filter.from)?;
-    let to = parse_date("to", &filter.to)?;
+pub async fn history(pool: &PgPool, filter: &IncidentCriteria, viewer: UserId) -> Result<IncidentPage, AppError> {
     let cursor = parse_cursor(&filter.cursor)?;
-    let q = filter.q.trim();
+    let q = filter.q.as_str();
 
     let mut query = QueryBuilder::new(SUMMARY_SELECT);
     query.push(" WHERE ");
     policy::push_incident_visible(&mut query, "i", Some(viewer));
-    match status.as_deref() {
-        Some("active") => {
+    match filter.status {
+        Some(StatusChoice::Active) => {
             query.push(" AND i.status <> 'resolved'");
         }
-        Some(s) => {
-            query.push(" AND i.status = ").push_bind(s.to_owned());
+        Some(StatusChoice::Is(s)) => {
+            query.push(" AND i.status = ").push_bind(s.as_str());
         }
         None => {}
     }
-    if let Some(level) = severity {
-        query.push(" AND i.severity = ").push_bind(level);
+    if let Some(severity) = filter.severity {
+        query.push(" AND i.severity = ").push_bind(severity.level());
     }
-    if let Some(team) = team_id {
+    if let Some(team) = filter.team_id {
         query.push(" AND i.team_id = ").push_bind(team);
     }
-    if let Some(service) = service_id {
+    if let Some(service) = filter.service_id {
         query
             .push(" AND EXISTS (SELECT 1 FROM incident_services s WHERE s.incident_id = i.id AND s.service_id = ")
             .push_bind(service)
             .push(")");
     }
-    if let Some(from) = from {
+    if let Some(from) = filter.from {
         query.push(" AND i.declared_at >= ").push_bind(from.midnight().assume_utc());
     }
-    if let Some(to) = to {
+    if let Some(to) = filter.to {
         query.push(" AND i.declared_at < ").push_bind(to.next_day().unwrap_or(to).midnight().assume_utc());
     }
     if filter.from_alert {

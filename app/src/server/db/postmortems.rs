@@ -354,14 +354,10 @@ pub async fn view(
 /// `/postmortems`: newest first, filtered; readers who may not edit see published ones only.
 pub async fn list(
     pool: &PgPool,
-    filter: &PostmortemFilter,
+    filter: &PostmortemCriteria,
     can_edit: bool,
     viewer: UserId,
 ) -> Result<Vec<PostmortemSummary>, AppError> {
-    let status = match filter.status.as_deref().filter(|s| !s.is_empty()) {
-        Some(s) => Some(s.parse::<PostmortemStatus>().map_err(|m| AppError::invalid("status", m))?),
-        None => None,
-    };
     // Dynamic: each filter is optional, so the SQL is assembled from the ones given.
     let mut q = QueryBuilder::new(
         "SELECT i.number, i.title, i.severity, t.name AS team_name, p.status, p.created_at, p.updated_at,
@@ -373,7 +369,7 @@ pub async fn list(
     if !can_edit {
         q.push(" AND p.status = 'published'");
     }
-    if let Some(status) = status {
+    if let Some(status) = filter.status {
         q.push(" AND p.status = ").push_bind(status.as_str());
     }
     if let Some(team) = filter.team_id {
@@ -384,7 +380,7 @@ pub async fn list(
             .push_bind(service)
             .push(")");
     }
-    let text = filter.q.trim();
+    let text = filter.q.as_str();
     if !text.is_empty() {
         q.push(" AND (p.search || i.search) @@ websearch_to_tsquery('english', ").push_bind(text).push(")");
     }

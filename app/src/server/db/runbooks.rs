@@ -251,14 +251,18 @@ pub async fn versions(pool: &PgPool, id: i64) -> Result<Vec<RunbookVersion>, App
         .collect())
 }
 
-pub async fn list(pool: &PgPool, filter: &RunbookFilter, now: OffsetDateTime) -> Result<Vec<RunbookSummary>, AppError> {
+pub async fn list(
+    pool: &PgPool,
+    filter: &RunbookCriteria,
+    now: OffsetDateTime,
+) -> Result<Vec<RunbookSummary>, AppError> {
     // Dynamic: each filter is optional, so the SQL is assembled from the ones given.
     let mut q = QueryBuilder::new(
         "SELECT r.id, r.title, t.name AS team_name, r.last_reviewed_at, r.created_at, r.review_interval_days,
                 (SELECT max(d.started_at) FROM runbook_drills d WHERE d.runbook_id = r.id) AS last_drilled
            FROM runbooks r LEFT JOIN teams t ON t.id = r.team_id WHERE true",
     );
-    let text = filter.q.trim();
+    let text = filter.q.as_str();
     if !text.is_empty() {
         q.push(" AND r.search @@ websearch_to_tsquery('english', ").push_bind(text).push(")");
     }
@@ -270,17 +274,16 @@ pub async fn list(pool: &PgPool, filter: &RunbookFilter, now: OffsetDateTime) ->
     if let Some(team) = filter.team_id {
         q.push(" AND r.team_id = ").push_bind(team);
     }
-    match filter.drilled.as_str() {
-        "" => {}
-        "never" => {
+    match filter.drilled {
+        None => {}
+        Some(DrillFilter::Never) => {
             q.push(" AND NOT EXISTS (SELECT 1 FROM runbook_drills d WHERE d.runbook_id = r.id)");
         }
-        "stale" => {
+        Some(DrillFilter::Stale) => {
             q.push(" AND NOT EXISTS (SELECT 1 FROM runbook_drills d WHERE d.runbook_id = r.id AND d.started_at > ")
                 .push_bind(now - Duration::days(183))
                 .push(")");
         }
-        _ => return Err(AppError::invalid("drilled", "Use never or stale.")),
     }
     q.push(" ORDER BY lower(r.title), r.id");
     #[derive(sqlx::FromRow)]

@@ -242,32 +242,23 @@ impl Cursor {
 }
 
 /// The filter's conditions, after a `WHERE true`.
-fn push_filter(q: &mut QueryBuilder<'_, sqlx::Postgres>, filter: &ItemFilter, j: &Judgement) -> Result<(), AppError> {
-    let status = match filter.status.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        Some("active") => Some(None),
-        Some(s) => Some(Some(s.parse::<ItemStatus>().map_err(|m| AppError::invalid("status", m))?)),
-        None => None,
-    };
-    let priority = match filter.priority.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        Some(p) => Some(p.parse::<Priority>().map_err(|m| AppError::invalid("priority", m))?),
-        None => None,
-    };
+fn push_filter(q: &mut QueryBuilder<'_, sqlx::Postgres>, filter: &ItemCriteria, j: &Judgement) {
     if let Some(team) = filter.team_id {
         q.push(" AND a.team_id = ").push_bind(team);
     }
     if let Some(owner) = filter.owner_id {
         q.push(" AND a.owner_id = ").push_bind(owner);
     }
-    match status {
-        Some(Some(s)) => {
+    match filter.status {
+        Some(StatusChoice::Is(s)) => {
             q.push(" AND a.status = ").push_bind(s.as_str());
         }
-        Some(None) => {
+        Some(StatusChoice::Active) => {
             q.push(" AND a.status IN ('open', 'in_progress')");
         }
         None => {}
     }
-    if let Some(p) = priority {
+    if let Some(p) = filter.priority {
         q.push(" AND a.priority = ").push_bind(p.level());
     }
     if let Some(number) = filter.incident {
@@ -279,14 +270,13 @@ fn push_filter(q: &mut QueryBuilder<'_, sqlx::Postgres>, filter: &ItemFilter, j:
     if filter.unscheduled {
         q.push(" AND ").push(UNSCHEDULED);
     }
-    Ok(())
 }
 
 /// Up to `limit` items matching the filter after `cursor`, in the filter's order, and
 /// the cursor of the next page if there is one.
 async fn page(
     pool: &PgPool,
-    filter: &ItemFilter,
+    filter: &ItemCriteria,
     j: &Judgement,
     viewer: UserId,
     cursor: Option<Cursor>,
@@ -295,7 +285,7 @@ async fn page(
     let sort = Sort::parse(&filter.sort);
     let mut q = QueryBuilder::new("");
     push_select(&mut q, viewer);
-    push_filter(&mut q, filter, j)?;
+    push_filter(&mut q, filter, j);
     if let Some(cursor) = cursor {
         cursor.push_after(&mut q);
     }
@@ -318,7 +308,7 @@ pub async fn get(pool: &PgPool, id: i64, j: &Judgement, viewer: UserId) -> Resul
 }
 
 /// How many items match the filter, in total and by status and flag.
-async fn counts(pool: &PgPool, filter: &ItemFilter, j: &Judgement, viewer: UserId) -> Result<ItemCounts, AppError> {
+async fn counts(pool: &PgPool, filter: &ItemCriteria, j: &Judgement, viewer: UserId) -> Result<ItemCounts, AppError> {
     let mut q = QueryBuilder::new(
         "SELECT count(*), count(*) FILTER (WHERE a.status = 'open'), count(*) FILTER (WHERE a.status = 'in_progress'),
                 count(*) FILTER (WHERE a.status = 'done'), count(*) FILTER (WHERE a.status = 'wont_do'),
@@ -327,7 +317,7 @@ async fn counts(pool: &PgPool, filter: &ItemFilter, j: &Judgement, viewer: UserI
     q.push(OVERDUE).push_bind(j.today).push(")), count(*) FILTER (WHERE ").push(UNSCHEDULED).push(")");
     q.push(" FROM action_items a JOIN incidents i ON i.id = a.incident_id WHERE ");
     policy::push_item_visible(&mut q, "a", "i", viewer);
-    push_filter(&mut q, filter, j)?;
+    push_filter(&mut q, filter, j);
     let (total, open, in_progress, done, wont_do, overdue, unscheduled): (i64, i64, i64, i64, i64, i64, i64) =
         q.build_query_as().fetch_one(pool).await?;
     Ok(ItemCounts { total, open, in_progress, done, wont_do, overdue, unscheduled })
@@ -337,7 +327,7 @@ async fn counts(pool: &PgPool, filter: &ItemFilter, j: &Judgement, viewer: UserI
 /// cursor of the next page.
 pub async fn list(
     pool: &PgPool,
-    filter: &ItemFilter,
+    filter: &ItemCriteria,
     j: &Judgement,
     viewer: UserId,
 ) -> Result<(Vec<ActionItem>, ItemCounts, Option<String>), AppError> {
@@ -351,7 +341,7 @@ pub async fn list(
 /// incidents (taking those out of Foghorn is recorded in the audit log).
 pub async fn export_has_private(
     pool: &PgPool,
-    filter: &ItemFilter,
+    filter: &ItemCriteria,
     j: &Judgement,
     viewer: UserId,
 ) -> Result<bool, AppError> {
@@ -359,7 +349,7 @@ pub async fn export_has_private(
         "SELECT EXISTS (SELECT 1 FROM action_items a JOIN incidents i ON i.id = a.incident_id WHERE i.private AND ",
     );
     policy::push_item_visible(&mut q, "a", "i", viewer);
-    push_filter(&mut q, filter, j)?;
+    push_filter(&mut q, filter, j);
     q.push(")");
     Ok(q.build_query_scalar().fetch_one(pool).await?)
 }
@@ -373,7 +363,7 @@ pub struct CsvCursor(Cursor);
 /// export is streamed a batch at a time as the receiver takes it.
 pub async fn csv_batch(
     pool: &PgPool,
-    filter: &ItemFilter,
+    filter: &ItemCriteria,
     j: &Judgement,
     viewer: UserId,
     after: Option<CsvCursor>,
