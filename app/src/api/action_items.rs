@@ -2,6 +2,7 @@
 //! team's lead may reassign that team's items among its members.
 
 use crate::error::AppError;
+use crate::model::ActionItemId;
 use crate::model::*;
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
@@ -60,7 +61,7 @@ pub async fn list_action_items(filter: ItemFilter) -> Result<Tracker, AppError> 
 }
 
 #[server(endpoint = "get_action_item_history")]
-pub async fn get_action_item_history(id: i64) -> Result<Vec<ItemChange>, AppError> {
+pub async fn get_action_item_history(id: ActionItemId) -> Result<Vec<ItemChange>, AppError> {
     let me = authorize(server::current_user().await?, Permission::ReadIncidents)?;
     let pool = server::state()?.pool;
     tracker::ensure_visible(&pool, id, me.id).await?;
@@ -77,7 +78,7 @@ pub async fn list_team_summaries(tz_offset_minutes: i32) -> Result<Vec<TeamSumma
 /// Gives the item to `owner_id` (empty: nobody). Responders may; so may the lead of the
 /// item's team, within the team.
 #[server(endpoint = "set_item_owner")]
-pub async fn set_item_owner(id: i64, owner_id: String) -> Result<(), AppError> {
+pub async fn set_item_owner(id: ActionItemId, owner_id: String) -> Result<(), AppError> {
     let me = server::signed_in_user().await?;
     let state = server::state()?;
     tracker::ensure_visible(&state.pool, id, me.id).await?;
@@ -86,14 +87,14 @@ pub async fn set_item_owner(id: i64, owner_id: String) -> Result<(), AppError> {
 }
 
 #[server(endpoint = "set_item_due_date")]
-pub async fn set_item_due_date(id: i64, due_date: String) -> Result<(), AppError> {
+pub async fn set_item_due_date(id: ActionItemId, due_date: String) -> Result<(), AppError> {
     let (state, me) = server::authorized(Permission::TrackActionItems).await?;
     tracker::ensure_visible(&state.pool, id, me.id).await?;
     action_items::set_due_date(&state.pool, &me, id, action_items::parse_due_date(&due_date)?).await
 }
 
 #[server(endpoint = "set_item_status")]
-pub async fn set_item_status(id: i64, status: String, reason: String) -> Result<(), AppError> {
+pub async fn set_item_status(id: ActionItemId, status: String, reason: String) -> Result<(), AppError> {
     let (state, me) = server::authorized(Permission::TrackActionItems).await?;
     tracker::ensure_visible(&state.pool, id, me.id).await?;
     let status: ItemStatus = status.parse().map_err(|m| AppError::invalid("status", m))?;
@@ -101,7 +102,7 @@ pub async fn set_item_status(id: i64, status: String, reason: String) -> Result<
 }
 
 #[server(endpoint = "set_item_priority")]
-pub async fn set_item_priority(id: i64, priority: String) -> Result<(), AppError> {
+pub async fn set_item_priority(id: ActionItemId, priority: String) -> Result<(), AppError> {
     let (state, me) = server::authorized(Permission::TrackActionItems).await?;
     tracker::ensure_visible(&state.pool, id, me.id).await?;
     let priority: Priority = priority.parse().map_err(|m| AppError::invalid("priority", m))?;
@@ -109,14 +110,14 @@ pub async fn set_item_priority(id: i64, priority: String) -> Result<(), AppError
 }
 
 #[server(endpoint = "set_item_team")]
-pub async fn set_item_team(id: i64, team_id: String) -> Result<(), AppError> {
+pub async fn set_item_team(id: ActionItemId, team_id: String) -> Result<(), AppError> {
     let (state, me) = server::authorized(Permission::TrackActionItems).await?;
     tracker::ensure_visible(&state.pool, id, me.id).await?;
     action_items::set_team(&state.pool, &me, id, parse_choice("team_id", &team_id)?).await
 }
 
 #[server(endpoint = "edit_action_item")]
-pub async fn edit_action_item(id: i64, title: String, description: String) -> Result<(), AppError> {
+pub async fn edit_action_item(id: ActionItemId, title: String, description: String) -> Result<(), AppError> {
     let (state, me) = server::authorized(Permission::TrackActionItems).await?;
     tracker::ensure_visible(&state.pool, id, me.id).await?;
     let title = ItemTitle::parse(&title)?.into_inner();

@@ -134,7 +134,7 @@ fn ItemRow(
     let due = item.due_date.map(format_date).unwrap_or_default();
     let reference = incident_ref(item.incident_number);
     view! {
-        <tr class:overdue=item.overdue class:unscheduled=item.unscheduled data-item=id>
+        <tr class:overdue=item.overdue class:unscheduled=item.unscheduled data-item=id.0>
             <td class="item-title">
                 <span class="item-id">{format!("#{id}")}</span>" "<strong>{item.title.clone()}</strong>
                 " "<ItemFlags item=item.clone() />

@@ -47,7 +47,7 @@ pub fn IncidentRunbooks(number: IncidentNumber, can_respond: bool) -> impl IntoV
                     <input type="hidden" name="number" value=number.0 />
                     <label for="attach-runbook">"Attach"</label>
                     <select id="attach-runbook" name="runbook_id">
-                        {move || all.get().into_iter().map(|r| view! { <option value=r.id>{r.title}</option> }).collect_view()}
+                        {move || all.get().into_iter().map(|r| view! { <option value=r.id.0>{r.title}</option> }).collect_view()}
                     </select>
                     <button type="submit" class="secondary small">"Attach"</button>
                 </ActionForm>

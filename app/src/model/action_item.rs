@@ -2,6 +2,7 @@
 //! and a due date) and tracked to done.
 
 use super::Person;
+use crate::model::ActionItemId;
 use crate::model::{IncidentNumber, TeamId, UserId};
 use serde::{Deserialize, Serialize};
 use std::str::FromStr;
@@ -124,7 +125,7 @@ pub fn parse_date(s: &str) -> Option<Date> {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ActionItem {
-    pub id: i64,
+    pub id: ActionItemId,
     pub incident_number: IncidentNumber,
     pub incident_title: String,
     pub has_postmortem: bool,

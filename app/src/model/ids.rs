@@ -61,8 +61,6 @@ id_type! {
     ActionItemId;
     /// A runbook.
     RunbookId;
-    /// One entry of an incident's timeline.
-    EntryId;
 }
 
 /// A form's choice of one id from a list: empty is none; anything else that is not an

@@ -2,6 +2,7 @@
 //! in drills.
 
 use super::{Person, ServiceRef};
+use crate::model::RunbookId;
 use crate::model::{IncidentNumber, TeamId};
 use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
@@ -27,7 +28,7 @@ pub struct RunbookText {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunbookSummary {
-    pub id: i64,
+    pub id: RunbookId,
     pub title: String,
     pub services: Vec<ServiceRef>,
     pub team_name: Option<String>,
@@ -49,7 +50,7 @@ pub struct Drill {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Runbook {
-    pub id: i64,
+    pub id: RunbookId,
     pub text: RunbookText,
     pub body_html: String,
     pub version: i32,
@@ -71,7 +72,7 @@ pub struct Runbook {
 /// A runbook as the incident page lists it: why it is there.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct IncidentRunbook {
-    pub id: i64,
+    pub id: RunbookId,
     pub title: String,
     /// Attached by hand (not through an affected service).
     pub attached: bool,

@@ -5,6 +5,7 @@ use super::body::{Json, Query};
 use super::problem::ProblemDocument;
 use super::{Api, Problem, Token};
 use app::api::action_items::NewActionItem;
+use app::model::ActionItemId;
 use app::model::*;
 use app::server::db::action_items::{self, NewItem};
 use app::server::db::incident_people;
@@ -28,7 +29,7 @@ fn item_id(text: &str) -> Result<i64, Problem> {
     text.trim().parse().ok().filter(|id| *id > 0).ok_or_else(Problem::not_found)
 }
 
-async fn item(api: &Api, me: &Caller, id: i64) -> Result<ActionItem, Problem> {
+async fn item(api: &Api, me: &Caller, id: ActionItemId) -> Result<ActionItem, Problem> {
     Ok(tracker::get(&api.state.pool, id, &Judgement::now(&api.state, 0), me.id).await?)
 }
 
@@ -58,7 +59,7 @@ fn query_of(f: &ItemFilter) -> String {
 #[utoipa::path(get, path = "/action-items/{id}", tag = "action items", params(("id" = i64, Path)), responses((status = 200, description = "The item", body = ActionItem), (status = "default", description = "A problem (RFC 9457)", body = ProblemDocument, content_type = "application/problem+json")), security(("token" = [])))]
 pub async fn get(State(api): State<Api>, token: Token, Path(id): Path<String>) -> Result<Response, Problem> {
     let me = token.may(&api, Permission::ReadIncidents, "GET /api/v1/action-items/{id}").await?;
-    Ok(axum::Json(item(&api, me, item_id(&id)?).await?).into_response())
+    Ok(axum::Json(item(&api, me, ActionItemId(item_id(&id)?)).await?).into_response())
 }
 
 /// Creates an item on an incident, as the incident page's form does.
@@ -72,7 +73,8 @@ pub async fn create(
     incident_people::visible_id(&api.state.pool, form.incident_number, Some(me.id)).await?;
     let id = action_items::create(&api.state.pool, me, NewItem::from_form(&form)?).await?;
     let location = format!("/api/v1/action-items/{id}");
-    Ok((StatusCode::CREATED, [(header::LOCATION, location)], axum::Json(item(&api, me, id).await?)).into_response())
+    Ok((StatusCode::CREATED, [(header::LOCATION, location)], axum::Json(item(&api, me, ActionItemId(id)).await?))
+        .into_response())
 }
 
 /// The fields `PATCH` may change; those left out stay as they are.
@@ -125,27 +127,33 @@ pub async fn update(
     }
     let id = item_id(&id)?;
     let pool = &api.state.pool;
-    let current = item(&api, me, id).await?;
+    let current = item(&api, me, ActionItemId(id)).await?;
     if patch.title.is_some() || patch.description.is_some() {
         let title = app::model::ItemTitle::parse(patch.title.as_deref().unwrap_or(&current.title))?.into_inner();
         let description =
             app::model::ItemDescription::parse(patch.description.as_deref().unwrap_or(&current.description))?
                 .into_inner();
-        action_items::edit(pool, me, id, &title, &description).await?;
+        action_items::edit(pool, me, ActionItemId(id), &title, &description).await?;
     }
     if let Some(owner) = patch.owner_id {
-        action_items::reassign(pool, me, id, owner.map(UserId)).await?;
+        action_items::reassign(pool, me, ActionItemId(id), owner.map(UserId)).await?;
     }
     if let Some(team) = patch.team_id {
-        action_items::set_team(pool, me, id, team.map(TeamId)).await?;
+        action_items::set_team(pool, me, ActionItemId(id), team.map(TeamId)).await?;
     }
     if let Some(priority) = patch.priority {
-        action_items::set_priority(pool, me, id, priority).await?;
+        action_items::set_priority(pool, me, ActionItemId(id), priority).await?;
     }
     if let Some(due) = patch.due_date {
-        action_items::set_due_date(pool, me, id, action_items::parse_due_date(due.as_deref().unwrap_or(""))?).await?;
+        action_items::set_due_date(
+            pool,
+            me,
+            ActionItemId(id),
+            action_items::parse_due_date(due.as_deref().unwrap_or(""))?,
+        )
+        .await?;
     }
-    Ok(axum::Json(item(&api, me, id).await?).into_response())
+    Ok(axum::Json(item(&api, me, ActionItemId(id)).await?).into_response())
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -165,7 +173,7 @@ pub async fn change_status(
 ) -> Result<Response, Problem> {
     let me = token.may(&api, Permission::TrackActionItems, "POST /api/v1/action-items/{id}/status").await?;
     let id = item_id(&id)?;
-    tracker::ensure_visible(&api.state.pool, id, me.id).await?;
-    action_items::set_status(&api.state.pool, me, id, change.status, &change.reason).await?;
-    Ok(axum::Json(item(&api, me, id).await?).into_response())
+    tracker::ensure_visible(&api.state.pool, ActionItemId(id), me.id).await?;
+    action_items::set_status(&api.state.pool, me, ActionItemId(id), change.status, &change.reason).await?;
+    Ok(axum::Json(item(&api, me, ActionItemId(id)).await?).into_response())
 }

@@ -85,9 +85,9 @@ pub struct IncidentPatch {
     #[serde(default)]
     summary: Option<String>,
     /// `null` clears the owning team.
-    #[serde(default, with = "double_option")]
+    #[serde(default, deserialize_with = "double_option::deserialize")]
     #[schema(value_type = Option<i64>)]
-    team_id: Option<Option<i64>>,
+    team_id: Option<Option<TeamId>>,
     #[serde(default)]
     service_ids: Option<Vec<app::model::ServiceId>>,
 }
@@ -103,8 +103,8 @@ pub struct IncidentList {
 /// `null` (clear the team) told apart from a field left out.
 mod double_option {
     use serde::{Deserialize, Deserializer};
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<i64>>, D::Error> {
-        Option::<i64>::deserialize(d).map(Some)
+    pub fn deserialize<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
+        Option::<T>::deserialize(d).map(Some)
     }
 }
 
@@ -134,7 +134,7 @@ pub async fn update(
     let fields = incidents::IncidentFields::parse(
         patch.title.as_deref().unwrap_or(&current.title),
         patch.summary.as_deref().unwrap_or(&current.summary),
-        (patch.team_id.unwrap_or(current.team_id.map(|v| v.0))).map(TeamId),
+        patch.team_id.unwrap_or(current.team_id),
         patch.service_ids.unwrap_or_else(|| current.services.iter().map(|s| s.id).collect()),
     )?;
     match incidents::edit(&api.state.pool, me, number, version, &fields).await {

@@ -36,7 +36,7 @@ pub fn IncidentPage() -> impl IntoView {
         },
         |(number, _, from)| async move {
             match number {
-                Some(n) => get_incident(IncidentNumber(n.0), from).await,
+                Some(n) => get_incident(n, from).await,
                 None => Err(AppError::NotFound("That incident".into())),
             }
         },

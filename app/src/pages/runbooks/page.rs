@@ -15,7 +15,7 @@ use leptos_router::hooks::{use_navigate, use_params_map};
 #[component]
 pub fn RunbookPage() -> impl IntoView {
     let params = use_params_map();
-    let id = Memo::new(move |_| params.read().get("id").and_then(|id| id.parse::<i64>().ok()));
+    let id = Memo::new(move |_| params.read().get("id").and_then(|id| id.parse::<RunbookId>().ok()));
     let refresh = RwSignal::new(0u32);
     let runbook = Resource::new(
         move || (id.get(), refresh.get()),
@@ -91,7 +91,7 @@ fn RunbookScreen(r: Runbook, refresh: RwSignal<u32>) -> impl IntoView {
                     <p class="muted">{format!("Reviewed every {} days.", r.review_interval_days)}</p>
                     {r.can_edit.then(|| view! {
                         <ActionForm action=reviewed attr:class="inline">
-                            <input type="hidden" name="id" value=id />
+                            <input type="hidden" name="id" value=id.0 />
                             <button type="submit" class="secondary">"Mark reviewed"</button>
                         </ActionForm>
                     })}
@@ -100,7 +100,7 @@ fn RunbookScreen(r: Runbook, refresh: RwSignal<u32>) -> impl IntoView {
                     <h2 id="drills-heading">"Drills"</h2>
                     {r.can_edit.then(|| view! {
                         <ActionForm action=drill attr:class="drill-form">
-                            <input type="hidden" name="runbook_id" value=id />
+                            <input type="hidden" name="runbook_id" value=id.0 />
                             <div class="field">
                                 <label for="drill-severity">"Severity to rehearse"</label>
                                 <select id="drill-severity" name="severity">
@@ -134,7 +134,7 @@ fn RunbookScreen(r: Runbook, refresh: RwSignal<u32>) -> impl IntoView {
 /// Title and body, saved as a new version if nobody saved in between; otherwise their
 /// text is shown beside yours (kept) until you save the merge.
 #[component]
-fn RunbookEditor(id: i64, version: i32, text: RunbookText, on_saved: Callback<()>) -> impl IntoView {
+fn RunbookEditor(id: RunbookId, version: i32, text: RunbookText, on_saved: Callback<()>) -> impl IntoView {
     let base = RwSignal::new(version);
     let title = RwSignal::new(text.title.clone());
     let body = RwSignal::new(text.body.clone());
@@ -200,7 +200,7 @@ fn RunbookEditor(id: i64, version: i32, text: RunbookText, on_saved: Callback<()
 }
 
 #[component]
-fn Versions(id: i64, can_edit: bool, version: i32, on_restore: Callback<()>) -> impl IntoView {
+fn Versions(id: RunbookId, can_edit: bool, version: i32, on_restore: Callback<()>) -> impl IntoView {
     let open = RwSignal::new(false);
     let restore = ServerAction::<RestoreRunbookVersion>::new();
     let error = last_error(restore);
@@ -230,7 +230,7 @@ fn Versions(id: i64, can_edit: bool, version: i32, on_restore: Callback<()>) -> 
                                     {(!v.note.is_empty()).then(|| format!(" ({})", v.note))}
                                     {(can_edit && v.version != version).then(|| view! {
                                         <ActionForm action=restore attr:class="inline">
-                                            <input type="hidden" name="id" value=id />
+                                            <input type="hidden" name="id" value=id.0 />
                                             <input type="hidden" name="version" value=v.version />
                                             <input type="hidden" name="base_version" value=version />
                                             <button type="submit" class="link small">"Restore"</button>

@@ -6,6 +6,7 @@ use super::IncidentId;
 use super::incidents;
 use super::timeline;
 use crate::error::AppError;
+use crate::model::ActionItemId;
 use crate::model::*;
 use crate::server::policy;
 use sqlx::{PgConnection, PgPool};
@@ -98,7 +99,7 @@ pub async fn create(pool: &PgPool, by: &Caller, item: NewItem) -> Result<i64, Ap
 
 /// The item being changed, locked.
 pub struct Locked {
-    pub id: i64,
+    pub id: ActionItemId,
     pub incident_id: IncidentId,
     pub title: String,
     pub owner_id: Option<UserId>,
@@ -109,12 +110,12 @@ pub struct Locked {
     pub status: ItemStatus,
 }
 
-async fn lock(tx: &mut PgConnection, id: i64) -> Result<Locked, AppError> {
+async fn lock(tx: &mut PgConnection, id: ActionItemId) -> Result<Locked, AppError> {
     let row = sqlx::query!(
         r#"SELECT a.incident_id, a.title, a.owner_id, u.display_name AS "owner_name?", a.team_id, a.priority,
                   a.due_date, a.status
              FROM action_items a LEFT JOIN users u ON u.id = a.owner_id WHERE a.id = $1 FOR UPDATE OF a"#,
-        id
+        id.0
     )
     .fetch_optional(&mut *tx)
     .await?
@@ -142,8 +143,8 @@ async fn record(
     new: &str,
     sentence: &str,
 ) -> Result<(), AppError> {
-    sqlx::query!("UPDATE action_items SET updated_at = now() WHERE id = $1", item.id).execute(&mut *tx).await?;
-    sqlx::query!("INSERT INTO action_item_changes (item_id, field, old_value, new_value, changed_by) VALUES ($1, $2, $3, $4, $5)", item.id, field, old, new, by.id.0)
+    sqlx::query!("UPDATE action_items SET updated_at = now() WHERE id = $1", item.id.0).execute(&mut *tx).await?;
+    sqlx::query!("INSERT INTO action_item_changes (item_id, field, old_value, new_value, changed_by) VALUES ($1, $2, $3, $4, $5)", item.id.0, field, old, new, by.id.0)
         .execute(&mut *tx)
         .await?;
     let body = format!("{} {sentence} on action item #{}: {}", by.display_name, item.id, item.title);
@@ -156,12 +157,12 @@ async fn record(
 pub async fn lead_may_reassign(
     pool: &PgPool,
     by: &Caller,
-    id: i64,
+    id: ActionItemId,
     new_owner: Option<UserId>,
 ) -> Result<bool, AppError> {
     Ok(sqlx::query_scalar!(r#"SELECT EXISTS (SELECT 1 FROM action_items a JOIN teams t ON t.id = a.team_id
                          WHERE a.id = $1 AND t.lead_id = $2
-                           AND ($3::bigint IS NULL OR EXISTS (SELECT 1 FROM team_members m WHERE m.team_id = t.id AND m.user_id = $3))) AS "exists!""#, id, by.id.0, new_owner.map(|v| v.0))
+                           AND ($3::bigint IS NULL OR EXISTS (SELECT 1 FROM team_members m WHERE m.team_id = t.id AND m.user_id = $3))) AS "exists!""#, id.0, by.id.0, new_owner.map(|v| v.0))
     .fetch_one(pool)
     .await?)
 }
@@ -175,17 +176,17 @@ pub async fn teams_led_by(pool: &PgPool, user_id: UserId) -> Result<Vec<TeamId>,
 
 /// Gives the item to `owner` (or nobody) for `by`: a responder may; so may the lead of
 /// the item's team, within the team. The one place that rule lives.
-pub async fn reassign(pool: &PgPool, by: &Caller, id: i64, owner: Option<UserId>) -> Result<(), AppError> {
+pub async fn reassign(pool: &PgPool, by: &Caller, id: ActionItemId, owner: Option<UserId>) -> Result<(), AppError> {
     if !policy::role_allows(by.role, policy::Permission::TrackActionItems)
         && !lead_may_reassign(pool, by, id, owner).await?
     {
-        tracing::warn!(target: "foghorn::audit", user_id = by.id.0, item = id, "refused: not a responder or this team's lead");
+        tracing::warn!(target: "foghorn::audit", user_id = by.id.0, item = id.0, "refused: not a responder or this team's lead");
         return Err(AppError::Forbidden);
     }
     set_owner(pool, by, id, owner).await
 }
 
-pub async fn set_owner(pool: &PgPool, by: &Caller, id: i64, owner: Option<UserId>) -> Result<(), AppError> {
+pub async fn set_owner(pool: &PgPool, by: &Caller, id: ActionItemId, owner: Option<UserId>) -> Result<(), AppError> {
     let mut tx = pool.begin().await?;
     let item = lock(&mut tx, id).await?;
     if item.owner_id == owner {
@@ -195,7 +196,7 @@ pub async fn set_owner(pool: &PgPool, by: &Caller, id: i64, owner: Option<UserId
         Some(user) => Some(active_user_name(&mut tx, user).await?),
         None => None,
     };
-    sqlx::query!("UPDATE action_items SET owner_id = $2 WHERE id = $1", id, owner.map(|v| v.0))
+    sqlx::query!("UPDATE action_items SET owner_id = $2 WHERE id = $1", id.0, owner.map(|v| v.0))
         .execute(&mut *tx)
         .await?;
     let old = item.owner_name.clone().unwrap_or_default();
@@ -210,13 +211,13 @@ pub async fn set_owner(pool: &PgPool, by: &Caller, id: i64, owner: Option<UserId
     Ok(())
 }
 
-pub async fn set_due_date(pool: &PgPool, by: &Caller, id: i64, due: Option<Date>) -> Result<(), AppError> {
+pub async fn set_due_date(pool: &PgPool, by: &Caller, id: ActionItemId, due: Option<Date>) -> Result<(), AppError> {
     let mut tx = pool.begin().await?;
     let item = lock(&mut tx, id).await?;
     if item.due_date == due {
         return Ok(());
     }
-    sqlx::query!("UPDATE action_items SET due_date = $2 WHERE id = $1", id, due).execute(&mut *tx).await?;
+    sqlx::query!("UPDATE action_items SET due_date = $2 WHERE id = $1", id.0, due).execute(&mut *tx).await?;
     let show = |d: Option<Date>| d.map(format_date).unwrap_or_default();
     let sentence = match due {
         Some(d) => format!("set the due date to {}", format_date(d)),
@@ -227,20 +228,22 @@ pub async fn set_due_date(pool: &PgPool, by: &Caller, id: i64, due: Option<Date>
     Ok(())
 }
 
-pub async fn set_priority(pool: &PgPool, by: &Caller, id: i64, priority: Priority) -> Result<(), AppError> {
+pub async fn set_priority(pool: &PgPool, by: &Caller, id: ActionItemId, priority: Priority) -> Result<(), AppError> {
     let mut tx = pool.begin().await?;
     let item = lock(&mut tx, id).await?;
     if item.priority == priority {
         return Ok(());
     }
-    sqlx::query!("UPDATE action_items SET priority = $2 WHERE id = $1", id, priority.level()).execute(&mut *tx).await?;
+    sqlx::query!("UPDATE action_items SET priority = $2 WHERE id = $1", id.0, priority.level())
+        .execute(&mut *tx)
+        .await?;
     let sentence = format!("changed the priority from {} to {}", item.priority.label(), priority.label());
     record(&mut tx, &item, by, "priority", item.priority.label(), priority.label(), &sentence).await?;
     tx.commit().await?;
     Ok(())
 }
 
-pub async fn set_team(pool: &PgPool, by: &Caller, id: i64, team: Option<TeamId>) -> Result<(), AppError> {
+pub async fn set_team(pool: &PgPool, by: &Caller, id: ActionItemId, team: Option<TeamId>) -> Result<(), AppError> {
     let mut tx = pool.begin().await?;
     let item = lock(&mut tx, id).await?;
     if item.team_id == team {
@@ -254,7 +257,9 @@ pub async fn set_team(pool: &PgPool, by: &Caller, id: i64, team: Option<TeamId>)
         Some(t) => team_name(&mut tx, t).await?,
         None => String::new(),
     };
-    sqlx::query!("UPDATE action_items SET team_id = $2 WHERE id = $1", id, team.map(|v| v.0)).execute(&mut *tx).await?;
+    sqlx::query!("UPDATE action_items SET team_id = $2 WHERE id = $1", id.0, team.map(|v| v.0))
+        .execute(&mut *tx)
+        .await?;
     let sentence =
         if new_name.is_empty() { "removed the team".to_owned() } else { format!("gave it to team {new_name}") };
     record(&mut tx, &item, by, "team", &old_name, &new_name, &sentence).await?;
@@ -263,7 +268,13 @@ pub async fn set_team(pool: &PgPool, by: &Caller, id: i64, team: Option<TeamId>)
 }
 
 /// Moves the status; won't do needs a reason, and closing stamps `closed_at`.
-pub async fn set_status(pool: &PgPool, by: &Caller, id: i64, to: ItemStatus, reason: &str) -> Result<(), AppError> {
+pub async fn set_status(
+    pool: &PgPool,
+    by: &Caller,
+    id: ActionItemId,
+    to: ItemStatus,
+    reason: &str,
+) -> Result<(), AppError> {
     let reason = WontDoReason::parse(reason)?.into_inner();
     if to == ItemStatus::WontDo && reason.is_empty() {
         return Err(AppError::invalid("reason", "Say why it won't be done."));
@@ -276,7 +287,7 @@ pub async fn set_status(pool: &PgPool, by: &Caller, id: i64, to: ItemStatus, rea
                 wont_do_reason = CASE WHEN $2 = 'wont_do' THEN $3 ELSE '' END,
                 closed_at = CASE WHEN $2 IN ('done', 'wont_do') THEN now() ELSE NULL END
           WHERE id = $1",
-        id,
+        id.0,
         to.as_str(),
         reason
     )
@@ -294,10 +305,16 @@ pub async fn set_status(pool: &PgPool, by: &Caller, id: i64, to: ItemStatus, rea
     Ok(())
 }
 
-pub async fn edit(pool: &PgPool, by: &Caller, id: i64, title: &str, description: &str) -> Result<(), AppError> {
+pub async fn edit(
+    pool: &PgPool,
+    by: &Caller,
+    id: ActionItemId,
+    title: &str,
+    description: &str,
+) -> Result<(), AppError> {
     let mut tx = pool.begin().await?;
     let item = lock(&mut tx, id).await?;
-    sqlx::query!("UPDATE action_items SET title = $2, description = $3 WHERE id = $1", id, title, description)
+    sqlx::query!("UPDATE action_items SET title = $2, description = $3 WHERE id = $1", id.0, title, description)
         .execute(&mut *tx)
         .await?;
     record(&mut tx, &item, by, "details", &item.title, title, "edited the title and description").await?;

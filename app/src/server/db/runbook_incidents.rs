@@ -5,6 +5,7 @@ use super::incidents::{self, IncidentFields};
 use super::runbooks::get;
 use super::timeline;
 use crate::error::AppError;
+use crate::model::RunbookId;
 use crate::model::*;
 use sqlx::PgPool;
 use time::OffsetDateTime;
@@ -27,14 +28,14 @@ pub async fn for_incident(pool: &PgPool, number: IncidentNumber) -> Result<Vec<I
     .await?)
 }
 
-pub async fn attach(pool: &PgPool, by: &Caller, number: IncidentNumber, runbook_id: i64) -> Result<(), AppError> {
+pub async fn attach(pool: &PgPool, by: &Caller, number: IncidentNumber, runbook_id: RunbookId) -> Result<(), AppError> {
     let mut tx = pool.begin().await?;
     let incident = incidents::lock(&mut tx, number).await?;
-    let title: String = sqlx::query_scalar!("SELECT title FROM runbooks WHERE id = $1", runbook_id)
+    let title: String = sqlx::query_scalar!("SELECT title FROM runbooks WHERE id = $1", runbook_id.0)
         .fetch_optional(&mut *tx)
         .await?
         .ok_or_else(|| AppError::invalid("runbook_id", "Choose an existing runbook."))?;
-    let added = sqlx::query!("INSERT INTO incident_runbooks (incident_id, runbook_id, attached_by) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING", incident.id.0, runbook_id, by.id.0)
+    let added = sqlx::query!("INSERT INTO incident_runbooks (incident_id, runbook_id, attached_by) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING", incident.id.0, runbook_id.0, by.id.0)
         .execute(&mut *tx)
         .await?;
     if added.rows_affected() == 0 {
@@ -57,7 +58,7 @@ pub async fn attach(pool: &PgPool, by: &Caller, number: IncidentNumber, runbook_
 pub async fn start_drill(
     pool: &PgPool,
     by: &Caller,
-    runbook_id: i64,
+    runbook_id: RunbookId,
     severity: Severity,
 ) -> Result<IncidentNumber, AppError> {
     let runbook = get(pool, runbook_id, true, OffsetDateTime::now_utc()).await?;
@@ -84,13 +85,13 @@ pub async fn start_drill(
     let incident_id = incidents::id_of(pool, number).await?;
     sqlx::query!(
         "INSERT INTO runbook_drills (runbook_id, incident_id, started_by) VALUES ($1, $2, $3)",
-        runbook_id,
+        runbook_id.0,
         incident_id.0,
         by.id.0
     )
     .execute(pool)
     .await?;
-    sqlx::query!("INSERT INTO incident_runbooks (incident_id, runbook_id, attached_by) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING", incident_id.0, runbook_id, by.id.0)
+    sqlx::query!("INSERT INTO incident_runbooks (incident_id, runbook_id, attached_by) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING", incident_id.0, runbook_id.0, by.id.0)
         .execute(pool)
         .await?;
     Ok(number)

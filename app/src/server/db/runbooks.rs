@@ -4,6 +4,7 @@
 
 use super::person;
 use crate::error::AppError;
+use crate::model::RunbookId;
 use crate::model::*;
 use crate::server::markdown;
 use sqlx::{PgConnection, PgPool, QueryBuilder};
@@ -20,7 +21,7 @@ pub fn parse_interval(days: i32) -> Result<i32, AppError> {
     Ok(days)
 }
 
-async fn set_services(tx: &mut PgConnection, id: i64, service_ids: &[ServiceId]) -> Result<(), AppError> {
+async fn set_services(tx: &mut PgConnection, id: RunbookId, service_ids: &[ServiceId]) -> Result<(), AppError> {
     let mut unique = bare_ids(service_ids);
     unique.sort_unstable();
     unique.dedup();
@@ -30,10 +31,14 @@ async fn set_services(tx: &mut PgConnection, id: i64, service_ids: &[ServiceId])
     if known != unique.len() as i64 {
         return Err(AppError::invalid("service_ids", "Choose existing services."));
     }
-    sqlx::query!("DELETE FROM runbook_services WHERE runbook_id = $1", id).execute(&mut *tx).await?;
-    sqlx::query!("INSERT INTO runbook_services (runbook_id, service_id) SELECT $1, unnest($2::bigint[])", id, &unique)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query!("DELETE FROM runbook_services WHERE runbook_id = $1", id.0).execute(&mut *tx).await?;
+    sqlx::query!(
+        "INSERT INTO runbook_services (runbook_id, service_id) SELECT $1, unnest($2::bigint[])",
+        id.0,
+        &unique
+    )
+    .execute(&mut *tx)
+    .await?;
     Ok(())
 }
 
@@ -71,7 +76,7 @@ pub async fn create(
     )
     .fetch_one(&mut *tx)
     .await?;
-    set_services(&mut tx, id, service_ids).await?;
+    set_services(&mut tx, RunbookId(id), service_ids).await?;
     sqlx::query!("INSERT INTO runbook_versions (runbook_id, version, title, body, author_id, note) VALUES ($1, 1, $2, $3, $4, 'created')", id, &text.title, &text.body, by.id.0)
         .execute(&mut *tx)
         .await?;
@@ -84,7 +89,7 @@ pub async fn create(
 pub async fn save(
     pool: &PgPool,
     by: &Caller,
-    id: i64,
+    id: RunbookId,
     base_version: i32,
     text: &RunbookText,
     note: &str,
@@ -94,7 +99,7 @@ pub async fn save(
         r#"SELECT r.version, r.title, r.body, u.display_name AS "updated_by?"
              FROM runbooks r LEFT JOIN users u ON u.id = r.updated_by
             WHERE r.id = $1 FOR UPDATE OF r"#,
-        id
+        id.0
     )
     .fetch_optional(&mut *tx)
     .await?
@@ -106,7 +111,7 @@ pub async fn save(
     };
     sqlx::query!(
         "UPDATE runbooks SET title = $2, body = $3, version = $4, updated_by = $5, updated_at = now() WHERE id = $1",
-        id,
+        id.0,
         &text.title,
         &text.body,
         next,
@@ -114,18 +119,24 @@ pub async fn save(
     )
     .execute(&mut *tx)
     .await?;
-    sqlx::query!("INSERT INTO runbook_versions (runbook_id, version, title, body, author_id, note) VALUES ($1, $2, $3, $4, $5, $6)", id, next, &text.title, &text.body, by.id.0, note)
+    sqlx::query!("INSERT INTO runbook_versions (runbook_id, version, title, body, author_id, note) VALUES ($1, $2, $3, $4, $5, $6)", id.0, next, &text.title, &text.body, by.id.0, note)
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;
     Ok(Saved { version: next })
 }
 
-pub async fn restore(pool: &PgPool, by: &Caller, id: i64, version: i32, base_version: i32) -> Result<Saved, AppError> {
+pub async fn restore(
+    pool: &PgPool,
+    by: &Caller,
+    id: RunbookId,
+    version: i32,
+    base_version: i32,
+) -> Result<Saved, AppError> {
     let old = sqlx::query_as!(
         RunbookText,
         "SELECT title, body FROM runbook_versions WHERE runbook_id = $1 AND version = $2",
-        id,
+        id.0,
         version
     )
     .fetch_optional(pool)
@@ -137,7 +148,7 @@ pub async fn restore(pool: &PgPool, by: &Caller, id: i64, version: i32, base_ver
 /// Owning team, services and review interval: not part of the text's versions.
 pub async fn set_details(
     pool: &PgPool,
-    id: i64,
+    id: RunbookId,
     team_id: Option<TeamId>,
     service_ids: &[ServiceId],
     interval: i32,
@@ -146,7 +157,7 @@ pub async fn set_details(
     check_team(&mut tx, team_id).await?;
     let done = sqlx::query!(
         "UPDATE runbooks SET team_id = $2, review_interval_days = $3 WHERE id = $1",
-        id,
+        id.0,
         team_id.map(|v| v.0),
         interval
     )
@@ -160,29 +171,32 @@ pub async fn set_details(
     Ok(())
 }
 
-pub async fn mark_reviewed(pool: &PgPool, by: &Caller, id: i64) -> Result<(), AppError> {
-    let done =
-        sqlx::query!("UPDATE runbooks SET last_reviewed_at = now(), last_reviewed_by = $2 WHERE id = $1", id, by.id.0)
-            .execute(pool)
-            .await?;
+pub async fn mark_reviewed(pool: &PgPool, by: &Caller, id: RunbookId) -> Result<(), AppError> {
+    let done = sqlx::query!(
+        "UPDATE runbooks SET last_reviewed_at = now(), last_reviewed_by = $2 WHERE id = $1",
+        id.0,
+        by.id.0
+    )
+    .execute(pool)
+    .await?;
     if done.rows_affected() == 0 {
         return Err(AppError::NotFound("That runbook".into()));
     }
     Ok(())
 }
 
-async fn services_of(pool: &PgPool, id: i64) -> Result<Vec<ServiceRef>, AppError> {
+async fn services_of(pool: &PgPool, id: RunbookId) -> Result<Vec<ServiceRef>, AppError> {
     Ok(sqlx::query_as!(
         ServiceRef,
         "SELECT s.id, s.name FROM runbook_services x JOIN services s ON s.id = x.service_id
           WHERE x.runbook_id = $1 ORDER BY lower(s.name)",
-        id
+        id.0
     )
     .fetch_all(pool)
     .await?)
 }
 
-pub async fn get(pool: &PgPool, id: i64, can_edit: bool, now: OffsetDateTime) -> Result<Runbook, AppError> {
+pub async fn get(pool: &PgPool, id: RunbookId, can_edit: bool, now: OffsetDateTime) -> Result<Runbook, AppError> {
     let r = sqlx::query!(
         r#"SELECT r.title, r.body, r.version, r.team_id, t.name AS "team_name?", r.review_interval_days,
                   r.last_reviewed_at, r.last_reviewed_by, rv.display_name AS "reviewer_name?", r.updated_by,
@@ -190,7 +204,7 @@ pub async fn get(pool: &PgPool, id: i64, can_edit: bool, now: OffsetDateTime) ->
              FROM runbooks r LEFT JOIN teams t ON t.id = r.team_id
              LEFT JOIN users rv ON rv.id = r.last_reviewed_by LEFT JOIN users u ON u.id = r.updated_by
             WHERE r.id = $1"#,
-        id
+        id.0
     )
     .fetch_optional(pool)
     .await?
@@ -201,7 +215,7 @@ pub async fn get(pool: &PgPool, id: i64, can_edit: bool, now: OffsetDateTime) ->
              FROM runbook_drills d
              JOIN incidents i ON i.id = d.incident_id LEFT JOIN users u ON u.id = d.started_by
             WHERE d.runbook_id = $1 ORDER BY d.started_at DESC"#,
-        id
+        id.0
     )
     .fetch_all(pool)
     .await?;
@@ -232,11 +246,11 @@ pub async fn get(pool: &PgPool, id: i64, can_edit: bool, now: OffsetDateTime) ->
     })
 }
 
-pub async fn versions(pool: &PgPool, id: i64) -> Result<Vec<RunbookVersion>, AppError> {
+pub async fn versions(pool: &PgPool, id: RunbookId) -> Result<Vec<RunbookVersion>, AppError> {
     let rows = sqlx::query!(
         r#"SELECT v.version, v.author_id, u.display_name AS "author_name?", v.saved_at, v.note FROM runbook_versions v
              LEFT JOIN users u ON u.id = v.author_id WHERE v.runbook_id = $1 ORDER BY v.version DESC"#,
-        id
+        id.0
     )
     .fetch_all(pool)
     .await?;
@@ -288,7 +302,7 @@ pub async fn list(
     q.push(" ORDER BY lower(r.title), r.id");
     #[derive(sqlx::FromRow)]
     struct Row {
-        id: i64,
+        id: RunbookId,
         title: String,
         team_name: Option<String>,
         last_reviewed_at: Option<OffsetDateTime>,
@@ -298,7 +312,7 @@ pub async fn list(
     }
     let rows: Vec<Row> = q.build_query_as().fetch_all(pool).await?;
     // Every listed runbook's services in one query.
-    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let ids: Vec<i64> = rows.iter().map(|r| r.id.0).collect();
     let links = sqlx::query!(
         "SELECT x.runbook_id, s.id, s.name FROM runbook_services x JOIN services s ON s.id = x.service_id
           WHERE x.runbook_id = ANY($1) ORDER BY lower(s.name)",
@@ -318,7 +332,7 @@ pub async fn list(
             title: r.title,
             services: links
                 .iter()
-                .filter(|l| l.runbook_id == id)
+                .filter(|l| l.runbook_id == id.0)
                 .map(|l| ServiceRef { id: ServiceId(l.id), name: l.name.clone() })
                 .collect(),
             team_name: r.team_name,
@@ -332,7 +346,7 @@ pub async fn list(
 
 /// A runbook as the offline export writes it.
 pub struct Exported {
-    pub id: i64,
+    pub id: RunbookId,
     pub title: String,
     pub body: String,
     pub body_html: String,
@@ -355,7 +369,7 @@ pub async fn export_all(pool: &PgPool) -> Result<Vec<Exported>, AppError> {
     Ok(rows
         .into_iter()
         .map(|r| Exported {
-            id: r.id,
+            id: RunbookId(r.id),
             body_html: markdown::render(&r.body),
             title: r.title,
             body: r.body,

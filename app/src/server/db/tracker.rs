@@ -14,6 +14,7 @@
 
 use super::person;
 use crate::error::AppError;
+use crate::model::ActionItemId;
 use crate::model::*;
 use crate::server::{exports, policy};
 use sqlx::{PgPool, Postgres, QueryBuilder};
@@ -32,7 +33,7 @@ const UNSCHEDULED: &str = "(a.status IN ('open', 'in_progress') AND (a.owner_id 
 
 #[derive(sqlx::FromRow)]
 struct Row {
-    id: i64,
+    id: ActionItemId,
     number: IncidentNumber,
     incident_title: String,
     has_postmortem: bool,
@@ -163,9 +164,9 @@ impl Sort {
 
     fn cursor_after(self, item: &ActionItem) -> Cursor {
         match self {
-            Sort::Due => Cursor::Due(item.due_date, item.priority.level(), item.id),
-            Sort::Priority => Cursor::Priority(item.priority.level(), item.due_date, item.id),
-            Sort::Age => Cursor::Age(item.created_at, item.id),
+            Sort::Due => Cursor::Due(item.due_date, item.priority.level(), item.id.0),
+            Sort::Priority => Cursor::Priority(item.priority.level(), item.due_date, item.id.0),
+            Sort::Age => Cursor::Age(item.created_at, item.id.0),
         }
     }
 }
@@ -299,7 +300,7 @@ async fn page(
 }
 
 /// One item, as `viewer` may see it.
-pub async fn get(pool: &PgPool, id: i64, j: &Judgement, viewer: UserId) -> Result<ActionItem, AppError> {
+pub async fn get(pool: &PgPool, id: ActionItemId, j: &Judgement, viewer: UserId) -> Result<ActionItem, AppError> {
     let mut q = QueryBuilder::new("");
     push_select(&mut q, viewer);
     q.push(" AND a.id = ").push_bind(id);
@@ -374,7 +375,7 @@ pub async fn csv_batch(
 }
 
 /// 404 unless `viewer` may see the item (see [`policy::push_item_visible`]).
-pub async fn ensure_visible(pool: &PgPool, id: i64, viewer: UserId) -> Result<(), AppError> {
+pub async fn ensure_visible(pool: &PgPool, id: ActionItemId, viewer: UserId) -> Result<(), AppError> {
     let mut q = QueryBuilder::new(
         "SELECT EXISTS (SELECT 1 FROM action_items a JOIN incidents i ON i.id = a.incident_id WHERE ",
     );
@@ -384,12 +385,12 @@ pub async fn ensure_visible(pool: &PgPool, id: i64, viewer: UserId) -> Result<()
     if visible { Ok(()) } else { Err(AppError::NotFound(format!("Action item #{id}"))) }
 }
 
-pub async fn history(pool: &PgPool, id: i64) -> Result<Vec<ItemChange>, AppError> {
+pub async fn history(pool: &PgPool, id: ActionItemId) -> Result<Vec<ItemChange>, AppError> {
     let rows = sqlx::query!(
         r#"SELECT c.field, c.old_value, c.new_value, c.changed_by, u.display_name AS "by_name?", c.changed_at
              FROM action_item_changes c LEFT JOIN users u ON u.id = c.changed_by
             WHERE c.item_id = $1 ORDER BY c.changed_at, c.id"#,
-        id
+        id.0
     )
     .fetch_all(pool)
     .await?;
