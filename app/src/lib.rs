@@ -27,7 +27,9 @@
 //! Closed sets of words (roles, statuses, timeline kinds, delivery channels…) are
 //! declared with `word_enum!` in `model/words.rs`; text people type (titles, notes,
 //! names, emails, passwords) is parsed by its kind in `model/text.rs`, which holds every
-//! length limit; people and services as records mention them: `model/refs.rs`; dates and
+//! length limit; ids, one type each (`IncidentNumber`, `UserId`, `TeamId`…):
+//! `model/ids.rs`; the lists' filters and the typed criteria they parse into:
+//! `model/filters.rs`; people and services as records mention them: `model/refs.rs`; dates and
 //! durations as people read them: `model/dates.rs`. The SQL: `server/db/`, checked at
 //! compile time (see its module note). Who may do what, and who may see which incident
 //! (private incidents): `server/policy.rs`. Files that

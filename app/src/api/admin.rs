@@ -1,8 +1,7 @@
 //! Administration: users, teams and services. Admins only, checked by the policy.
 
 use crate::error::AppError;
-use crate::model::{Service, Team, UserSummary};
-use crate::model::{TeamId, UserId};
+use crate::model::{Service, ServiceId, Team, TeamId, UserId, UserSummary};
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
@@ -139,7 +138,7 @@ pub async fn create_service(name: String, description: String, team_id: String) 
 }
 
 #[server(endpoint = "update_service")]
-pub async fn update_service(id: i64, name: String, description: String, team_id: String) -> Result<(), AppError> {
+pub async fn update_service(id: ServiceId, name: String, description: String, team_id: String) -> Result<(), AppError> {
     let (state, me) = server::authorized(Permission::ManageServices).await?;
     let input = db::services::ServiceInput::parse(&name, &description, &team_id)?;
     db::services::update(&state.pool, &server::actor(&me), id, &input).await

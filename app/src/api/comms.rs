@@ -200,7 +200,7 @@ pub async fn retry_delivery(id: i64) -> Result<(), AppError> {
 }
 
 #[server(endpoint = "set_service_public")]
-pub async fn set_service_public(id: i64, public: bool) -> Result<(), AppError> {
+pub async fn set_service_public(id: ServiceId, public: bool) -> Result<(), AppError> {
     let (state, me) = server::authorized(Permission::ManageServices).await?;
     let mut tx = state.pool.begin().await?;
     let name = notifications::set_service_public(&mut *tx, id, public).await?;

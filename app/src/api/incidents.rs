@@ -35,7 +35,7 @@ pub struct Declaration {
     pub team_id: Option<TeamId>,
     /// Who takes point; `None` means the declarer does.
     #[serde(default)]
-    pub point_user_id: Option<i64>,
+    pub point_user_id: Option<UserId>,
     /// Private: only its participants, admins (and, if chosen, its team) can see it.
     #[serde(default)]
     pub privacy: Privacy,
@@ -52,7 +52,7 @@ pub async fn declare_incident(declaration: Declaration) -> Result<IncidentNumber
         declaration.team_id,
         declaration.service_ids,
     )?;
-    let point = declaration.point_user_id.unwrap_or(me.id.0);
+    let point = declaration.point_user_id.unwrap_or(me.id);
     let actor = server::actor(&me);
     let number = incidents::declare(
         &state.pool,

@@ -1,5 +1,6 @@
 //! The audit trail as administrators read it: events, their kinds and the filters.
 
+use super::UserId;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -46,7 +47,7 @@ pub struct AuditEvent {
     pub id: i64,
     #[serde(with = "time::serde::rfc3339")]
     pub at: OffsetDateTime,
-    pub actor_id: Option<i64>,
+    pub actor_id: Option<UserId>,
     pub actor: String,
     /// The stored word; an event kind this version does not know stays readable as text.
     pub kind: String,

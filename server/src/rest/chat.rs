@@ -142,7 +142,7 @@ async fn run(api: &Api, user: &db::users::UserRecord, text: &str, base: &str, ip
                 &incidents::NewIncident {
                     fields: &fields,
                     severity,
-                    point: Some(me.id.0),
+                    point: Some(me.id),
                     is_drill: false,
                     privacy: Privacy::default(),
                 },

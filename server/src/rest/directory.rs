@@ -80,7 +80,7 @@ pub async fn update_service(
     let id: i64 = id.trim().parse().map_err(|_| Problem::not_found())?;
     let team = body.team_id.map(|t| t.to_string()).unwrap_or_default();
     let input = services::ServiceInput::parse(&body.name, &body.description, &team)?;
-    services::update(&api.state.pool, &token.actor(), id, &input).await?;
+    services::update(&api.state.pool, &token.actor(), ServiceId(id), &input).await?;
     Ok(axum::Json(service(&api, ServiceId(id)).await?).into_response())
 }
 

@@ -53,7 +53,7 @@ pub async fn declare(State(api): State<Api>, token: Token, Json(d): Json<Declara
     let me = token.may(&api, Permission::RespondToIncidents, "POST /api/v1/incidents").await?;
     let severity: Severity = d.severity.parse().map_err(|m| app::error::AppError::invalid("severity", m))?;
     let fields = incidents::IncidentFields::parse(&d.title, &d.summary, d.team_id, d.service_ids)?;
-    let point = d.point_user_id.unwrap_or(me.id.0);
+    let point = d.point_user_id.unwrap_or(me.id);
     let number = incidents::declare(
         &api.state.pool,
         me,

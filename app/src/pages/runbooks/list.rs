@@ -38,8 +38,9 @@ pub fn RunbooksPage() -> impl IntoView {
                 <label for="rb-drilled">"Drills"</label>
                 <select id="rb-drilled" name="drilled">
                     <option value="">"Any"</option>
-                    <option value="never" selected=move || filter.get().drilled == "never">"Never drilled"</option>
-                    <option value="stale" selected=move || filter.get().drilled == "stale">"Not drilled in 6 months"</option>
+                    {DrillFilter::ALL.into_iter().map(|d| view! {
+                        <option value=d.as_str() selected=move || filter.get().drilled == d.as_str()>{d.label()}</option>
+                    }).collect_view()}
                 </select>
             </div>
             <label class="check"><input type="checkbox" name="review_overdue" value="true" prop:checked=move || filter.get().review_overdue />" Review overdue"</label>

@@ -152,7 +152,7 @@ async fn read(
         .map(|(id, at, actor_id, actor, kind, target, ip, details)| AuditEvent {
             id,
             at,
-            actor_id,
+            actor_id: actor_id.map(UserId),
             actor,
             kind,
             target,

@@ -82,15 +82,7 @@ impl IncidentFields {
 }
 
 async fn check_references(tx: &mut PgConnection, fields: &IncidentFields) -> Result<(), AppError> {
-    if let Some(team_id) = fields.team_id {
-        let exists: bool =
-            sqlx::query_scalar!(r#"SELECT EXISTS (SELECT 1 FROM teams WHERE id = $1) AS "exists!""#, team_id.0)
-                .fetch_one(&mut *tx)
-                .await?;
-        if !exists {
-            return Err(AppError::invalid("team_id", "Choose an existing team."));
-        }
-    }
+    super::teams::ensure_exists(tx, fields.team_id).await?;
     let known: i64 = sqlx::query_scalar!(
         r#"SELECT count(*) AS "count!" FROM services WHERE id = ANY($1)"#,
         &bare_ids(&fields.service_ids)
@@ -125,7 +117,7 @@ async fn set_services(
 pub struct NewIncident<'a> {
     pub fields: &'a IncidentFields,
     pub severity: Severity,
-    pub point: Option<i64>,
+    pub point: Option<UserId>,
     pub is_drill: bool,
     pub privacy: Privacy,
 }
@@ -185,7 +177,7 @@ pub async fn declare_in(
     );
     timeline::append(tx, id, EntryKind::Declared, Some(by.id), &body).await?;
     if let Some(point) = point {
-        super::incident_people::assign_in(tx, id, by, IncidentRole::Point, crate::model::UserId(point)).await?;
+        super::incident_people::assign_in(tx, id, by, IncidentRole::Point, point).await?;
     }
     if privacy.private {
         let details = serde_json::json!({ "incident": number, "declared": true, "to": privacy });
@@ -198,7 +190,7 @@ pub async fn declare_in(
         )
         .await?;
     }
-    if privacy.private && point != Some(by.id.0) {
+    if privacy.private && point != Some(by.id) {
         // Whoever declares a private incident stays able to see it.
         sqlx::query!(
             "INSERT INTO incident_roles (incident_id, role, user_id, assigned_by) VALUES ($1, 'participant', $2, $2)",

@@ -151,9 +151,9 @@ pub async fn delete_webhook(db: impl PgExecutor<'_>, id: i64) -> Result<Option<S
 }
 
 /// Shows or hides a service on the public status page; returns its name.
-pub async fn set_service_public(db: impl PgExecutor<'_>, id: i64, public: bool) -> Result<String, AppError> {
+pub async fn set_service_public(db: impl PgExecutor<'_>, id: ServiceId, public: bool) -> Result<String, AppError> {
     let name: Option<String> =
-        sqlx::query_scalar!("UPDATE services SET public = $2 WHERE id = $1 RETURNING name", id, public)
+        sqlx::query_scalar!("UPDATE services SET public = $2 WHERE id = $1 RETURNING name", id.0, public)
             .fetch_optional(db)
             .await?;
     name.ok_or_else(|| AppError::NotFound("That service".into()))

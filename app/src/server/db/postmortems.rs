@@ -221,15 +221,7 @@ pub async fn move_status(
 pub async fn set_team(pool: &PgPool, number: IncidentNumber, team_id: Option<TeamId>) -> Result<(), AppError> {
     let mut tx = pool.begin().await?;
     let current = lock(&mut tx, number).await?;
-    if let Some(team) = team_id {
-        let exists: bool =
-            sqlx::query_scalar!(r#"SELECT EXISTS (SELECT 1 FROM teams WHERE id = $1) AS "exists!""#, team.0)
-                .fetch_one(&mut *tx)
-                .await?;
-        if !exists {
-            return Err(AppError::invalid("team_id", "Choose an existing team."));
-        }
-    }
+    super::teams::ensure_exists(&mut tx, team_id).await?;
     sqlx::query!(
         "UPDATE postmortems SET team_id = $2, updated_at = now() WHERE id = $1",
         current.id,

@@ -75,7 +75,7 @@ pub async fn start_drill(
         &incidents::NewIncident {
             fields: &fields,
             severity,
-            point: Some(by.id.0),
+            point: Some(by.id),
             is_drill: true,
             privacy: Privacy::default(),
         },

@@ -42,19 +42,6 @@ async fn set_services(tx: &mut PgConnection, id: RunbookId, service_ids: &[Servi
     Ok(())
 }
 
-async fn check_team(tx: &mut PgConnection, team_id: Option<TeamId>) -> Result<(), AppError> {
-    if let Some(team) = team_id {
-        let exists: bool =
-            sqlx::query_scalar!(r#"SELECT EXISTS (SELECT 1 FROM teams WHERE id = $1) AS "exists!""#, team.0)
-                .fetch_one(&mut *tx)
-                .await?;
-        if !exists {
-            return Err(AppError::invalid("team_id", "Choose an existing team."));
-        }
-    }
-    Ok(())
-}
-
 pub async fn create(
     pool: &PgPool,
     by: &Caller,
@@ -64,7 +51,7 @@ pub async fn create(
     interval: i32,
 ) -> Result<i64, AppError> {
     let mut tx = pool.begin().await?;
-    check_team(&mut tx, team_id).await?;
+    super::teams::ensure_exists(&mut tx, team_id).await?;
     let id: i64 = sqlx::query_scalar!(
         "INSERT INTO runbooks (title, body, team_id, review_interval_days, created_by, updated_by)
          VALUES ($1, $2, $3, $4, $5, $5) RETURNING id",
@@ -154,7 +141,7 @@ pub async fn set_details(
     interval: i32,
 ) -> Result<(), AppError> {
     let mut tx = pool.begin().await?;
-    check_team(&mut tx, team_id).await?;
+    super::teams::ensure_exists(&mut tx, team_id).await?;
     let done = sqlx::query!(
         "UPDATE runbooks SET team_id = $2, review_interval_days = $3 WHERE id = $1",
         id.0,

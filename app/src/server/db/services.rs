@@ -1,6 +1,6 @@
 use super::on_unique;
 use crate::error::AppError;
-use crate::model::{AuditKind, Service, TeamId};
+use crate::model::{AuditKind, Service, ServiceId, TeamId};
 use sqlx::PgPool;
 
 /// A service as an admin submits it, validated.
@@ -62,14 +62,20 @@ pub async fn create(pool: &PgPool, actor: &super::audit::Actor, input: &ServiceI
 }
 
 /// Changes a service, recorded in the audit trail as `actor`'s doing.
-pub async fn update(pool: &PgPool, actor: &super::audit::Actor, id: i64, input: &ServiceInput) -> Result<(), AppError> {
+pub async fn update(
+    pool: &PgPool,
+    actor: &super::audit::Actor,
+    id: ServiceId,
+    input: &ServiceInput,
+) -> Result<(), AppError> {
     let mut tx = pool.begin().await?;
-    let previous: Option<String> =
-        sqlx::query_scalar!("SELECT name FROM services WHERE id = $1 FOR UPDATE", id).fetch_optional(&mut *tx).await?;
+    let previous: Option<String> = sqlx::query_scalar!("SELECT name FROM services WHERE id = $1 FOR UPDATE", id.0)
+        .fetch_optional(&mut *tx)
+        .await?;
     let previous = previous.ok_or_else(|| AppError::NotFound("That service".into()))?;
     sqlx::query!(
         "UPDATE services SET name = $2, description = $3, team_id = $4 WHERE id = $1",
-        id,
+        id.0,
         &input.name,
         &input.description,
         input.team_id.map(|v| v.0)

@@ -170,3 +170,13 @@ pub async fn set_lead(
     }
     Ok(tx.commit().await?)
 }
+
+/// Refuses a team that does not exist (`team_id` named), for the forms that set an
+/// owning team: incidents, postmortems, runbooks.
+pub(crate) async fn ensure_exists(tx: &mut sqlx::PgConnection, team_id: Option<TeamId>) -> Result<(), AppError> {
+    let Some(team) = team_id else { return Ok(()) };
+    let exists: bool = sqlx::query_scalar!(r#"SELECT EXISTS (SELECT 1 FROM teams WHERE id = $1) AS "exists!""#, team.0)
+        .fetch_one(&mut *tx)
+        .await?;
+    if exists { Ok(()) } else { Err(AppError::invalid("team_id", "Choose an existing team.")) }
+}
