@@ -194,21 +194,18 @@ pub fn TeamServiceFilters(
     #[prop(into)] service: Signal<Option<crate::model::ServiceId>>,
 ) -> impl IntoView {
     use crate::api::admin::{list_services, list_teams};
-    let options = Resource::new(|| (), |_| async { Ok::<_, AppError>((list_teams().await?, list_services().await?)) });
-    view! {
-        <Suspense>
-            {move || {
-                let id_prefix = id_prefix.clone();
-                Suspend::new(async move {
-                    let (teams, services) = options.await.unwrap_or_default();
-                    view! {
-                        <IdSelect id=format!("{id_prefix}team") name="team_id" label="Team" empty="Any"
-                            options=teams.into_iter().map(|t| (t.id, t.name)).collect() selected=team />
-                        <IdSelect id=format!("{id_prefix}service") name="service_id" label="Service" empty="Any"
-                            options=services.into_iter().map(|s| (s.id, s.name)).collect() selected=service />
-                    }
-                })
-            }}
-        </Suspense>
+    // Read after hydration (like every picker), so the server's HTML and the browser's
+    // first render agree even inside another loaded block; until then only "Any".
+    let options = crate::components::load_in_browser(|| async {
+        (list_teams().await.unwrap_or_default(), list_services().await.unwrap_or_default())
+    });
+    move || {
+        let (teams, services) = options.get().unwrap_or_default();
+        view! {
+            <IdSelect id=format!("{id_prefix}team") name="team_id" label="Team" empty="Any"
+                options=teams.into_iter().map(|t| (t.id, t.name)).collect() selected=team />
+            <IdSelect id=format!("{id_prefix}service") name="service_id" label="Service" empty="Any"
+                options=services.into_iter().map(|s| (s.id, s.name)).collect() selected=service />
+        }
     }
 }
