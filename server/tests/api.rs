@@ -381,14 +381,7 @@ async fn the_public_status_needs_no_token(pool: PgPool) {
 async fn the_command_line_creates_and_revokes_tokens(pool: PgPool) {
     let app = TestApp::new(pool).await;
     app.create_user("ops@example.com", "Ops", Role::Admin).await;
-    let options = app.pool.connect_options();
-    let url = format!(
-        "postgres://{}@{}:{}/{}",
-        options.get_username(),
-        options.get_host(),
-        options.get_port(),
-        options.get_database().unwrap_or("postgres")
-    );
+    let url = app.database_url();
     let run = |args: &[&str]| {
         std::process::Command::new(env!("CARGO_BIN_EXE_foghorn"))
             .args(args)
@@ -403,7 +396,14 @@ async fn the_command_line_creates_and_revokes_tokens(pool: PgPool) {
     assert_eq!(stdout.lines().count(), 1, "one line: {stdout:?}");
     let token = stdout.trim();
     assert!(token.starts_with("fhn_") && token.len() == 68, "{token}");
-    assert_eq!(app.api("GET", "/api/v1/teams", Some(token), None).await.status, StatusCode::OK);
+    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM api_tokens WHERE name = 'ci' AND prefix = $1")
+        .bind(&token[..12])
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(stored, 1, "the command line wrote to this test's database ({url})");
+    let teams = app.api("GET", "/api/v1/teams", Some(token), None).await;
+    assert_eq!(teams.status, StatusCode::OK, "{}", teams.body);
 
     let out =
         run(&["token", "create", "--name", "mine", "--user", "ops@example.com", "--read-only", "--expires-days", "30"]);

@@ -93,6 +93,45 @@ async fn a_signed_in_write_and_a_live_stream_answer_503_while_the_database_is_do
     assert_eq!(posted.status, StatusCode::OK, "{}", posted.body);
 }
 
+/// Where the test database listens: TCP, or the Unix socket of a private cluster
+/// (`?host=/dir` in `DATABASE_URL`).
+#[derive(Clone)]
+enum Upstream {
+    Tcp(std::net::SocketAddr),
+    Unix(std::path::PathBuf),
+}
+
+impl Upstream {
+    async fn of(options: &PgConnectOptions) -> Upstream {
+        match options.get_socket() {
+            Some(dir) => Upstream::Unix(dir.join(format!(".s.PGSQL.{}", options.get_port()))),
+            None => Upstream::Tcp(
+                tokio::net::lookup_host(format!("{}:{}", options.get_host(), options.get_port()))
+                    .await
+                    .unwrap()
+                    .next()
+                    .unwrap(),
+            ),
+        }
+    }
+
+    /// Copies between `inbound` and the database until either side closes.
+    async fn pipe(&self, inbound: &mut tokio::net::TcpStream) {
+        match self {
+            Upstream::Tcp(addr) => {
+                if let Ok(mut outbound) = tokio::net::TcpStream::connect(addr).await {
+                    let _ = tokio::io::copy_bidirectional(inbound, &mut outbound).await;
+                }
+            }
+            Upstream::Unix(path) => {
+                if let Ok(mut outbound) = tokio::net::UnixStream::connect(path).await {
+                    let _ = tokio::io::copy_bidirectional(inbound, &mut outbound).await;
+                }
+            }
+        }
+    }
+}
+
 /// A TCP relay in front of the test database that can be cut like a restarting
 /// PostgreSQL: open connections are reset and new ones refused until it is restored.
 struct Relay {
@@ -101,7 +140,7 @@ struct Relay {
 }
 
 impl Relay {
-    async fn start(target: std::net::SocketAddr) -> Relay {
+    async fn start(target: Upstream) -> Relay {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let (cut, _) = tokio::sync::watch::channel(false);
@@ -110,7 +149,7 @@ impl Relay {
         relay
     }
 
-    fn serve(&self, listener: tokio::net::TcpListener, target: std::net::SocketAddr) {
+    fn serve(&self, listener: tokio::net::TcpListener, target: Upstream) {
         let mut cut = self.cut.subscribe();
         tokio::spawn(async move {
             loop {
@@ -120,10 +159,10 @@ impl Relay {
                     _ = cut.wait_for(|c| *c) => return,
                 };
                 let mut cut = cut.clone();
+                let target = target.clone();
                 tokio::spawn(async move {
-                    let Ok(mut outbound) = tokio::net::TcpStream::connect(target).await else { return };
                     tokio::select! {
-                        _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound) => {}
+                        _ = target.pipe(&mut inbound) => {}
                         _ = cut.wait_for(|c| *c) => {
                             // Reset, as a server that went away does.
                             let _ = inbound.set_linger(Some(Duration::ZERO));
@@ -138,7 +177,7 @@ impl Relay {
         self.cut.send_replace(true);
     }
 
-    async fn restore(&self, target: std::net::SocketAddr) {
+    async fn restore(&self, target: Upstream) {
         self.cut.send_replace(false);
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", self.port)).await.unwrap();
         self.serve(listener, target);
@@ -154,14 +193,10 @@ async fn live_updates_resume_after_a_long_database_outage(pool: PgPool) {
     let app = TestApp::new(pool).await;
     let (_, cookie) = app.user_with_role(Role::Responder).await;
     let number = app.declare(&cookie, "Long outage", "SEV2").await;
-    let options = app.pool.connect_options().as_ref().clone();
-    let target = tokio::net::lookup_host(format!("{}:{}", options.get_host(), options.get_port()))
-        .await
-        .unwrap()
-        .next()
-        .unwrap();
-    let relay = Relay::start(target).await;
-    let relayed = PgPoolOptions::new().connect_lazy_with(options.host("127.0.0.1").port(relay.port));
+    let target = Upstream::of(app.pool.connect_options().as_ref()).await;
+    let relay = Relay::start(target.clone()).await;
+    let relayed = PgPoolOptions::new()
+        .connect_lazy_with(app.database_url_via(Some(relay.port)).parse::<PgConnectOptions>().unwrap());
     let hub = foghorn::live::start(relayed).await.expect("listener starts");
     let mut changes = hub.subscribe();
 

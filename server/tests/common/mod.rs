@@ -86,6 +86,38 @@ impl TestApp {
         TestApp { router, pool, state, hub, host }
     }
 
+    /// A URL for this test's own database, for a `foghorn` process the test starts: the
+    /// suite's `DATABASE_URL` (host, socket, credentials and parameters as given) with
+    /// the database `#[sqlx::test]` created in place of its path.
+    pub fn database_url(&self) -> String {
+        self.database_url_via(None)
+    }
+
+    /// [`Self::database_url`], reached over TCP at `127.0.0.1:port` when a port is given
+    /// (a relay in front of the database): the address and any socket directory
+    /// (`host=`) are replaced, credentials and other parameters kept.
+    pub fn database_url_via(&self, port: Option<u16>) -> String {
+        let base = std::env::var("DATABASE_URL").expect("DATABASE_URL is set for the tests");
+        let database = self.pool.connect_options().get_database().expect("sqlx::test names its database").to_owned();
+        let (scheme, rest) = base.split_once("://").expect("DATABASE_URL has a scheme");
+        let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+        let (mut authority, tail) = rest.split_at(authority_end);
+        let mut query = tail.split_once('?').map(|(_, q)| q.to_owned()).unwrap_or_default();
+        let relayed;
+        if let Some(port) = port {
+            let credentials = authority.rsplit_once('@').map(|(c, _)| format!("{c}@")).unwrap_or_default();
+            relayed = format!("{credentials}127.0.0.1:{port}");
+            authority = &relayed;
+            query = query
+                .split('&')
+                .filter(|p| !p.is_empty() && !["host=", "hostaddr=", "port="].iter().any(|k| p.starts_with(k)))
+                .collect::<Vec<_>>()
+                .join("&");
+        }
+        let query = if query.is_empty() { String::new() } else { format!("?{query}") };
+        format!("{scheme}://{authority}/{database}{query}")
+    }
+
     pub async fn send(&self, mut request: Request<Body>) -> TestResponse {
         if let Some(host) = &self.host {
             request.headers_mut().entry(header::HOST).or_insert(host.parse().expect("a valid host"));
