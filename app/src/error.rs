@@ -51,6 +51,15 @@ impl AppError {
         AppError::Invalid { field: field.to_owned(), message: message.into() }
     }
 
+    /// The same refusal named by `field`, for input checked on its own that sits in a
+    /// larger form (one rule in a list of rules); any other error is unchanged.
+    pub fn in_field(self, field: &str) -> Self {
+        match self {
+            AppError::Invalid { message, .. } => AppError::Invalid { field: field.to_owned(), message },
+            other => other,
+        }
+    }
+
     /// The HTTP status this error is answered with.
     pub fn status(&self) -> u16 {
         match self {

@@ -103,19 +103,19 @@ fn CommsForm(number: IncidentNumber, draft: CommsDraft) -> impl IntoView {
                 <FormError error inline=&["known", "next_update_minutes", "audience", "public_text"] id_prefix="comms-" />
                 <div class="field">
                     <label for="comms-affected">"What is affected"</label>
-                    <input id="comms-affected" type="text" prop:value=text(|f| f.affected.clone())
+                    <input id="comms-affected" type="text" maxlength=crate::model::CommsAffected::MAX prop:value=text(|f| f.affected.clone())
                         on:input=move |ev| form.update(|f| f.affected = event_target_value(&ev)) />
                 </div>
                 <div class="field">
                     <label for="comms-known">"What we know"</label>
-                    <textarea id="comms-known" rows="2" prop:value=text(|f| f.known.clone())
+                    <textarea id="comms-known" rows="2" maxlength=crate::model::CommsKnown::MAX prop:value=text(|f| f.known.clone())
                         aria-describedby=described_by(error, "known", "comms-known") aria-invalid=invalid(error, "known")
                         on:input=move |ev| form.update(|f| f.known = event_target_value(&ev))></textarea>
                     <FieldError error field="known" id="comms-known" />
                 </div>
                 <div class="field">
                     <label for="comms-doing">"What we are doing"</label>
-                    <textarea id="comms-doing" rows="2" prop:value=text(|f| f.doing.clone())
+                    <textarea id="comms-doing" rows="2" maxlength=crate::model::CommsDoing::MAX prop:value=text(|f| f.doing.clone())
                         on:input=move |ev| form.update(|f| f.doing = event_target_value(&ev))></textarea>
                 </div>
                 <div class="field">
@@ -137,7 +137,7 @@ fn CommsForm(number: IncidentNumber, draft: CommsDraft) -> impl IntoView {
                 <div>{move || form.with(|f| f.public).then(|| view! {
                     <div class="field">
                         <label for="comms-public_text">"Public wording (customers read this)"</label>
-                        <textarea id="comms-public_text" rows="2"
+                        <textarea id="comms-public_text" rows="2" maxlength=crate::model::PublicWording::MAX
                             aria-describedby=described_by(error, "public_text", "comms-public_text")
                             aria-invalid=invalid(error, "public_text") prop:value=text(|f| f.public_text.clone())
                             on:input=move |ev| form.update(|f| f.public_text = event_target_value(&ev))></textarea>

@@ -238,6 +238,39 @@ impl std::fmt::Debug for Password {
     }
 }
 
+text_kind! {
+    /// A comms update's "what is affected", in a line or two. Every part of an update
+    /// may be empty on its own; the update checks that it says something.
+    CommsAffected { field: "affected", max: 2_000, trim: Both, empty: None,
+        too_long: "Keep it under 2000 characters." }
+}
+
+text_kind! {
+    /// A comms update's "what we know".
+    CommsKnown { field: "known", max: 5_000, trim: Both, empty: None,
+        too_long: "Keep it under 5000 characters." }
+}
+
+text_kind! {
+    /// A comms update's "what we are doing".
+    CommsDoing { field: "doing", max: 5_000, trim: Both, empty: None,
+        too_long: "Keep it under 5000 characters." }
+}
+
+text_kind! {
+    /// What customers read on the status page; required for a public update, which the
+    /// update checks.
+    PublicWording { field: "public_text", max: 5_000, trim: Both, empty: None,
+        too_long: "Keep it under 5000 characters." }
+}
+
+text_kind! {
+    /// An alert routing rule's name. Its errors are renamed to the rule's place in the
+    /// list (`routes.2.name`) by the rules' check.
+    RouteName { field: "name", max: 80, trim: Both, empty: Some("Name the rule (at most 80 characters)."),
+        too_long: "Name the rule (at most 80 characters)." }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -254,6 +287,18 @@ mod tests {
         );
         assert_eq!(NoteBody::parse("  - indented\n\n").unwrap().as_str(), "  - indented");
         assert!(Summary::parse("").is_ok(), "a summary may be empty");
+    }
+
+    #[test]
+    fn a_rule_in_a_list_is_named_by_its_place() {
+        let err = RouteName::parse(" ").unwrap_err().in_field("routes.2.name");
+        assert_eq!(err, AppError::invalid("routes.2.name", "Name the rule (at most 80 characters)."));
+        assert_eq!(CommsAffected::parse(" db ").unwrap().as_str(), "db");
+        assert!(CommsAffected::parse("").is_ok(), "each part of an update may be empty");
+        assert_eq!(
+            CommsKnown::parse(&"x".repeat(5_001)).unwrap_err(),
+            AppError::invalid("known", "Keep it under 5000 characters.")
+        );
     }
 
     #[test]

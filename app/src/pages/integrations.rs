@@ -111,7 +111,7 @@ fn AlertRouting(
             <h3>"New rule"</h3>
             <ActionForm action=add_route>
                 <FormError error=error inline=&["name", "matchers"] id_prefix="route-" />
-                <Field label="Name" name="name" required=true error=error id_prefix="route-" />
+                <Field label="Name" name="name" max=crate::model::RouteName::MAX required=true error=error id_prefix="route-" />
                 <Field label="Matchers, as in Alertmanager (e.g. team=\"payments\", env!~\"dev|test\"; empty: every alert)"
                     name="matchers" error=error id_prefix="route-" />
                 <IdSelect id="route-service" name="service_id" label="Service" empty="None"

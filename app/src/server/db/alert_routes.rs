@@ -82,9 +82,7 @@ const MAX_ROUTES: usize = 200;
 
 fn check_route(index: usize, route: &AlertRoute) -> Result<(), AppError> {
     let field = |name: &str| format!("routes.{index}.{name}");
-    if route.name.trim().is_empty() || route.name.trim().chars().count() > 80 {
-        return Err(AppError::invalid(&field("name"), "Name the rule (at most 80 characters)."));
-    }
+    RouteName::parse(&route.name).map_err(|e| e.in_field(&field("name")))?;
     for m in &route.matchers {
         let label_ok = m.label.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
             && m.label.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');

@@ -22,14 +22,6 @@ pub struct UpdateInput {
     pub public_text: Option<String>,
 }
 
-fn limited(field: &str, text: &str, max: usize) -> Result<String, AppError> {
-    let text = text.trim();
-    if text.chars().count() > max {
-        return Err(AppError::invalid(field, format!("Keep it under {max} characters.")));
-    }
-    Ok(text.to_owned())
-}
-
 impl UpdateInput {
     pub fn parse(
         affected: &str,
@@ -41,9 +33,9 @@ impl UpdateInput {
         public_text: &str,
     ) -> Result<Self, AppError> {
         let input = UpdateInput {
-            affected: limited("affected", affected, 2000)?,
-            known: limited("known", known, 5000)?,
-            doing: limited("doing", doing, 5000)?,
+            affected: CommsAffected::parse(affected)?.into_inner(),
+            known: CommsKnown::parse(known)?.into_inner(),
+            doing: CommsDoing::parse(doing)?.into_inner(),
             next_update_minutes: match next_update_minutes.trim() {
                 "" => None,
                 m => Some(m.parse::<i64>().ok().filter(|m| (1..=1440).contains(m)).ok_or_else(|| {
@@ -51,7 +43,7 @@ impl UpdateInput {
                 })?),
             },
             internal,
-            public_text: if public { Some(limited("public_text", public_text, 5000)?) } else { None },
+            public_text: if public { Some(PublicWording::parse(public_text)?.into_inner()) } else { None },
         };
         if input.known.is_empty() && input.doing.is_empty() {
             return Err(AppError::invalid("known", "Say what we know or what we are doing."));

@@ -4,6 +4,10 @@
 //! Viewers read published postmortems only; the callers pass whether the reader may
 //! edit, and every read here honours it. What is imported from the incident when one
 //! starts: [`super::postmortem_imports`]; the version history: [`super::postmortem_versions`].
+//!
+//! About 400 lines on purpose: the lifecycle (start, save, review, publish) and the two
+//! reads (one postmortem, the index) share the stored row, its section limit and the
+//! rule of who reads drafts; split further, each half would repeat them.
 
 use super::IncidentId;
 use super::timeline;
