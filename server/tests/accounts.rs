@@ -1,5 +1,8 @@
 //! Accounts and sessions: hashing, sign-in and sign-out, expiry, deactivation,
 //! throttling, the first administrator.
+//!
+//! Long on purpose: one feature's tests read as its specification in one place, and
+//! each test file is a binary of its own that links all of Foghorn.
 
 mod common;
 

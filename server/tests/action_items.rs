@@ -1,5 +1,8 @@
 //! Action items: created against an incident, every change recorded and told on the
 //! timeline, scheduled-or-flagged rules, the team summary, the CSV export, permissions.
+//!
+//! Long on purpose: one feature's tests read as its specification in one place, and
+//! each test file is a binary of its own that links all of Foghorn.
 
 mod common;
 

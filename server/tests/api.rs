@@ -1,5 +1,8 @@
 //! The REST API v1: tokens, the same rules and effects as the pages, problem details,
 //! optimistic concurrency, rate limits, and the `foghorn token` command line.
+//!
+//! Long on purpose: one feature's tests read as its specification in one place, and
+//! each test file is a binary of its own that links all of Foghorn.
 
 mod common;
 

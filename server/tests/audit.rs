@@ -1,6 +1,9 @@
 //! The audit trail: every security-relevant and administrative action writes its event
 //! exactly once, in the transaction of the change; refusals write the refusal, not the
 //! change; the table cannot be edited; admins read, filter, page and export it.
+//!
+//! Long on purpose: one feature's tests read as its specification in one place, and
+//! each test file is a binary of its own that links all of Foghorn.
 
 mod common;
 

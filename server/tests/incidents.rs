@@ -1,5 +1,8 @@
 //! Incidents: declaring, working, reading; every change is one transaction with its
 //! timeline entry; permissions per role; bad input changes nothing.
+//!
+//! Long on purpose: one feature's tests read as its specification in one place, and
+//! each test file is a binary of its own that links all of Foghorn.
 
 mod common;
 

@@ -1,6 +1,9 @@
 //! Postmortems: started from the incident, saved under optimistic concurrency with every
 //! version kept, published by the rules, readable by viewers only once published, and
 //! their meetings in a calendar feed that real calendar software can read.
+//!
+//! Long on purpose: one feature's tests read as its specification in one place, and
+//! each test file is a binary of its own that links all of Foghorn.
 
 mod common;
 

@@ -2,6 +2,9 @@
 //! viewer, nobody signed in) learns nothing of it, while its participants and admins see
 //! all of it; writes from outside are the same 404; notifications and public surfaces
 //! leave it out; and every server function has a recorded visibility decision.
+//!
+//! Long on purpose: one feature's tests read as its specification in one place, and
+//! each test file is a binary of its own that links all of Foghorn.
 
 mod common;
 

@@ -160,16 +160,7 @@ async fn a_drill_stays_off_public_surfaces_and_only_its_people_are_mailed(pool: 
     assert_eq!(r["drills"][0]["incident_number"], number);
 
     // It behaves like a real incident: comms can post a public update…
-    app.call(
-        "assign_role",
-        &[
-            ("number", &number.to_string()),
-            ("role", "comms"),
-            ("user_id", &app.viewer(Some(&admin)).await["id"].to_string()),
-        ],
-        Some(&admin),
-    )
-    .await;
+    app.take_comms(&admin, number).await;
     let posted = app
         .call_json("post_comms_update", json!({ "update": { "number": number, "known": "rehearsing", "internal": true, "public": true, "public_text": "DRILL-WORDING" } }), Some(&admin))
         .await;

@@ -6,7 +6,6 @@ use crate::model::ActionItemId;
 use crate::model::*;
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
-use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "ssr")]
 use crate::server::{
@@ -15,26 +14,6 @@ use crate::server::{
     db::tracker::{self, Judgement},
     policy::{Permission, authorize, role_allows},
 };
-
-/// What the new-item form sends. Only the incident and the title are required.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-pub struct NewActionItem {
-    pub incident_number: IncidentNumber,
-    pub title: String,
-    #[serde(default)]
-    pub description: String,
-    #[serde(default)]
-    pub owner_id: Option<UserId>,
-    #[serde(default)]
-    pub team_id: Option<TeamId>,
-    /// `P1`…`P3`; empty means P2.
-    #[serde(default)]
-    pub priority: String,
-    /// `YYYY-MM-DD`, or empty.
-    #[serde(default)]
-    pub due_date: String,
-}
 
 #[server(endpoint = "create_action_item", input = Json)]
 pub async fn create_action_item(item: NewActionItem) -> Result<i64, AppError> {

@@ -8,6 +8,26 @@ use serde::{Deserialize, Serialize};
 use std::str::FromStr;
 use time::{Date, OffsetDateTime, UtcOffset};
 
+/// What the new-item form (and the API's create) sends; the data layer parses it. Only the incident and the title are required.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct NewActionItem {
+    pub incident_number: IncidentNumber,
+    pub title: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub owner_id: Option<UserId>,
+    #[serde(default)]
+    pub team_id: Option<TeamId>,
+    /// `P1`…`P3`; empty means P2.
+    #[serde(default)]
+    pub priority: String,
+    /// `YYYY-MM-DD`, or empty.
+    #[serde(default)]
+    pub due_date: String,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub enum Priority {

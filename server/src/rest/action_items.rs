@@ -4,8 +4,8 @@
 use super::body::{Json, Query};
 use super::problem::ProblemDocument;
 use super::{Api, Problem, Token};
-use app::api::action_items::NewActionItem;
 use app::model::ActionItemId;
+use app::model::NewActionItem;
 use app::model::*;
 use app::server::db::action_items::{self, NewItem};
 use app::server::db::incident_people;

@@ -2,6 +2,8 @@
 //! PostgreSQL database created by `#[sqlx::test]`.
 #![allow(dead_code)]
 
+pub mod delivery;
+
 use app::model::Role;
 use app::server::{AppState, AuthSettings, db};
 use axum::Router;
@@ -233,6 +235,16 @@ impl TestApp {
             .await;
         assert_eq!(response.status, StatusCode::OK, "declare: {}", response.body);
         response.json().as_i64().expect("incident number")
+    }
+
+    /// The holder of `cookie` takes comms on incident `number` (so that they may post
+    /// comms updates).
+    pub async fn take_comms(&self, cookie: &str, number: i64) {
+        let me = self.viewer(Some(cookie)).await["id"].to_string();
+        let response = self
+            .call("assign_role", &[("number", &number.to_string()), ("role", "comms"), ("user_id", &me)], Some(cookie))
+            .await;
+        assert_eq!(response.status, StatusCode::OK, "take comms: {}", response.body);
     }
 
     /// The incident page's data, as the holder of `cookie` sees it.

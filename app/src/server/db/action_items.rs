@@ -26,7 +26,7 @@ pub struct NewItem {
 
 impl NewItem {
     /// Reads the new-item form (the page's, or the API's body: the same one).
-    pub fn from_form(item: &crate::api::action_items::NewActionItem) -> Result<Self, AppError> {
+    pub fn from_form(item: &crate::model::NewActionItem) -> Result<Self, AppError> {
         Ok(NewItem {
             incident_number: item.incident_number,
             title: ItemTitle::parse(&item.title)?.into_inner(),
