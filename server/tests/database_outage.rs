@@ -165,7 +165,7 @@ impl Relay {
                         _ = target.pipe(&mut inbound) => {}
                         _ = cut.wait_for(|c| *c) => {
                             // Reset, as a server that went away does.
-                            let _ = inbound.set_linger(Some(Duration::ZERO));
+                            let _ = inbound.set_zero_linger();
                         }
                     }
                 });

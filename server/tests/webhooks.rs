@@ -5,14 +5,13 @@
 mod common;
 
 use app::model::Role;
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
 use common::TestApp;
 use common::delivery::*;
 use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
 use sqlx::PgPool;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 // ---- webhooks --------------------------------------------------------------------
 
