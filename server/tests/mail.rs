@@ -7,6 +7,7 @@ mod common;
 use app::model::Role;
 use common::TestApp;
 use common::delivery::*;
+use foghorn::delivery::{DeliverySettings, Worker};
 use serde_json::json;
 use sqlx::PgPool;
 use std::net::TcpListener;
