@@ -75,6 +75,7 @@ impl TestApp {
 
     /// With the built site (wasm, JavaScript, CSS) served from `site_root`.
     pub async fn with_site(pool: PgPool, auth: AuthSettings, web: WebSettings, site_root: &str) -> Self {
+        quiet_global_subscriber();
         foghorn::migrate(&pool).await.expect("migrations apply");
         let state = shared_state(pool.clone(), auth);
         let options = LeptosOptions::builder().output_name("foghorn").site_root(site_root).build();
@@ -306,6 +307,18 @@ pub async fn sleep(ms: u64) {
     tokio::time::sleep(Duration::from_millis(ms)).await;
 }
 
+/// Installs, once per test binary, a global subscriber that keeps nothing. tracing
+/// caches whether each log line is wanted the first time any thread reaches it; with
+/// only a test's own (thread-local) capture registered, a sibling test on a thread
+/// without one would cache "never", and the capturing test would miss its line. With a
+/// global subscriber that wants everything, the cache always says "ask".
+pub fn quiet_global_subscriber() {
+    static ONCE: OnceLock<()> = OnceLock::new();
+    ONCE.get_or_init(|| {
+        let _ = tracing::subscriber::set_global_default(tracing_subscriber::registry());
+    });
+}
+
 /// What this test's code logs (on its own thread), for tests of audit lines.
 #[derive(Clone, Default)]
 pub struct CapturedLogs(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
@@ -323,6 +336,7 @@ impl std::io::Write for CapturedLogs {
 impl CapturedLogs {
     /// Captures every log line of the current thread while the guard lives.
     pub fn start() -> (Self, tracing::subscriber::DefaultGuard) {
+        quiet_global_subscriber();
         let captured = CapturedLogs::default();
         let writer = captured.clone();
         let subscriber = tracing_subscriber::fmt().with_ansi(false).with_writer(move || writer.clone()).finish();
