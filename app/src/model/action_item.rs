@@ -8,7 +8,8 @@ use serde::{Deserialize, Serialize};
 use std::str::FromStr;
 use time::{Date, OffsetDateTime, UtcOffset};
 
-/// What the new-item form (and the API's create) sends; the data layer parses it. Only the incident and the title are required.
+/// What the new-item form (and the API's create) sends; the data layer parses it.
+/// Only the incident and the title are required.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct NewActionItem {

@@ -4,8 +4,6 @@
 use super::body::{Json, Query};
 use super::problem::ProblemDocument;
 use super::{Api, Problem, Token};
-use app::model::ActionItemId;
-use app::model::NewActionItem;
 use app::model::*;
 use app::server::db::action_items::{self, NewItem};
 use app::server::db::incident_people;

@@ -101,24 +101,22 @@ impl TestApp {
     /// (`host=`) are replaced, credentials and other parameters kept.
     pub fn database_url_via(&self, port: Option<u16>) -> String {
         let base = std::env::var("DATABASE_URL").expect("DATABASE_URL is set for the tests");
-        let database = self.pool.connect_options().get_database().expect("sqlx::test names its database").to_owned();
-        let (scheme, rest) = base.split_once("://").expect("DATABASE_URL has a scheme");
-        let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
-        let (mut authority, tail) = rest.split_at(authority_end);
-        let mut query = tail.split_once('?').map(|(_, q)| q.to_owned()).unwrap_or_default();
-        let relayed;
+        let mut url = url::Url::parse(&base).expect("DATABASE_URL is a URL");
+        url.set_path(self.pool.connect_options().get_database().expect("sqlx::test names its database"));
         if let Some(port) = port {
-            let credentials = authority.rsplit_once('@').map(|(c, _)| format!("{c}@")).unwrap_or_default();
-            relayed = format!("{credentials}127.0.0.1:{port}");
-            authority = &relayed;
-            query = query
-                .split('&')
-                .filter(|p| !p.is_empty() && !["host=", "hostaddr=", "port="].iter().any(|k| p.starts_with(k)))
-                .collect::<Vec<_>>()
-                .join("&");
+            let kept: Vec<(String, String)> = url
+                .query_pairs()
+                .filter(|(key, _)| !["host", "hostaddr", "port"].contains(&key.as_ref()))
+                .map(|(key, value)| (key.into_owned(), value.into_owned()))
+                .collect();
+            url.set_host(Some("127.0.0.1")).expect("an IP address is a host");
+            url.set_port(Some(port)).expect("a postgres URL takes a port");
+            url.set_query(None);
+            if !kept.is_empty() {
+                url.query_pairs_mut().extend_pairs(kept);
+            }
         }
-        let query = if query.is_empty() { String::new() } else { format!("?{query}") };
-        format!("{scheme}://{authority}/{database}{query}")
+        url.into()
     }
 
     pub async fn send(&self, mut request: Request<Body>) -> TestResponse {
